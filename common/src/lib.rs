@@ -1,0 +1,27 @@
+//! The shared vocabulary of trawl: what a URL, a host, a document id, a page
+//! message and a skip reason are, and the seam through which pages travel
+//! from the crawler to the indexing services.
+//!
+//! This crate does no network and no disk I/O; everything in it is pure data
+//! and logic that every other crate can depend on without pulling in a
+//! backend.
+//!
+//! - [`normalize`]: URL normalization, the one place a URL becomes a
+//!   [`NormalizedUrl`]; where a URL's life begins.
+//! - [`model`]: newtypes for hosts and document ids.
+//! - [`message`]: the versioned page messages and their encoding.
+//! - [`queue`]: the [`queue::PageSink`] trait and its in-process channel.
+//! - [`reason`]: why a URL was not fetched or not indexed.
+//! - [`signature`]: simhash and content hash of a page's text.
+
+pub mod message;
+pub mod model;
+pub mod normalize;
+pub mod queue;
+pub mod reason;
+pub mod signature;
+
+pub use message::{PageEvent, PageMessage};
+pub use model::{DocId, HostKey};
+pub use normalize::{NormalizedUrl, UrlError};
+pub use reason::SkipReason;

@@ -1,0 +1,186 @@
+//! Page messages: what the crawler tells the indexing services.
+//!
+//! The wire format is one version byte followed by the event as a
+//! MessagePack map with named fields (`rmp-serde`). Why this encoding:
+//! - compact: binary, no quoting of the page text, which dominates a message
+//!   (tens of KB); field names cost about 150 bytes a message;
+//! - evolvable: named fields let a newer writer add optional fields that an
+//!   older reader ignores, and the version byte marks a break;
+//! - strict where it matters: URLs are re-validated while decoding, so a
+//!   malformed message is rejected with a reason instead of indexed.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::DocId;
+use crate::normalize::NormalizedUrl;
+
+/// The version byte that starts every encoded [`PageEvent`].
+pub const FORMAT_VERSION: u8 = 1;
+
+/// Upper bound of [`PageMessage::text`] in bytes: enough for the longest
+/// documentation pages, small enough that one page never floods a queue.
+pub const MAX_TEXT_BYTES: usize = 256 * 1024;
+
+/// Upper bound of [`PageMessage::outlinks`].
+pub const MAX_OUTLINKS: usize = 1000;
+
+/// A crawled page, as extracted by the crawler.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageMessage {
+    /// The URL that was fetched (after redirects).
+    pub url: NormalizedUrl,
+    /// `<link rel=canonical>` when the page names one on the same site,
+    /// otherwise `url`. The document id derives from it.
+    pub canonical_url: NormalizedUrl,
+    pub fetched_at_ms: u64,
+    pub status: u16,
+    pub title: String,
+    pub description: String,
+    pub headings: Vec<String>,
+    /// Visible main text, bounded by [`MAX_TEXT_BYTES`].
+    pub text: String,
+    pub outlinks: Vec<Outlink>,
+    /// `<html lang>`, when the page declares one.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// 64-bit simhash of the main text.
+    pub simhash: u64,
+    /// xxh3 of the main text: equal for exact duplicates.
+    pub content_hash: u64,
+}
+
+impl PageMessage {
+    pub fn doc_id(&self) -> DocId {
+        DocId::of(&self.canonical_url)
+    }
+}
+
+/// A link found on a page, with the text of its anchor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outlink {
+    pub url: NormalizedUrl,
+    pub anchor: String,
+}
+
+/// What travels on the page queue. Applying an event twice gives the same
+/// index as applying it once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PageEvent {
+    /// Insert the page, replacing any earlier version with the same id.
+    Upsert(PageMessage),
+    /// The page went away (404/410 on a revisit): remove it.
+    Remove { doc_id: DocId, url: NormalizedUrl },
+}
+
+impl PageEvent {
+    pub fn doc_id(&self) -> DocId {
+        match self {
+            PageEvent::Upsert(page) => page.doc_id(),
+            PageEvent::Remove { doc_id, .. } => *doc_id,
+        }
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut bytes = vec![FORMAT_VERSION];
+        // Serializing plain data structs to a Vec cannot fail.
+        rmp_serde::encode::write_named(&mut bytes, self).expect("page event serializes");
+        bytes
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<PageEvent, MessageError> {
+        match bytes.split_first() {
+            None => Err(MessageError::Empty),
+            Some((&FORMAT_VERSION, body)) => {
+                rmp_serde::from_slice(body).map_err(|e| MessageError::Malformed(e.to_string()))
+            }
+            Some((&version, _)) => Err(MessageError::UnknownVersion(version)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MessageError {
+    #[error("empty message")]
+    Empty,
+    #[error("unknown message format version {0}")]
+    UnknownVersion(u8),
+    #[error("malformed message: {0}")]
+    Malformed(String),
+}
+
+/// Cuts `text` to at most `max_bytes`, at a char boundary.
+pub fn truncate_at_char_boundary(text: &mut String, max_bytes: usize) {
+    if text.len() > max_bytes {
+        let mut end = max_bytes;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> PageMessage {
+        let url = NormalizedUrl::parse("http://example.com/a").unwrap();
+        PageMessage {
+            url: url.clone(),
+            canonical_url: url.clone(),
+            fetched_at_ms: 1,
+            status: 200,
+            title: "A".into(),
+            description: "d".into(),
+            headings: vec!["h".into()],
+            text: "body text".into(),
+            outlinks: vec![Outlink {
+                url,
+                anchor: "self".into(),
+            }],
+            language: Some("en".into()),
+            simhash: 42,
+            content_hash: 7,
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let event = PageEvent::Upsert(sample());
+        assert_eq!(PageEvent::decode(&event.encode()).unwrap(), event);
+        let removal = PageEvent::Remove {
+            doc_id: DocId(3),
+            url: NormalizedUrl::parse("http://example.com/gone").unwrap(),
+        };
+        assert_eq!(PageEvent::decode(&removal.encode()).unwrap(), removal);
+    }
+
+    #[test]
+    fn bad_messages_are_errors_not_panics() {
+        assert_eq!(PageEvent::decode(&[]), Err(MessageError::Empty));
+        assert_eq!(
+            PageEvent::decode(&[9, 1, 2]),
+            Err(MessageError::UnknownVersion(9))
+        );
+        assert!(matches!(
+            PageEvent::decode(&[FORMAT_VERSION, 0xc1]),
+            Err(MessageError::Malformed(_))
+        ));
+        // A URL that fails validation inside an otherwise well-formed message.
+        let mut bytes = PageEvent::Upsert(sample()).encode();
+        let at = bytes.windows(4).position(|w| w == b"http").unwrap();
+        bytes[at..at + 4].copy_from_slice(b"ftp:");
+        assert!(matches!(
+            PageEvent::decode(&bytes),
+            Err(MessageError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn truncation_respects_char_boundaries() {
+        let mut text = "aé".repeat(10);
+        truncate_at_char_boundary(&mut text, 4);
+        assert_eq!(text, "aéa");
+    }
+}

@@ -1,0 +1,73 @@
+//! Why a URL was not fetched or a fetched page was not indexed. Every such
+//! URL is counted under exactly one reason.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// robots.txt disallows it, or the page asked not to be indexed.
+    Robots,
+    /// The URL was already seen (including redirects to seen URLs).
+    DuplicateUrl,
+    /// The page's text is within Hamming distance 3 of a crawled page.
+    NearDuplicate,
+    /// A URL the crawler refuses to get lost in: too long, too deep,
+    /// repeating path segments, endless query variations, redirect loops.
+    Trap,
+    /// A per-host or per-run page budget is spent.
+    Budget,
+    /// The body exceeded the size cap (the page is truncated, or dropped
+    /// when nothing usable was left).
+    TooLarge,
+    /// Not HTML or XHTML.
+    WrongType,
+    /// The host resolves to a loopback, private or link-local address.
+    PrivateAddress,
+    /// The link is outside the crawl's scope (`--include`, `--scope`).
+    OutOfScope,
+    /// The server answered with a status that has no page (4xx, 5xx after retries).
+    HttpStatus,
+    /// Network errors, timeouts, undecodable bodies, after retries.
+    Error,
+}
+
+impl SkipReason {
+    pub const ALL: [SkipReason; 11] = [
+        SkipReason::Robots,
+        SkipReason::DuplicateUrl,
+        SkipReason::NearDuplicate,
+        SkipReason::Trap,
+        SkipReason::Budget,
+        SkipReason::TooLarge,
+        SkipReason::WrongType,
+        SkipReason::PrivateAddress,
+        SkipReason::OutOfScope,
+        SkipReason::HttpStatus,
+        SkipReason::Error,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Robots => "robots",
+            SkipReason::DuplicateUrl => "duplicate_url",
+            SkipReason::NearDuplicate => "near_duplicate",
+            SkipReason::Trap => "trap",
+            SkipReason::Budget => "budget",
+            SkipReason::TooLarge => "too_large",
+            SkipReason::WrongType => "wrong_type",
+            SkipReason::PrivateAddress => "private_address",
+            SkipReason::OutOfScope => "out_of_scope",
+            SkipReason::HttpStatus => "http_status",
+            SkipReason::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,310 @@
+//! Fetching one URL: the address guard, one pooled reqwest client (gzip and
+//! brotli), timeouts for connect, first byte and total, a body cap enforced
+//! while streaming, a content-type allowlist, and charset decoding.
+//!
+//! Redirects are not followed here: a redirect is an answer, and its target
+//! goes back to the frontier like any link, so that every hop meets the
+//! seen-filter, the politeness clock, robots.txt and the address guard.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{NormalizedUrl, UrlError};
+use encoding_rs::Encoding;
+use reqwest::header::{self, HeaderMap};
+
+use crate::dns::{DnsError, ReqwestResolver, Resolver};
+
+#[derive(Debug, Clone)]
+pub struct FetchConfig {
+    pub user_agent: String,
+    pub connect_timeout: Duration,
+    /// From sending the request to the response headers.
+    pub first_byte_timeout: Duration,
+    /// From sending the request to the last body byte.
+    pub total_timeout: Duration,
+    /// Bytes of (decompressed) body kept; the rest is not downloaded.
+    pub max_body_bytes: usize,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig {
+            user_agent: DEFAULT_USER_AGENT.to_string(),
+            connect_timeout: Duration::from_secs(10),
+            first_byte_timeout: Duration::from_secs(20),
+            total_timeout: Duration::from_secs(60),
+            max_body_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+pub const DEFAULT_USER_AGENT: &str = concat!(
+    "trawl/",
+    env!("CARGO_PKG_VERSION"),
+    " (+https://github.com/trawl-search/trawl)"
+);
+
+/// What the server answered.
+#[derive(Debug)]
+pub enum FetchResponse {
+    /// A 2xx HTML page.
+    Page(FetchedPage),
+    /// A 3xx with a `Location`.
+    Redirect {
+        status: u16,
+        location: Result<NormalizedUrl, UrlError>,
+    },
+    /// A 2xx whose content type is not HTML; its body was not downloaded.
+    WrongType { status: u16, content_type: String },
+    /// Any other status.
+    Status {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+}
+
+#[derive(Debug)]
+pub struct FetchedPage {
+    pub status: u16,
+    pub body: String,
+    /// The body hit the size cap and was cut.
+    pub truncated: bool,
+    pub x_robots_tag: Option<String>,
+    /// Time from the request to the last byte.
+    pub elapsed: Duration,
+    pub body_bytes: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error(transparent)]
+    Dns(#[from] DnsError),
+    #[error("timed out waiting for {0}")]
+    Timeout(&'static str),
+    #[error("network error: {0}")]
+    Network(String),
+}
+
+pub struct Fetcher {
+    client: reqwest::Client,
+    resolver: Arc<Resolver>,
+    config: FetchConfig,
+}
+
+impl Fetcher {
+    pub fn new(config: FetchConfig, resolver: Arc<Resolver>) -> Result<Fetcher, FetchError> {
+        let client = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.total_timeout)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(32)
+            .tcp_nodelay(true)
+            .dns_resolver(Arc::new(ReqwestResolver(resolver.clone())))
+            .build()
+            .map_err(|e| FetchError::Network(e.to_string()))?;
+        Ok(Fetcher {
+            client,
+            resolver,
+            config,
+        })
+    }
+
+    /// The resolver, for callers that need a host's addresses first.
+    pub fn resolver(&self) -> &Resolver {
+        &self.resolver
+    }
+
+    pub async fn fetch(&self, url: &NormalizedUrl) -> Result<FetchResponse, FetchError> {
+        let started = Instant::now();
+        // Check the address before any connection: the guard's refusal is a
+        // counted outcome, not a network error.
+        self.resolver
+            .resolve(url.as_url().host_str().unwrap_or_default())
+            .await?;
+
+        let request = self
+            .client
+            .get(url.as_str())
+            .header(
+                header::ACCEPT,
+                "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
+            )
+            .send();
+        let mut response = tokio::time::timeout(self.config.first_byte_timeout, request)
+            .await
+            .map_err(|_| FetchError::Timeout("response headers"))?
+            .map_err(classify)?;
+
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        if response.status().is_redirection() && status != 304 {
+            if let Some(location) = headers.get(header::LOCATION).and_then(|v| v.to_str().ok()) {
+                let location = NormalizedUrl::join(url.as_url(), location);
+                return Ok(FetchResponse::Redirect { status, location });
+            }
+        }
+        if !response.status().is_success() {
+            return Ok(FetchResponse::Status {
+                status,
+                retry_after: retry_after(&headers),
+            });
+        }
+        let content_type = header_str(&headers, header::CONTENT_TYPE);
+        if let Some(content_type) = &content_type
+            && !is_html(content_type)
+        {
+            return Ok(FetchResponse::WrongType {
+                status,
+                content_type: content_type.clone(),
+            });
+        }
+
+        let deadline = started + self.config.total_timeout;
+        let mut body = Vec::new();
+        let mut truncated = false;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let chunk = tokio::time::timeout(remaining, response.chunk())
+                .await
+                .map_err(|_| FetchError::Timeout("response body"))?
+                .map_err(classify)?;
+            let Some(chunk) = chunk else { break };
+            let room = self.config.max_body_bytes - body.len();
+            if chunk.len() >= room {
+                body.extend_from_slice(&chunk[..room]);
+                // Dropping the response closes the connection: the rest of
+                // an oversized (or decompression-bomb) body is never read.
+                truncated = true;
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let body_bytes = body.len();
+        Ok(FetchResponse::Page(FetchedPage {
+            status,
+            body: decode_html(&body, content_type.as_deref()),
+            truncated,
+            x_robots_tag: header_str(&headers, "x-robots-tag"),
+            elapsed: started.elapsed(),
+            body_bytes,
+        }))
+    }
+}
+
+fn classify(error: reqwest::Error) -> FetchError {
+    // Our resolver's refusal travels inside reqwest's error chain.
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    while let Some(err) = source {
+        if let Some(dns) = err.downcast_ref::<DnsError>() {
+            return FetchError::Dns(dns.clone());
+        }
+        source = err.source();
+    }
+    if error.is_timeout() {
+        FetchError::Timeout("the server")
+    } else {
+        FetchError::Network(error.to_string())
+    }
+}
+
+fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn is_html(content_type: &str) -> bool {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    mime == "text/html" || mime == "application/xhtml+xml"
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is rare for 429/503 and
+/// treated as absent).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?;
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// Decodes an HTML body: the charset comes from a byte-order mark, else the
+/// `Content-Type` header, else a `<meta charset>` in the first 1024 bytes,
+/// else UTF-8. Invalid sequences become U+FFFD.
+pub fn decode_html(bytes: &[u8], content_type: Option<&str>) -> String {
+    let (encoding, bom_len) = Encoding::for_bom(bytes)
+        .or_else(|| charset_from_content_type(content_type?).map(|e| (e, 0)))
+        .or_else(|| charset_from_meta(bytes).map(|e| (e, 0)))
+        .unwrap_or((encoding_rs::UTF_8, 0));
+    let (text, _had_errors) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
+    text.into_owned()
+}
+
+fn charset_from_content_type(content_type: &str) -> Option<&'static Encoding> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (key, value) = param.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| Encoding::for_label(value.trim().trim_matches('"').as_bytes()))?
+    })
+}
+
+/// A simplified HTML prescan: the first `charset=` in the first 1024 bytes,
+/// which covers both `<meta charset=x>` and `<meta http-equiv content="...; charset=x">`.
+fn charset_from_meta(bytes: &[u8]) -> Option<&'static Encoding> {
+    let head = &bytes[..bytes.len().min(1024)];
+    let lower: Vec<u8> = head.iter().map(u8::to_ascii_lowercase).collect();
+    let at = lower.windows(8).position(|w| w == b"charset=")? + 8;
+    let label: Vec<u8> = head[at..]
+        .iter()
+        .copied()
+        .skip_while(|b| *b == b'"' || *b == b'\'')
+        .take_while(|b| !matches!(b, b'"' | b'\'' | b' ' | b';' | b'>' | b'/'))
+        .collect();
+    let encoding = Encoding::for_label(&label)?;
+    // A page cannot declare itself UTF-16 in ASCII; the HTML standard reads
+    // that as UTF-8.
+    if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
+        Some(encoding_rs::UTF_8)
+    } else {
+        Some(encoding)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charset_sources_in_order() {
+        let sjis = encoding_rs::SHIFT_JIS.encode("日本語").0.into_owned();
+        assert_eq!(
+            decode_html(&sjis, Some("text/html; charset=Shift_JIS")),
+            "日本語"
+        );
+        let mut with_meta = b"<meta charset=\"shift_jis\">".to_vec();
+        with_meta.extend_from_slice(&sjis);
+        assert!(decode_html(&with_meta, Some("text/html")).ends_with("日本語"));
+        let bom = [0xEF, 0xBB, 0xBF, b'h', b'i'];
+        assert_eq!(decode_html(&bom, Some("text/html; charset=latin1")), "hi");
+        assert_eq!(decode_html(b"caf\xe9", None), "caf\u{fffd}");
+        assert_eq!(
+            decode_html(b"caf\xe9", Some("text/html; charset=iso-8859-1")),
+            "café"
+        );
+    }
+
+    #[test]
+    fn html_types_only() {
+        assert!(is_html("text/html; charset=utf-8"));
+        assert!(is_html("Application/XHTML+XML"));
+        assert!(!is_html("application/pdf"));
+        assert!(!is_html("text/plain"));
+    }
+}

@@ -1,0 +1,339 @@
+//! The behaviour every `Frontier` must have, run against each
+//! implementation. Delays use real (short) time so that implementations
+//! whose clock lives elsewhere (Redis) run the same cases.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::NormalizedUrl;
+
+use super::*;
+
+/// Builds a fresh, empty frontier for one case.
+#[async_trait::async_trait]
+pub trait FrontierFactory: Sync {
+    async fn create(&self, config: FrontierConfig) -> Arc<dyn Frontier>;
+}
+
+fn link(url: &str, priority: f64) -> NewLink {
+    NewLink {
+        url: NormalizedUrl::parse(url).unwrap(),
+        depth: 1,
+        priority,
+    }
+}
+
+async fn lease(frontier: &dyn Frontier) -> Lease {
+    match frontier.claim().await.unwrap() {
+        Claim::Leased(lease) => lease,
+        other => panic!("expected a lease, got {other:?}"),
+    }
+}
+
+async fn assert_not_claimable(frontier: &dyn Frontier) {
+    let claim = frontier.claim().await.unwrap();
+    assert!(
+        matches!(claim, Claim::Wait(_) | Claim::Empty),
+        "expected nothing claimable, got {claim:?}"
+    );
+}
+
+/// Runs every case against the frontiers `factory` makes.
+pub async fn run_all(factory: &dyn FrontierFactory) {
+    add_drops_seen_urls(factory).await;
+    claims_best_priority_first(factory).await;
+    one_in_flight_per_host(factory).await;
+    politeness_delay_holds_the_host(factory).await;
+    completed_links_never_return(factory).await;
+    given_back_links_return(factory).await;
+    retries_wait_then_give_up(factory).await;
+    expired_leases_return(factory).await;
+    mark_seen_blocks_later_adds(factory).await;
+}
+
+async fn add_drops_seen_urls(factory: &dyn FrontierFactory) {
+    let frontier = factory.create(FrontierConfig::default()).await;
+    let added = frontier
+        .add(vec![
+            link("http://a.test/1", 1.0),
+            link("http://a.test/1", 1.0),
+            link("http://a.test/2", 1.0),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(added, 2, "duplicates within one add count once");
+    assert_eq!(
+        frontier
+            .add(vec![link("http://a.test/2", 5.0)])
+            .await
+            .unwrap(),
+        0
+    );
+    let counts = frontier.counts().await.unwrap();
+    assert_eq!((counts.queued, counts.seen), (2, 2));
+}
+
+async fn claims_best_priority_first(factory: &dyn FrontierFactory) {
+    let frontier = factory.create(FrontierConfig::default()).await;
+    frontier
+        .add(vec![
+            link("http://a.test/low", 0.1),
+            link("http://b.test/high", 0.9),
+            link("http://c.test/mid", 0.5),
+        ])
+        .await
+        .unwrap();
+    let order: Vec<String> = [
+        lease(&*frontier).await,
+        lease(&*frontier).await,
+        lease(&*frontier).await,
+    ]
+    .iter()
+    .map(|l| l.url.to_string())
+    .collect();
+    assert_eq!(
+        order,
+        [
+            "http://b.test/high",
+            "http://c.test/mid",
+            "http://a.test/low"
+        ]
+    );
+}
+
+async fn one_in_flight_per_host(factory: &dyn FrontierFactory) {
+    let frontier = factory.create(FrontierConfig::default()).await;
+    frontier
+        .add(vec![
+            link("http://a.test/1", 1.0),
+            link("http://a.test/2", 0.5),
+        ])
+        .await
+        .unwrap();
+    let first = lease(&*frontier).await;
+    assert_eq!(first.url.as_str(), "http://a.test/1");
+    assert_not_claimable(&*frontier).await;
+    frontier.release_host(&first, Duration::ZERO).await.unwrap();
+    assert_eq!(lease(&*frontier).await.url.as_str(), "http://a.test/2");
+
+    // With two allowed in flight, both links of a host are claimable.
+    let frontier = factory
+        .create(FrontierConfig {
+            max_in_flight_per_host: 2,
+            ..FrontierConfig::default()
+        })
+        .await;
+    frontier
+        .add(vec![
+            link("http://a.test/1", 1.0),
+            link("http://a.test/2", 0.5),
+            link("http://a.test/3", 0.2),
+        ])
+        .await
+        .unwrap();
+    lease(&*frontier).await;
+    lease(&*frontier).await;
+    assert_not_claimable(&*frontier).await;
+}
+
+async fn politeness_delay_holds_the_host(factory: &dyn FrontierFactory) {
+    let frontier = factory.create(FrontierConfig::default()).await;
+    frontier
+        .add(vec![
+            link("http://a.test/1", 1.0),
+            link("http://a.test/2", 0.5),
+            link("http://b.test/1", 0.1),
+        ])
+        .await
+        .unwrap();
+    let first = lease(&*frontier).await;
+    frontier
+        .release_host(&first, Duration::from_millis(1500))
+        .await
+        .unwrap();
+    // The sleeping host's better link waits; another host's link does not.
+    assert_eq!(lease(&*frontier).await.url.as_str(), "http://b.test/1");
+    match frontier.claim().await.unwrap() {
+        Claim::Wait(wait) => assert!(wait <= Duration::from_millis(1500), "wait {wait:?}"),
+        other => panic!("expected a wait, got {other:?}"),
+    }
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    assert_eq!(lease(&*frontier).await.url.as_str(), "http://a.test/2");
+}
+
+async fn completed_links_never_return(factory: &dyn FrontierFactory) {
+    let frontier = factory.create(FrontierConfig::default()).await;
+    frontier
+        .add(vec![link("http://a.test/1", 1.0)])
+        .await
+        .unwrap();
+    let leased = lease(&*frontier).await;
+    frontier
+        .release_host(&leased, Duration::ZERO)
+        .await
+        .unwrap();
+    frontier.complete(&leased).await.unwrap();
+    assert_eq!(frontier.claim().await.unwrap(), Claim::Empty);
+    assert_eq!(
+        frontier
+            .add(vec![link("http://a.test/1", 1.0)])
+            .await
+            .unwrap(),
+        0
+    );
+    let counts = frontier.counts().await.unwrap();
+    assert_eq!((counts.queued, counts.leased, counts.seen), (0, 0, 1));
+}
+
+async fn given_back_links_return(factory: &dyn FrontierFactory) {
+    let frontier = factory.create(FrontierConfig::default()).await;
+    frontier
+        .add(vec![link("http://a.test/1", 1.0)])
+        .await
+        .unwrap();
+    let leased = lease(&*frontier).await;
+    assert_eq!(frontier.counts().await.unwrap().leased, 1);
+    // Giving back releases the host too, with no delay.
+    frontier.give_back(&leased).await.unwrap();
+    let again = lease(&*frontier).await;
+    assert_eq!(again.url, leased.url);
+    assert_eq!(again.retries, 0);
+}
+
+async fn retries_wait_then_give_up(factory: &dyn FrontierFactory) {
+    let frontier = factory
+        .create(FrontierConfig {
+            max_retries: 1,
+            ..FrontierConfig::default()
+        })
+        .await;
+    frontier
+        .add(vec![link("http://a.test/1", 1.0)])
+        .await
+        .unwrap();
+    let first = lease(&*frontier).await;
+    frontier.release_host(&first, Duration::ZERO).await.unwrap();
+    assert_eq!(
+        frontier
+            .retry(&first, Duration::from_millis(800))
+            .await
+            .unwrap(),
+        RetryDecision::Requeued
+    );
+    assert_not_claimable(&*frontier).await;
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let second = lease(&*frontier).await;
+    assert_eq!(second.url, first.url);
+    assert_eq!(second.retries, 1);
+    assert!(
+        second.priority < first.priority,
+        "a retried link ranks lower"
+    );
+    assert_eq!(
+        frontier.retry(&second, Duration::ZERO).await.unwrap(),
+        RetryDecision::GaveUp
+    );
+    frontier.complete(&second).await.unwrap();
+    assert_eq!(frontier.claim().await.unwrap(), Claim::Empty);
+}
+
+async fn expired_leases_return(factory: &dyn FrontierFactory) {
+    let config = FrontierConfig {
+        lease_duration: Duration::from_millis(800),
+        ..FrontierConfig::default()
+    };
+    let frontier = factory.create(config).await;
+    frontier
+        .add(vec![link("http://a.test/1", 1.0)])
+        .await
+        .unwrap();
+    let leased = lease(&*frontier).await;
+    // The claimer "dies": no release, no completion.
+    assert_not_claimable(&*frontier).await;
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let again = lease(&*frontier).await;
+    assert_eq!(again.url, leased.url);
+}
+
+async fn mark_seen_blocks_later_adds(factory: &dyn FrontierFactory) {
+    let frontier = factory.create(FrontierConfig::default()).await;
+    let url = NormalizedUrl::parse("http://out.test/x").unwrap();
+    assert_eq!(
+        frontier
+            .mark_seen(vec![url.clone(), url.clone()])
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(frontier.mark_seen(vec![url]).await.unwrap(), 0);
+    assert_eq!(
+        frontier
+            .add(vec![link("http://out.test/x", 1.0)])
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(frontier.claim().await.unwrap(), Claim::Empty);
+}
+
+mod embedded_suite {
+    use super::*;
+    use crate::frontier::EmbeddedFrontier;
+
+    struct Embedded {
+        dir: tempfile::TempDir,
+    }
+
+    #[async_trait::async_trait]
+    impl FrontierFactory for Embedded {
+        async fn create(&self, config: FrontierConfig) -> Arc<dyn Frontier> {
+            let dir = tempfile::tempdir_in(self.dir.path()).unwrap().keep();
+            Arc::new(EmbeddedFrontier::open(&dir, config).unwrap())
+        }
+    }
+
+    #[tokio::test]
+    async fn embedded_frontier_conforms() {
+        run_all(&Embedded {
+            dir: tempfile::tempdir().unwrap(),
+        })
+        .await;
+    }
+
+    // A resumed crawl must not lose queued links nor refetch finished ones;
+    // links leased when the process died are queued again.
+    #[tokio::test]
+    async fn embedded_frontier_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let frontier = EmbeddedFrontier::open(dir.path(), FrontierConfig::default()).unwrap();
+            frontier
+                .add(vec![
+                    link("http://a.test/done", 1.0),
+                    link("http://b.test/leased", 0.8),
+                    link("http://c.test/queued", 0.5),
+                ])
+                .await
+                .unwrap();
+            let done = lease(&frontier).await;
+            frontier.complete(&done).await.unwrap();
+            let _leased_when_killed = lease(&frontier).await;
+        }
+        let frontier = EmbeddedFrontier::open(dir.path(), FrontierConfig::default()).unwrap();
+        let counts = frontier.counts().await.unwrap();
+        assert_eq!((counts.queued, counts.leased, counts.seen), (2, 0, 3));
+        let mut urls = vec![
+            lease(&frontier).await.url.to_string(),
+            lease(&frontier).await.url.to_string(),
+        ];
+        urls.sort();
+        assert_eq!(urls, ["http://b.test/leased", "http://c.test/queued"]);
+        assert_eq!(
+            frontier
+                .add(vec![link("http://a.test/done", 1.0)])
+                .await
+                .unwrap(),
+            0
+        );
+    }
+}

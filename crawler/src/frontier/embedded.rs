@@ -1,0 +1,550 @@
+//! The frontier of a one-process crawl: queues in memory, every link's
+//! state in RocksDB under the data directory, so that a crawl resumes where
+//! it stopped and never fetches a URL it already finished.
+//!
+//! RocksDB holds one record per URL ever seen (queued or done); that table
+//! is also the seen-filter. At open, the queued records are loaded back into
+//! memory; a link that was leased when the process died is queued again.
+//! Writes go to RocksDB's write-ahead log before the call returns, so a
+//! kill -9 of the process loses nothing (an OS crash may lose the last
+//! writes, which only means fetching those links again).
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use common::{HostKey, NormalizedUrl};
+use rocksdb::{BlockBasedOptions, DB, Options, WriteBatch};
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+
+use super::{
+    Claim, Frontier, FrontierConfig, FrontierCounts, FrontierError, Lease, NewLink, Result,
+    RetryDecision,
+};
+
+pub struct EmbeddedFrontier {
+    db: DB,
+    config: FrontierConfig,
+    // A std mutex: no await happens while it is held, and every operation is
+    // short (in-memory queues plus a RocksDB read or write of a few keys).
+    state: Mutex<State>,
+}
+
+/// What RocksDB keeps per URL.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LinkRecord {
+    done: bool,
+    depth: u32,
+    priority: f64,
+    retries: u32,
+}
+
+impl EmbeddedFrontier {
+    pub fn open(dir: &Path, config: FrontierConfig) -> Result<EmbeddedFrontier> {
+        let mut options = Options::default();
+        options.create_if_missing(true);
+        options.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        // The seen-check of every discovered link is a point lookup, most of
+        // them for URLs already seen; a bloom filter answers misses in memory.
+        let mut table = BlockBasedOptions::default();
+        table.set_bloom_filter(10.0, false);
+        options.set_block_based_table_factory(&table);
+        let db = DB::open(&options, dir).map_err(storage)?;
+
+        let mut state = State::default();
+        let now = Instant::now();
+        for entry in db.iterator(rocksdb::IteratorMode::Start) {
+            let (key, value) = entry.map_err(storage)?;
+            state.seen += 1;
+            let record = decode(&key, &value)?;
+            if !record.done {
+                let url = url_from_key(&key)?;
+                state.enqueue(
+                    url,
+                    record.depth,
+                    record.priority,
+                    record.retries,
+                    &config,
+                    now,
+                );
+            }
+        }
+        Ok(EmbeddedFrontier {
+            db,
+            config,
+            state: Mutex::new(state),
+        })
+    }
+
+    /// Writes the records whose URLs were never seen and returns them. The
+    /// caller holds the state lock across the lookup and the write, so two
+    /// adds of one URL cannot both find it new.
+    fn insert_new(
+        &self,
+        state: &mut State,
+        records: impl Iterator<Item = (NormalizedUrl, LinkRecord)>,
+    ) -> Result<Vec<(NormalizedUrl, LinkRecord)>> {
+        let mut unique = HashSet::new();
+        let records: Vec<_> = records
+            .filter(|(url, _)| unique.insert(url.clone()))
+            .collect();
+        if records.is_empty() {
+            return Ok(records);
+        }
+        let existing = self
+            .db
+            .multi_get(records.iter().map(|(url, _)| url.as_str()));
+        let mut batch = WriteBatch::default();
+        let mut fresh = Vec::new();
+        for (record, existing) in records.into_iter().zip(existing) {
+            if existing.map_err(storage)?.is_none() {
+                batch.put(record.0.as_str(), encode(&record.1));
+                fresh.push(record);
+            }
+        }
+        self.db.write(batch).map_err(storage)?;
+        state.seen += fresh.len() as u64;
+        Ok(fresh)
+    }
+
+    fn put(&self, url: &NormalizedUrl, record: &LinkRecord) -> Result<()> {
+        self.db.put(url.as_str(), encode(record)).map_err(storage)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock leaves the queues consistent enough
+        // to go on: every mutation is a few inserts and removes.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[async_trait::async_trait]
+impl Frontier for EmbeddedFrontier {
+    async fn add(&self, links: Vec<NewLink>) -> Result<usize> {
+        let records = links.into_iter().map(|link| {
+            let record = LinkRecord {
+                done: false,
+                depth: link.depth,
+                priority: link.priority,
+                retries: 0,
+            };
+            (link.url, record)
+        });
+        let mut state = self.lock();
+        let fresh = self.insert_new(&mut state, records)?;
+        let now = Instant::now();
+        for (url, record) in &fresh {
+            state.enqueue(
+                url.clone(),
+                record.depth,
+                record.priority,
+                0,
+                &self.config,
+                now,
+            );
+        }
+        Ok(fresh.len())
+    }
+
+    async fn mark_seen(&self, urls: Vec<NormalizedUrl>) -> Result<usize> {
+        let done = LinkRecord {
+            done: true,
+            depth: 0,
+            priority: 0.0,
+            retries: 0,
+        };
+        let mut state = self.lock();
+        Ok(self
+            .insert_new(&mut state, urls.into_iter().map(|url| (url, done.clone())))?
+            .len())
+    }
+
+    async fn claim(&self) -> Result<Claim> {
+        let mut state = self.lock();
+        let now = Instant::now();
+        state.expire_leases(now, &self.config);
+        state.wake(now, &self.config);
+        if let Some(lease) = state.claim_best(now, &self.config) {
+            return Ok(Claim::Leased(lease));
+        }
+        if state.queued == 0 && state.leases.is_empty() {
+            return Ok(Claim::Empty);
+        }
+        let next = [
+            state.sleeping.first().map(|(at, _)| *at),
+            state.delayed.first_key_value().map(|((at, _), _)| *at),
+            state.deadlines.first().map(|(at, _)| *at),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(now);
+        Ok(Claim::Wait(next.saturating_duration_since(now)))
+    }
+
+    async fn release_host(&self, lease: &Lease, delay: Duration) -> Result<()> {
+        let mut state = self.lock();
+        let now = Instant::now();
+        state.release_host_of(&lease.url, now + delay, &self.config, now);
+        Ok(())
+    }
+
+    async fn complete(&self, lease: &Lease) -> Result<()> {
+        let record = LinkRecord {
+            done: true,
+            depth: lease.depth,
+            priority: lease.priority,
+            retries: lease.retries,
+        };
+        self.put(&lease.url, &record)?;
+        let mut state = self.lock();
+        state.drop_lease(&lease.url, &self.config, Instant::now());
+        Ok(())
+    }
+
+    async fn retry(&self, lease: &Lease, delay: Duration) -> Result<RetryDecision> {
+        let mut state = self.lock();
+        let now = Instant::now();
+        state.drop_lease(&lease.url, &self.config, now);
+        if lease.retries >= self.config.max_retries {
+            return Ok(RetryDecision::GaveUp);
+        }
+        let record = LinkRecord {
+            done: false,
+            depth: lease.depth,
+            priority: lease.priority / 2.0,
+            retries: lease.retries + 1,
+        };
+        self.put(&lease.url, &record)?;
+        let link = state.new_link(
+            lease.url.clone(),
+            record.depth,
+            record.priority,
+            record.retries,
+        );
+        state
+            .delayed
+            .insert((now + delay, link.seq), (lease.host.clone(), link));
+        state.queued += 1;
+        Ok(RetryDecision::Requeued)
+    }
+
+    async fn give_back(&self, lease: &Lease) -> Result<()> {
+        let mut state = self.lock();
+        let now = Instant::now();
+        state.drop_lease(&lease.url, &self.config, now);
+        state.enqueue(
+            lease.url.clone(),
+            lease.depth,
+            lease.priority,
+            lease.retries,
+            &self.config,
+            now,
+        );
+        Ok(())
+    }
+
+    async fn counts(&self) -> Result<FrontierCounts> {
+        let state = self.lock();
+        Ok(FrontierCounts {
+            queued: state.queued,
+            leased: state.leases.len() as u64,
+            seen: state.seen,
+        })
+    }
+}
+
+/// Orders priorities best first (a higher priority is a smaller `Rank`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Rank(f64);
+
+impl Eq for Rank {}
+
+impl PartialOrd for Rank {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Rank {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.0.total_cmp(&self.0)
+    }
+}
+
+/// A queued link; among equal priorities the older one (smaller `seq`)
+/// comes first, which makes the crawl breadth-first.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct QueuedLink {
+    rank: Rank,
+    seq: u64,
+    url: NormalizedUrl,
+    depth: u32,
+    retries: u32,
+}
+
+/// Where a host currently is: in no schedule, ready to be claimed (with the
+/// key of its best link), or asleep until its politeness clock allows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Slot {
+    Idle,
+    Ready(Rank, u64),
+    Sleeping(Instant),
+}
+
+#[derive(Debug)]
+struct HostQueue {
+    links: BTreeSet<QueuedLink>,
+    in_flight: usize,
+    /// Not fetched again before this.
+    ready_at: Instant,
+    slot: Slot,
+}
+
+struct LeaseState {
+    lease: Lease,
+    deadline: Instant,
+    host_released: bool,
+}
+
+#[derive(Default)]
+struct State {
+    hosts: HashMap<HostKey, HostQueue>,
+    ready: BTreeSet<(Rank, u64, HostKey)>,
+    sleeping: BTreeSet<(Instant, HostKey)>,
+    /// Retries waiting for their delay, keyed by due time.
+    delayed: BTreeMap<(Instant, u64), (HostKey, QueuedLink)>,
+    leases: HashMap<NormalizedUrl, LeaseState>,
+    deadlines: BTreeSet<(Instant, NormalizedUrl)>,
+    queued: u64,
+    seen: u64,
+    next_seq: u64,
+}
+
+impl State {
+    fn new_link(
+        &mut self,
+        url: NormalizedUrl,
+        depth: u32,
+        priority: f64,
+        retries: u32,
+    ) -> QueuedLink {
+        self.next_seq += 1;
+        QueuedLink {
+            rank: Rank(priority),
+            seq: self.next_seq,
+            url,
+            depth,
+            retries,
+        }
+    }
+
+    fn enqueue(
+        &mut self,
+        url: NormalizedUrl,
+        depth: u32,
+        priority: f64,
+        retries: u32,
+        config: &FrontierConfig,
+        now: Instant,
+    ) {
+        let host = url.host_key();
+        let link = self.new_link(url, depth, priority, retries);
+        self.push_link(host, link, config, now);
+    }
+
+    fn push_link(
+        &mut self,
+        host: HostKey,
+        link: QueuedLink,
+        config: &FrontierConfig,
+        now: Instant,
+    ) {
+        self.queued += 1;
+        self.hosts
+            .entry(host.clone())
+            .or_insert_with(|| HostQueue {
+                links: BTreeSet::new(),
+                in_flight: 0,
+                ready_at: now,
+                slot: Slot::Idle,
+            })
+            .links
+            .insert(link);
+        self.reschedule(&host, config, now);
+    }
+
+    /// Puts `host` in the schedule its state calls for.
+    fn reschedule(&mut self, host: &HostKey, config: &FrontierConfig, now: Instant) {
+        let Some(queue) = self.hosts.get_mut(host) else {
+            return;
+        };
+        match queue.slot {
+            Slot::Idle => {}
+            Slot::Ready(rank, seq) => {
+                self.ready.remove(&(rank, seq, host.clone()));
+            }
+            Slot::Sleeping(at) => {
+                self.sleeping.remove(&(at, host.clone()));
+            }
+        }
+        queue.slot = if queue.links.is_empty() || queue.in_flight >= config.max_in_flight_per_host {
+            Slot::Idle
+        } else if queue.ready_at > now {
+            self.sleeping.insert((queue.ready_at, host.clone()));
+            Slot::Sleeping(queue.ready_at)
+        } else {
+            let best = queue.links.first().expect("links is not empty");
+            self.ready.insert((best.rank, best.seq, host.clone()));
+            Slot::Ready(best.rank, best.seq)
+        };
+        // Forget hosts with nothing queued, nothing in flight and no
+        // politeness wait left, so memory follows the live hosts only.
+        if queue.slot == Slot::Idle
+            && queue.links.is_empty()
+            && queue.in_flight == 0
+            && queue.ready_at <= now
+        {
+            self.hosts.remove(host);
+        }
+    }
+
+    /// Moves due retries back to their hosts and wakes hosts whose
+    /// politeness delay is over.
+    fn wake(&mut self, now: Instant, config: &FrontierConfig) {
+        while let Some(entry) = self.delayed.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let (host, link) = entry.remove();
+            self.queued -= 1; // push_link counts it again
+            self.push_link(host, link, config, now);
+        }
+        while let Some((at, _)) = self.sleeping.first() {
+            if *at > now {
+                break;
+            }
+            let (_, host) = self.sleeping.pop_first().expect("first exists");
+            if let Some(queue) = self.hosts.get_mut(&host) {
+                queue.slot = Slot::Idle;
+            }
+            self.reschedule(&host, config, now);
+        }
+    }
+
+    fn claim_best(&mut self, now: Instant, config: &FrontierConfig) -> Option<Lease> {
+        let (_, _, host) = self.ready.pop_first()?;
+        let queue = self.hosts.get_mut(&host).expect("ready hosts have queues");
+        queue.slot = Slot::Idle;
+        let link = queue.links.pop_first().expect("ready hosts have links");
+        queue.in_flight += 1;
+        self.queued -= 1;
+        self.reschedule(&host, config, now);
+        let lease = Lease {
+            url: link.url.clone(),
+            host,
+            depth: link.depth,
+            priority: link.rank.0,
+            retries: link.retries,
+        };
+        let deadline = now + config.lease_duration;
+        self.deadlines.insert((deadline, link.url.clone()));
+        self.leases.insert(
+            link.url,
+            LeaseState {
+                lease: lease.clone(),
+                deadline,
+                host_released: false,
+            },
+        );
+        Some(lease)
+    }
+
+    fn release_host_of(
+        &mut self,
+        url: &NormalizedUrl,
+        ready_at: Instant,
+        config: &FrontierConfig,
+        now: Instant,
+    ) {
+        let Some(lease) = self.leases.get_mut(url) else {
+            return;
+        };
+        if lease.host_released {
+            return;
+        }
+        lease.host_released = true;
+        let host = lease.lease.host.clone();
+        if let Some(queue) = self.hosts.get_mut(&host) {
+            queue.in_flight = queue.in_flight.saturating_sub(1);
+            queue.ready_at = queue.ready_at.max(ready_at);
+        }
+        self.reschedule(&host, config, now);
+    }
+
+    /// Forgets the lease of `url`, releasing its host if the caller did not.
+    fn drop_lease(
+        &mut self,
+        url: &NormalizedUrl,
+        config: &FrontierConfig,
+        now: Instant,
+    ) -> Option<Lease> {
+        self.release_host_of(url, now, config, now);
+        let state = self.leases.remove(url)?;
+        self.deadlines.remove(&(state.deadline, url.clone()));
+        Some(state.lease)
+    }
+
+    /// Returns the links of expired leases to their hosts.
+    fn expire_leases(&mut self, now: Instant, config: &FrontierConfig) {
+        while let Some((deadline, _)) = self.deadlines.first() {
+            if *deadline > now {
+                break;
+            }
+            let (_, url) = self.deadlines.pop_first().expect("first exists");
+            let Some(state) = self.leases.get(&url) else {
+                continue;
+            };
+            let _ = state;
+            if let Some(lease) = self.drop_lease(&url, config, now) {
+                self.enqueue(
+                    lease.url,
+                    lease.depth,
+                    lease.priority,
+                    lease.retries,
+                    config,
+                    now,
+                );
+            }
+        }
+    }
+}
+
+fn encode(record: &LinkRecord) -> Vec<u8> {
+    rmp_serde::to_vec(record).expect("link record serializes")
+}
+
+fn decode(key: &[u8], value: &[u8]) -> Result<LinkRecord> {
+    rmp_serde::from_slice(value).map_err(|e| FrontierError::Corrupt {
+        url: String::from_utf8_lossy(key).into_owned(),
+        reason: e.to_string(),
+    })
+}
+
+fn url_from_key(key: &[u8]) -> Result<NormalizedUrl> {
+    let corrupt = |reason: String| FrontierError::Corrupt {
+        url: String::from_utf8_lossy(key).into_owned(),
+        reason,
+    };
+    let text = std::str::from_utf8(key).map_err(|e| corrupt(e.to_string()))?;
+    NormalizedUrl::parse(text).map_err(|e| corrupt(e.to_string()))
+}
+
+fn storage(error: rocksdb::Error) -> FrontierError {
+    FrontierError::Storage(error.to_string())
+}

@@ -1,0 +1,45 @@
+//! The crawler: it takes links from the frontier, fetches them politely,
+//! parses them, queues the links it finds and publishes the pages.
+//!
+//! It owns the frontier and everything between a claimed link and a
+//! published page. It must not index or store pages itself: pages leave it
+//! only through a [`common::queue::PageSink`], and a link is completed only
+//! once the sink confirms its page is durable.
+//!
+//! A URL's life begins in [`common::normalize`] and, inside this crate, runs
+//! through [`crawl`]: claimed from the [`frontier`], resolved by [`dns`],
+//! fetched by [`fetch`], parsed by [`parse`], published, and completed.
+//!
+//! - [`config`]: seeds, scope, limits, politeness.
+//! - [`crawl`]: the dispatcher and the life of one link.
+//! - [`frontier`]: the `Frontier` trait and its embedded (RocksDB) implementation.
+//! - [`dns`]: resolution, `--resolve` overrides, the private-address guard.
+//! - [`fetch`]: HTTP with timeouts, size caps and charset decoding.
+//! - [`parse`]: HTML to title, text, headings and links.
+//! - [`stats`]: counters and the end-of-run summary.
+//! - [`progress`]: the progress bar or log lines of a running crawl.
+
+pub mod config;
+pub mod crawl;
+pub mod dns;
+pub mod fetch;
+pub mod frontier;
+pub mod parse;
+pub mod progress;
+pub mod stats;
+
+pub use config::{CrawlConfig, Progress};
+pub use crawl::run;
+pub use stats::CrawlSummary;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CrawlError {
+    #[error(transparent)]
+    Frontier(#[from] frontier::FrontierError),
+    #[error(transparent)]
+    Fetch(#[from] fetch::FetchError),
+    #[error("page queue: {0}")]
+    Queue(#[from] common::queue::QueueError),
+    #[error("crawl task failed: {0}")]
+    Task(String),
+}

@@ -1,0 +1,433 @@
+//! HTML extraction: one parse of the page (scraper, html5ever) yields its
+//! title, meta description, meta robots, canonical URL, language, links with
+//! anchor texts (resolved against `<base href>`), headings and main text.
+//!
+//! The main text comes from the page's content root (`<main>`, an element
+//! with `role=main`, else `<body>`) without the parts that are not content:
+//! scripts, styles, navigation, headers, footers, asides, forms and hidden
+//! elements.
+
+use common::NormalizedUrl;
+use common::message::{MAX_TEXT_BYTES, truncate_at_char_boundary};
+use ego_tree::NodeRef;
+use ego_tree::iter::Edge;
+use scraper::{Html, Node};
+use url::Url;
+
+/// Links kept per page; the rest are ignored (a page with more is a list
+/// or a trap, and its first links are the ones that matter).
+pub const MAX_LINKS_PER_PAGE: usize = 5000;
+const MAX_HEADINGS: usize = 64;
+const MAX_ANCHOR_BYTES: usize = 256;
+
+/// Elements whose content is never main text.
+const NOT_CONTENT: &[&str] = &[
+    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
+    "button", "select", "svg", "iframe", "object", "canvas", "head", "title",
+];
+
+/// Elements that separate words: text on either side is never glued.
+const BLOCK: &[&str] = &[
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "pre",
+    "blockquote",
+    "section",
+    "article",
+    "main",
+    "details",
+    "summary",
+    "hr",
+    "figure",
+    "figcaption",
+    "body",
+    "code",
+];
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParsedPage {
+    pub title: String,
+    pub description: String,
+    pub headings: Vec<String>,
+    pub text: String,
+    pub links: Vec<Link>,
+    /// Links that did not resolve to a crawlable URL (other schemes, garbage).
+    pub invalid_links: usize,
+    pub canonical: Option<NormalizedUrl>,
+    pub language: Option<String>,
+    pub meta_robots: MetaRobots,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    pub url: NormalizedUrl,
+    pub anchor: String,
+    /// `rel=nofollow`.
+    pub nofollow: bool,
+}
+
+/// `<meta name=robots>` directives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MetaRobots {
+    pub noindex: bool,
+    pub nofollow: bool,
+}
+
+/// Extracts everything trawl needs from `html`, fetched from `url`.
+pub fn parse_page(url: &Url, html: &str) -> ParsedPage {
+    let document = Html::parse_document(html);
+    let mut page = ParsedPage::default();
+    let base = find_base(&document, url);
+    let mut content_root = None;
+    let mut title_fallback = String::new();
+    // The link being read: its URL (if valid), nofollow, and anchor text.
+    let mut open_anchor: Option<(Option<NormalizedUrl>, bool, String)> = None;
+    let mut in_title = false;
+
+    for edge in document.tree.root().traverse() {
+        match edge {
+            Edge::Open(node) => match node.value() {
+                Node::Element(element) => {
+                    let name = element.name();
+                    match name {
+                        "title" => in_title = page.title.is_empty(),
+                        "html" => {
+                            page.language =
+                                element.attr("lang").map(|l| l.trim().to_ascii_lowercase());
+                        }
+                        "meta" => read_meta(element, &mut page),
+                        "link" => {
+                            let rel = element.attr("rel").unwrap_or_default();
+                            if has_token(rel, "canonical") && page.canonical.is_none() {
+                                page.canonical = element
+                                    .attr("href")
+                                    .and_then(|h| NormalizedUrl::join(&base, h).ok());
+                            }
+                        }
+                        "main" if content_root.is_none() => content_root = Some(node.id()),
+                        "a" | "area" => {
+                            // A fragment-only href points into this page, not
+                            // at another one.
+                            if let Some(href) = element
+                                .attr("href")
+                                .filter(|h| !h.trim_start().starts_with('#'))
+                            {
+                                let target = NormalizedUrl::join(&base, href).ok();
+                                if target.is_none() {
+                                    page.invalid_links += 1;
+                                }
+                                let nofollow =
+                                    has_token(element.attr("rel").unwrap_or_default(), "nofollow");
+                                open_anchor = Some((target, nofollow, String::new()));
+                            }
+                        }
+                        _ => {}
+                    }
+                    if content_root.is_none() && element.attr("role") == Some("main") {
+                        content_root = Some(node.id());
+                    }
+                }
+                Node::Text(text) => {
+                    if in_title {
+                        push_collapsed(&mut page.title, text, usize::MAX);
+                    }
+                    if let Some((_, _, anchor)) = open_anchor.as_mut() {
+                        push_collapsed(anchor, text, MAX_ANCHOR_BYTES);
+                    }
+                }
+                _ => {}
+            },
+            Edge::Close(node) => {
+                if let Node::Element(element) = node.value() {
+                    match element.name() {
+                        "title" => in_title = false,
+                        "a" | "area" => {
+                            if let Some((Some(url), nofollow, anchor)) = open_anchor.take()
+                                && page.links.len() < MAX_LINKS_PER_PAGE
+                            {
+                                page.links.push(Link {
+                                    url,
+                                    anchor: anchor.trim_end().to_string(),
+                                    nofollow,
+                                });
+                            }
+                        }
+                        "h1" if title_fallback.is_empty() => {
+                            title_fallback = element_text(node);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    let root = content_root
+        .and_then(|id| document.tree.get(id))
+        .or_else(|| find_element(document.tree.root(), "body"))
+        .unwrap_or(document.tree.root());
+    extract_text(root, &mut page);
+    page.title = page.title.trim().to_string();
+    if page.title.is_empty() {
+        page.title = title_fallback;
+    }
+    page
+}
+
+/// `<base href>` resolved against the page URL, or the page URL.
+fn find_base(document: &Html, url: &Url) -> Url {
+    find_element(document.tree.root(), "base")
+        .and_then(|node| node.value().as_element()?.attr("href").map(str::to_string))
+        .and_then(|href| url.join(href.trim()).ok())
+        .filter(|base| matches!(base.scheme(), "http" | "https"))
+        .unwrap_or_else(|| url.clone())
+}
+
+fn find_element<'a>(root: NodeRef<'a, Node>, name: &str) -> Option<NodeRef<'a, Node>> {
+    root.descendants()
+        .find(|node| node.value().as_element().is_some_and(|e| e.name() == name))
+}
+
+fn read_meta(element: &scraper::node::Element, page: &mut ParsedPage) {
+    let name = element.attr("name").unwrap_or_default();
+    let content = element.attr("content").unwrap_or_default();
+    if name.eq_ignore_ascii_case("description") && page.description.is_empty() {
+        push_collapsed(&mut page.description, content, 1024);
+        page.description = page.description.trim_end().to_string();
+    } else if name.eq_ignore_ascii_case("robots") {
+        let directives = parse_robots_directives(content);
+        page.meta_robots.noindex |= directives.noindex;
+        page.meta_robots.nofollow |= directives.nofollow;
+    }
+}
+
+/// Reads `noindex`, `nofollow`, `none` from a meta robots or X-Robots-Tag value.
+pub fn parse_robots_directives(value: &str) -> MetaRobots {
+    let mut robots = MetaRobots::default();
+    for token in value.split(',').map(|t| t.trim().to_ascii_lowercase()) {
+        match token.as_str() {
+            "noindex" => robots.noindex = true,
+            "nofollow" => robots.nofollow = true,
+            "none" => {
+                robots.noindex = true;
+                robots.nofollow = true;
+            }
+            _ => {}
+        }
+    }
+    robots
+}
+
+fn has_token(list: &str, token: &str) -> bool {
+    list.split_ascii_whitespace()
+        .any(|t| t.eq_ignore_ascii_case(token))
+}
+
+/// Collects visible text and headings under `root`, skipping the elements
+/// that are not content.
+fn extract_text(root: NodeRef<'_, Node>, page: &mut ParsedPage) {
+    let mut skipping: Option<ego_tree::NodeId> = None;
+    let mut heading: Option<String> = None;
+    for edge in root.traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if skipping.is_some() {
+                    continue;
+                }
+                match node.value() {
+                    Node::Element(element) => {
+                        let name = element.name();
+                        if NOT_CONTENT.contains(&name)
+                            || element.attr("hidden").is_some()
+                            || element.attr("aria-hidden") == Some("true")
+                        {
+                            skipping = Some(node.id());
+                            continue;
+                        }
+                        if BLOCK.contains(&name) {
+                            push_space(&mut page.text);
+                        }
+                        if matches!(name, "h1" | "h2" | "h3") && page.headings.len() < MAX_HEADINGS
+                        {
+                            heading = Some(String::new());
+                        }
+                    }
+                    Node::Text(text) => {
+                        push_collapsed(&mut page.text, text, MAX_TEXT_BYTES);
+                        if let Some(heading) = heading.as_mut() {
+                            push_collapsed(heading, text, 512);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Edge::Close(node) => {
+                if skipping == Some(node.id()) {
+                    skipping = None;
+                    continue;
+                }
+                if skipping.is_some() {
+                    continue;
+                }
+                if let Node::Element(element) = node.value() {
+                    let name = element.name();
+                    if BLOCK.contains(&name) {
+                        push_space(&mut page.text);
+                    }
+                    if matches!(name, "h1" | "h2" | "h3")
+                        && let Some(text) = heading.take()
+                    {
+                        let text = text.trim().to_string();
+                        if !text.is_empty() {
+                            page.headings.push(text);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let trimmed = page.text.trim_end().len();
+    page.text.truncate(trimmed);
+}
+
+/// The collapsed text content of one element.
+fn element_text(node: NodeRef<'_, Node>) -> String {
+    let mut text = String::new();
+    for descendant in node.descendants() {
+        if let Node::Text(t) = descendant.value() {
+            push_collapsed(&mut text, t, 512);
+        }
+    }
+    text.trim().to_string()
+}
+
+fn push_space(out: &mut String) {
+    if !out.is_empty() && !out.ends_with(' ') {
+        out.push(' ');
+    }
+}
+
+/// Appends `text` with every run of whitespace collapsed to one space,
+/// stopping at `max_bytes`. Whitespace at either end of `text` becomes one
+/// separating space; text without it is glued to its neighbours, as a
+/// browser renders `<b>foo</b>bar`.
+fn push_collapsed(out: &mut String, text: &str, max_bytes: usize) {
+    if out.len() >= max_bytes {
+        return;
+    }
+    if text.starts_with(char::is_whitespace) {
+        push_space(out);
+    }
+    for (i, word) in text.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+        if out.len() >= max_bytes {
+            break;
+        }
+    }
+    if text.ends_with(char::is_whitespace) {
+        push_space(out);
+    }
+    truncate_at_char_boundary(out, max_bytes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(html: &str) -> ParsedPage {
+        parse_page(
+            &Url::parse("http://example.com/dir/page.html").unwrap(),
+            html,
+        )
+    }
+
+    #[test]
+    fn extracts_metadata_and_main_text() {
+        let page = parse(
+            r#"<html lang="EN"><head><title> The   Title </title>
+            <meta name="Description" content="A page.">
+            <meta name="robots" content="NOINDEX">
+            <link rel="canonical" href="/canonical.html"></head>
+            <body><nav>Menu <a href="other.html">Other</a></nav>
+            <main><h1>Heading <code>one</code></h1><p>First para<b>graph</b>.</p>
+            <script>var x = 1;</script><div hidden>secret</div><p>Second</p></main>
+            <footer>Footer</footer></body></html>"#,
+        );
+        assert_eq!(page.title, "The Title");
+        assert_eq!(page.description, "A page.");
+        assert!(page.meta_robots.noindex && !page.meta_robots.nofollow);
+        assert_eq!(
+            page.canonical.unwrap().as_str(),
+            "http://example.com/canonical.html"
+        );
+        assert_eq!(page.language.as_deref(), Some("en"));
+        assert_eq!(page.headings, ["Heading one"]);
+        assert_eq!(page.text, "Heading one First paragraph. Second");
+        assert_eq!(page.links.len(), 1);
+        assert_eq!(
+            page.links[0].url.as_str(),
+            "http://example.com/dir/other.html"
+        );
+        assert_eq!(page.links[0].anchor, "Other");
+    }
+
+    #[test]
+    fn links_resolve_against_base_href_and_keep_rel() {
+        let page = parse(
+            r##"<head><base href="http://example.com/base/"></head><body>
+            <a href="../up.html">Up</a> <a href="x.html#frag" rel="nofollow">X</a>
+            <a href="mailto:me@example.com">mail</a> <a href="#top">top</a>
+            <a href="http://[bad">bad</a></body>"##,
+        );
+        let urls: Vec<_> = page.links.iter().map(|l| l.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            [
+                "http://example.com/up.html",
+                "http://example.com/base/x.html"
+            ]
+        );
+        assert!(page.links[1].nofollow);
+        assert_eq!(page.invalid_links, 2);
+    }
+
+    #[test]
+    fn body_is_the_root_without_main_and_h1_is_the_fallback_title() {
+        let page = parse("<body><header>Site</header><h1>Only</h1><p>text</p></body>");
+        assert_eq!(page.title, "Only");
+        assert_eq!(page.text, "Only text");
+    }
+
+    #[test]
+    fn garbage_does_not_panic() {
+        for html in [
+            "",
+            "<<<>>>",
+            "<a href=",
+            "\u{0}\u{feff}<html><body>x",
+            "<title>unterminated",
+        ] {
+            let _ = parse(html);
+        }
+    }
+}

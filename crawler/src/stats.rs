@@ -1,0 +1,181 @@
+//! Counters of a crawl, and the summary printed at its end.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use common::SkipReason;
+use serde::Serialize;
+
+/// Live counters, shared by every task of a crawl.
+#[derive(Default)]
+pub struct CrawlStats {
+    fetched: AtomicU64,
+    indexed: AtomicU64,
+    redirects: AtomicU64,
+    retries: AtomicU64,
+    truncated: AtomicU64,
+    bytes: AtomicU64,
+    links_queued: AtomicU64,
+    skipped: [AtomicU64; SkipReason::ALL.len()],
+    by_status: Mutex<BTreeMap<u16, u64>>,
+}
+
+impl CrawlStats {
+    pub fn record_response(&self, status: u16, body_bytes: usize) {
+        self.fetched.fetch_add(1, Relaxed);
+        self.bytes.fetch_add(body_bytes as u64, Relaxed);
+        *self
+            .by_status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(status)
+            .or_default() += 1;
+    }
+
+    pub fn record_skip(&self, reason: SkipReason) {
+        self.record_skips(reason, 1);
+    }
+
+    pub fn record_skips(&self, reason: SkipReason, count: u64) {
+        let index = SkipReason::ALL
+            .iter()
+            .position(|r| *r == reason)
+            .expect("ALL lists every reason");
+        self.skipped[index].fetch_add(count, Relaxed);
+    }
+
+    pub fn record_indexed(&self) {
+        self.indexed.fetch_add(1, Relaxed);
+    }
+
+    pub fn record_redirect(&self) {
+        self.redirects.fetch_add(1, Relaxed);
+    }
+
+    pub fn record_retry(&self) {
+        self.retries.fetch_add(1, Relaxed);
+    }
+
+    pub fn record_truncated(&self) {
+        self.truncated.fetch_add(1, Relaxed);
+    }
+
+    pub fn record_links_queued(&self, count: usize) {
+        self.links_queued.fetch_add(count as u64, Relaxed);
+    }
+
+    pub fn fetched(&self) -> u64 {
+        self.fetched.load(Relaxed)
+    }
+
+    pub fn indexed(&self) -> u64 {
+        self.indexed.load(Relaxed)
+    }
+
+    pub fn summary(&self, elapsed: Duration) -> CrawlSummary {
+        let skipped = SkipReason::ALL
+            .iter()
+            .zip(&self.skipped)
+            .map(|(reason, count)| (*reason, count.load(Relaxed)))
+            .filter(|(_, count)| *count > 0)
+            .collect();
+        CrawlSummary {
+            fetched: self.fetched(),
+            indexed: self.indexed(),
+            redirects: self.redirects.load(Relaxed),
+            retries: self.retries.load(Relaxed),
+            truncated: self.truncated.load(Relaxed),
+            bytes: self.bytes.load(Relaxed),
+            links_queued: self.links_queued.load(Relaxed),
+            skipped,
+            by_status: self
+                .by_status
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+            elapsed_secs: elapsed.as_secs_f64(),
+        }
+    }
+}
+
+/// What a crawl did, printed at its end and saved in the data directory.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CrawlSummary {
+    /// HTTP responses received.
+    pub fetched: u64,
+    /// Pages made durable in the index.
+    pub indexed: u64,
+    pub redirects: u64,
+    pub retries: u64,
+    /// Pages cut at the body size cap (they are still indexed).
+    pub truncated: u64,
+    pub bytes: u64,
+    pub links_queued: u64,
+    pub skipped: BTreeMap<SkipReason, u64>,
+    pub by_status: BTreeMap<u16, u64>,
+    pub elapsed_secs: f64,
+}
+
+impl CrawlSummary {
+    pub fn skipped(&self, reason: SkipReason) -> u64 {
+        self.skipped.get(&reason).copied().unwrap_or(0)
+    }
+
+    pub fn pages_per_sec(&self) -> f64 {
+        if self.elapsed_secs > 0.0 {
+            self.fetched as f64 / self.elapsed_secs
+        } else {
+            0.0
+        }
+    }
+}
+
+impl fmt::Display for CrawlSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "crawl finished in {:.1} s", self.elapsed_secs)?;
+        writeln!(
+            f,
+            "  fetched     {:>9}  ({:.1} pages/s, {:.1} MB)",
+            self.fetched,
+            self.pages_per_sec(),
+            self.bytes as f64 / 1e6
+        )?;
+        writeln!(f, "  indexed     {:>9}", self.indexed)?;
+        writeln!(f, "  redirects   {:>9}", self.redirects)?;
+        writeln!(f, "  retries     {:>9}", self.retries)?;
+        writeln!(f, "  new links   {:>9}", self.links_queued)?;
+        if self.truncated > 0 {
+            writeln!(
+                f,
+                "  truncated   {:>9}  (body over the size cap, indexed cut)",
+                self.truncated
+            )?;
+        }
+        let statuses: Vec<String> = self
+            .by_status
+            .iter()
+            .map(|(s, n)| format!("{s}: {n}"))
+            .collect();
+        writeln!(
+            f,
+            "  by status   {}",
+            if statuses.is_empty() {
+                "-".into()
+            } else {
+                statuses.join(", ")
+            }
+        )?;
+        if self.skipped.is_empty() {
+            writeln!(f, "  skipped     none")?;
+        } else {
+            writeln!(f, "  skipped")?;
+            for (reason, count) in &self.skipped {
+                writeln!(f, "    {:<16}{:>9}", reason.as_str(), count)?;
+            }
+        }
+        write!(f, "  errors      {:>9}", self.skipped(SkipReason::Error))
+    }
+}

@@ -1,0 +1,132 @@
+//! The document store: RocksDB, document id -> what a search result shows
+//! and what query-time snippets are cut from.
+
+use std::path::Path;
+
+use common::message::truncate_at_char_boundary;
+use common::{DocId, PageMessage};
+use rocksdb::{DB, Options};
+use serde::{Deserialize, Serialize};
+
+use crate::{IndexerError, Result};
+
+/// Length of the static snippet cut from the text when a page has no meta
+/// description.
+const STATIC_SNIPPET_BYTES: usize = 240;
+
+/// A document as the query API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredDoc {
+    pub url: String,
+    pub title: String,
+    /// The meta description, or else the start of the text.
+    pub static_snippet: String,
+    pub headings: Vec<String>,
+    pub text: String,
+    pub fetched_at_ms: u64,
+}
+
+impl StoredDoc {
+    pub fn from_page(page: &PageMessage) -> StoredDoc {
+        let static_snippet = if page.description.trim().is_empty() {
+            let mut start = page.text.clone();
+            truncate_at_char_boundary(&mut start, STATIC_SNIPPET_BYTES);
+            start
+        } else {
+            page.description.clone()
+        };
+        StoredDoc {
+            url: page.canonical_url.to_string(),
+            title: page.title.clone(),
+            static_snippet,
+            headings: page.headings.clone(),
+            text: page.text.clone(),
+            fetched_at_ms: page.fetched_at_ms,
+        }
+    }
+}
+
+pub struct Docstore {
+    db: DB,
+    // A secondary instance keeps its own info log here; held so it lives as
+    // long as the handle.
+    _secondary_dir: Option<tempfile::TempDir>,
+}
+
+impl Docstore {
+    /// Opens the store for reading and writing; one process at a time.
+    pub fn open(dir: &Path) -> Result<Docstore> {
+        let mut options = Options::default();
+        options.create_if_missing(true);
+        options.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        Ok(Docstore {
+            db: DB::open(&options, dir)?,
+            _secondary_dir: None,
+        })
+    }
+
+    /// Opens the store read-only beside a writer in another process (a
+    /// RocksDB secondary instance). Call [`Docstore::catch_up`] to see the
+    /// writer's latest writes.
+    pub fn open_secondary(dir: &Path) -> Result<Docstore> {
+        if !dir.join("CURRENT").exists() {
+            // Nothing written yet: create an empty store so that readers can
+            // start before the first crawl.
+            drop(Docstore::open(dir)?);
+        }
+        let secondary_dir = tempfile::tempdir()?;
+        let mut options = Options::default();
+        options.set_max_open_files(-1);
+        let db = DB::open_as_secondary(&options, dir, secondary_dir.path())?;
+        Ok(Docstore {
+            db,
+            _secondary_dir: Some(secondary_dir),
+        })
+    }
+
+    /// For a secondary instance: apply what the primary wrote since.
+    pub fn catch_up(&self) -> Result<()> {
+        if self._secondary_dir.is_some() {
+            self.db.try_catch_up_with_primary()?;
+        }
+        Ok(())
+    }
+
+    pub fn put(&self, doc_id: DocId, doc: &StoredDoc) -> Result<()> {
+        self.db.put(doc_id.to_be_bytes(), encode(doc))?;
+        Ok(())
+    }
+
+    pub fn delete(&self, doc_id: DocId) -> Result<()> {
+        self.db.delete(doc_id.to_be_bytes())?;
+        Ok(())
+    }
+
+    pub fn get(&self, doc_id: DocId) -> Result<Option<StoredDoc>> {
+        match self.db.get_pinned(doc_id.to_be_bytes())? {
+            Some(bytes) => decode(&bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Looks up several documents at once (one RocksDB multi-get).
+    pub fn get_many(&self, doc_ids: &[DocId]) -> Result<Vec<Option<StoredDoc>>> {
+        let keys = doc_ids.iter().map(|id| id.to_be_bytes());
+        self.db
+            .multi_get(keys)
+            .into_iter()
+            .map(|value| match value? {
+                Some(bytes) => decode(&bytes).map(Some),
+                None => Ok(None),
+            })
+            .collect()
+    }
+}
+
+fn encode(doc: &StoredDoc) -> Vec<u8> {
+    rmp_serde::to_vec_named(doc).expect("stored doc serializes")
+}
+
+fn decode(bytes: &[u8]) -> Result<StoredDoc> {
+    rmp_serde::from_slice(bytes).map_err(|e| IndexerError::CorruptRecord(e.to_string()))
+}

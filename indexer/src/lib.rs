@@ -1,0 +1,38 @@
+//! The indexing side of trawl: it turns page events into a searchable
+//! tantivy index and a RocksDB document store, and gives the query API
+//! read access to both.
+//!
+//! It owns the index schema and the docstore format. It must not fetch
+//! pages or know about the frontier; pages reach it only as
+//! [`common::PageEvent`]s, and it acknowledges an event only after the page
+//! is durable in both stores.
+//!
+//! - [`schema`]: the index fields and their analyzers.
+//! - [`index`]: tantivy writer (upsert by document id, remove, commit) and reader.
+//! - [`docstore`]: RocksDB store of document id -> URL, title, snippet, text.
+//! - [`service`]: the consumer loop that batches events, commits, then acks.
+
+pub mod docstore;
+pub mod index;
+pub mod schema;
+pub mod service;
+
+pub use docstore::{Docstore, StoredDoc};
+pub use index::{IndexReaderHandle, IndexWriterHandle};
+pub use schema::IndexSchema;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexerError {
+    #[error("index error: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("docstore error: {0}")]
+    Docstore(#[from] rocksdb::Error),
+    #[error("corrupt docstore record: {0}")]
+    CorruptRecord(String),
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("indexing task failed: {0}")]
+    Task(String),
+}
+
+pub type Result<T, E = IndexerError> = std::result::Result<T, E>;

@@ -1,0 +1,67 @@
+//! The tantivy schema: one place that names every field and its analyzer.
+
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions,
+};
+
+/// The analyzer of every full-text field: tantivy's simple tokenizer,
+/// lower-casing, long-token removal and English stemming. The query side
+/// must use the same one, so it is named once here.
+pub const TEXT_ANALYZER: &str = "en_stem";
+
+/// The fields of a document in the index.
+#[derive(Clone, Debug)]
+pub struct IndexSchema {
+    pub schema: Schema,
+    /// [`common::DocId`]: the key of upserts and removals.
+    pub doc_id: Field,
+    /// The canonical URL, shown as the result's link.
+    pub url: Field,
+    /// The host key (`example.com`, `127.0.0.1:8080`), for `site:` and for
+    /// limiting results per host.
+    pub site: Field,
+    pub title: Field,
+    pub headings: Field,
+    pub body: Field,
+}
+
+impl IndexSchema {
+    pub fn new() -> IndexSchema {
+        let mut builder = Schema::builder();
+        let doc_id = builder.add_u64_field(
+            "doc_id",
+            NumericOptions::default()
+                .set_indexed()
+                .set_stored()
+                .set_fast(),
+        );
+        let url = builder.add_text_field("url", STRING | STORED);
+        let site = builder.add_text_field("site", STRING | STORED);
+        let text = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(TEXT_ANALYZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        let title = builder.add_text_field("title", text.clone().set_stored());
+        let headings = builder.add_text_field("headings", text.clone());
+        // The body is not stored: snippets are cut from the docstore's text,
+        // which keeps the index small and lets the docstore live elsewhere.
+        let body = builder.add_text_field("body", text);
+        IndexSchema {
+            schema: builder.build(),
+            doc_id,
+            url,
+            site,
+            title,
+            headings,
+            body,
+        }
+    }
+}
+
+impl Default for IndexSchema {
+    fn default() -> Self {
+        IndexSchema::new()
+    }
+}

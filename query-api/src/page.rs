@@ -1,0 +1,79 @@
+//! The HTML search page: a form and server-rendered results, no JavaScript.
+
+use std::fmt::Write;
+
+use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
+
+use crate::search::SearchResponse;
+
+pub fn render_page(query: &str, response: Option<&SearchResponse>, error: Option<&str>) -> String {
+    let mut body = String::new();
+    if let Some(error) = error {
+        let _ = write!(body, r#"<p class="error">{}</p>"#, text(error));
+    }
+    if let Some(response) = response {
+        let _ = write!(
+            body,
+            r#"<p class="meta">{} results ({:.1} ms)</p><ol class="results" start="{}">"#,
+            response.total,
+            response.took_ms,
+            (response.page - 1) * response.per_page + 1
+        );
+        for result in &response.results {
+            let _ = write!(
+                body,
+                r#"<li><a class="title" href="{link}">{title}</a><div class="link">{link_text}</div><p class="snippet">{snippet}</p></li>"#,
+                link = attr(&result.link),
+                title = text(&result.title),
+                link_text = text(&result.link),
+                // Already HTML: escaped text with <b> highlights.
+                snippet = result.snippet,
+            );
+        }
+        body.push_str("</ol>");
+        body.push_str(&pager(query, response));
+    }
+    format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #222; }}
+form {{ display: flex; gap: .5rem; }} input[type=search] {{ flex: 1; font-size: 1.1rem; padding: .4rem; }}
+.results {{ padding-left: 1.2rem; }} .results li {{ margin: 1.2rem 0; }}
+.title {{ font-size: 1.1rem; }} .link {{ color: #166534; font-size: .85rem; word-break: break-all; }}
+.snippet {{ margin: .3rem 0; }} .meta {{ color: #666; }} .error {{ color: #b91c1c; }}
+nav.pager {{ display: flex; gap: 1rem; }}
+</style></head>
+<body><h1><a href="/">trawl</a></h1>
+<form action="/" method="get" role="search"><input type="search" name="query" value="{value}" autofocus aria-label="Search"><button type="submit">Search</button></form>
+{body}
+</body></html>"#,
+        title = if query.is_empty() {
+            "trawl".to_string()
+        } else {
+            format!("{} - trawl", text(query))
+        },
+        value = attr(query),
+    )
+}
+
+fn pager(query: &str, response: &SearchResponse) -> String {
+    let link = |page: usize, label: &str| {
+        let href = format!(
+            "/?query={}&page={page}&per_page={}",
+            url::form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>(),
+            response.per_page
+        );
+        format!(r#"<a href="{}">{label}</a>"#, attr(&href))
+    };
+    let mut nav = String::from(r#"<nav class="pager">"#);
+    if response.page > 1 {
+        nav.push_str(&link(response.page - 1, "&larr; Previous"));
+    }
+    if response.page * response.per_page < response.total {
+        nav.push_str(&link(response.page + 1, "Next &rarr;"));
+    }
+    nav.push_str("</nav>");
+    nav
+}

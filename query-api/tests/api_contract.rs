@@ -1,0 +1,187 @@
+//! The REST contract: status codes and JSON shapes for good and bad requests.
+
+use std::sync::Arc;
+
+use common::{NormalizedUrl, PageMessage};
+use indexer::{Docstore, IndexReaderHandle, IndexWriterHandle, StoredDoc};
+use query_api::SearchService;
+use serde_json::Value;
+
+fn page(path: &str, title: &str, text: &str) -> PageMessage {
+    let url = NormalizedUrl::parse(&format!("http://docs.test{path}")).unwrap();
+    PageMessage {
+        url: url.clone(),
+        canonical_url: url,
+        fetched_at_ms: 0,
+        status: 200,
+        title: title.into(),
+        description: format!("About {title}."),
+        headings: vec![title.into()],
+        text: text.into(),
+        outlinks: vec![],
+        language: None,
+        simhash: 0,
+        content_hash: 0,
+    }
+}
+
+/// Starts the API over a small index; returns its base URL.
+async fn start_api(dir: &std::path::Path) -> String {
+    let docstore = Arc::new(Docstore::open(&dir.join("docstore")).unwrap());
+    let mut writer = IndexWriterHandle::open(&dir.join("index"), 1).unwrap();
+    let pages = [
+        page(
+            "/own",
+            "What is Ownership?",
+            "Ownership is a set of rules that govern how a Rust program manages memory.",
+        ),
+        page(
+            "/borrow",
+            "References and Borrowing",
+            "A reference is like a pointer; borrowing does not take ownership.",
+        ),
+        page(
+            "/xss",
+            "<script>alert(1)</script> Tricky",
+            "A title with markup & ampersands <b>inside</b> text.",
+        ),
+    ];
+    for page in &pages {
+        docstore
+            .put(page.doc_id(), &StoredDoc::from_page(page))
+            .unwrap();
+        writer.upsert(page).unwrap();
+    }
+    writer.commit().unwrap();
+    let index = IndexReaderHandle::open(&dir.join("index")).unwrap();
+    index.reload().unwrap();
+    let service = Arc::new(SearchService::new(index, docstore));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(query_api::serve(listener, service, std::future::pending()));
+    base
+}
+
+async fn get(base: &str, path_and_query: &str) -> (u16, Value) {
+    let response = reqwest::get(format!("{base}{path_and_query}"))
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap();
+    let json =
+        serde_json::from_str(&body).unwrap_or_else(|_| panic!("not JSON ({status}): {body}"));
+    (status, json)
+}
+
+#[tokio::test]
+async fn search_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = start_api(dir.path()).await;
+
+    let (status, body) = get(&base, "/api/v1/search?query=ownership").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["query"], "ownership");
+    assert_eq!(body["total"], 2);
+    assert!(body["took_ms"].as_f64().is_some());
+    let first = &body["results"][0];
+    assert_eq!(first["title"], "What is Ownership?");
+    assert_eq!(first["link"], "http://docs.test/own");
+    assert!(
+        first["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("<b>Ownership</b>"),
+        "{first}"
+    );
+
+    // AND by default: both terms must match.
+    let (_, body) = get(&base, "/api/v1/search?query=ownership+pointer").await;
+    assert_eq!(body["total"], 1);
+    assert_eq!(body["results"][0]["link"], "http://docs.test/borrow");
+
+    // Titles are plain text in JSON; snippets are escaped HTML.
+    let (_, body) = get(&base, "/api/v1/search?query=ampersands").await;
+    assert_eq!(
+        body["results"][0]["title"],
+        "<script>alert(1)</script> Tricky"
+    );
+    let snippet = body["results"][0]["snippet"].as_str().unwrap();
+    assert!(
+        snippet.contains("&amp;") && snippet.contains("&lt;b&gt;") && !snippet.contains("<script"),
+        "{snippet}"
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_get_json_errors_never_500() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = start_api(dir.path()).await;
+    let long_query = "a".repeat(10 * 1024);
+    let cases: Vec<(String, u16)> = vec![
+        ("/api/v1/search".into(), 400),                           // no query
+        ("/api/v1/search?query=".into(), 400),                    // empty
+        ("/api/v1/search?query=%20%09%20".into(), 400),           // blank
+        (format!("/api/v1/search?query={long_query}"), 400),      // 10 KB
+        ("/api/v1/search?query=%22unbalanced+quote".into(), 200), // lenient parse
+        ("/api/v1/search?query=own%00ership%07".into(), 200),     // control characters
+        ("/api/v1/search?query=%zz%E0%A4".into(), 200),           // invalid percent-encoding
+        ("/api/v1/search?query=title:(".into(), 200),             // broken syntax
+        ("/api/v1/search?query=ownership&page=0".into(), 400),
+        ("/api/v1/search?query=ownership&page=-1".into(), 400),
+        ("/api/v1/search?query=ownership&page=abc".into(), 400),
+        ("/api/v1/search?query=ownership&page=999999".into(), 400), // deeper than paging allows
+        ("/api/v1/search?query=ownership&per_page=100000".into(), 200),
+        ("/api/v1/search?query=ownership&color=blue".into(), 200), // unknown parameter
+    ];
+    for (path, expected) in cases {
+        let (status, body) = get(&base, &path).await;
+        assert_eq!(status, expected, "{path}: {body}");
+        if expected == 400 {
+            assert!(
+                body["error"].as_str().is_some_and(|e| !e.is_empty()),
+                "{path}: {body}"
+            );
+        } else {
+            assert!(body["results"].is_array(), "{path}: {body}");
+        }
+    }
+    let (_, body) = get(&base, "/api/v1/search?query=ownership&per_page=100000").await;
+    assert_eq!(body["per_page"], 50, "per_page is capped");
+}
+
+#[tokio::test]
+async fn html_page_and_health() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = start_api(dir.path()).await;
+    let home = reqwest::get(format!("{base}/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("<form") && home.contains("name=\"query\""));
+    let results = reqwest::get(format!("{base}/?query=%3Cb%3Eownership"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(results.contains("What is Ownership?"), "{results}");
+    assert!(
+        results.contains("value=\"&lt;b&gt;ownership\""),
+        "the query is escaped back into the form"
+    );
+    let error = reqwest::get(format!("{base}/?query=x&page=0"))
+        .await
+        .unwrap();
+    assert_eq!(error.status(), 200, "the HTML page shows errors inline");
+    assert_eq!(
+        reqwest::get(format!("{base}/healthz"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "ok"
+    );
+}

@@ -1,0 +1,40 @@
+//! The layout of a data directory. Each store has its own subdirectory,
+//! owned by one crate: the crawler's frontier, the indexer's index and
+//! docstore.
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+impl DataDir {
+    pub fn new(root: impl Into<PathBuf>) -> DataDir {
+        DataDir { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// RocksDB: every URL ever seen and its state.
+    pub fn frontier(&self) -> PathBuf {
+        self.root.join("frontier")
+    }
+
+    /// tantivy.
+    pub fn index(&self) -> PathBuf {
+        self.root.join("index")
+    }
+
+    /// RocksDB: document id -> URL, title, snippet, text.
+    pub fn docstore(&self) -> PathBuf {
+        self.root.join("docstore")
+    }
+
+    /// The summary of the last crawl, as JSON.
+    pub fn last_crawl(&self) -> PathBuf {
+        self.root.join("last-crawl.json")
+    }
+}

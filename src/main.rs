@@ -1,0 +1,207 @@
+//! `trawl`: parse the command line, set up logging, and hand over to the
+//! library. Everything else lives in the workspace's crates.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use common::NormalizedUrl;
+use crawler::frontier::FrontierConfig;
+use crawler::{CrawlConfig, Progress};
+use trawl::{DataDir, embedded, signal};
+
+#[derive(Parser)]
+#[command(
+    name = "trawl",
+    version,
+    about = "A polite web crawler and search engine"
+)]
+struct Cli {
+    /// Log as JSON lines instead of text.
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Crawl into a data directory, then print a summary (a batch run).
+    Crawl(CrawlArgs),
+    /// Serve searches over a data directory.
+    Serve(ServeArgs),
+    /// Crawl and serve in one process; keeps serving after the crawl ends.
+    Run {
+        #[command(flatten)]
+        crawl: CrawlArgs,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+}
+
+#[derive(Args)]
+struct CrawlArgs {
+    /// A URL to start from (repeatable).
+    #[arg(long = "seed", value_name = "URL")]
+    seeds: Vec<String>,
+    /// A file of seed URLs, one per line (`#` starts a comment).
+    #[arg(long, value_name = "FILE")]
+    seeds_file: Option<PathBuf>,
+    /// Follow only links under this URL prefix (repeatable).
+    #[arg(long, value_name = "URL_PREFIX")]
+    include: Vec<String>,
+    /// Stop after this many fetches.
+    #[arg(long, value_name = "N")]
+    max_pages: Option<u64>,
+    /// Follow links at most this many hops from a seed.
+    #[arg(long, value_name = "N", default_value_t = crawler::config::DEFAULT_MAX_DEPTH)]
+    max_depth: u32,
+    /// Where the frontier, index and docstore live.
+    #[arg(long, value_name = "DIR")]
+    data_dir: PathBuf,
+    /// Allow fetching from loopback, private and link-local addresses.
+    #[arg(long)]
+    allow_private: bool,
+    /// Minimum milliseconds between two requests to one host.
+    #[arg(long, value_name = "MS", default_value_t = crawler::config::DEFAULT_DELAY.as_millis() as u64)]
+    delay_ms: u64,
+    /// Requests in flight to one host at once.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    per_host: usize,
+    /// Fetches in flight across all hosts.
+    #[arg(long, value_name = "N", default_value_t = crawler::config::DEFAULT_CONCURRENCY)]
+    concurrency: usize,
+    /// Resolve HOST to IP without asking DNS (repeatable), e.g. docs.test=127.0.0.1.
+    #[arg(long, value_name = "HOST=IP")]
+    resolve: Vec<String>,
+    /// The User-Agent header.
+    #[arg(long)]
+    user_agent: Option<String>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[arg(long, value_name = "DIR")]
+    data_dir: PathBuf,
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+}
+
+impl CrawlArgs {
+    fn configs(&self) -> anyhow::Result<(CrawlConfig, FrontierConfig, DataDir)> {
+        let mut seed_texts = self.seeds.clone();
+        if let Some(file) = &self.seeds_file {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            seed_texts.extend(
+                text.lines()
+                    .map(|line| line.split('#').next().unwrap_or_default().trim())
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_string),
+            );
+        }
+        let seeds = parse_urls(&seed_texts, "seed")?;
+        if seeds.is_empty() {
+            bail!("no seeds: give --seed URL or --seeds-file FILE");
+        }
+        let mut config = CrawlConfig::new(seeds);
+        config.include = parse_urls(&self.include, "--include prefix")?;
+        config.max_pages = self.max_pages;
+        config.max_depth = self.max_depth;
+        config.allow_private = self.allow_private;
+        config.delay = Duration::from_millis(self.delay_ms);
+        config.concurrency = self.concurrency.max(1);
+        config.dns.overrides = parse_overrides(&self.resolve)?;
+        if let Some(agent) = &self.user_agent {
+            config.fetch.user_agent = agent.clone();
+        }
+        config.progress = if std::io::stderr().is_terminal() {
+            Progress::Bar
+        } else {
+            Progress::Log
+        };
+        let frontier = FrontierConfig {
+            max_in_flight_per_host: self.per_host.max(1),
+            ..FrontierConfig::default()
+        };
+        Ok((config, frontier, DataDir::new(&self.data_dir)))
+    }
+}
+
+fn parse_urls(texts: &[String], what: &str) -> anyhow::Result<Vec<NormalizedUrl>> {
+    texts
+        .iter()
+        .map(|text| NormalizedUrl::parse(text).with_context(|| format!("invalid {what} {text:?}")))
+        .collect()
+}
+
+fn parse_overrides(entries: &[String]) -> anyhow::Result<HashMap<String, Vec<IpAddr>>> {
+    let mut overrides: HashMap<String, Vec<IpAddr>> = HashMap::new();
+    for entry in entries {
+        let (host, ip) = entry
+            .split_once('=')
+            .with_context(|| format!("--resolve {entry:?}: expected HOST=IP"))?;
+        let ip: IpAddr = ip
+            .trim()
+            .parse()
+            .with_context(|| format!("--resolve {entry:?}: invalid IP"))?;
+        overrides
+            .entry(host.trim().to_ascii_lowercase())
+            .or_default()
+            .push(ip);
+    }
+    Ok(overrides)
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn,hickory=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn bind(address: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("listening on {address}"))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging(cli.log_json);
+    let shutdown = signal::shutdown_token();
+    match cli.command {
+        Command::Crawl(args) => {
+            let (config, frontier, data_dir) = args.configs()?;
+            let summary =
+                embedded::crawl(config, frontier, &data_dir, shutdown.cancelled_owned()).await?;
+            println!("{summary}");
+        }
+        Command::Serve(args) => {
+            let listener = bind(args.listen).await?;
+            embedded::serve(
+                &DataDir::new(&args.data_dir),
+                listener,
+                shutdown.cancelled_owned(),
+            )
+            .await?;
+        }
+        Command::Run { crawl, listen } => {
+            let (config, frontier, data_dir) = crawl.configs()?;
+            let listener = bind(listen).await?;
+            embedded::run(config, frontier, &data_dir, listener, shutdown).await?;
+        }
+    }
+    Ok(())
+}

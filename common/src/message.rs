@@ -68,7 +68,7 @@ pub struct Outlink {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PageEvent {
     /// Insert the page, replacing any earlier version with the same id.
-    Upsert(PageMessage),
+    Upsert(Box<PageMessage>),
     /// The page went away (404/410 on a revisit): remove it.
     Remove { doc_id: DocId, url: NormalizedUrl },
 }
@@ -147,7 +147,7 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let event = PageEvent::Upsert(sample());
+        let event = PageEvent::Upsert(Box::new(sample()));
         assert_eq!(PageEvent::decode(&event.encode()).unwrap(), event);
         let removal = PageEvent::Remove {
             doc_id: DocId(3),
@@ -168,7 +168,7 @@ mod tests {
             Err(MessageError::Malformed(_))
         ));
         // A URL that fails validation inside an otherwise well-formed message.
-        let mut bytes = PageEvent::Upsert(sample()).encode();
+        let mut bytes = PageEvent::Upsert(Box::new(sample())).encode();
         let at = bytes.windows(4).position(|w| w == b"http").unwrap();
         bytes[at..at + 4].copy_from_slice(b"ftp:");
         assert!(matches!(

@@ -278,7 +278,7 @@ impl Crawler {
         }
 
         let message = page_message(&lease, page.status, parsed, simhash, content_hash);
-        let confirmation = self.sink.publish(PageEvent::Upsert(message)).await;
+        let confirmation = self.sink.publish(PageEvent::Upsert(Box::new(message))).await;
         // The page is handed over: let another fetch start while this one
         // waits for its page to become durable.
         drop(fetch_slot);

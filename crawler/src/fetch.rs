@@ -112,11 +112,6 @@ impl Fetcher {
         })
     }
 
-    /// The resolver, for callers that need a host's addresses first.
-    pub fn resolver(&self) -> &Resolver {
-        &self.resolver
-    }
-
     pub async fn fetch(&self, url: &NormalizedUrl) -> Result<FetchResponse, FetchError> {
         let started = Instant::now();
         // Check the address before any connection: the guard's refusal is a
@@ -140,11 +135,12 @@ impl Fetcher {
 
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        if response.status().is_redirection() && status != 304 {
-            if let Some(location) = headers.get(header::LOCATION).and_then(|v| v.to_str().ok()) {
-                let location = NormalizedUrl::join(url.as_url(), location);
-                return Ok(FetchResponse::Redirect { status, location });
-            }
+        if response.status().is_redirection()
+            && status != 304
+            && let Some(location) = headers.get(header::LOCATION).and_then(|v| v.to_str().ok())
+        {
+            let location = NormalizedUrl::join(url.as_url(), location);
+            return Ok(FetchResponse::Redirect { status, location });
         }
         if !response.status().is_success() {
             return Ok(FetchResponse::Status {

@@ -507,10 +507,6 @@ impl State {
                 break;
             }
             let (_, url) = self.deadlines.pop_first().expect("first exists");
-            let Some(state) = self.leases.get(&url) else {
-                continue;
-            };
-            let _ = state;
             if let Some(lease) = self.drop_lease(&url, config, now) {
                 self.enqueue(
                     lease.url,

@@ -45,8 +45,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let index = IndexReaderHandle::open(&data_dir.index()).context("opening the index")?;
-    let docstore =
-        Docstore::open_secondary(&data_dir.docstore()).context("opening the docstore")?;
+    let docstore = Docstore::open_secondary(&data_dir.docstore()).context("opening the docstore")?;
     let service = Arc::new(SearchService::new(index, Arc::new(docstore)));
     serve_on(listener, service, shutdown).await
 }
@@ -64,11 +63,7 @@ pub async fn run(
     let docstore = Arc::new(open_docstore(data_dir)?);
     let index = IndexReaderHandle::open(&data_dir.index()).context("opening the index")?;
     let service = Arc::new(SearchService::new(index, docstore.clone()));
-    let server = tokio::spawn(serve_on(
-        listener,
-        service,
-        shutdown.clone().cancelled_owned(),
-    ));
+    let server = tokio::spawn(serve_on(listener, service, shutdown.clone().cancelled_owned()));
     let summary = crawl_into(
         config,
         frontier_config,
@@ -101,8 +96,8 @@ async fn crawl_into(
 ) -> anyhow::Result<CrawlSummary> {
     std::fs::create_dir_all(data_dir.root())
         .with_context(|| format!("creating the data directory {}", data_dir.root().display()))?;
-    let frontier = EmbeddedFrontier::open(&data_dir.frontier(), frontier_config)
-        .context("opening the frontier")?;
+    let frontier =
+        EmbeddedFrontier::open(&data_dir.frontier(), frontier_config).context("opening the frontier")?;
     let index = IndexWriterHandle::open(&data_dir.index(), INDEXING_THREADS)
         .context("opening the index for writing")?;
 

@@ -15,11 +15,7 @@ use crawler::{CrawlConfig, Progress};
 use trawl::{DataDir, embedded, signal};
 
 #[derive(Parser)]
-#[command(
-    name = "trawl",
-    version,
-    about = "A polite web crawler and search engine"
-)]
+#[command(name = "trawl", version, about = "A polite web crawler and search engine")]
 struct Cli {
     /// Log as JSON lines instead of text.
     #[arg(long, global = true)]
@@ -63,22 +59,51 @@ struct CrawlArgs {
     /// Where the frontier, index and docstore live.
     #[arg(long, value_name = "DIR")]
     data_dir: PathBuf,
+    /// How far links are followed: the seeds' hosts, their registrable
+    /// domains, their directories, or anywhere.
+    #[arg(long, value_name = "SCOPE", default_value = "host", value_parser = ["host", "domain", "prefix", "any"])]
+    scope: String,
     /// Allow fetching from loopback, private and link-local addresses.
     #[arg(long)]
     allow_private: bool,
+    /// Allow one non-public network, e.g. 10.0.0.0/8 (repeatable).
+    #[arg(long, value_name = "CIDR")]
+    allow_net: Vec<String>,
     /// Minimum milliseconds between two requests to one host.
-    #[arg(long, value_name = "MS", default_value_t = crawler::config::DEFAULT_DELAY.as_millis() as u64)]
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
     delay_ms: u64,
+    /// Rest a host at least this many times its last response time.
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0)]
+    delay_factor: f64,
     /// Requests in flight to one host at once.
     #[arg(long, value_name = "N", default_value_t = 1)]
     per_host: usize,
+    /// Requests in flight to one IP address at once, across its hosts
+    /// (at least --per-host).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    per_ip: usize,
     /// Fetches in flight across all hosts.
     #[arg(long, value_name = "N", default_value_t = crawler::config::DEFAULT_CONCURRENCY)]
     concurrency: usize,
+    /// URLs queued per host at most.
+    #[arg(long, value_name = "N")]
+    max_pages_per_host: Option<u64>,
+    /// Distinct query strings queued per path at most (calendar traps).
+    #[arg(long, value_name = "N")]
+    max_queries_per_path: Option<u64>,
+    /// Bytes of a page kept; the rest is not downloaded.
+    #[arg(long, value_name = "BYTES")]
+    max_body_bytes: Option<usize>,
+    /// Give up on a fetch after this many milliseconds.
+    #[arg(long, value_name = "MS")]
+    timeout_ms: Option<u64>,
     /// Resolve HOST to IP without asking DNS (repeatable), e.g. docs.test=127.0.0.1.
     #[arg(long, value_name = "HOST=IP")]
     resolve: Vec<String>,
-    /// The User-Agent header.
+    /// Ask this DNS server instead of the system's, e.g. 127.0.0.1:5353.
+    #[arg(long, value_name = "IP:PORT")]
+    dns_server: Option<SocketAddr>,
+    /// The User-Agent header; its first word is the robots.txt product token.
     #[arg(long)]
     user_agent: Option<String>,
 }
@@ -95,8 +120,8 @@ impl CrawlArgs {
     fn configs(&self) -> anyhow::Result<(CrawlConfig, FrontierConfig, DataDir)> {
         let mut seed_texts = self.seeds.clone();
         if let Some(file) = &self.seeds_file {
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("reading {}", file.display()))?;
+            let text =
+                std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
             seed_texts.extend(
                 text.lines()
                     .map(|line| line.split('#').next().unwrap_or_default().trim())
@@ -109,25 +134,48 @@ impl CrawlArgs {
             bail!("no seeds: give --seed URL or --seeds-file FILE");
         }
         let mut config = CrawlConfig::new(seeds);
+        config.scope = self.scope.parse().map_err(anyhow::Error::msg)?;
         config.include = parse_urls(&self.include, "--include prefix")?;
         config.max_pages = self.max_pages;
         config.max_depth = self.max_depth;
-        config.allow_private = self.allow_private;
-        config.delay = Duration::from_millis(self.delay_ms);
+        config.address_policy.allow_private = self.allow_private;
+        config.address_policy.allowed_nets = self
+            .allow_net
+            .iter()
+            .map(|net| net.parse().map_err(anyhow::Error::msg))
+            .collect::<anyhow::Result<_>>()?;
+        config.politeness.min_delay = Duration::from_millis(self.delay_ms);
+        config.politeness.response_time_factor = self.delay_factor.max(0.0);
+        config.politeness.max_in_flight_per_ip = self.per_ip.max(self.per_host).max(1);
         config.concurrency = self.concurrency.max(1);
         config.dns.overrides = parse_overrides(&self.resolve)?;
+        config.dns.name_server = self.dns_server;
         if let Some(agent) = &self.user_agent {
             config.fetch.user_agent = agent.clone();
+        }
+        if let Some(bytes) = self.max_body_bytes {
+            config.fetch.max_body_bytes = bytes.max(1024);
+        }
+        if let Some(ms) = self.timeout_ms {
+            config.fetch.total_timeout = Duration::from_millis(ms);
+            config.fetch.first_byte_timeout = config.fetch.first_byte_timeout.min(config.fetch.total_timeout);
+            config.fetch.connect_timeout = config.fetch.connect_timeout.min(config.fetch.total_timeout);
         }
         config.progress = if std::io::stderr().is_terminal() {
             Progress::Bar
         } else {
             Progress::Log
         };
-        let frontier = FrontierConfig {
+        let mut frontier = FrontierConfig {
             max_in_flight_per_host: self.per_host.max(1),
             ..FrontierConfig::default()
         };
+        if let Some(max) = self.max_pages_per_host {
+            frontier.max_urls_per_host = max;
+        }
+        if let Some(max) = self.max_queries_per_path {
+            frontier.max_queries_per_path = max;
+        }
         Ok((config, frontier, DataDir::new(&self.data_dir)))
     }
 }
@@ -185,8 +233,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Crawl(args) => {
             let (config, frontier, data_dir) = args.configs()?;
-            let summary =
-                embedded::crawl(config, frontier, &data_dir, shutdown.cancelled_owned()).await?;
+            let summary = embedded::crawl(config, frontier, &data_dir, shutdown.cancelled_owned()).await?;
             println!("{summary}");
         }
         Command::Serve(args) => {

@@ -41,9 +41,7 @@ pub struct DocId(pub u64);
 
 impl DocId {
     pub fn of(canonical_url: &NormalizedUrl) -> DocId {
-        DocId(xxhash_rust::xxh3::xxh3_64(
-            canonical_url.as_str().as_bytes(),
-        ))
+        DocId(xxhash_rust::xxh3::xxh3_64(canonical_url.as_str().as_bytes()))
     }
 
     /// Big-endian bytes, so that keys sort by id in RocksDB.

@@ -25,8 +25,8 @@ use crate::model::HostKey;
 
 /// Query parameters that only track the visitor and never change the page.
 const TRACKING_PARAMS: &[&str] = &[
-    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "mc_cid", "mc_eid",
-    "igshid", "_hsenc", "_hsmi", "_ga", "_gl", "mkt_tok",
+    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "mc_cid", "mc_eid", "igshid",
+    "_hsenc", "_hsmi", "_ga", "_gl", "mkt_tok",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -133,11 +133,7 @@ fn clean_query(query: &str) -> String {
         if param.is_empty() {
             continue;
         }
-        let key = param
-            .split('=')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
+        let key = param.split('=').next().unwrap_or_default().to_ascii_lowercase();
         if key.starts_with("utm_") || TRACKING_PARAMS.contains(&key.as_str()) {
             continue;
         }
@@ -174,10 +170,7 @@ fn normalize_percent_encoding(input: &str) -> String {
         }
         // Multi-byte UTF-8 sequences are copied whole: `input` is a `str`
         // and we only ever split it at ASCII bytes.
-        let ch = input[i..]
-            .chars()
-            .next()
-            .expect("index is on a char boundary");
+        let ch = input[i..].chars().next().expect("index is on a char boundary");
         out.push(ch);
         i += ch.len_utf8();
     }
@@ -202,10 +195,7 @@ mod tests {
 
     #[test]
     fn case_ports_and_dot_segments() {
-        assert_eq!(
-            norm("HTTP://Example.COM:80/a/./b/../c"),
-            "http://example.com/a/c"
-        );
+        assert_eq!(norm("HTTP://Example.COM:80/a/./b/../c"), "http://example.com/a/c");
         assert_eq!(norm("https://example.com:443"), "https://example.com/");
         assert_eq!(norm("http://example.com:8080/"), "http://example.com:8080/");
         assert_eq!(norm("http://example.com./x"), "http://example.com/x");
@@ -213,18 +203,12 @@ mod tests {
 
     #[test]
     fn idna_host_becomes_punycode() {
-        assert_eq!(
-            norm("http://Bücher.example/"),
-            "http://xn--bcher-kva.example/"
-        );
+        assert_eq!(norm("http://Bücher.example/"), "http://xn--bcher-kva.example/");
     }
 
     #[test]
     fn fragment_credentials_and_empty_query_dropped() {
-        assert_eq!(
-            norm("http://u:p@example.com/a?#top"),
-            "http://example.com/a"
-        );
+        assert_eq!(norm("http://u:p@example.com/a?#top"), "http://example.com/a");
         assert_eq!(norm("http://example.com/a?&&"), "http://example.com/a");
     }
 
@@ -256,10 +240,7 @@ mod tests {
         let join = |href| NormalizedUrl::join(&base, href).unwrap().to_string();
         assert_eq!(join("../api/x.html"), "http://example.com/docs/api/x.html");
         assert_eq!(join("/root"), "http://example.com/root");
-        assert_eq!(
-            join("other.html#sec"),
-            "http://example.com/docs/guide/other.html"
-        );
+        assert_eq!(join("other.html#sec"), "http://example.com/docs/guide/other.html");
         assert_eq!(join("//cdn.example.com/a"), "http://cdn.example.com/a");
     }
 

@@ -49,10 +49,7 @@ impl PageSink for ChannelSink {
     async fn publish(&self, event: PageEvent) -> Result<Confirmation, QueueError> {
         let (confirm_tx, confirm_rx) = oneshot::channel();
         let delivery = Delivery { event, confirm_tx };
-        self.tx
-            .send(delivery)
-            .await
-            .map_err(|_| QueueError::Closed)?;
+        self.tx.send(delivery).await.map_err(|_| QueueError::Closed)?;
         Ok(Box::pin(async move {
             match confirm_rx.await {
                 Ok(Ok(())) => Ok(()),

@@ -85,8 +85,7 @@ mod tests {
     fn similar_texts_have_close_simhashes() {
         let base = "the quick brown fox jumps over the lazy dog ".repeat(20);
         let edited = format!("{base} and one more sentence at the end");
-        let other =
-            "completely different words about rust ownership and borrowing rules ".repeat(20);
+        let other = "completely different words about rust ownership and borrowing rules ".repeat(20);
         let near = (text_simhash(&base) ^ text_simhash(&edited)).count_ones();
         let far = (text_simhash(&base) ^ text_simhash(&other)).count_ones();
         assert!(near < far, "near {near} far {far}");

@@ -1,43 +1,61 @@
-//! What a crawl is told: seeds, scope, limits and politeness.
+//! What a crawl is told: seeds, scope, limits, politeness.
 
 use std::time::Duration;
 
 use common::NormalizedUrl;
 
-use crate::dns::DnsConfig;
+use crate::dns::{AddressPolicy, DnsConfig};
 use crate::fetch::FetchConfig;
+use crate::politeness::PolitenessConfig;
+use crate::robots::RobotsConfig;
+use crate::scope::{Scope, ScopeRules};
+use crate::trap::TrapLimits;
 
 /// Links per hop from the seeds are worth this much less (priority decays
 /// geometrically with depth, so the crawl is breadth-first by default).
 pub const DEPTH_DECAY: f64 = 0.9;
 
+/// Sitemaps are fetched before the pages found by following links.
+pub const SITEMAP_PRIORITY: f64 = 0.95;
+
 /// Fetches in flight across all hosts.
 pub const DEFAULT_CONCURRENCY: usize = 64;
-
-/// Politeness: the minimum gap between two requests to one host.
-pub const DEFAULT_DELAY: Duration = Duration::from_secs(1);
 
 /// Deep enough for books whose chapters link only to the next one (the
 /// Rust book is a chain of about 110 pages: mdBook builds its table of
 /// contents in JavaScript); traps are bounded by scope and budgets first.
 pub const DEFAULT_MAX_DEPTH: u32 = 256;
 
+/// Redirect hops followed from one link; a longer chain is a trap.
+pub const DEFAULT_MAX_REDIRECTS: u8 = 10;
+
+/// Sitemap indexes may point at sitemaps, which may not point further
+/// (sitemaps.org); one more level tolerates sites that nest anyway.
+pub const MAX_SITEMAP_DEPTH: u32 = 2;
+
 #[derive(Debug, Clone)]
 pub struct CrawlConfig {
     pub seeds: Vec<NormalizedUrl>,
+    /// How far from the seeds links are followed.
+    pub scope: Scope,
     /// When not empty, only links under one of these prefixes are followed.
     pub include: Vec<NormalizedUrl>,
     /// Stop after this many fetches in this run.
     pub max_pages: Option<u64>,
     /// Links further than this many hops from a seed are not followed.
     pub max_depth: u32,
+    pub max_redirects: u8,
     pub concurrency: usize,
-    pub delay: Duration,
-    pub allow_private: bool,
+    pub politeness: PolitenessConfig,
+    pub address_policy: AddressPolicy,
     pub fetch: FetchConfig,
     pub dns: DnsConfig,
+    pub robots: RobotsConfig,
+    pub traps: TrapLimits,
     /// Threads parsing HTML at once (parsing is the CPU-heavy stage).
     pub parse_threads: usize,
+    /// First retry delay after a network error or a 5xx; doubles per retry.
+    pub retry_base_delay: Duration,
     pub progress: Progress,
 }
 
@@ -45,22 +63,26 @@ impl CrawlConfig {
     pub fn new(seeds: Vec<NormalizedUrl>) -> CrawlConfig {
         CrawlConfig {
             seeds,
+            scope: Scope::default(),
             include: Vec::new(),
             max_pages: None,
             max_depth: DEFAULT_MAX_DEPTH,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
             concurrency: DEFAULT_CONCURRENCY,
-            delay: DEFAULT_DELAY,
-            allow_private: false,
+            politeness: PolitenessConfig::default(),
+            address_policy: AddressPolicy::default(),
             fetch: FetchConfig::default(),
             dns: DnsConfig::default(),
+            robots: RobotsConfig::default(),
+            traps: TrapLimits::default(),
             parse_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            retry_base_delay: Duration::from_secs(2),
             progress: Progress::Quiet,
         }
     }
 
-    /// Whether a discovered link is in scope.
-    pub fn in_scope(&self, url: &NormalizedUrl) -> bool {
-        self.include.is_empty() || self.include.iter().any(|prefix| url.starts_with(prefix))
+    pub fn scope_rules(&self) -> ScopeRules {
+        ScopeRules::new(self.scope, &self.seeds, &self.include)
     }
 }
 

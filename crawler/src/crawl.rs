@@ -2,34 +2,42 @@
 //! published page.
 //!
 //! One dispatcher claims links from the frontier while fetch slots are free
-//! and spawns one task per link. A link's task: fetch -> release the host's
-//! politeness clock -> parse (on the blocking pool, `parse_threads` at a
-//! time) -> queue the page's links -> publish the page -> free the fetch
-//! slot -> wait for the page to be durable downstream -> complete the link.
-//! The wait for durability holds no fetch slot, so a commit interval never
-//! throttles fetching.
+//! and spawns one task per link. A link's task passes the gates (the
+//! address guard, robots.txt, the per-IP limit), fetches, releases the
+//! host's politeness clock, then reads the response: a page is parsed (on
+//! the blocking pool, `parse_threads` at a time), its links are queued, it
+//! is published, the fetch slot is freed, and the link is completed once the
+//! page is durable downstream. The wait for durability holds no fetch slot,
+//! so a commit interval never throttles fetching. A sitemap's URLs are
+//! queued.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::message::{MAX_OUTLINKS, Outlink};
 use common::queue::{PageSink, QueueError};
 use common::signature::{content_hash, text_simhash};
-use common::{PageEvent, PageMessage, SkipReason};
+use common::{NormalizedUrl, PageEvent, PageMessage, SkipReason};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use crate::CrawlError;
-use crate::config::{CrawlConfig, DEPTH_DECAY};
-use crate::dns::{AddressPolicy, DnsError, Resolver};
-use crate::fetch::{FetchError, FetchResponse, FetchedPage, Fetcher};
-use crate::frontier::{Claim, Frontier, Lease, NewLink, RetryDecision};
-use crate::parse::{ParsedPage, parse_page, parse_robots_directives};
+use crate::config::{CrawlConfig, DEPTH_DECAY, MAX_SITEMAP_DEPTH, SITEMAP_PRIORITY};
+use crate::dns::{DnsError, Resolver};
+use crate::fetch::{FetchError, FetchResponse, FetchedPage, Fetcher, RawResponse, retry_after};
+use crate::frontier::{AddReport, Claim, Frontier, Lease, LinkKind, NewLink, RetryDecision};
+use crate::parse::{ParsedPage, header_robots_directives, parse_page};
+use crate::politeness::IpLimiter;
 use crate::progress::Reporter;
+use crate::robots::{RobotsCache, Verdict};
+use crate::scope::ScopeRules;
+use crate::sitemap::{MAX_SITEMAP_BYTES, parse_sitemap};
 use crate::stats::{CrawlStats, CrawlSummary};
+use crate::trap::check_url;
 
 /// How long the dispatcher sleeps at most when nothing is claimable; other
 /// workers (distributed mode) or expiring leases may change that any time.
@@ -39,9 +47,9 @@ const MAX_IDLE_POLL: Duration = Duration::from_millis(200);
 /// them to their leases.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// First retry delay after a network error or a 5xx; doubles per retry.
-const RETRY_BASE_DELAY: Duration = Duration::from_secs(2);
 const RETRY_MAX_DELAY: Duration = Duration::from_secs(600);
+
+const SITEMAP_ACCEPT: &str = "application/xml, text/xml;q=0.9, */*;q=0.5";
 
 /// Runs a crawl until the frontier is exhausted, `max_pages` links were
 /// claimed, or `shutdown` resolves; then drains in-flight links and returns
@@ -53,48 +61,49 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<CrawlSummary, CrawlError> {
     let started = Instant::now();
-    let resolver = Arc::new(Resolver::new(
-        &config.dns,
-        AddressPolicy {
-            allow_private: config.allow_private,
-        },
-    ));
+    let resolver = Arc::new(Resolver::new(&config.dns, config.address_policy.clone()));
     let fetcher = Fetcher::new(config.fetch.clone(), resolver)?;
     let stats = Arc::new(CrawlStats::default());
-
-    let seeds = config
-        .seeds
-        .iter()
-        .map(|url| NewLink {
-            url: url.clone(),
-            depth: 0,
-            priority: 1.0,
-        })
-        .collect();
-    stats.record_links_queued(frontier.add(seeds).await?);
-
-    let reporter = Reporter::start(config.progress, stats.clone(), frontier.clone());
     let crawler = Arc::new(Crawler {
         parse_slots: Arc::new(Semaphore::new(config.parse_threads.max(1))),
+        ip_limiter: IpLimiter::new(config.politeness.max_in_flight_per_ip),
+        robots: RobotsCache::new(config.robots.clone(), &config.fetch.user_agent),
+        scope: config.scope_rules(),
         config,
-        frontier,
+        frontier: frontier.clone(),
         sink,
         fetcher,
         stats: stats.clone(),
         wakeup: Notify::new(),
     });
+    let seeds = crawler
+        .config
+        .seeds
+        .iter()
+        .map(|url| NewLink::page(url.clone(), 0, 1.0))
+        .collect();
+    crawler.add_links(seeds).await?;
+
+    let reporter = Reporter::start(crawler.config.progress, stats.clone(), frontier);
     let result = crawler.dispatch(shutdown).await;
     reporter.finish().await;
     result?;
-    Ok(stats.summary(started.elapsed()))
+    Ok(stats.summary(
+        started.elapsed(),
+        &crawler.fetcher.resolver().stats,
+        &crawler.robots.stats,
+    ))
 }
 
 /// What every link task shares.
 struct Crawler {
     config: CrawlConfig,
+    scope: ScopeRules,
     frontier: Arc<dyn Frontier>,
     sink: Arc<dyn PageSink>,
     fetcher: Fetcher,
+    robots: RobotsCache,
+    ip_limiter: IpLimiter,
     stats: Arc<CrawlStats>,
     parse_slots: Arc<Semaphore>,
     /// Signalled when a task may have made a link claimable (a host was
@@ -102,11 +111,22 @@ struct Crawler {
     wakeup: Notify,
 }
 
+/// What the gates before a fetch decided.
+enum Gate {
+    /// Fetch, from this address, then rest the host at least `crawl_delay`.
+    Open {
+        ip: IpAddr,
+        crawl_delay: Option<Duration>,
+    },
+    Refused(SkipReason),
+    RetryLater {
+        reason: SkipReason,
+        after: Option<Duration>,
+    },
+}
+
 impl Crawler {
-    async fn dispatch(
-        self: &Arc<Self>,
-        shutdown: impl Future<Output = ()>,
-    ) -> Result<(), CrawlError> {
+    async fn dispatch(self: &Arc<Self>, shutdown: impl Future<Output = ()>) -> Result<(), CrawlError> {
         tokio::pin!(shutdown);
         let fetch_slots = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
         let mut tasks: JoinSet<Result<(), CrawlError>> = JoinSet::new();
@@ -176,40 +196,100 @@ impl Crawler {
         lease: Lease,
         fetch_slot: OwnedSemaphorePermit,
     ) -> Result<(), CrawlError> {
-        let response = self.fetcher.fetch(&lease.url).await;
-        self.frontier
-            .release_host(&lease, self.config.delay)
-            .await?;
-        self.wakeup.notify_one();
+        let (ip, crawl_delay) = match self.pass_gates(&lease).await? {
+            Gate::Open { ip, crawl_delay } => (ip, crawl_delay),
+            Gate::Refused(reason) => {
+                self.release_host(&lease, self.config.politeness.min_delay)
+                    .await?;
+                return self.skip(&lease, reason).await;
+            }
+            Gate::RetryLater { reason, after } => {
+                self.release_host(&lease, self.config.politeness.min_delay)
+                    .await?;
+                return self.retry_or_skip(&lease, reason, after).await;
+            }
+        };
+        let ip_slot = self.ip_limiter.acquire(ip).await;
+        match lease.kind {
+            LinkKind::Page => self.crawl_page(lease, crawl_delay, ip_slot, fetch_slot).await,
+            LinkKind::Sitemap => self.crawl_sitemap(lease, crawl_delay, ip_slot).await,
+        }
+    }
 
-        match response {
-            Err(FetchError::Dns(DnsError::PrivateAddress { ip, .. })) => {
+    /// The address guard, then robots.txt.
+    async fn pass_gates(&self, lease: &Lease) -> Result<Gate, CrawlError> {
+        let host = lease.url.as_url().host_str().unwrap_or_default();
+        let ip = match self.fetcher.resolver().resolve(host).await {
+            Ok(ips) => ips[0],
+            Err(DnsError::PrivateAddress { ip, .. }) => {
                 debug!(url = %lease.url, %ip, "refused: non-public address");
-                self.skip(&lease, SkipReason::PrivateAddress).await
+                return Ok(Gate::Refused(SkipReason::PrivateAddress));
             }
             Err(error) => {
-                debug!(url = %lease.url, %error, "fetch failed");
-                self.retry_or_skip(&lease, SkipReason::Error, None).await
+                debug!(url = %lease.url, %error, "DNS lookup failed");
+                return Ok(Gate::RetryLater {
+                    reason: SkipReason::Error,
+                    after: None,
+                });
             }
+        };
+        let robots = self.robots.check(&self.fetcher, &lease.url).await;
+        if !robots.new_sitemaps.is_empty() {
+            let sitemaps = robots
+                .new_sitemaps
+                .into_iter()
+                .map(|url| NewLink {
+                    url,
+                    depth: 0,
+                    priority: SITEMAP_PRIORITY,
+                    kind: LinkKind::Sitemap,
+                    redirects: 0,
+                })
+                .collect();
+            self.add_links(sitemaps).await?;
+        }
+        Ok(match robots.verdict {
+            Verdict::Allowed => Gate::Open {
+                ip,
+                crawl_delay: robots.crawl_delay,
+            },
+            Verdict::Disallowed => Gate::Refused(SkipReason::Robots),
+            // RFC 9309 2.3.1.4: an unreachable robots.txt disallows
+            // everything, until a later fetch of it succeeds.
+            Verdict::Unreachable => Gate::RetryLater {
+                reason: SkipReason::Robots,
+                after: Some(self.config.robots.unreachable_retry),
+            },
+        })
+    }
+
+    async fn crawl_page(
+        &self,
+        lease: Lease,
+        crawl_delay: Option<Duration>,
+        ip_slot: OwnedSemaphorePermit,
+        fetch_slot: OwnedSemaphorePermit,
+    ) -> Result<(), CrawlError> {
+        let started = Instant::now();
+        let response = self.fetcher.fetch(&lease.url).await;
+        drop(ip_slot);
+        let rest = match &response {
+            Ok(FetchResponse::Status {
+                status: 429 | 503,
+                retry_after,
+            }) => self.config.politeness.backoff(*retry_after),
+            _ => self.config.politeness.delay_after(started.elapsed(), crawl_delay),
+        };
+        self.release_host(&lease, rest).await?;
+
+        match response {
+            Err(error) => self.fetch_failed(&lease, error).await,
             Ok(FetchResponse::Redirect { status, location }) => {
                 self.stats.record_response(status, 0);
                 self.stats.record_redirect();
-                match location {
-                    Ok(target) => {
-                        self.queue_links(&lease, vec![target]).await?;
-                        self.frontier.complete(&lease).await?;
-                        Ok(())
-                    }
-                    Err(error) => {
-                        debug!(url = %lease.url, %error, "bad redirect location");
-                        self.skip(&lease, SkipReason::Error).await
-                    }
-                }
+                self.follow_redirect(&lease, location.ok()).await
             }
-            Ok(FetchResponse::Status {
-                status,
-                retry_after,
-            }) => {
+            Ok(FetchResponse::Status { status, retry_after }) => {
                 self.stats.record_response(status, 0);
                 if status == 429 || status >= 500 {
                     self.retry_or_skip(&lease, SkipReason::HttpStatus, retry_after)
@@ -218,10 +298,7 @@ impl Crawler {
                     self.skip(&lease, SkipReason::HttpStatus).await
                 }
             }
-            Ok(FetchResponse::WrongType {
-                status,
-                content_type,
-            }) => {
+            Ok(FetchResponse::WrongType { status, content_type }) => {
                 self.stats.record_response(status, 0);
                 debug!(url = %lease.url, %content_type, "not HTML");
                 self.skip(&lease, SkipReason::WrongType).await
@@ -236,6 +313,83 @@ impl Crawler {
         }
     }
 
+    async fn crawl_sitemap(
+        &self,
+        lease: Lease,
+        crawl_delay: Option<Duration>,
+        ip_slot: OwnedSemaphorePermit,
+    ) -> Result<(), CrawlError> {
+        let started = Instant::now();
+        let response = self
+            .fetcher
+            .get_raw(&lease.url, SITEMAP_ACCEPT, MAX_SITEMAP_BYTES)
+            .await;
+        drop(ip_slot);
+        let rest = match &response {
+            Ok(RawResponse {
+                status: 429 | 503,
+                headers,
+                ..
+            }) => self.config.politeness.backoff(retry_after(headers)),
+            _ => self.config.politeness.delay_after(started.elapsed(), crawl_delay),
+        };
+        self.release_host(&lease, rest).await?;
+
+        let response = match response {
+            Ok(response) => response,
+            Err(error) => return self.fetch_failed(&lease, error).await,
+        };
+        match response.status {
+            200..=299 => {}
+            300..=399 => {
+                let location = response.headers.get("location").and_then(|v| v.to_str().ok());
+                let target = location.and_then(|l| NormalizedUrl::join(lease.url.as_url(), l).ok());
+                return self.follow_redirect(&lease, target).await;
+            }
+            429 | 500..=599 => {
+                return self
+                    .retry_or_skip(&lease, SkipReason::HttpStatus, retry_after(&response.headers))
+                    .await;
+            }
+            status => {
+                // Most sites have no /sitemap.xml: not an error worth counting.
+                debug!(url = %lease.url, status, "no sitemap");
+                self.frontier.complete(&lease).await?;
+                return Ok(());
+            }
+        }
+        let parsed = tokio::task::spawn_blocking(move || parse_sitemap(&response.body))
+            .await
+            .map_err(|e| CrawlError::Task(e.to_string()))?;
+        let sitemap = match parsed {
+            Ok(sitemap) => sitemap,
+            Err(error) => {
+                debug!(url = %lease.url, %error, "unreadable sitemap");
+                self.frontier.complete(&lease).await?;
+                return Ok(());
+            }
+        };
+        let depth = lease.depth + 1;
+        let resolve = |entries: Vec<String>| -> Vec<NormalizedUrl> {
+            entries
+                .iter()
+                .filter_map(|entry| NormalizedUrl::join(lease.url.as_url(), entry).ok())
+                .collect()
+        };
+        let pages = resolve(sitemap.pages);
+        let page_count = self.queue_links(&lease, pages, LinkKind::Page, depth).await?;
+        let mut nested = 0;
+        if depth <= MAX_SITEMAP_DEPTH {
+            let sitemaps = resolve(sitemap.sitemaps);
+            nested = self
+                .queue_links(&lease, sitemaps, LinkKind::Sitemap, depth)
+                .await?;
+        }
+        self.stats.record_sitemap(page_count + nested);
+        self.frontier.complete(&lease).await?;
+        Ok(())
+    }
+
     async fn index_page(
         &self,
         lease: Lease,
@@ -245,7 +399,7 @@ impl Crawler {
         let header_robots = page
             .x_robots_tag
             .as_deref()
-            .map(parse_robots_directives)
+            .map(|value| header_robots_directives(value, self.robots.product_token()))
             .unwrap_or_default();
         let (parsed, simhash, content_hash) = {
             let _parse_slot = self
@@ -271,7 +425,8 @@ impl Crawler {
                 .filter(|l| !l.nofollow)
                 .map(|l| l.url.clone())
                 .collect();
-            self.queue_links(&lease, links).await?;
+            self.queue_links(&lease, links, LinkKind::Page, lease.depth + 1)
+                .await?;
         }
         if parsed.meta_robots.noindex || header_robots.noindex {
             return self.skip(&lease, SkipReason::Robots).await;
@@ -298,39 +453,126 @@ impl Crawler {
         }
     }
 
-    /// Queues the in-scope links found on `lease`'s page and records the
-    /// others as seen, so each skipped URL is counted once.
+    /// Queues the redirect target of `lease` as one more hop of the same
+    /// link, unless the chain got too long.
+    async fn follow_redirect(&self, lease: &Lease, target: Option<NormalizedUrl>) -> Result<(), CrawlError> {
+        let Some(target) = target else {
+            debug!(url = %lease.url, "redirect without a usable location");
+            return self.skip(lease, SkipReason::Error).await;
+        };
+        let hops = lease.redirects.saturating_add(1);
+        let reason = if hops > self.config.max_redirects {
+            Some(SkipReason::Trap)
+        } else if !self.scope.allows(&target) {
+            Some(SkipReason::OutOfScope)
+        } else if check_url(&target, &self.config.traps).is_err() {
+            Some(SkipReason::Trap)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            let new = self.frontier.mark_seen(vec![target]).await?;
+            self.stats.record_skips(reason, new as u64);
+        } else {
+            let link = NewLink {
+                url: target,
+                depth: lease.depth,
+                priority: lease.priority,
+                kind: lease.kind,
+                redirects: hops,
+            };
+            let report = self.add_links(vec![link]).await?;
+            if report == AddReport::default() {
+                // The target was seen before: this URL is a duplicate of it
+                // (or a redirect loop came back round).
+                self.stats.record_skip(SkipReason::DuplicateUrl);
+            }
+        }
+        self.frontier.complete(lease).await?;
+        Ok(())
+    }
+
+    /// Queues the links found at `lease` (on a page or in a sitemap) that
+    /// are in scope, not too deep and not shaped like traps; records the
+    /// others as seen, so each skipped URL is counted once. Returns how many
+    /// were queued.
     async fn queue_links(
         &self,
         lease: &Lease,
-        urls: Vec<common::NormalizedUrl>,
-    ) -> Result<(), CrawlError> {
-        let depth = lease.depth + 1;
-        let priority = DEPTH_DECAY.powi(depth as i32);
-        let (in_scope, out_of_scope): (Vec<_>, Vec<_>) =
-            urls.into_iter().partition(|url| self.config.in_scope(url));
-        if depth > self.config.max_depth {
-            let too_deep = self.frontier.mark_seen(in_scope).await?;
-            self.stats.record_skips(SkipReason::Trap, too_deep as u64);
-        } else {
-            let links = in_scope
-                .into_iter()
-                .map(|url| NewLink {
-                    url,
-                    depth,
-                    priority,
-                })
-                .collect();
-            let added = self.frontier.add(links).await?;
-            self.stats.record_links_queued(added);
-            if added > 0 {
-                self.wakeup.notify_one();
+        urls: Vec<NormalizedUrl>,
+        kind: LinkKind,
+        depth: u32,
+    ) -> Result<usize, CrawlError> {
+        let mut keep = Vec::new();
+        let mut out_of_scope = Vec::new();
+        let mut traps = Vec::new();
+        for url in urls {
+            if !self.scope.allows(&url) {
+                out_of_scope.push(url);
+            } else if depth > self.config.max_depth || check_url(&url, &self.config.traps).is_err() {
+                traps.push(url);
+            } else {
+                keep.push(url);
             }
         }
-        let skipped = self.frontier.mark_seen(out_of_scope).await?;
+        for (urls, reason) in [(out_of_scope, SkipReason::OutOfScope), (traps, SkipReason::Trap)] {
+            if !urls.is_empty() {
+                let new = self.frontier.mark_seen(urls).await?;
+                self.stats.record_skips(reason, new as u64);
+            }
+        }
+        let priority = match kind {
+            LinkKind::Page => DEPTH_DECAY.powi(depth as i32),
+            LinkKind::Sitemap => SITEMAP_PRIORITY,
+        };
+        debug!(from = %lease.url, links = keep.len(), "queueing links");
+        let links = keep
+            .into_iter()
+            .map(|url| NewLink {
+                url,
+                depth,
+                priority,
+                kind,
+                redirects: 0,
+            })
+            .collect();
+        Ok(self.add_links(links).await?.added)
+    }
+
+    /// Adds links to the frontier and counts what it refused.
+    async fn add_links(&self, links: Vec<NewLink>) -> Result<AddReport, CrawlError> {
+        if links.is_empty() {
+            return Ok(AddReport::default());
+        }
+        let report = self.frontier.add(links).await?;
+        self.stats.record_links_queued(report.added);
         self.stats
-            .record_skips(SkipReason::OutOfScope, skipped as u64);
+            .record_skips(SkipReason::Budget, report.over_host_budget as u64);
+        self.stats
+            .record_skips(SkipReason::Trap, report.too_many_queries as u64);
+        if report.added > 0 {
+            self.wakeup.notify_one();
+        }
+        Ok(report)
+    }
+
+    async fn release_host(&self, lease: &Lease, rest: Duration) -> Result<(), CrawlError> {
+        self.frontier.release_host(lease, rest).await?;
+        self.wakeup.notify_one();
         Ok(())
+    }
+
+    async fn fetch_failed(&self, lease: &Lease, error: FetchError) -> Result<(), CrawlError> {
+        match error {
+            FetchError::Dns(DnsError::PrivateAddress { ip, .. }) => {
+                debug!(url = %lease.url, %ip, "refused: non-public address");
+                self.skip(lease, SkipReason::PrivateAddress).await
+            }
+            error => {
+                debug!(url = %lease.url, %error, "fetch failed");
+                self.retry_or_skip(lease, SkipReason::Error, None).await
+            }
+        }
     }
 
     async fn skip(&self, lease: &Lease, reason: SkipReason) -> Result<(), CrawlError> {
@@ -347,7 +589,9 @@ impl Crawler {
         reason: SkipReason,
         retry_after: Option<Duration>,
     ) -> Result<(), CrawlError> {
-        let backoff = RETRY_BASE_DELAY
+        let backoff = self
+            .config
+            .retry_base_delay
             .saturating_mul(1 << lease.retries.min(16))
             .min(RETRY_MAX_DELAY);
         let delay = retry_after.unwrap_or(backoff).min(RETRY_MAX_DELAY);

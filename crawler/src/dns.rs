@@ -1,15 +1,23 @@
-//! Name resolution for fetches, and the address guard.
+//! Name resolution for fetches, with a cache of our own, and the address
+//! guard.
 //!
 //! Every connection the crawler opens resolves through [`Resolver`]: first
-//! the operator's `--resolve HOST=IP` overrides, then hickory-resolver. The
-//! guard refuses loopback, private and link-local addresses unless the
-//! operator allows them. It runs on the address actually connected to (the
-//! resolver is reqwest's), so a name that re-binds to a private address
-//! between our check and the connection is still refused.
+//! the operator's `--resolve HOST=IP` overrides, then the cache, then
+//! hickory-resolver. Answers are cached for their TTL, clamped to
+//! `[min_ttl, max_ttl]`; failures for `negative_ttl`. hickory's own cache is
+//! off, so that the TTL rules and the hit and miss counts are ours.
+//!
+//! The guard refuses loopback, private and link-local addresses unless the
+//! operator allows them (all, or some networks). It runs on the address
+//! actually connected to (the resolver is reqwest's), so a name that
+//! re-binds to a private address after a first check is still refused, and
+//! so is every redirect hop.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig};
@@ -24,15 +32,73 @@ pub enum DnsError {
     Lookup { host: String, reason: String },
 }
 
+/// An IP network, `127.0.0.1/32` or `fd00::/8`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    pub addr: IpAddr,
+    pub prefix_len: u8,
+}
+
+impl IpNet {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        match (canonical(self.addr), ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => prefix_eq(&net.octets(), &ip.octets(), self.prefix_len),
+            (IpAddr::V6(net), IpAddr::V6(ip)) => prefix_eq(&net.octets(), &ip.octets(), self.prefix_len),
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for IpNet {
+    type Err = String;
+    fn from_str(text: &str) -> Result<IpNet, String> {
+        let (addr, len) = text.split_once('/').unwrap_or((text, ""));
+        let addr: IpAddr = addr
+            .trim()
+            .parse()
+            .map_err(|_| format!("invalid network {text:?}"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix_len = if len.is_empty() {
+            max
+        } else {
+            len.trim()
+                .parse()
+                .map_err(|_| format!("invalid prefix in {text:?}"))?
+        };
+        if prefix_len > max {
+            return Err(format!("prefix too long in {text:?}"));
+        }
+        Ok(IpNet { addr, prefix_len })
+    }
+}
+
+fn prefix_eq(a: &[u8], b: &[u8], bits: u8) -> bool {
+    let full = (bits / 8) as usize;
+    let rest = bits % 8;
+    a[..full] == b[..full] && (rest == 0 || (a[full] ^ b[full]) >> (8 - rest) == 0)
+}
+
+/// IPv4-mapped IPv6 addresses are their IPv4 address.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
 /// Which addresses the crawler may connect to.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Default)]
 pub struct AddressPolicy {
+    /// Any address at all (`--allow-private`).
     pub allow_private: bool,
+    /// Non-public networks allowed anyway (`--allow-net`).
+    pub allowed_nets: Vec<IpNet>,
 }
 
 impl AddressPolicy {
     pub fn check(&self, host: &str, ip: IpAddr) -> Result<(), DnsError> {
-        if self.allow_private || is_public(ip) {
+        if self.allow_private || is_public(ip) || self.allowed_nets.iter().any(|net| net.contains(ip)) {
             Ok(())
         } else {
             Err(DnsError::PrivateAddress {
@@ -45,7 +111,7 @@ impl AddressPolicy {
 
 /// Whether `ip` is a globally routable unicast address.
 pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
+    match canonical(ip) {
         IpAddr::V4(v4) => {
             let [a, b, ..] = v4.octets();
             !(v4.is_loopback()
@@ -61,9 +127,6 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || a >= 240)
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
             let first = v6.segments()[0];
             !(v6.is_loopback()
                 || v6.is_unspecified()
@@ -75,46 +138,93 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
-/// Where names are resolved.
-#[derive(Debug, Clone, Default)]
+/// Where names are resolved and how long answers are kept.
+#[derive(Debug, Clone)]
 pub struct DnsConfig {
     /// `--resolve HOST=IP`: answers that never ask a server.
     pub overrides: HashMap<String, Vec<IpAddr>>,
     /// A name server to ask instead of the system's (`/etc/resolv.conf`).
     pub name_server: Option<SocketAddr>,
+    /// Answers are kept at least this long, whatever their TTL...
+    pub min_ttl: Duration,
+    /// ...and at most this long.
+    pub max_ttl: Duration,
+    /// Failed lookups are remembered this long.
+    pub negative_ttl: Duration,
+    /// Names cached at most; past it, expired entries go, then the oldest.
+    pub max_entries: usize,
 }
 
-/// The crawler's resolver: overrides, then hickory (which caches answers
-/// for their TTL), then the address guard.
+impl Default for DnsConfig {
+    fn default() -> Self {
+        DnsConfig {
+            overrides: HashMap::new(),
+            name_server: None,
+            // Under a minute, a busy crawl would ask again and again for
+            // names with tiny TTLs; over an hour, moved hosts are missed.
+            min_ttl: Duration::from_secs(60),
+            max_ttl: Duration::from_secs(3600),
+            negative_ttl: Duration::from_secs(30),
+            max_entries: 100_000,
+        }
+    }
+}
+
+/// Cache counters, for the summary and metrics.
+#[derive(Debug, Default)]
+pub struct DnsStats {
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+}
+
+struct CacheEntry {
+    answer: Result<Vec<IpAddr>, String>,
+    expires_at: Instant,
+    inserted_at: Instant,
+}
+
+/// The crawler's resolver: overrides, then the cache, then hickory; then
+/// the address guard.
 pub struct Resolver {
     overrides: HashMap<String, Vec<IpAddr>>,
     hickory: TokioResolver,
     policy: AddressPolicy,
+    config: DnsConfig,
+    cache: Mutex<HashMap<String, CacheEntry>>,
+    pub stats: DnsStats,
 }
 
 impl Resolver {
     pub fn new(config: &DnsConfig, policy: AddressPolicy) -> Resolver {
-        let hickory = match config.name_server {
+        let built = match config.name_server {
             Some(server) => {
                 let mut udp = ConnectionConfig::udp();
                 udp.port = server.port();
                 let mut tcp = ConnectionConfig::tcp();
                 tcp.port = server.port();
                 let name_server = NameServerConfig::new(server.ip(), true, vec![udp, tcp]);
-                let config = ResolverConfig::from_name_servers(vec![name_server]);
-                TokioResolver::builder_with_config(config, TokioRuntimeProvider::default()).build()
+                Ok(TokioResolver::builder_with_config(
+                    ResolverConfig::from_name_servers(vec![name_server]),
+                    TokioRuntimeProvider::default(),
+                ))
             }
-            None => TokioResolver::builder_tokio().and_then(|builder| builder.build()),
+            None => TokioResolver::builder_tokio(),
         };
-        let hickory = hickory.unwrap_or_else(|error| {
+        let mut builder = built.unwrap_or_else(|error| {
             // No usable system configuration: only overrides and IP
             // literals resolve; every other name fails with a clear error.
             warn!(%error, "no DNS configuration; only --resolve overrides will resolve");
-            let empty = ResolverConfig::from_name_servers(Vec::new());
-            TokioResolver::builder_with_config(empty, TokioRuntimeProvider::default())
-                .build()
-                .expect("a resolver without name servers builds")
+            TokioResolver::builder_with_config(
+                ResolverConfig::from_name_servers(Vec::new()),
+                TokioRuntimeProvider::default(),
+            )
         });
+        // The cache is ours; the system's other options (timeouts, ndots)
+        // stay as configured.
+        builder.options_mut().cache_size = 0;
+        let hickory = builder
+            .build()
+            .expect("a resolver from a valid configuration builds");
         let overrides = config
             .overrides
             .iter()
@@ -124,40 +234,89 @@ impl Resolver {
             overrides,
             hickory,
             policy,
+            config: config.clone(),
+            cache: Mutex::new(HashMap::new()),
+            stats: DnsStats::default(),
         }
     }
 
     /// The addresses of `host`, all of which pass the guard. An IP literal
     /// resolves to itself.
     pub async fn resolve(&self, host: &str) -> Result<Vec<IpAddr>, DnsError> {
-        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
         let ips = if let Ok(ip) = host.parse::<IpAddr>() {
             vec![ip]
-        } else if let Some(ips) = self.overrides.get(&host.to_ascii_lowercase()) {
+        } else if let Some(ips) = self.overrides.get(&host) {
             ips.clone()
         } else {
-            let lookup = self
-                .hickory
-                .lookup_ip(host)
+            self.lookup_cached(&host)
                 .await
-                .map_err(|e| DnsError::Lookup {
-                    host: host.to_string(),
-                    reason: e.to_string(),
-                })?;
-            lookup.iter().collect()
+                .map_err(|reason| DnsError::Lookup {
+                    host: host.clone(),
+                    reason,
+                })?
         };
-        if ips.is_empty() {
-            return Err(DnsError::Lookup {
-                host: host.to_string(),
-                reason: "no addresses".into(),
-            });
-        }
         // Refuse the host if any address is refused: a name that mixes public
         // and private addresses could be steered to the private one.
         for ip in &ips {
-            self.policy.check(host, *ip)?;
+            self.policy.check(&host, *ip)?;
         }
         Ok(ips)
+    }
+
+    async fn lookup_cached(&self, host: &str) -> Result<Vec<IpAddr>, String> {
+        let now = Instant::now();
+        if let Some(entry) = self.lock_cache().get(host)
+            && entry.expires_at > now
+        {
+            self.stats.hits.fetch_add(1, Relaxed);
+            return entry.answer.clone();
+        }
+        self.stats.misses.fetch_add(1, Relaxed);
+        let (answer, ttl) = match self.hickory.lookup_ip(host).await {
+            Ok(lookup) => {
+                let ips: Vec<IpAddr> = lookup.iter().collect();
+                let ttl = lookup.valid_until().saturating_duration_since(Instant::now());
+                if ips.is_empty() {
+                    (Err("no addresses".to_string()), self.config.negative_ttl)
+                } else {
+                    (
+                        Ok(ips),
+                        ttl.clamp(self.config.min_ttl, self.config.max_ttl.max(self.config.min_ttl)),
+                    )
+                }
+            }
+            Err(error) => (Err(error.to_string()), self.config.negative_ttl),
+        };
+        let now = Instant::now();
+        let mut cache = self.lock_cache();
+        if cache.len() >= self.config.max_entries {
+            cache.retain(|_, entry| entry.expires_at > now);
+            if cache.len() >= self.config.max_entries
+                && let Some(oldest) = cache
+                    .iter()
+                    .min_by_key(|(_, e)| e.inserted_at)
+                    .map(|(k, _)| k.clone())
+            {
+                cache.remove(&oldest);
+            }
+        }
+        cache.insert(
+            host.to_string(),
+            CacheEntry {
+                answer: answer.clone(),
+                expires_at: now + ttl,
+                inserted_at: now,
+            },
+        );
+        answer
+    }
+
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, CacheEntry>> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -204,21 +363,26 @@ mod tests {
         }
     }
 
+    #[test]
+    fn networks_contain_their_addresses() {
+        let net: IpNet = "127.0.0.1".parse().unwrap();
+        assert!(net.contains("127.0.0.1".parse().unwrap()));
+        assert!(!net.contains("127.0.0.2".parse().unwrap()));
+        assert!(net.contains("::ffff:127.0.0.1".parse().unwrap()));
+        let net: IpNet = "10.0.0.0/9".parse().unwrap();
+        assert!(net.contains("10.127.1.1".parse().unwrap()));
+        assert!(!net.contains("10.128.0.0".parse().unwrap()));
+        assert!("10.0.0.0/33".parse::<IpNet>().is_err());
+        assert!("nonsense".parse::<IpNet>().is_err());
+    }
+
     #[tokio::test]
     async fn overrides_and_literals_pass_through_the_guard() {
         let config = DnsConfig {
-            overrides: HashMap::from([(
-                "Fixture.test".to_string(),
-                vec!["127.0.0.1".parse().unwrap()],
-            )]),
-            name_server: None,
+            overrides: HashMap::from([("Fixture.test".to_string(), vec!["127.0.0.1".parse().unwrap()])]),
+            ..DnsConfig::default()
         };
-        let strict = Resolver::new(
-            &config,
-            AddressPolicy {
-                allow_private: false,
-            },
-        );
+        let strict = Resolver::new(&config, AddressPolicy::default());
         assert!(matches!(
             strict.resolve("fixture.test").await,
             Err(DnsError::PrivateAddress { .. })
@@ -227,10 +391,21 @@ mod tests {
             strict.resolve("127.0.0.1").await,
             Err(DnsError::PrivateAddress { .. })
         ));
+        let one_net = AddressPolicy {
+            allow_private: false,
+            allowed_nets: vec!["127.0.0.1/32".parse().unwrap()],
+        };
+        let partial = Resolver::new(&config, one_net);
+        assert!(partial.resolve("127.0.0.1").await.is_ok());
+        assert!(matches!(
+            partial.resolve("127.0.0.2").await,
+            Err(DnsError::PrivateAddress { .. })
+        ));
         let open = Resolver::new(
             &config,
             AddressPolicy {
                 allow_private: true,
+                allowed_nets: vec![],
             },
         );
         assert_eq!(

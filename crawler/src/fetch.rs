@@ -70,6 +70,7 @@ pub struct FetchedPage {
     pub body: String,
     /// The body hit the size cap and was cut.
     pub truncated: bool,
+    /// Every `X-Robots-Tag` header, joined by commas.
     pub x_robots_tag: Option<String>,
     /// Time from the request to the last byte.
     pub elapsed: Duration,
@@ -92,6 +93,16 @@ pub struct Fetcher {
     config: FetchConfig,
 }
 
+/// A response read whole (up to a cap), whatever its type: robots.txt and
+/// sitemaps.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    pub truncated: bool,
+}
+
 impl Fetcher {
     pub fn new(config: FetchConfig, resolver: Arc<Resolver>) -> Result<Fetcher, FetchError> {
         let client = reqwest::Client::builder()
@@ -112,27 +123,14 @@ impl Fetcher {
         })
     }
 
+    pub fn resolver(&self) -> &Resolver {
+        &self.resolver
+    }
+
+    /// Fetches a page: HTML only, redirects and error statuses as answers.
     pub async fn fetch(&self, url: &NormalizedUrl) -> Result<FetchResponse, FetchError> {
         let started = Instant::now();
-        // Check the address before any connection: the guard's refusal is a
-        // counted outcome, not a network error.
-        self.resolver
-            .resolve(url.as_url().host_str().unwrap_or_default())
-            .await?;
-
-        let request = self
-            .client
-            .get(url.as_str())
-            .header(
-                header::ACCEPT,
-                "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
-            )
-            .send();
-        let mut response = tokio::time::timeout(self.config.first_byte_timeout, request)
-            .await
-            .map_err(|_| FetchError::Timeout("response headers"))?
-            .map_err(classify)?;
-
+        let response = self.send(url, PAGE_ACCEPT).await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         if response.status().is_redirection()
@@ -157,37 +155,118 @@ impl Fetcher {
                 content_type: content_type.clone(),
             });
         }
-
-        let deadline = started + self.config.total_timeout;
-        let mut body = Vec::new();
-        let mut truncated = false;
-        loop {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let chunk = tokio::time::timeout(remaining, response.chunk())
-                .await
-                .map_err(|_| FetchError::Timeout("response body"))?
-                .map_err(classify)?;
-            let Some(chunk) = chunk else { break };
-            let room = self.config.max_body_bytes - body.len();
-            if chunk.len() >= room {
-                body.extend_from_slice(&chunk[..room]);
-                // Dropping the response closes the connection: the rest of
-                // an oversized (or decompression-bomb) body is never read.
-                truncated = true;
-                break;
-            }
-            body.extend_from_slice(&chunk);
+        let (body, truncated) = self
+            .read_body(response, started, self.config.max_body_bytes)
+            .await?;
+        // Servers mislabel: a PDF or an image sent as text/html is not a page.
+        if let Some(actual) = sniff_non_html(&body) {
+            return Ok(FetchResponse::WrongType {
+                status,
+                content_type: actual.to_string(),
+            });
         }
         let body_bytes = body.len();
         Ok(FetchResponse::Page(FetchedPage {
             status,
             body: decode_html(&body, content_type.as_deref()),
             truncated,
-            x_robots_tag: header_str(&headers, "x-robots-tag"),
+            x_robots_tag: header_values(&headers, "x-robots-tag"),
             elapsed: started.elapsed(),
             body_bytes,
         }))
     }
+
+    /// GETs `url` and reads at most `max_body_bytes` of its body, whatever
+    /// its status and type (for robots.txt and sitemaps).
+    pub async fn get_raw(
+        &self,
+        url: &NormalizedUrl,
+        accept: &str,
+        max_body_bytes: usize,
+    ) -> Result<RawResponse, FetchError> {
+        let started = Instant::now();
+        let response = self.send(url, accept).await?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let (body, truncated) = self.read_body(response, started, max_body_bytes).await?;
+        Ok(RawResponse {
+            status,
+            headers,
+            body,
+            truncated,
+        })
+    }
+
+    /// Sends the request once the address guard has passed the host, and
+    /// waits for the response headers.
+    async fn send(&self, url: &NormalizedUrl, accept: &str) -> Result<reqwest::Response, FetchError> {
+        // Checking before connecting makes the guard's refusal a counted
+        // outcome rather than a network error.
+        self.resolver
+            .resolve(url.as_url().host_str().unwrap_or_default())
+            .await?;
+        let request = self
+            .client
+            .get(url.as_str())
+            .header(header::ACCEPT, accept)
+            .send();
+        tokio::time::timeout(self.config.first_byte_timeout, request)
+            .await
+            .map_err(|_| FetchError::Timeout("response headers"))?
+            .map_err(classify)
+    }
+
+    /// Streams the body up to `max_bytes` (of decompressed data, so a
+    /// decompression bomb stops there too) before the total deadline.
+    async fn read_body(
+        &self,
+        mut response: reqwest::Response,
+        started: Instant,
+        max_bytes: usize,
+    ) -> Result<(Vec<u8>, bool), FetchError> {
+        let deadline = started + self.config.total_timeout;
+        let mut body = Vec::new();
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let chunk = tokio::time::timeout(remaining, response.chunk())
+                .await
+                .map_err(|_| FetchError::Timeout("response body"))?
+                .map_err(classify)?;
+            let Some(chunk) = chunk else {
+                return Ok((body, false));
+            };
+            let room = max_bytes - body.len();
+            if chunk.len() >= room {
+                body.extend_from_slice(&chunk[..room]);
+                // Dropping the response closes the connection: the rest of
+                // the body is never read.
+                return Ok((body, true));
+            }
+            body.extend_from_slice(&chunk);
+        }
+    }
+}
+
+const PAGE_ACCEPT: &str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1";
+
+/// What a body that claims to be HTML really is, when its first bytes say
+/// it is something else.
+fn sniff_non_html(body: &[u8]) -> Option<&'static str> {
+    const MAGIC: &[(&[u8], &str)] = &[
+        (b"%PDF-", "application/pdf"),
+        (b"\x89PNG", "image/png"),
+        (b"GIF8", "image/gif"),
+        (b"\xFF\xD8\xFF", "image/jpeg"),
+        (b"PK\x03\x04", "application/zip"),
+        (b"\x1F\x8B", "application/gzip"),
+    ];
+    if let Some((_, mime)) = MAGIC.iter().find(|(magic, _)| body.starts_with(magic)) {
+        return Some(mime);
+    }
+    // Text never holds NUL bytes; UTF-16 is rare enough on the web to treat
+    // as binary too.
+    let head = &body[..body.len().min(1024)];
+    head.contains(&0).then_some("application/octet-stream")
 }
 
 fn classify(error: reqwest::Error) -> FetchError {
@@ -213,6 +292,16 @@ fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<St
         .map(str::to_string)
 }
 
+/// All values of a header that may repeat, joined with `, `.
+fn header_values(headers: &HeaderMap, name: &str) -> Option<String> {
+    let values: Vec<&str> = headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    (!values.is_empty()).then(|| values.join(", "))
+}
+
 fn is_html(content_type: &str) -> bool {
     let mime = content_type
         .split(';')
@@ -225,7 +314,7 @@ fn is_html(content_type: &str) -> bool {
 
 /// `Retry-After` in seconds (the HTTP-date form is rare for 429/503 and
 /// treated as absent).
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?;
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
@@ -280,10 +369,7 @@ mod tests {
     #[test]
     fn charset_sources_in_order() {
         let sjis = encoding_rs::SHIFT_JIS.encode("日本語").0.into_owned();
-        assert_eq!(
-            decode_html(&sjis, Some("text/html; charset=Shift_JIS")),
-            "日本語"
-        );
+        assert_eq!(decode_html(&sjis, Some("text/html; charset=Shift_JIS")), "日本語");
         let mut with_meta = b"<meta charset=\"shift_jis\">".to_vec();
         with_meta.extend_from_slice(&sjis);
         assert!(decode_html(&with_meta, Some("text/html")).ends_with("日本語"));
@@ -294,6 +380,17 @@ mod tests {
             decode_html(b"caf\xe9", Some("text/html; charset=iso-8859-1")),
             "café"
         );
+    }
+
+    #[test]
+    fn mislabelled_binaries_are_sniffed() {
+        assert_eq!(sniff_non_html(b"%PDF-1.7 ..."), Some("application/pdf"));
+        assert_eq!(
+            sniff_non_html(b"<html>\0</html>"),
+            Some("application/octet-stream")
+        );
+        assert_eq!(sniff_non_html("<!doctype html><p>caf\u{e9}</p>".as_bytes()), None);
+        assert_eq!(sniff_non_html(b""), None);
     }
 
     #[test]

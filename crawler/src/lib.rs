@@ -13,9 +13,14 @@
 //! - [`config`]: seeds, scope, limits, politeness.
 //! - [`crawl`]: the dispatcher and the life of one link.
 //! - [`frontier`]: the `Frontier` trait and its embedded (RocksDB) implementation.
-//! - [`dns`]: resolution, `--resolve` overrides, the private-address guard.
-//! - [`fetch`]: HTTP with timeouts, size caps and charset decoding.
+//! - [`robots`]: robots.txt (RFC 9309): fetching, caching, matching.
+//! - [`dns`]: resolution with a TTL cache, `--resolve` overrides, the address guard.
+//! - [`politeness`]: per-host delays and the per-IP limit.
+//! - [`fetch`]: HTTP with timeouts, size caps, sniffing and charset decoding.
 //! - [`parse`]: HTML to title, text, headings and links.
+//! - [`sitemap`]: sitemaps and sitemap indexes, plain or gzipped.
+//! - [`scope`]: which links a crawl follows (`--scope`, `--include`).
+//! - [`trap`]: URLs shaped like crawler traps.
 //! - [`stats`]: counters and the end-of-run summary.
 //! - [`progress`]: the progress bar or log lines of a running crawl.
 
@@ -25,8 +30,13 @@ pub mod dns;
 pub mod fetch;
 pub mod frontier;
 pub mod parse;
+pub mod politeness;
 pub mod progress;
+pub mod robots;
+pub mod scope;
+pub mod sitemap;
 pub mod stats;
+pub mod trap;
 
 pub use config::{CrawlConfig, Progress};
 pub use crawl::run;

@@ -22,8 +22,8 @@ const MAX_ANCHOR_BYTES: usize = 256;
 
 /// Elements whose content is never main text.
 const NOT_CONTENT: &[&str] = &[
-    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
-    "button", "select", "svg", "iframe", "object", "canvas", "head", "title",
+    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "button",
+    "select", "svg", "iframe", "object", "canvas", "head", "title",
 ];
 
 /// Elements that separate words: text on either side is never glued.
@@ -109,10 +109,9 @@ pub fn parse_page(url: &Url, html: &str) -> ParsedPage {
                     match name {
                         "title" => in_title = page.title.is_empty(),
                         "html" => {
-                            page.language =
-                                element.attr("lang").map(|l| l.trim().to_ascii_lowercase());
+                            page.language = element.attr("lang").map(|l| l.trim().to_ascii_lowercase());
                         }
-                        "meta" => read_meta(element, &mut page),
+                        "meta" => read_meta(element, &base, &mut page),
                         "link" => {
                             let rel = element.attr("rel").unwrap_or_default();
                             if has_token(rel, "canonical") && page.canonical.is_none() {
@@ -125,16 +124,14 @@ pub fn parse_page(url: &Url, html: &str) -> ParsedPage {
                         "a" | "area" => {
                             // A fragment-only href points into this page, not
                             // at another one.
-                            if let Some(href) = element
-                                .attr("href")
-                                .filter(|h| !h.trim_start().starts_with('#'))
+                            if let Some(href) =
+                                element.attr("href").filter(|h| !h.trim_start().starts_with('#'))
                             {
                                 let target = NormalizedUrl::join(&base, href).ok();
                                 if target.is_none() {
                                     page.invalid_links += 1;
                                 }
-                                let nofollow =
-                                    has_token(element.attr("rel").unwrap_or_default(), "nofollow");
+                                let nofollow = has_token(element.attr("rel").unwrap_or_default(), "nofollow");
                                 open_anchor = Some((target, nofollow, String::new()));
                             }
                         }
@@ -205,9 +202,26 @@ fn find_element<'a>(root: NodeRef<'a, Node>, name: &str) -> Option<NodeRef<'a, N
         .find(|node| node.value().as_element().is_some_and(|e| e.name() == name))
 }
 
-fn read_meta(element: &scraper::node::Element, page: &mut ParsedPage) {
+fn read_meta(element: &scraper::node::Element, base: &Url, page: &mut ParsedPage) {
     let name = element.attr("name").unwrap_or_default();
     let content = element.attr("content").unwrap_or_default();
+    if element
+        .attr("http-equiv")
+        .is_some_and(|h| h.eq_ignore_ascii_case("refresh"))
+    {
+        // `<meta http-equiv=refresh content="0; url=/next">` sends the
+        // browser on: the target is a link like any other.
+        if let Some(url) = refresh_target(content).and_then(|t| NormalizedUrl::join(base, t).ok())
+            && page.links.len() < MAX_LINKS_PER_PAGE
+        {
+            page.links.push(Link {
+                url,
+                anchor: String::new(),
+                nofollow: false,
+            });
+        }
+        return;
+    }
     if name.eq_ignore_ascii_case("description") && page.description.is_empty() {
         push_collapsed(&mut page.description, content, 1024);
         page.description = page.description.trim_end().to_string();
@@ -218,7 +232,46 @@ fn read_meta(element: &scraper::node::Element, page: &mut ParsedPage) {
     }
 }
 
-/// Reads `noindex`, `nofollow`, `none` from a meta robots or X-Robots-Tag value.
+/// The URL of a meta refresh's `content` (`5; url='/next'`), if any.
+fn refresh_target(content: &str) -> Option<&str> {
+    let (_delay, rest) = content.split_once([';', ','])?;
+    let rest = rest.trim_start();
+    let value = rest
+        .get(..4)
+        .filter(|p| p.eq_ignore_ascii_case("url="))
+        .map_or(rest, |_| &rest[4..]);
+    let value = value.trim().trim_matches(['"', '\'']).trim();
+    (!value.is_empty()).then_some(value)
+}
+
+/// The directives of `X-Robots-Tag` header values (several joined by
+/// commas) that apply to a crawler whose product token is `product_token`:
+/// unscoped ones (`noindex`) and those scoped to it (`trawl: noindex`), not
+/// those scoped to other crawlers (`googlebot: nofollow`).
+pub fn header_robots_directives(value: &str, product_token: &str) -> MetaRobots {
+    let mut robots = MetaRobots::default();
+    // A scope (`name:`) applies to the directives after it, up to the next scope.
+    let mut applies = true;
+    for part in value.split(',') {
+        let mut directive = part.trim();
+        if let Some((scope, rest)) = directive.split_once(':') {
+            let scope = scope.trim();
+            // `unavailable_after: <date>` is a directive with a value, not a scope.
+            if !scope.eq_ignore_ascii_case("unavailable_after") && !scope.contains(' ') {
+                applies = scope.eq_ignore_ascii_case(product_token);
+                directive = rest.trim();
+            }
+        }
+        if applies {
+            let found = parse_robots_directives(directive);
+            robots.noindex |= found.noindex;
+            robots.nofollow |= found.nofollow;
+        }
+    }
+    robots
+}
+
+/// Reads `noindex`, `nofollow`, `none` from a meta robots value.
 pub fn parse_robots_directives(value: &str) -> MetaRobots {
     let mut robots = MetaRobots::default();
     for token in value.split(',').map(|t| t.trim().to_ascii_lowercase()) {
@@ -264,8 +317,7 @@ fn extract_text(root: NodeRef<'_, Node>, page: &mut ParsedPage) {
                         if BLOCK.contains(&name) {
                             push_space(&mut page.text);
                         }
-                        if matches!(name, "h1" | "h2" | "h3") && page.headings.len() < MAX_HEADINGS
-                        {
+                        if matches!(name, "h1" | "h2" | "h3") && page.headings.len() < MAX_HEADINGS {
                             heading = Some(String::new());
                         }
                     }
@@ -355,10 +407,7 @@ mod tests {
     use super::*;
 
     fn parse(html: &str) -> ParsedPage {
-        parse_page(
-            &Url::parse("http://example.com/dir/page.html").unwrap(),
-            html,
-        )
+        parse_page(&Url::parse("http://example.com/dir/page.html").unwrap(), html)
     }
 
     #[test]
@@ -384,10 +433,7 @@ mod tests {
         assert_eq!(page.headings, ["Heading one"]);
         assert_eq!(page.text, "Heading one First paragraph. Second");
         assert_eq!(page.links.len(), 1);
-        assert_eq!(
-            page.links[0].url.as_str(),
-            "http://example.com/dir/other.html"
-        );
+        assert_eq!(page.links[0].url.as_str(), "http://example.com/dir/other.html");
         assert_eq!(page.links[0].anchor, "Other");
     }
 
@@ -402,10 +448,7 @@ mod tests {
         let urls: Vec<_> = page.links.iter().map(|l| l.url.as_str()).collect();
         assert_eq!(
             urls,
-            [
-                "http://example.com/up.html",
-                "http://example.com/base/x.html"
-            ]
+            ["http://example.com/up.html", "http://example.com/base/x.html"]
         );
         assert!(page.links[1].nofollow);
         assert_eq!(page.invalid_links, 2);
@@ -416,6 +459,65 @@ mod tests {
         let page = parse("<body><header>Site</header><h1>Only</h1><p>text</p></body>");
         assert_eq!(page.title, "Only");
         assert_eq!(page.text, "Only text");
+    }
+
+    #[test]
+    fn meta_refresh_targets_are_links() {
+        for content in [
+            "0; url=/next.html",
+            "5;URL='next.html'",
+            "3, url=\"next.html\"",
+            "0;next.html",
+        ] {
+            let page = parse(&format!(
+                r#"<head><meta http-equiv="Refresh" content="{}"></head>"#,
+                content.replace('"', "&quot;")
+            ));
+            let urls: Vec<_> = page.links.iter().map(|l| l.url.as_str()).collect();
+            assert!(
+                urls == ["http://example.com/next.html"] || urls == ["http://example.com/dir/next.html"],
+                "{content}: {urls:?}"
+            );
+        }
+        assert!(
+            parse(r#"<meta http-equiv="refresh" content="30">"#)
+                .links
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn x_robots_tag_scopes_apply_to_their_crawler_only() {
+        let d = |value| header_robots_directives(value, "trawl");
+        assert_eq!(
+            d("noindex"),
+            MetaRobots {
+                noindex: true,
+                nofollow: false
+            }
+        );
+        assert_eq!(d("googlebot: noindex"), MetaRobots::default());
+        assert_eq!(
+            d("Trawl: nofollow"),
+            MetaRobots {
+                noindex: false,
+                nofollow: true
+            }
+        );
+        assert_eq!(
+            d("googlebot: noindex, nofollow, trawl: none"),
+            MetaRobots {
+                noindex: true,
+                nofollow: true
+            }
+        );
+        assert_eq!(
+            d("unavailable_after: 25 Jun 2010 15:00:00 PST, noindex"),
+            MetaRobots {
+                noindex: true,
+                nofollow: false
+            }
+        );
     }
 
     #[test]

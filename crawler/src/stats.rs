@@ -9,6 +9,9 @@ use std::time::Duration;
 use common::SkipReason;
 use serde::Serialize;
 
+use crate::dns::DnsStats;
+use crate::robots::{RobotsOutcome, RobotsStats};
+
 /// Live counters, shared by every task of a crawl.
 #[derive(Default)]
 pub struct CrawlStats {
@@ -19,6 +22,8 @@ pub struct CrawlStats {
     truncated: AtomicU64,
     bytes: AtomicU64,
     links_queued: AtomicU64,
+    sitemaps_fetched: AtomicU64,
+    sitemap_urls: AtomicU64,
     skipped: [AtomicU64; SkipReason::ALL.len()],
     by_status: Mutex<BTreeMap<u16, u64>>,
 }
@@ -67,6 +72,11 @@ impl CrawlStats {
         self.links_queued.fetch_add(count as u64, Relaxed);
     }
 
+    pub fn record_sitemap(&self, urls_queued: usize) {
+        self.sitemaps_fetched.fetch_add(1, Relaxed);
+        self.sitemap_urls.fetch_add(urls_queued as u64, Relaxed);
+    }
+
     pub fn fetched(&self) -> u64 {
         self.fetched.load(Relaxed)
     }
@@ -75,7 +85,8 @@ impl CrawlStats {
         self.indexed.load(Relaxed)
     }
 
-    pub fn summary(&self, elapsed: Duration) -> CrawlSummary {
+    /// A snapshot, with the counters kept by the resolver and the robots cache.
+    pub fn summary(&self, elapsed: Duration, dns: &DnsStats, robots: &RobotsStats) -> CrawlSummary {
         let skipped = SkipReason::ALL
             .iter()
             .zip(&self.skipped)
@@ -90,12 +101,20 @@ impl CrawlStats {
             truncated: self.truncated.load(Relaxed),
             bytes: self.bytes.load(Relaxed),
             links_queued: self.links_queued.load(Relaxed),
+            sitemaps_fetched: self.sitemaps_fetched.load(Relaxed),
+            sitemap_urls: self.sitemap_urls.load(Relaxed),
+            dns_hits: dns.hits.load(Relaxed),
+            dns_misses: dns.misses.load(Relaxed),
+            robots: [
+                (RobotsOutcome::Parsed, robots.parsed.load(Relaxed)),
+                (RobotsOutcome::Unavailable, robots.unavailable.load(Relaxed)),
+                (RobotsOutcome::Unreachable, robots.unreachable.load(Relaxed)),
+            ]
+            .into_iter()
+            .filter(|(_, count)| *count > 0)
+            .collect(),
             skipped,
-            by_status: self
-                .by_status
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone(),
+            by_status: self.by_status.lock().unwrap_or_else(|p| p.into_inner()).clone(),
             elapsed_secs: elapsed.as_secs_f64(),
         }
     }
@@ -114,6 +133,13 @@ pub struct CrawlSummary {
     pub truncated: u64,
     pub bytes: u64,
     pub links_queued: u64,
+    pub sitemaps_fetched: u64,
+    /// URLs queued from sitemaps.
+    pub sitemap_urls: u64,
+    pub dns_hits: u64,
+    pub dns_misses: u64,
+    /// robots.txt fetches by outcome.
+    pub robots: BTreeMap<RobotsOutcome, u64>,
     pub skipped: BTreeMap<SkipReason, u64>,
     pub by_status: BTreeMap<u16, u64>,
     pub elapsed_secs: f64,
@@ -147,6 +173,32 @@ impl fmt::Display for CrawlSummary {
         writeln!(f, "  redirects   {:>9}", self.redirects)?;
         writeln!(f, "  retries     {:>9}", self.retries)?;
         writeln!(f, "  new links   {:>9}", self.links_queued)?;
+        if self.sitemaps_fetched > 0 {
+            writeln!(
+                f,
+                "  sitemaps    {:>9}  ({} URLs queued)",
+                self.sitemaps_fetched, self.sitemap_urls
+            )?;
+        }
+        let robots: Vec<String> = self
+            .robots
+            .iter()
+            .map(|(outcome, n)| format!("{}: {n}", outcome.as_str()))
+            .collect();
+        writeln!(
+            f,
+            "  robots.txt  {}",
+            if robots.is_empty() {
+                "-".into()
+            } else {
+                robots.join(", ")
+            }
+        )?;
+        writeln!(
+            f,
+            "  dns cache   {} hits, {} misses",
+            self.dns_hits, self.dns_misses
+        )?;
         if self.truncated > 0 {
             writeln!(
                 f,
@@ -154,11 +206,7 @@ impl fmt::Display for CrawlSummary {
                 self.truncated
             )?;
         }
-        let statuses: Vec<String> = self
-            .by_status
-            .iter()
-            .map(|(s, n)| format!("{s}: {n}"))
-            .collect();
+        let statuses: Vec<String> = self.by_status.iter().map(|(s, n)| format!("{s}: {n}")).collect();
         writeln!(
             f,
             "  by status   {}",

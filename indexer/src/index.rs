@@ -59,8 +59,7 @@ impl IndexWriterHandle {
             doc.add_text(f.headings, heading);
         }
         doc.add_text(f.body, &page.text);
-        self.writer
-            .delete_term(Term::from_field_u64(f.doc_id, doc_id.0));
+        self.writer.delete_term(Term::from_field_u64(f.doc_id, doc_id.0));
         self.writer.add_document(doc)?;
         Ok(())
     }

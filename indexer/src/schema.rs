@@ -1,8 +1,7 @@
 //! The tantivy schema: one place that names every field and its analyzer.
 
 use tantivy::schema::{
-    Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing,
-    TextOptions,
+    Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
 /// The analyzer of every full-text field: tantivy's simple tokenizer,
@@ -31,10 +30,7 @@ impl IndexSchema {
         let mut builder = Schema::builder();
         let doc_id = builder.add_u64_field(
             "doc_id",
-            NumericOptions::default()
-                .set_indexed()
-                .set_stored()
-                .set_fast(),
+            NumericOptions::default().set_indexed().set_stored().set_fast(),
         );
         let url = builder.add_text_field("url", STRING | STORED);
         let site = builder.add_text_field("site", STRING | STORED);

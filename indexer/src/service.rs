@@ -51,8 +51,7 @@ impl Stores {
     fn apply(&mut self, event: &PageEvent) -> Result<()> {
         match event {
             PageEvent::Upsert(page) => {
-                self.docstore
-                    .put(page.doc_id(), &StoredDoc::from_page(page))?;
+                self.docstore.put(page.doc_id(), &StoredDoc::from_page(page))?;
                 self.index.upsert(page)
             }
             PageEvent::Remove { doc_id, .. } => {
@@ -121,11 +120,7 @@ async fn consume(
     Ok(stats)
 }
 
-fn commit(
-    stores: &mut Stores,
-    uncommitted: &mut Vec<Delivery>,
-    stats: &mut IndexingStats,
-) -> Result<()> {
+fn commit(stores: &mut Stores, uncommitted: &mut Vec<Delivery>, stats: &mut IndexingStats) -> Result<()> {
     if uncommitted.is_empty() {
         return Ok(());
     }

@@ -56,10 +56,7 @@ fn positive(key: &str, value: &str) -> Result<usize, ApiError> {
     }
 }
 
-async fn run_search(
-    service: Arc<SearchService>,
-    params: SearchParams,
-) -> Result<SearchResponse, ApiError> {
+async fn run_search(service: Arc<SearchService>, params: SearchParams) -> Result<SearchResponse, ApiError> {
     let query = params.query.unwrap_or_default();
     // Searching reads mmapped segments and RocksDB: blocking work.
     tokio::task::spawn_blocking(move || service.search(&query, params.page, params.per_page))
@@ -76,10 +73,7 @@ async fn search_json(
     Ok(axum::Json(response).into_response())
 }
 
-async fn search_page(
-    State(service): State<Arc<SearchService>>,
-    RawQuery(raw): RawQuery,
-) -> Response {
+async fn search_page(State(service): State<Arc<SearchService>>, RawQuery(raw): RawQuery) -> Response {
     let params = match SearchParams::from_raw(raw.as_deref()) {
         Ok(params) => params,
         Err(error) => return page_response(render_page("", None, Some(&error.to_string()))),

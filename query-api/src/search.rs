@@ -74,12 +74,7 @@ impl SearchService {
     }
 
     /// Searches for `query`; `page` counts from 1.
-    pub fn search(
-        &self,
-        query: &str,
-        page: usize,
-        per_page: usize,
-    ) -> Result<SearchResponse, ApiError> {
+    pub fn search(&self, query: &str, page: usize, per_page: usize) -> Result<SearchResponse, ApiError> {
         let started = Instant::now();
         let query_text = clean_query(query)?;
         let per_page = per_page.clamp(1, MAX_PER_PAGE);
@@ -94,9 +89,7 @@ impl SearchService {
         let searcher = self.index.reader.searcher();
         let query = self.parse(&query_text);
         let collector = (
-            TopDocs::with_limit(per_page)
-                .and_offset(offset)
-                .order_by_score(),
+            TopDocs::with_limit(per_page).and_offset(offset).order_by_score(),
             Count,
         );
         let (top, total) = searcher.search(&*query, &collector)?;
@@ -226,8 +219,7 @@ fn strip_tags(text: &str) -> String {
     while let Some(open) = rest.find('<') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
-        let looks_like_tag =
-            after.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!');
+        let looks_like_tag = after.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!');
         match after.find('>') {
             Some(close) if looks_like_tag => {
                 out.push(' ');
@@ -249,10 +241,7 @@ mod tests {
 
     #[test]
     fn queries_are_cleaned() {
-        assert_eq!(
-            clean_query("  hello\u{0}  <b>world</b> ").unwrap(),
-            "hello world"
-        );
+        assert_eq!(clean_query("  hello\u{0}  <b>world</b> ").unwrap(), "hello world");
         assert_eq!(clean_query("a < b").unwrap(), "a < b");
         assert!(clean_query("   ").is_err());
         assert!(clean_query("<script></script>").is_err());

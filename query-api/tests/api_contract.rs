@@ -47,9 +47,7 @@ async fn start_api(dir: &std::path::Path) -> String {
         ),
     ];
     for page in &pages {
-        docstore
-            .put(page.doc_id(), &StoredDoc::from_page(page))
-            .unwrap();
+        docstore.put(page.doc_id(), &StoredDoc::from_page(page)).unwrap();
         writer.upsert(page).unwrap();
     }
     writer.commit().unwrap();
@@ -63,13 +61,10 @@ async fn start_api(dir: &std::path::Path) -> String {
 }
 
 async fn get(base: &str, path_and_query: &str) -> (u16, Value) {
-    let response = reqwest::get(format!("{base}{path_and_query}"))
-        .await
-        .unwrap();
+    let response = reqwest::get(format!("{base}{path_and_query}")).await.unwrap();
     let status = response.status().as_u16();
     let body = response.text().await.unwrap();
-    let json =
-        serde_json::from_str(&body).unwrap_or_else(|_| panic!("not JSON ({status}): {body}"));
+    let json = serde_json::from_str(&body).unwrap_or_else(|_| panic!("not JSON ({status}): {body}"));
     (status, json)
 }
 
@@ -87,10 +82,7 @@ async fn search_contract() {
     assert_eq!(first["title"], "What is Ownership?");
     assert_eq!(first["link"], "http://docs.test/own");
     assert!(
-        first["snippet"]
-            .as_str()
-            .unwrap()
-            .contains("<b>Ownership</b>"),
+        first["snippet"].as_str().unwrap().contains("<b>Ownership</b>"),
         "{first}"
     );
 
@@ -101,10 +93,7 @@ async fn search_contract() {
 
     // Titles are plain text in JSON; snippets are escaped HTML.
     let (_, body) = get(&base, "/api/v1/search?query=ampersands").await;
-    assert_eq!(
-        body["results"][0]["title"],
-        "<script>alert(1)</script> Tricky"
-    );
+    assert_eq!(body["results"][0]["title"], "<script>alert(1)</script> Tricky");
     let snippet = body["results"][0]["snippet"].as_str().unwrap();
     assert!(
         snippet.contains("&amp;") && snippet.contains("&lt;b&gt;") && !snippet.contains("<script"),
@@ -171,9 +160,7 @@ async fn html_page_and_health() {
         results.contains("value=\"&lt;b&gt;ownership\""),
         "the query is escaped back into the form"
     );
-    let error = reqwest::get(format!("{base}/?query=x&page=0"))
-        .await
-        .unwrap();
+    let error = reqwest::get(format!("{base}/?query=x&page=0")).await.unwrap();
     assert_eq!(error.status(), 200, "the HTML page shows errors inline");
     assert_eq!(
         reqwest::get(format!("{base}/healthz"))

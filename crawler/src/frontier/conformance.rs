@@ -16,11 +16,7 @@ pub trait FrontierFactory: Sync {
 }
 
 fn link(url: &str, priority: f64) -> NewLink {
-    NewLink {
-        url: NormalizedUrl::parse(url).unwrap(),
-        depth: 1,
-        priority,
-    }
+    NewLink::page(NormalizedUrl::parse(url).unwrap(), 1, priority)
 }
 
 async fn lease(frontier: &dyn Frontier) -> Lease {
@@ -49,6 +45,8 @@ pub async fn run_all(factory: &dyn FrontierFactory) {
     retries_wait_then_give_up(factory).await;
     expired_leases_return(factory).await;
     mark_seen_blocks_later_adds(factory).await;
+    kind_and_redirects_survive_a_claim(factory).await;
+    host_budget_and_query_cap_refuse_links(factory).await;
 }
 
 async fn add_drops_seen_urls(factory: &dyn FrontierFactory) {
@@ -61,12 +59,13 @@ async fn add_drops_seen_urls(factory: &dyn FrontierFactory) {
         ])
         .await
         .unwrap();
-    assert_eq!(added, 2, "duplicates within one add count once");
+    assert_eq!(added.added, 2, "duplicates within one add count once");
     assert_eq!(
         frontier
             .add(vec![link("http://a.test/2", 5.0)])
             .await
-            .unwrap(),
+            .unwrap()
+            .added,
         0
     );
     let counts = frontier.counts().await.unwrap();
@@ -93,21 +92,14 @@ async fn claims_best_priority_first(factory: &dyn FrontierFactory) {
     .collect();
     assert_eq!(
         order,
-        [
-            "http://b.test/high",
-            "http://c.test/mid",
-            "http://a.test/low"
-        ]
+        ["http://b.test/high", "http://c.test/mid", "http://a.test/low"]
     );
 }
 
 async fn one_in_flight_per_host(factory: &dyn FrontierFactory) {
     let frontier = factory.create(FrontierConfig::default()).await;
     frontier
-        .add(vec![
-            link("http://a.test/1", 1.0),
-            link("http://a.test/2", 0.5),
-        ])
+        .add(vec![link("http://a.test/1", 1.0), link("http://a.test/2", 0.5)])
         .await
         .unwrap();
     let first = lease(&*frontier).await;
@@ -163,22 +155,17 @@ async fn politeness_delay_holds_the_host(factory: &dyn FrontierFactory) {
 
 async fn completed_links_never_return(factory: &dyn FrontierFactory) {
     let frontier = factory.create(FrontierConfig::default()).await;
-    frontier
-        .add(vec![link("http://a.test/1", 1.0)])
-        .await
-        .unwrap();
+    frontier.add(vec![link("http://a.test/1", 1.0)]).await.unwrap();
     let leased = lease(&*frontier).await;
-    frontier
-        .release_host(&leased, Duration::ZERO)
-        .await
-        .unwrap();
+    frontier.release_host(&leased, Duration::ZERO).await.unwrap();
     frontier.complete(&leased).await.unwrap();
     assert_eq!(frontier.claim().await.unwrap(), Claim::Empty);
     assert_eq!(
         frontier
             .add(vec![link("http://a.test/1", 1.0)])
             .await
-            .unwrap(),
+            .unwrap()
+            .added,
         0
     );
     let counts = frontier.counts().await.unwrap();
@@ -187,10 +174,7 @@ async fn completed_links_never_return(factory: &dyn FrontierFactory) {
 
 async fn given_back_links_return(factory: &dyn FrontierFactory) {
     let frontier = factory.create(FrontierConfig::default()).await;
-    frontier
-        .add(vec![link("http://a.test/1", 1.0)])
-        .await
-        .unwrap();
+    frontier.add(vec![link("http://a.test/1", 1.0)]).await.unwrap();
     let leased = lease(&*frontier).await;
     assert_eq!(frontier.counts().await.unwrap().leased, 1);
     // Giving back releases the host too, with no delay.
@@ -207,17 +191,11 @@ async fn retries_wait_then_give_up(factory: &dyn FrontierFactory) {
             ..FrontierConfig::default()
         })
         .await;
-    frontier
-        .add(vec![link("http://a.test/1", 1.0)])
-        .await
-        .unwrap();
+    frontier.add(vec![link("http://a.test/1", 1.0)]).await.unwrap();
     let first = lease(&*frontier).await;
     frontier.release_host(&first, Duration::ZERO).await.unwrap();
     assert_eq!(
-        frontier
-            .retry(&first, Duration::from_millis(800))
-            .await
-            .unwrap(),
+        frontier.retry(&first, Duration::from_millis(800)).await.unwrap(),
         RetryDecision::Requeued
     );
     assert_not_claimable(&*frontier).await;
@@ -225,10 +203,7 @@ async fn retries_wait_then_give_up(factory: &dyn FrontierFactory) {
     let second = lease(&*frontier).await;
     assert_eq!(second.url, first.url);
     assert_eq!(second.retries, 1);
-    assert!(
-        second.priority < first.priority,
-        "a retried link ranks lower"
-    );
+    assert!(second.priority < first.priority, "a retried link ranks lower");
     assert_eq!(
         frontier.retry(&second, Duration::ZERO).await.unwrap(),
         RetryDecision::GaveUp
@@ -243,10 +218,7 @@ async fn expired_leases_return(factory: &dyn FrontierFactory) {
         ..FrontierConfig::default()
     };
     let frontier = factory.create(config).await;
-    frontier
-        .add(vec![link("http://a.test/1", 1.0)])
-        .await
-        .unwrap();
+    frontier.add(vec![link("http://a.test/1", 1.0)]).await.unwrap();
     let leased = lease(&*frontier).await;
     // The claimer "dies": no release, no completion.
     assert_not_claimable(&*frontier).await;
@@ -259,10 +231,7 @@ async fn mark_seen_blocks_later_adds(factory: &dyn FrontierFactory) {
     let frontier = factory.create(FrontierConfig::default()).await;
     let url = NormalizedUrl::parse("http://out.test/x").unwrap();
     assert_eq!(
-        frontier
-            .mark_seen(vec![url.clone(), url.clone()])
-            .await
-            .unwrap(),
+        frontier.mark_seen(vec![url.clone(), url.clone()]).await.unwrap(),
         1
     );
     assert_eq!(frontier.mark_seen(vec![url]).await.unwrap(), 0);
@@ -270,10 +239,82 @@ async fn mark_seen_blocks_later_adds(factory: &dyn FrontierFactory) {
         frontier
             .add(vec![link("http://out.test/x", 1.0)])
             .await
-            .unwrap(),
+            .unwrap()
+            .added,
         0
     );
     assert_eq!(frontier.claim().await.unwrap(), Claim::Empty);
+}
+
+async fn kind_and_redirects_survive_a_claim(factory: &dyn FrontierFactory) {
+    let frontier = factory.create(FrontierConfig::default()).await;
+    let url = NormalizedUrl::parse("http://a.test/sitemap.xml").unwrap();
+    let sitemap = NewLink {
+        url,
+        depth: 2,
+        priority: 0.7,
+        kind: LinkKind::Sitemap,
+        redirects: 3,
+    };
+    frontier.add(vec![sitemap.clone()]).await.unwrap();
+    let leased = lease(&*frontier).await;
+    assert_eq!(
+        (leased.kind, leased.redirects, leased.depth),
+        (LinkKind::Sitemap, 3, 2)
+    );
+    frontier.give_back(&leased).await.unwrap();
+    let again = lease(&*frontier).await;
+    assert_eq!((again.kind, again.redirects), (LinkKind::Sitemap, 3));
+}
+
+async fn host_budget_and_query_cap_refuse_links(factory: &dyn FrontierFactory) {
+    let config = FrontierConfig {
+        max_urls_per_host: 3,
+        max_queries_per_path: 2,
+        ..FrontierConfig::default()
+    };
+    let frontier = factory.create(config).await;
+    // Two query strings per path are fine, the third is a calendar.
+    let report = frontier
+        .add(vec![
+            link("http://cal.test/day?d=1", 1.0),
+            link("http://cal.test/day?d=2", 1.0),
+            link("http://cal.test/day?d=3", 1.0),
+            link("http://cal.test/other?d=3", 1.0),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        report,
+        AddReport {
+            added: 3,
+            over_host_budget: 0,
+            too_many_queries: 1
+        }
+    );
+    // The host's fourth URL is over its budget; another host is not.
+    let report = frontier
+        .add(vec![link("http://cal.test/x", 1.0), link("http://b.test/x", 1.0)])
+        .await
+        .unwrap();
+    assert_eq!(
+        report,
+        AddReport {
+            added: 1,
+            over_host_budget: 1,
+            too_many_queries: 0
+        }
+    );
+    // Refused URLs count as seen: offering them again changes nothing.
+    let report = frontier
+        .add(vec![
+            link("http://cal.test/day?d=3", 1.0),
+            link("http://cal.test/x", 1.0),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(report, AddReport::default());
+    assert_eq!(frontier.counts().await.unwrap().queued, 4);
 }
 
 mod embedded_suite {
@@ -332,8 +373,33 @@ mod embedded_suite {
             frontier
                 .add(vec![link("http://a.test/done", 1.0)])
                 .await
-                .unwrap(),
+                .unwrap()
+                .added,
             0
+        );
+        drop(frontier);
+
+        // The per-host counts are rebuilt on reopen: a.test already used
+        // its one URL of budget.
+        let limited = FrontierConfig {
+            max_urls_per_host: 1,
+            ..FrontierConfig::default()
+        };
+        let frontier = EmbeddedFrontier::open(dir.path(), limited).unwrap();
+        let report = frontier
+            .add(vec![
+                link("http://a.test/new", 1.0),
+                link("http://d.test/new", 1.0),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(
+            report,
+            AddReport {
+                added: 1,
+                over_host_budget: 1,
+                too_many_queries: 0
+            }
         );
     }
 }

@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::{
-    Claim, Frontier, FrontierConfig, FrontierCounts, FrontierError, Lease, NewLink, Result,
-    RetryDecision,
+    AddReport, Claim, Frontier, FrontierConfig, FrontierCounts, FrontierError, Lease, LinkKind, NewLink,
+    Result, RetryDecision,
 };
 
 pub struct EmbeddedFrontier {
@@ -36,10 +36,58 @@ pub struct EmbeddedFrontier {
 /// What RocksDB keeps per URL.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct LinkRecord {
-    done: bool,
+    state: LinkState,
     depth: u32,
     priority: f64,
     retries: u32,
+    kind: LinkKind,
+    redirects: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+enum LinkState {
+    /// Waiting to be claimed (or claimed and not finished).
+    Queued,
+    /// Finished: fetched, skipped after fetching, or given up.
+    Done,
+    /// Refused before queuing (out of scope, too deep, over a limit): known
+    /// only so that it is counted once.
+    Seen,
+}
+
+impl LinkRecord {
+    fn queued(link: &NewLink) -> LinkRecord {
+        LinkRecord {
+            state: LinkState::Queued,
+            depth: link.depth,
+            priority: link.priority,
+            retries: 0,
+            kind: link.kind,
+            redirects: link.redirects,
+        }
+    }
+
+    fn seen() -> LinkRecord {
+        LinkRecord {
+            state: LinkState::Seen,
+            depth: 0,
+            priority: 0.0,
+            retries: 0,
+            kind: LinkKind::Page,
+            redirects: 0,
+        }
+    }
+
+    fn of_lease(lease: &Lease, state: LinkState) -> LinkRecord {
+        LinkRecord {
+            state,
+            depth: lease.depth,
+            priority: lease.priority,
+            retries: lease.retries,
+            kind: lease.kind,
+            redirects: lease.redirects,
+        }
+    }
 }
 
 impl EmbeddedFrontier {
@@ -60,16 +108,13 @@ impl EmbeddedFrontier {
             let (key, value) = entry.map_err(storage)?;
             state.seen += 1;
             let record = decode(&key, &value)?;
-            if !record.done {
-                let url = url_from_key(&key)?;
-                state.enqueue(
-                    url,
-                    record.depth,
-                    record.priority,
-                    record.retries,
-                    &config,
-                    now,
-                );
+            if record.state == LinkState::Seen {
+                continue;
+            }
+            let url = url_from_key(&key)?;
+            state.limits.count(&url);
+            if record.state == LinkState::Queued {
+                state.enqueue(url, &record, &config, now);
             }
         }
         Ok(EmbeddedFrontier {
@@ -88,15 +133,11 @@ impl EmbeddedFrontier {
         records: impl Iterator<Item = (NormalizedUrl, LinkRecord)>,
     ) -> Result<Vec<(NormalizedUrl, LinkRecord)>> {
         let mut unique = HashSet::new();
-        let records: Vec<_> = records
-            .filter(|(url, _)| unique.insert(url.clone()))
-            .collect();
+        let records: Vec<_> = records.filter(|(url, _)| unique.insert(url.clone())).collect();
         if records.is_empty() {
             return Ok(records);
         }
-        let existing = self
-            .db
-            .multi_get(records.iter().map(|(url, _)| url.as_str()));
+        let existing = self.db.multi_get(records.iter().map(|(url, _)| url.as_str()));
         let mut batch = WriteBatch::default();
         let mut fresh = Vec::new();
         for (record, existing) in records.into_iter().zip(existing) {
@@ -117,50 +158,52 @@ impl EmbeddedFrontier {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A panic while holding the lock leaves the queues consistent enough
         // to go on: every mutation is a few inserts and removes.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 #[async_trait::async_trait]
 impl Frontier for EmbeddedFrontier {
-    async fn add(&self, links: Vec<NewLink>) -> Result<usize> {
-        let records = links.into_iter().map(|link| {
-            let record = LinkRecord {
-                done: false,
-                depth: link.depth,
-                priority: link.priority,
-                retries: 0,
-            };
-            (link.url, record)
-        });
+    async fn add(&self, links: Vec<NewLink>) -> Result<AddReport> {
         let mut state = self.lock();
-        let fresh = self.insert_new(&mut state, records)?;
+        // Decide each new link against the limits in order, so that the
+        // first links of a page win a host's last places.
+        let candidates = links
+            .iter()
+            .map(|link| (link.url.clone(), LinkRecord::queued(link)));
+        let fresh = self.insert_new(&mut state, candidates)?;
+        let mut report = AddReport::default();
+        let mut refused = Vec::new();
         let now = Instant::now();
-        for (url, record) in &fresh {
-            state.enqueue(
-                url.clone(),
-                record.depth,
-                record.priority,
-                0,
-                &self.config,
-                now,
-            );
+        for (url, record) in fresh {
+            match state.limits.admit(&url, &self.config) {
+                Ok(()) => {
+                    state.enqueue(url, &record, &self.config, now);
+                    report.added += 1;
+                }
+                Err(limit) => {
+                    match limit {
+                        Limit::HostBudget => report.over_host_budget += 1,
+                        Limit::PathQueries => report.too_many_queries += 1,
+                    }
+                    refused.push(url);
+                }
+            }
         }
-        Ok(fresh.len())
+        if !refused.is_empty() {
+            let mut batch = WriteBatch::default();
+            for url in &refused {
+                batch.put(url.as_str(), encode(&LinkRecord::seen()));
+            }
+            self.db.write(batch).map_err(storage)?;
+        }
+        Ok(report)
     }
 
     async fn mark_seen(&self, urls: Vec<NormalizedUrl>) -> Result<usize> {
-        let done = LinkRecord {
-            done: true,
-            depth: 0,
-            priority: 0.0,
-            retries: 0,
-        };
         let mut state = self.lock();
         Ok(self
-            .insert_new(&mut state, urls.into_iter().map(|url| (url, done.clone())))?
+            .insert_new(&mut state, urls.into_iter().map(|url| (url, LinkRecord::seen())))?
             .len())
     }
 
@@ -195,13 +238,7 @@ impl Frontier for EmbeddedFrontier {
     }
 
     async fn complete(&self, lease: &Lease) -> Result<()> {
-        let record = LinkRecord {
-            done: true,
-            depth: lease.depth,
-            priority: lease.priority,
-            retries: lease.retries,
-        };
-        self.put(&lease.url, &record)?;
+        self.put(&lease.url, &LinkRecord::of_lease(lease, LinkState::Done))?;
         let mut state = self.lock();
         state.drop_lease(&lease.url, &self.config, Instant::now());
         Ok(())
@@ -214,19 +251,11 @@ impl Frontier for EmbeddedFrontier {
         if lease.retries >= self.config.max_retries {
             return Ok(RetryDecision::GaveUp);
         }
-        let record = LinkRecord {
-            done: false,
-            depth: lease.depth,
-            priority: lease.priority / 2.0,
-            retries: lease.retries + 1,
-        };
+        let mut record = LinkRecord::of_lease(lease, LinkState::Queued);
+        record.priority /= 2.0;
+        record.retries += 1;
         self.put(&lease.url, &record)?;
-        let link = state.new_link(
-            lease.url.clone(),
-            record.depth,
-            record.priority,
-            record.retries,
-        );
+        let link = state.new_link(lease.url.clone(), &record);
         state
             .delayed
             .insert((now + delay, link.seq), (lease.host.clone(), link));
@@ -240,9 +269,7 @@ impl Frontier for EmbeddedFrontier {
         state.drop_lease(&lease.url, &self.config, now);
         state.enqueue(
             lease.url.clone(),
-            lease.depth,
-            lease.priority,
-            lease.retries,
+            &LinkRecord::of_lease(lease, LinkState::Queued),
             &self.config,
             now,
         );
@@ -256,6 +283,49 @@ impl Frontier for EmbeddedFrontier {
             leased: state.leases.len() as u64,
             seen: state.seen,
         })
+    }
+}
+
+/// Which limit refused a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Limit {
+    HostBudget,
+    PathQueries,
+}
+
+/// Counts behind the per-host and per-path limits: URLs ever queued per
+/// host, and distinct query strings ever queued per path.
+#[derive(Default)]
+struct LimitCounters {
+    urls_per_host: HashMap<HostKey, u64>,
+    queries_per_path: HashMap<(HostKey, String), u64>,
+}
+
+impl LimitCounters {
+    fn admit(&mut self, url: &NormalizedUrl, config: &FrontierConfig) -> Result<(), Limit> {
+        let host = url.host_key();
+        if self.urls_per_host.get(&host).copied().unwrap_or(0) >= config.max_urls_per_host {
+            return Err(Limit::HostBudget);
+        }
+        if url.as_url().query().is_some() {
+            let key = (host, url.as_url().path().to_string());
+            if self.queries_per_path.get(&key).copied().unwrap_or(0) >= config.max_queries_per_path {
+                return Err(Limit::PathQueries);
+            }
+        }
+        self.count(url);
+        Ok(())
+    }
+
+    fn count(&mut self, url: &NormalizedUrl) {
+        let host = url.host_key();
+        if url.as_url().query().is_some() {
+            *self
+                .queries_per_path
+                .entry((host.clone(), url.as_url().path().to_string()))
+                .or_default() += 1;
+        }
+        *self.urls_per_host.entry(host).or_default() += 1;
     }
 }
 
@@ -286,6 +356,8 @@ struct QueuedLink {
     url: NormalizedUrl,
     depth: u32,
     retries: u32,
+    kind: LinkKind,
+    redirects: u8,
 }
 
 /// Where a host currently is: in no schedule, ready to be claimed (with the
@@ -324,47 +396,30 @@ struct State {
     queued: u64,
     seen: u64,
     next_seq: u64,
+    limits: LimitCounters,
 }
 
 impl State {
-    fn new_link(
-        &mut self,
-        url: NormalizedUrl,
-        depth: u32,
-        priority: f64,
-        retries: u32,
-    ) -> QueuedLink {
+    fn new_link(&mut self, url: NormalizedUrl, record: &LinkRecord) -> QueuedLink {
         self.next_seq += 1;
         QueuedLink {
-            rank: Rank(priority),
+            rank: Rank(record.priority),
             seq: self.next_seq,
             url,
-            depth,
-            retries,
+            depth: record.depth,
+            retries: record.retries,
+            kind: record.kind,
+            redirects: record.redirects,
         }
     }
 
-    fn enqueue(
-        &mut self,
-        url: NormalizedUrl,
-        depth: u32,
-        priority: f64,
-        retries: u32,
-        config: &FrontierConfig,
-        now: Instant,
-    ) {
+    fn enqueue(&mut self, url: NormalizedUrl, record: &LinkRecord, config: &FrontierConfig, now: Instant) {
         let host = url.host_key();
-        let link = self.new_link(url, depth, priority, retries);
+        let link = self.new_link(url, record);
         self.push_link(host, link, config, now);
     }
 
-    fn push_link(
-        &mut self,
-        host: HostKey,
-        link: QueuedLink,
-        config: &FrontierConfig,
-        now: Instant,
-    ) {
+    fn push_link(&mut self, host: HostKey, link: QueuedLink, config: &FrontierConfig, now: Instant) {
         self.queued += 1;
         self.hosts
             .entry(host.clone())
@@ -405,10 +460,7 @@ impl State {
         };
         // Forget hosts with nothing queued, nothing in flight and no
         // politeness wait left, so memory follows the live hosts only.
-        if queue.slot == Slot::Idle
-            && queue.links.is_empty()
-            && queue.in_flight == 0
-            && queue.ready_at <= now
+        if queue.slot == Slot::Idle && queue.links.is_empty() && queue.in_flight == 0 && queue.ready_at <= now
         {
             self.hosts.remove(host);
         }
@@ -451,6 +503,8 @@ impl State {
             depth: link.depth,
             priority: link.rank.0,
             retries: link.retries,
+            kind: link.kind,
+            redirects: link.redirects,
         };
         let deadline = now + config.lease_duration;
         self.deadlines.insert((deadline, link.url.clone()));
@@ -488,12 +542,7 @@ impl State {
     }
 
     /// Forgets the lease of `url`, releasing its host if the caller did not.
-    fn drop_lease(
-        &mut self,
-        url: &NormalizedUrl,
-        config: &FrontierConfig,
-        now: Instant,
-    ) -> Option<Lease> {
+    fn drop_lease(&mut self, url: &NormalizedUrl, config: &FrontierConfig, now: Instant) -> Option<Lease> {
         self.release_host_of(url, now, config, now);
         let state = self.leases.remove(url)?;
         self.deadlines.remove(&(state.deadline, url.clone()));
@@ -508,14 +557,8 @@ impl State {
             }
             let (_, url) = self.deadlines.pop_first().expect("first exists");
             if let Some(lease) = self.drop_lease(&url, config, now) {
-                self.enqueue(
-                    lease.url,
-                    lease.depth,
-                    lease.priority,
-                    lease.retries,
-                    config,
-                    now,
-                );
+                let record = LinkRecord::of_lease(&lease, LinkState::Queued);
+                self.enqueue(lease.url, &record, config, now);
             }
         }
     }

@@ -22,6 +22,18 @@ pub mod embedded;
 
 pub use embedded::EmbeddedFrontier;
 
+/// What a link points at, which decides how its response is read.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub enum LinkKind {
+    /// An HTML page: parsed, indexed, its links followed.
+    #[default]
+    Page,
+    /// A sitemap or sitemap index: its URLs are queued.
+    Sitemap,
+}
+
 /// A link to add to the frontier.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewLink {
@@ -29,6 +41,21 @@ pub struct NewLink {
     pub depth: u32,
     /// Higher is fetched first.
     pub priority: f64,
+    pub kind: LinkKind,
+    /// How many redirects led to this URL (0 for a link found on a page).
+    pub redirects: u8,
+}
+
+impl NewLink {
+    pub fn page(url: NormalizedUrl, depth: u32, priority: f64) -> NewLink {
+        NewLink {
+            url,
+            depth,
+            priority,
+            kind: LinkKind::Page,
+            redirects: 0,
+        }
+    }
 }
 
 /// A claimed link.
@@ -40,6 +67,20 @@ pub struct Lease {
     pub priority: f64,
     /// How many times this link was retried before.
     pub retries: u32,
+    pub kind: LinkKind,
+    pub redirects: u8,
+}
+
+/// What [`Frontier::add`] did with the links it was given.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AddReport {
+    /// Queued: never seen before and within the limits.
+    pub added: usize,
+    /// Refused: their host already had `max_urls_per_host` URLs.
+    pub over_host_budget: usize,
+    /// Refused: their path already had `max_queries_per_path` query strings
+    /// (a calendar, a session id in every link).
+    pub too_many_queries: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +116,10 @@ pub struct FrontierConfig {
     /// How long a claim holds a link before it returns to the frontier.
     pub lease_duration: Duration,
     pub max_retries: u32,
+    /// URLs queued per host at most, over the life of the crawl.
+    pub max_urls_per_host: u64,
+    /// Distinct query strings queued per path at most.
+    pub max_queries_per_path: u64,
 }
 
 impl Default for FrontierConfig {
@@ -85,6 +130,12 @@ impl Default for FrontierConfig {
             // downstream; a dead worker's links come back after it.
             lease_duration: Duration::from_secs(120),
             max_retries: 3,
+            // Enough for the largest documentation sites (the Rust docs are
+            // about 48,000 pages); a host past it is most likely a trap.
+            max_urls_per_host: 200_000,
+            // Product listings (`/item?id=N`) legitimately have many; an
+            // endless calendar or a session id in every link has more.
+            max_queries_per_path: 500,
         }
     }
 }
@@ -101,8 +152,10 @@ pub type Result<T, E = FrontierError> = std::result::Result<T, E>;
 
 #[async_trait::async_trait]
 pub trait Frontier: Send + Sync {
-    /// Queues the links whose URLs were never seen; returns how many.
-    async fn add(&self, links: Vec<NewLink>) -> Result<usize>;
+    /// Queues the links whose URLs were never seen and that are within the
+    /// per-host and per-path limits; records the refused ones as seen so
+    /// each is counted once.
+    async fn add(&self, links: Vec<NewLink>) -> Result<AddReport>;
 
     /// Records URLs that will never be fetched (out of scope, too deep) as
     /// seen; returns how many were new, so each is counted once.

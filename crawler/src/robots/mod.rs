@@ -1,0 +1,299 @@
+//! robots.txt (RFC 9309): fetched once per origin, cached, and asked
+//! before every fetch.
+//!
+//! What a fetch of `/robots.txt` means (RFC 9309 2.3.1):
+//! - 2xx: its rules apply;
+//! - 3xx: followed for up to five hops, to other hosts too; past that the
+//!   file counts as unavailable;
+//! - 4xx: unavailable, everything is allowed;
+//! - 5xx or a network error: unreachable, nothing is allowed until a later
+//!   fetch succeeds (after `unreachable_retry`).
+//!
+//! A cached answer is used for at most `max_age` (24 hours, RFC 9309 2.4).
+//! The first time an origin's robots.txt is read, its `Sitemap:` lines and
+//! `/sitemap.xml` are handed back for the frontier.
+
+pub mod rules;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::NormalizedUrl;
+use serde::Serialize;
+use tokio::time::Instant;
+use tracing::debug;
+
+pub use rules::{MAX_ROBOTS_BYTES, RobotsTxt, Rules};
+
+use crate::fetch::Fetcher;
+
+#[derive(Debug, Clone)]
+pub struct RobotsConfig {
+    /// A parsed or unavailable robots.txt is fetched again after this.
+    pub max_age: Duration,
+    /// An unreachable robots.txt is tried again after this.
+    pub unreachable_retry: Duration,
+    /// Redirects followed when fetching robots.txt (RFC 9309 asks for at least five).
+    pub max_redirects: u8,
+    /// Origins cached at most; past it, expired entries are forgotten.
+    pub max_origins: usize,
+    /// Queue the sitemaps robots.txt names, and `/sitemap.xml`.
+    pub discover_sitemaps: bool,
+}
+
+impl Default for RobotsConfig {
+    fn default() -> Self {
+        RobotsConfig {
+            max_age: Duration::from_secs(24 * 3600),
+            unreachable_retry: Duration::from_secs(60),
+            max_redirects: 5,
+            max_origins: 100_000,
+            discover_sitemaps: true,
+        }
+    }
+}
+
+/// How an origin's robots.txt fetch ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RobotsOutcome {
+    /// 2xx: rules parsed.
+    Parsed,
+    /// 4xx, or too many redirects: everything allowed.
+    Unavailable,
+    /// 5xx or a network error: nothing allowed for now.
+    Unreachable,
+}
+
+impl RobotsOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RobotsOutcome::Parsed => "parsed",
+            RobotsOutcome::Unavailable => "unavailable",
+            RobotsOutcome::Unreachable => "unreachable",
+        }
+    }
+}
+
+/// May this URL be fetched?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Allowed,
+    Disallowed,
+    /// The robots.txt could not be read: try the URL again later.
+    Unreachable,
+}
+
+#[derive(Debug, Clone)]
+pub struct RobotsAnswer {
+    pub verdict: Verdict,
+    pub crawl_delay: Option<Duration>,
+    /// Sitemaps to queue: not empty only once per origin.
+    pub new_sitemaps: Vec<NormalizedUrl>,
+}
+
+/// Counts of robots.txt fetch outcomes.
+#[derive(Debug, Default)]
+pub struct RobotsStats {
+    pub parsed: AtomicU64,
+    pub unavailable: AtomicU64,
+    pub unreachable: AtomicU64,
+}
+
+impl RobotsStats {
+    fn record(&self, outcome: RobotsOutcome) {
+        match outcome {
+            RobotsOutcome::Parsed => &self.parsed,
+            RobotsOutcome::Unavailable => &self.unavailable,
+            RobotsOutcome::Unreachable => &self.unreachable,
+        }
+        .fetch_add(1, Relaxed);
+    }
+}
+
+struct Entry {
+    rules: Rules,
+    outcome: RobotsOutcome,
+    expires_at: Instant,
+}
+
+/// One origin's cached robots.txt. Its async mutex makes concurrent first
+/// fetches of one origin wait for a single request.
+#[derive(Default)]
+struct OriginSlot {
+    entry: Option<Entry>,
+    sitemaps_queued: bool,
+}
+
+pub struct RobotsCache {
+    config: RobotsConfig,
+    product_token: String,
+    origins: Mutex<HashMap<String, Arc<tokio::sync::Mutex<OriginSlot>>>>,
+    pub stats: RobotsStats,
+}
+
+impl RobotsCache {
+    /// `user_agent` is the crawler's User-Agent; its product token (the
+    /// part before the first `/` or space) is what robots.txt groups name.
+    pub fn new(config: RobotsConfig, user_agent: &str) -> RobotsCache {
+        let product_token = user_agent
+            .split(['/', ' '])
+            .next()
+            .unwrap_or(user_agent)
+            .to_string();
+        RobotsCache {
+            config,
+            product_token,
+            origins: Mutex::new(HashMap::new()),
+            stats: RobotsStats::default(),
+        }
+    }
+
+    /// The name robots.txt groups and `X-Robots-Tag` scopes use for us.
+    pub fn product_token(&self) -> &str {
+        &self.product_token
+    }
+
+    /// Whether `url` may be fetched, reading its origin's robots.txt first
+    /// when it is not cached or its cached copy expired.
+    pub async fn check(&self, fetcher: &Fetcher, url: &NormalizedUrl) -> RobotsAnswer {
+        let path = path_and_query(url);
+        let origin = url.as_url().origin().ascii_serialization();
+        let slot = self.slot(&origin);
+        let mut slot = slot.lock().await;
+        let now = Instant::now();
+        if slot.entry.as_ref().is_none_or(|entry| entry.expires_at <= now) {
+            let (entry, listed_sitemaps) = self.fetch(fetcher, &origin).await;
+            let mut new_sitemaps = Vec::new();
+            if entry.outcome != RobotsOutcome::Unreachable
+                && !slot.sitemaps_queued
+                && self.config.discover_sitemaps
+            {
+                slot.sitemaps_queued = true;
+                new_sitemaps = sitemap_urls(&origin, &listed_sitemaps);
+            }
+            slot.entry = Some(entry);
+            let entry = slot.entry.as_ref().expect("just set");
+            return RobotsAnswer {
+                new_sitemaps,
+                ..answer(entry, &path)
+            };
+        }
+        answer(slot.entry.as_ref().expect("checked above"), &path)
+    }
+
+    fn slot(&self, origin: &str) -> Arc<tokio::sync::Mutex<OriginSlot>> {
+        let mut origins = self.origins.lock().unwrap_or_else(|p| p.into_inner());
+        if origins.len() >= self.config.max_origins {
+            // Forget origins nobody is using whose answer has expired.
+            let now = Instant::now();
+            origins.retain(|_, slot| {
+                slot.try_lock()
+                    .map_or(true, |s| s.entry.as_ref().is_some_and(|e| e.expires_at > now))
+            });
+        }
+        origins.entry(origin.to_string()).or_default().clone()
+    }
+
+    /// Fetches `origin`'s robots.txt; returns the cache entry and the
+    /// sitemaps it lists.
+    async fn fetch(&self, fetcher: &Fetcher, origin: &str) -> (Entry, Vec<String>) {
+        let (outcome, rules, sitemaps) = self.fetch_rules(fetcher, origin).await;
+        self.stats.record(outcome);
+        debug!(origin, ?outcome, "robots.txt fetched");
+        let ttl = match outcome {
+            RobotsOutcome::Unreachable => self.config.unreachable_retry,
+            _ => self.config.max_age,
+        };
+        (
+            Entry {
+                rules,
+                outcome,
+                expires_at: Instant::now() + ttl,
+            },
+            sitemaps,
+        )
+    }
+
+    async fn fetch_rules(&self, fetcher: &Fetcher, origin: &str) -> (RobotsOutcome, Rules, Vec<String>) {
+        let Ok(mut url) = NormalizedUrl::parse(&format!("{origin}/robots.txt")) else {
+            return (RobotsOutcome::Unavailable, Rules::allow_all(), Vec::new());
+        };
+        for _hop in 0..=self.config.max_redirects {
+            let response = match fetcher
+                .get_raw(&url, "text/plain, */*;q=0.5", MAX_ROBOTS_BYTES)
+                .await
+            {
+                Ok(response) => response,
+                Err(error) => {
+                    debug!(origin, %error, "robots.txt unreachable");
+                    return (RobotsOutcome::Unreachable, Rules::disallow_all(), Vec::new());
+                }
+            };
+            match response.status {
+                200..=299 => {
+                    let robots = RobotsTxt::parse(&response.body);
+                    return (
+                        RobotsOutcome::Parsed,
+                        robots.rules_for(&self.product_token),
+                        robots.sitemaps().to_vec(),
+                    );
+                }
+                300..=399 => {
+                    let location = response.headers.get("location").and_then(|v| v.to_str().ok());
+                    match location.and_then(|l| NormalizedUrl::join(url.as_url(), l).ok()) {
+                        Some(next) => url = next,
+                        None => return (RobotsOutcome::Unavailable, Rules::allow_all(), Vec::new()),
+                    }
+                }
+                400..=499 => return (RobotsOutcome::Unavailable, Rules::allow_all(), Vec::new()),
+                500..=599 => return (RobotsOutcome::Unreachable, Rules::disallow_all(), Vec::new()),
+                // 1xx and other oddities: no usable file.
+                _ => return (RobotsOutcome::Unavailable, Rules::allow_all(), Vec::new()),
+            }
+        }
+        // RFC 9309 2.3.1.2: past five redirects the file may be assumed unavailable.
+        (RobotsOutcome::Unavailable, Rules::allow_all(), Vec::new())
+    }
+}
+
+fn answer(entry: &Entry, path: &str) -> RobotsAnswer {
+    let verdict = match entry.outcome {
+        RobotsOutcome::Unreachable => Verdict::Unreachable,
+        _ if entry.rules.is_allowed(path) => Verdict::Allowed,
+        _ => Verdict::Disallowed,
+    };
+    RobotsAnswer {
+        verdict,
+        crawl_delay: entry.rules.crawl_delay(),
+        new_sitemaps: Vec::new(),
+    }
+}
+
+/// The path and query of a URL, as robots.txt rules match them.
+fn path_and_query(url: &NormalizedUrl) -> String {
+    match url.as_url().query() {
+        Some(query) => format!("{}?{query}", url.as_url().path()),
+        None => url.as_url().path().to_string(),
+    }
+}
+
+/// The sitemaps robots.txt lists (resolved against the origin), then
+/// `/sitemap.xml` unless listed.
+fn sitemap_urls(origin: &str, listed: &[String]) -> Vec<NormalizedUrl> {
+    let Ok(base) = url::Url::parse(origin) else {
+        return Vec::new();
+    };
+    let mut urls: Vec<NormalizedUrl> = listed
+        .iter()
+        .filter_map(|s| NormalizedUrl::join(&base, s).ok())
+        .collect();
+    if let Ok(default) = NormalizedUrl::join(&base, "/sitemap.xml")
+        && !urls.contains(&default)
+    {
+        urls.push(default);
+    }
+    urls
+}

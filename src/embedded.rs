@@ -62,7 +62,7 @@ pub async fn run(
 ) -> anyhow::Result<CrawlSummary> {
     let docstore = Arc::new(open_docstore(data_dir)?);
     let index = IndexReaderHandle::open(&data_dir.index()).context("opening the index")?;
-    let service = Arc::new(SearchService::new(index, docstore.clone()));
+    let service = Arc::new(SearchService::new(index.clone(), docstore.clone()));
     let server = tokio::spawn(serve_on(listener, service, shutdown.clone().cancelled_owned()));
     let summary = crawl_into(
         config,
@@ -72,6 +72,9 @@ pub async fn run(
         shutdown.clone().cancelled_owned(),
     )
     .await?;
+    // The reader follows commits on a timer; make the final commit
+    // searchable before saying the crawl is done.
+    index.reload().context("reloading the index")?;
     println!("{summary}");
     info!("crawl done; still serving (Ctrl-C to stop)");
     server.await.context("server task")??;

@@ -266,4 +266,72 @@ mod tests {
             assert_eq!(norm(&once), once, "{input}");
         }
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Strings that look like URLs more often than random text does.
+        fn url_like() -> impl Strategy<Value = String> {
+            fn one_of(options: &'static [&'static str]) -> impl Strategy<Value = String> {
+                proptest::sample::select(options).prop_map(str::to_string)
+            }
+            let scheme = one_of(&["http://", "https://", "HTTP://", "ftp://", ""]);
+            let host = one_of(&[
+                "example.com",
+                "EXAMPLE.com.",
+                "Bücher.example",
+                "127.0.0.1",
+                "[::1]",
+                "a..b",
+                "",
+            ]);
+            let port = one_of(&["", ":80", ":443", ":8080", ":99999", ":"]);
+            let path = "(/[a-zA-Z0-9%._~!$&'()*+,;=:@ äé-]{0,8}){0,5}";
+            let query = one_of(&[
+                "",
+                "?",
+                "?a=1&utm_source=x",
+                "?%7e=%2f&&b",
+                "?fbclid=1",
+                "?q=%zz%41",
+            ]);
+            let fragment = one_of(&["", "#", "#frag"]);
+            (scheme, host, port, path, query, fragment)
+                .prop_map(|(s, h, p, path, q, f)| format!("{s}{h}{p}{path}{q}{f}"))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            #[test]
+            fn parse_never_panics(input in any::<String>()) {
+                let _ = NormalizedUrl::parse(&input);
+            }
+
+            #[test]
+            fn join_never_panics(href in any::<String>()) {
+                let base = Url::parse("http://example.com/a/b/c.html?x=1").unwrap();
+                let _ = NormalizedUrl::join(&base, &href);
+            }
+
+            #[test]
+            fn normalization_is_idempotent_on_url_like_input(input in url_like()) {
+                if let Ok(once) = NormalizedUrl::parse(&input) {
+                    let twice = NormalizedUrl::parse(once.as_str()).expect("a normalized URL parses");
+                    prop_assert_eq!(twice, once);
+                }
+            }
+
+            #[test]
+            fn normalized_urls_are_http_without_fragments(input in url_like()) {
+                if let Ok(url) = NormalizedUrl::parse(&input) {
+                    prop_assert!(matches!(url.as_url().scheme(), "http" | "https"));
+                    prop_assert!(url.as_url().fragment().is_none());
+                    prop_assert!(!url.as_str().contains("utm_"));
+                }
+            }
+        }
+    }
 }

@@ -12,7 +12,6 @@
 //! queued.
 
 use std::future::Future;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -113,9 +112,9 @@ struct Crawler {
 
 /// What the gates before a fetch decided.
 enum Gate {
-    /// Fetch, from this address, then rest the host at least `crawl_delay`.
+    /// Fetch while holding the IP's slot, then rest the host at least `crawl_delay`.
     Open {
-        ip: IpAddr,
+        ip_slot: OwnedSemaphorePermit,
         crawl_delay: Option<Duration>,
     },
     Refused(SkipReason),
@@ -196,8 +195,8 @@ impl Crawler {
         lease: Lease,
         fetch_slot: OwnedSemaphorePermit,
     ) -> Result<(), CrawlError> {
-        let (ip, crawl_delay) = match self.pass_gates(&lease).await? {
-            Gate::Open { ip, crawl_delay } => (ip, crawl_delay),
+        let (ip_slot, crawl_delay) = match self.pass_gates(&lease).await? {
+            Gate::Open { ip_slot, crawl_delay } => (ip_slot, crawl_delay),
             Gate::Refused(reason) => {
                 self.release_host(&lease, self.config.politeness.min_delay)
                     .await?;
@@ -209,7 +208,6 @@ impl Crawler {
                 return self.retry_or_skip(&lease, reason, after).await;
             }
         };
-        let ip_slot = self.ip_limiter.acquire(ip).await;
         match lease.kind {
             LinkKind::Page => self.crawl_page(lease, crawl_delay, ip_slot, fetch_slot).await,
             LinkKind::Sitemap => self.crawl_sitemap(lease, crawl_delay, ip_slot).await,
@@ -233,6 +231,8 @@ impl Crawler {
                 });
             }
         };
+        // robots.txt is a request to the IP too: take its slot first.
+        let ip_slot = self.ip_limiter.acquire(ip).await;
         let robots = self.robots.check(&self.fetcher, &lease.url).await;
         if !robots.new_sitemaps.is_empty() {
             let sitemaps = robots
@@ -250,7 +250,7 @@ impl Crawler {
         }
         Ok(match robots.verdict {
             Verdict::Allowed => Gate::Open {
-                ip,
+                ip_slot,
                 crawl_delay: robots.crawl_delay,
             },
             Verdict::Disallowed => Gate::Refused(SkipReason::Robots),
@@ -483,9 +483,15 @@ impl Crawler {
             };
             let report = self.add_links(vec![link]).await?;
             if report == AddReport::default() {
-                // The target was seen before: this URL is a duplicate of it
-                // (or a redirect loop came back round).
-                self.stats.record_skip(SkipReason::DuplicateUrl);
+                // The target was seen before. Reached by a redirect itself,
+                // this URL is most likely a hop of a loop (a -> b -> a);
+                // otherwise it is another name of a known page.
+                let reason = if lease.redirects > 0 {
+                    SkipReason::Trap
+                } else {
+                    SkipReason::DuplicateUrl
+                };
+                self.stats.record_skip(reason);
             }
         }
         self.frontier.complete(lease).await?;

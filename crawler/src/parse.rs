@@ -532,4 +532,56 @@ mod tests {
             let _ = parse(html);
         }
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Fragments of HTML, glued at random: unbalanced tags, entities,
+        /// odd attributes, text with all kinds of whitespace.
+        fn html_soup() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                Just("<html lang=en>".to_string()),
+                Just("<head><title>".to_string()),
+                Just("</title>".to_string()),
+                Just("<main>".to_string()),
+                Just("</main>".to_string()),
+                Just("<nav><a href=x>nav</a></nav>".to_string()),
+                Just("<script>var a = '<p>';</script>".to_string()),
+                Just("<base href=\"http://other.example/dir/\">".to_string()),
+                Just("<meta http-equiv=refresh content=\"0;url=/r\">".to_string()),
+                Just("<link rel=canonical href=/c>".to_string()),
+                Just("<h1>".to_string()),
+                Just("</h2>".to_string()),
+                Just("<p hidden>".to_string()),
+                Just("&amp;&nbsp;&#0;&#x110000;".to_string()),
+                "[ \t\n\r\u{a0}\u{3000}]{1,3}",
+                "<a href=\"[a-z/:.?#%]{0,12}\">",
+                "[a-zA-Z0-9äö日本 ]{0,12}",
+                any::<String>(),
+            ];
+            prop::collection::vec(piece, 0..40).prop_map(|pieces| pieces.concat())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1000))]
+
+            #[test]
+            fn extraction_never_panics_and_text_is_normalized(html in html_soup()) {
+                let page = parse(&html);
+                // The shingle hashing of signatures relies on single spaces.
+                prop_assert!(!page.text.contains("  "), "{:?}", page.text);
+                prop_assert!(!page.text.starts_with(' ') && !page.text.ends_with(' '));
+                prop_assert!(page.text.len() <= MAX_TEXT_BYTES);
+                prop_assert!(page.links.len() <= MAX_LINKS_PER_PAGE);
+            }
+
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..2000)) {
+                let text = crate::fetch::decode_html(&bytes, None);
+                let _ = parse(&text);
+            }
+        }
+    }
 }

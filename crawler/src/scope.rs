@@ -51,7 +51,7 @@ pub struct ScopeRules {
 impl ScopeRules {
     pub fn new(scope: Scope, seeds: &[NormalizedUrl], include: &[NormalizedUrl]) -> ScopeRules {
         let hosts = seeds.iter().map(|s| s.host_key().as_str().to_string()).collect();
-        let domains = seeds.iter().map(|s| registrable_domain(s)).collect();
+        let domains = seeds.iter().map(registrable_domain).collect();
         let prefixes = seeds
             .iter()
             .map(|s| {

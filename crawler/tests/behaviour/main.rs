@@ -1,0 +1,8 @@
+//! The crawler's behaviour towards the sites it visits, tested against
+//! local fixture servers: politeness, robots.txt, DNS, hostile servers.
+
+mod dns;
+mod hostile;
+mod politeness;
+mod robots;
+mod support;

@@ -75,6 +75,9 @@ struct CrawlArgs {
     /// Rest a host at least this many times its last response time.
     #[arg(long, value_name = "FACTOR", default_value_t = 1.0)]
     delay_factor: f64,
+    /// Honour robots.txt Crawl-delay up to this many milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    max_crawl_delay_ms: u64,
     /// Requests in flight to one host at once.
     #[arg(long, value_name = "N", default_value_t = 1)]
     per_host: usize,
@@ -146,6 +149,7 @@ impl CrawlArgs {
             .collect::<anyhow::Result<_>>()?;
         config.politeness.min_delay = Duration::from_millis(self.delay_ms);
         config.politeness.response_time_factor = self.delay_factor.max(0.0);
+        config.politeness.max_crawl_delay = Duration::from_millis(self.max_crawl_delay_ms);
         config.politeness.max_in_flight_per_ip = self.per_ip.max(self.per_host).max(1);
         config.concurrency = self.concurrency.max(1);
         config.dns.overrides = parse_overrides(&self.resolve)?;

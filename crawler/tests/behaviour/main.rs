@@ -3,6 +3,7 @@
 
 mod dns;
 mod hostile;
+mod hygiene;
 mod politeness;
 mod robots;
 mod support;

@@ -11,6 +11,8 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use common::NormalizedUrl;
 use crawler::frontier::FrontierConfig;
+use crawler::politeness::PolitenessConfig;
+use crawler::scope::Scope;
 use crawler::{CrawlConfig, Progress};
 use trawl::{DataDir, embedded, signal};
 
@@ -61,8 +63,8 @@ struct CrawlArgs {
     data_dir: PathBuf,
     /// How far links are followed: the seeds' hosts, their registrable
     /// domains, their directories, or anywhere.
-    #[arg(long, value_name = "SCOPE", default_value = "host", value_parser = ["host", "domain", "prefix", "any"])]
-    scope: String,
+    #[arg(long, value_name = "host|domain|prefix|any", default_value = "host", value_parser = str::parse::<Scope>)]
+    scope: Scope,
     /// Allow fetching from loopback, private and link-local addresses.
     #[arg(long)]
     allow_private: bool,
@@ -70,20 +72,20 @@ struct CrawlArgs {
     #[arg(long, value_name = "CIDR")]
     allow_net: Vec<String>,
     /// Minimum milliseconds between two requests to one host.
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    #[arg(long, value_name = "MS", default_value_t = PolitenessConfig::default().min_delay.as_millis() as u64)]
     delay_ms: u64,
     /// Rest a host at least this many times its last response time.
-    #[arg(long, value_name = "FACTOR", default_value_t = 1.0)]
+    #[arg(long, value_name = "FACTOR", default_value_t = PolitenessConfig::default().response_time_factor)]
     delay_factor: f64,
     /// Honour robots.txt Crawl-delay up to this many milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    #[arg(long, value_name = "MS", default_value_t = PolitenessConfig::default().max_crawl_delay.as_millis() as u64)]
     max_crawl_delay_ms: u64,
     /// Requests in flight to one host at once.
     #[arg(long, value_name = "N", default_value_t = 1)]
     per_host: usize,
     /// Requests in flight to one IP address at once, across its hosts
     /// (at least --per-host).
-    #[arg(long, value_name = "N", default_value_t = 4)]
+    #[arg(long, value_name = "N", default_value_t = PolitenessConfig::default().max_in_flight_per_ip)]
     per_ip: usize,
     /// Fetches in flight across all hosts.
     #[arg(long, value_name = "N", default_value_t = crawler::config::DEFAULT_CONCURRENCY)]
@@ -137,7 +139,7 @@ impl CrawlArgs {
             bail!("no seeds: give --seed URL or --seeds-file FILE");
         }
         let mut config = CrawlConfig::new(seeds);
-        config.scope = self.scope.parse().map_err(anyhow::Error::msg)?;
+        config.scope = self.scope;
         config.include = parse_urls(&self.include, "--include prefix")?;
         config.max_pages = self.max_pages;
         config.max_depth = self.max_depth;

@@ -56,6 +56,9 @@ pub struct CrawlConfig {
     pub parse_threads: usize,
     /// First retry delay after a network error or a 5xx; doubles per retry.
     pub retry_base_delay: Duration,
+    /// A host whose name or robots.txt keeps failing has its links put back
+    /// for this long; after that they are skipped.
+    pub host_give_up: Duration,
     pub progress: Progress,
 }
 
@@ -77,6 +80,7 @@ impl CrawlConfig {
             traps: TrapLimits::default(),
             parse_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             retry_base_delay: Duration::from_secs(2),
+            host_give_up: Duration::from_secs(600),
             progress: Progress::Quiet,
         }
     }

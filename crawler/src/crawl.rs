@@ -27,7 +27,9 @@ use tracing::{debug, info, warn};
 use crate::CrawlError;
 use crate::config::{CrawlConfig, DEPTH_DECAY, MAX_SITEMAP_DEPTH, SITEMAP_PRIORITY};
 use crate::dns::{DnsError, Resolver};
-use crate::fetch::{FetchError, FetchResponse, FetchedPage, Fetcher, RawResponse, retry_after};
+use crate::fetch::{
+    FetchError, FetchResponse, FetchedPage, Fetcher, is_retryable, redirect_location, retry_after,
+};
 use crate::frontier::{AddReport, Claim, Frontier, Lease, LinkKind, NewLink, RetryDecision};
 use crate::parse::{ParsedPage, header_robots_directives, parse_page};
 use crate::politeness::IpLimiter;
@@ -47,6 +49,15 @@ const MAX_IDLE_POLL: Duration = Duration::from_millis(200);
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(60);
 
 const RETRY_MAX_DELAY: Duration = Duration::from_secs(600);
+
+/// How long a link waits for a slot at its IP address before it goes back
+/// to the frontier (many hosts on one address must not hold its lease for
+/// ever), and how long its host rests then.
+const IP_SLOT_WAIT: Duration = Duration::from_secs(30);
+const IP_BUSY_REST: Duration = Duration::from_secs(1);
+
+/// Sitemaps taken from one robots.txt or sitemap index at most.
+const MAX_SITEMAPS_PER_SOURCE: usize = 50;
 
 const SITEMAP_ACCEPT: &str = "application/xml, text/xml;q=0.9, */*;q=0.5";
 
@@ -73,6 +84,7 @@ pub async fn run(
         sink,
         fetcher,
         stats: stats.clone(),
+        trouble: HostTrouble::default(),
         wakeup: Notify::new(),
     });
     let seeds = crawler
@@ -105,9 +117,31 @@ struct Crawler {
     ip_limiter: IpLimiter,
     stats: Arc<CrawlStats>,
     parse_slots: Arc<Semaphore>,
+    trouble: HostTrouble,
     /// Signalled when a task may have made a link claimable (a host was
     /// released, links were added), so the dispatcher need not poll.
     wakeup: Notify,
+}
+
+/// Hosts whose name or robots.txt keeps failing, and since when. Their
+/// links wait (given back, the host rested) rather than spend their own
+/// retries: a host that is down for a few minutes loses nothing. Past
+/// `host_give_up`, its links are skipped, so that a batch crawl ends.
+#[derive(Default)]
+struct HostTrouble {
+    since: std::sync::Mutex<std::collections::HashMap<common::HostKey, Instant>>,
+}
+
+impl HostTrouble {
+    /// Notes a failure; returns how long the host has been failing.
+    fn failing_for(&self, host: &common::HostKey) -> Duration {
+        let mut since = self.since.lock().unwrap_or_else(|p| p.into_inner());
+        since.entry(host.clone()).or_insert_with(Instant::now).elapsed()
+    }
+
+    fn recovered(&self, host: &common::HostKey) {
+        self.since.lock().unwrap_or_else(|p| p.into_inner()).remove(host);
+    }
 }
 
 /// What the gates before a fetch decided.
@@ -117,11 +151,14 @@ enum Gate {
         ip_slot: OwnedSemaphorePermit,
         crawl_delay: Option<Duration>,
     },
-    Refused(SkipReason),
-    RetryLater {
-        reason: SkipReason,
-        after: Option<Duration>,
-    },
+    /// Skip the link. `requested`: a request went to the host (robots.txt),
+    /// so it rests as after any request.
+    Refused { reason: SkipReason, requested: bool },
+    /// The host cannot be visited now (its name or its robots.txt fails):
+    /// give the link back and rest the host this long.
+    HostDown { reason: SkipReason, rest: Duration },
+    /// The IP's slots stayed taken: give the link back for now.
+    IpBusy,
 }
 
 impl Crawler {
@@ -147,7 +184,7 @@ impl Crawler {
                 Claim::Leased(lease) => {
                     claimed += 1;
                     let crawler = self.clone();
-                    tasks.spawn(async move { crawler.crawl_link(lease, permit).await });
+                    tasks.spawn(async move { crawler.crawl_link_guarded(lease, permit).await });
                     continue;
                 }
                 Claim::Wait(wait) => wait.min(MAX_IDLE_POLL),
@@ -189,23 +226,53 @@ impl Crawler {
         }
     }
 
-    /// The life of one claimed link.
-    async fn crawl_link(
+    /// Runs [`Crawler::crawl_link`]; if it panics (a bug, whatever the
+    /// input), the link is skipped as an error instead of coming back with
+    /// its lease to panic again.
+    async fn crawl_link_guarded(
         self: Arc<Self>,
         lease: Lease,
         fetch_slot: OwnedSemaphorePermit,
     ) -> Result<(), CrawlError> {
+        use futures::FutureExt;
+        let link = std::panic::AssertUnwindSafe(self.crawl_link(lease.clone(), fetch_slot));
+        match link.catch_unwind().await {
+            Ok(result) => result,
+            Err(_) => {
+                warn!(url = %lease.url, "link task panicked; skipping the link");
+                self.release_host(&lease, Duration::ZERO).await?;
+                self.skip(&lease, SkipReason::Error).await
+            }
+        }
+    }
+
+    /// The life of one claimed link.
+    async fn crawl_link(&self, lease: Lease, fetch_slot: OwnedSemaphorePermit) -> Result<(), CrawlError> {
         let (ip_slot, crawl_delay) = match self.pass_gates(&lease).await? {
             Gate::Open { ip_slot, crawl_delay } => (ip_slot, crawl_delay),
-            Gate::Refused(reason) => {
-                self.release_host(&lease, self.config.politeness.min_delay)
-                    .await?;
+            Gate::Refused { reason, requested } => {
+                let rest = if requested {
+                    self.config.politeness.min_delay
+                } else {
+                    Duration::ZERO
+                };
+                self.release_host(&lease, rest).await?;
                 return self.skip(&lease, reason).await;
             }
-            Gate::RetryLater { reason, after } => {
-                self.release_host(&lease, self.config.politeness.min_delay)
-                    .await?;
-                return self.retry_or_skip(&lease, reason, after).await;
+            Gate::HostDown { reason, rest } => {
+                if self.trouble.failing_for(&lease.host) >= self.config.host_give_up {
+                    self.release_host(&lease, Duration::ZERO).await?;
+                    return self.skip(&lease, reason).await;
+                }
+                self.release_host(&lease, rest).await?;
+                self.stats.record_host_backoff();
+                self.frontier.give_back(&lease).await?;
+                return Ok(());
+            }
+            Gate::IpBusy => {
+                self.release_host(&lease, IP_BUSY_REST).await?;
+                self.frontier.give_back(&lease).await?;
+                return Ok(());
             }
         };
         match lease.kind {
@@ -214,51 +281,51 @@ impl Crawler {
         }
     }
 
-    /// The address guard, then robots.txt.
+    /// The address guard, the IP's slot (robots.txt is a request to the IP
+    /// too), then robots.txt.
     async fn pass_gates(&self, lease: &Lease) -> Result<Gate, CrawlError> {
         let host = lease.url.as_url().host_str().unwrap_or_default();
         let ip = match self.fetcher.resolver().resolve(host).await {
             Ok(ips) => ips[0],
             Err(DnsError::PrivateAddress { ip, .. }) => {
                 debug!(url = %lease.url, %ip, "refused: non-public address");
-                return Ok(Gate::Refused(SkipReason::PrivateAddress));
+                return Ok(Gate::Refused {
+                    reason: SkipReason::PrivateAddress,
+                    requested: false,
+                });
             }
             Err(error) => {
                 debug!(url = %lease.url, %error, "DNS lookup failed");
-                return Ok(Gate::RetryLater {
+                return Ok(Gate::HostDown {
                     reason: SkipReason::Error,
-                    after: None,
+                    rest: self.config.dns.negative_ttl,
                 });
             }
         };
-        // robots.txt is a request to the IP too: take its slot first.
-        let ip_slot = self.ip_limiter.acquire(ip).await;
+        let Ok(ip_slot) = tokio::time::timeout(IP_SLOT_WAIT, self.ip_limiter.acquire(ip)).await else {
+            return Ok(Gate::IpBusy);
+        };
         let robots = self.robots.check(&self.fetcher, &lease.url).await;
         if !robots.new_sitemaps.is_empty() {
-            let sitemaps = robots
-                .new_sitemaps
-                .into_iter()
-                .map(|url| NewLink {
-                    url,
-                    depth: 0,
-                    priority: SITEMAP_PRIORITY,
-                    kind: LinkKind::Sitemap,
-                    redirects: 0,
-                })
-                .collect();
-            self.add_links(sitemaps).await?;
+            self.queue_sitemaps(&lease.url, robots.new_sitemaps, 0).await?;
+        }
+        if robots.verdict != Verdict::Unreachable {
+            self.trouble.recovered(&lease.host);
         }
         Ok(match robots.verdict {
             Verdict::Allowed => Gate::Open {
                 ip_slot,
                 crawl_delay: robots.crawl_delay,
             },
-            Verdict::Disallowed => Gate::Refused(SkipReason::Robots),
+            Verdict::Disallowed => Gate::Refused {
+                reason: SkipReason::Robots,
+                requested: robots.fetched_now,
+            },
             // RFC 9309 2.3.1.4: an unreachable robots.txt disallows
             // everything, until a later fetch of it succeeds.
-            Verdict::Unreachable => Gate::RetryLater {
+            Verdict::Unreachable => Gate::HostDown {
                 reason: SkipReason::Robots,
-                after: Some(self.config.robots.unreachable_retry),
+                rest: self.config.robots.unreachable_retry,
             },
         })
     }
@@ -273,14 +340,15 @@ impl Crawler {
         let started = Instant::now();
         let response = self.fetcher.fetch(&lease.url).await;
         drop(ip_slot);
-        let rest = match &response {
-            Ok(FetchResponse::Status {
-                status: 429 | 503,
-                retry_after,
-            }) => self.config.politeness.backoff(*retry_after),
-            _ => self.config.politeness.delay_after(started.elapsed(), crawl_delay),
+        let (status, retry_after) = match &response {
+            Ok(FetchResponse::Status { status, retry_after }) => (Some(*status), *retry_after),
+            _ => (None, None),
         };
-        self.release_host(&lease, rest).await?;
+        self.release_host(
+            &lease,
+            self.rest_after(status, retry_after, started.elapsed(), crawl_delay),
+        )
+        .await?;
 
         match response {
             Err(error) => self.fetch_failed(&lease, error).await,
@@ -291,7 +359,7 @@ impl Crawler {
             }
             Ok(FetchResponse::Status { status, retry_after }) => {
                 self.stats.record_response(status, 0);
-                if status == 429 || status >= 500 {
+                if is_retryable(status) {
                     self.retry_or_skip(&lease, SkipReason::HttpStatus, retry_after)
                         .await
                 } else {
@@ -313,6 +381,23 @@ impl Crawler {
         }
     }
 
+    /// How long a host rests after a response: its `Retry-After` (or the
+    /// default back-off) after 429 and 503, otherwise the politeness delay.
+    fn rest_after(
+        &self,
+        status: Option<u16>,
+        retry_after: Option<Duration>,
+        response_time: Duration,
+        crawl_delay: Option<Duration>,
+    ) -> Duration {
+        match status {
+            Some(429 | 503) => self.config.politeness.backoff(retry_after),
+            _ => self.config.politeness.delay_after(response_time, crawl_delay),
+        }
+    }
+
+    /// A sitemap's URLs are queued; its outcome is counted with the
+    /// sitemaps, apart from the pages.
     async fn crawl_sitemap(
         &self,
         lease: Lease,
@@ -320,20 +405,21 @@ impl Crawler {
         ip_slot: OwnedSemaphorePermit,
     ) -> Result<(), CrawlError> {
         let started = Instant::now();
+        // One byte past the limit tells the parser the sitemap went on.
         let response = self
             .fetcher
-            .get_raw(&lease.url, SITEMAP_ACCEPT, MAX_SITEMAP_BYTES)
+            .get_raw(&lease.url, SITEMAP_ACCEPT, MAX_SITEMAP_BYTES + 1)
             .await;
         drop(ip_slot);
-        let rest = match &response {
-            Ok(RawResponse {
-                status: 429 | 503,
-                headers,
-                ..
-            }) => self.config.politeness.backoff(retry_after(headers)),
-            _ => self.config.politeness.delay_after(started.elapsed(), crawl_delay),
+        let (status, retry) = match &response {
+            Ok(raw) => (Some(raw.status), retry_after(&raw.headers)),
+            Err(_) => (None, None),
         };
-        self.release_host(&lease, rest).await?;
+        self.release_host(
+            &lease,
+            self.rest_after(status, retry, started.elapsed(), crawl_delay),
+        )
+        .await?;
 
         let response = match response {
             Ok(response) => response,
@@ -342,18 +428,16 @@ impl Crawler {
         match response.status {
             200..=299 => {}
             300..=399 => {
-                let location = response.headers.get("location").and_then(|v| v.to_str().ok());
-                let target = location.and_then(|l| NormalizedUrl::join(lease.url.as_url(), l).ok());
+                let target = redirect_location(&lease.url, &response.headers).and_then(Result::ok);
                 return self.follow_redirect(&lease, target).await;
             }
-            429 | 500..=599 => {
-                return self
-                    .retry_or_skip(&lease, SkipReason::HttpStatus, retry_after(&response.headers))
-                    .await;
+            status if is_retryable(status) => {
+                return self.retry_or_skip(&lease, SkipReason::HttpStatus, retry).await;
             }
             status => {
-                // Most sites have no /sitemap.xml: not an error worth counting.
+                // Most sites have no /sitemap.xml: counted, but not as a failure of a page.
                 debug!(url = %lease.url, status, "no sitemap");
+                self.stats.record_sitemap_missing();
                 self.frontier.complete(&lease).await?;
                 return Ok(());
             }
@@ -365,6 +449,7 @@ impl Crawler {
             Ok(sitemap) => sitemap,
             Err(error) => {
                 debug!(url = %lease.url, %error, "unreadable sitemap");
+                self.stats.record_sitemap_missing();
                 self.frontier.complete(&lease).await?;
                 return Ok(());
             }
@@ -376,16 +461,13 @@ impl Crawler {
                 .filter_map(|entry| NormalizedUrl::join(lease.url.as_url(), entry).ok())
                 .collect()
         };
-        let pages = resolve(sitemap.pages);
-        let page_count = self.queue_links(&lease, pages, LinkKind::Page, depth).await?;
-        let mut nested = 0;
+        let mut queued = self.queue_links(&lease, resolve(sitemap.pages), depth).await?;
         if depth <= MAX_SITEMAP_DEPTH {
-            let sitemaps = resolve(sitemap.sitemaps);
-            nested = self
-                .queue_links(&lease, sitemaps, LinkKind::Sitemap, depth)
+            queued += self
+                .queue_sitemaps(&lease.url, resolve(sitemap.sitemaps), depth)
                 .await?;
         }
-        self.stats.record_sitemap(page_count + nested);
+        self.stats.record_sitemap(queued);
         self.frontier.complete(&lease).await?;
         Ok(())
     }
@@ -401,6 +483,7 @@ impl Crawler {
             .as_deref()
             .map(|value| header_robots_directives(value, self.robots.product_token()))
             .unwrap_or_default();
+        let truncated = page.truncated;
         let (parsed, simhash, content_hash) = {
             let _parse_slot = self
                 .parse_slots
@@ -425,11 +508,14 @@ impl Crawler {
                 .filter(|l| !l.nofollow)
                 .map(|l| l.url.clone())
                 .collect();
-            self.queue_links(&lease, links, LinkKind::Page, lease.depth + 1)
-                .await?;
+            self.queue_links(&lease, links, lease.depth + 1).await?;
         }
         if parsed.meta_robots.noindex || header_robots.noindex {
             return self.skip(&lease, SkipReason::Robots).await;
+        }
+        if truncated && parsed.text.is_empty() {
+            // The cap cut the page before any of its text.
+            return self.skip(&lease, SkipReason::TooLarge).await;
         }
 
         let message = page_message(&lease, page.status, parsed, simhash, content_hash);
@@ -454,51 +540,88 @@ impl Crawler {
     }
 
     /// Queues the redirect target of `lease` as one more hop of the same
-    /// link, unless the chain got too long.
+    /// link, unless the chain got too long or went round.
     async fn follow_redirect(&self, lease: &Lease, target: Option<NormalizedUrl>) -> Result<(), CrawlError> {
         let Some(target) = target else {
             debug!(url = %lease.url, "redirect without a usable location");
             return self.skip(lease, SkipReason::Error).await;
         };
         let hops = lease.redirects.saturating_add(1);
-        let reason = if hops > self.config.max_redirects {
+        let refused = if hops > self.config.max_redirects || target == lease.url {
             Some(SkipReason::Trap)
-        } else if !self.scope.allows(&target) {
+        } else if lease.kind == LinkKind::Page && !self.scope.allows(&target) {
             Some(SkipReason::OutOfScope)
         } else if check_url(&target, &self.config.traps).is_err() {
             Some(SkipReason::Trap)
         } else {
             None
         };
-        if let Some(reason) = reason {
-            let new = self.frontier.mark_seen(vec![target]).await?;
-            self.stats.record_skips(reason, new as u64);
-        } else {
-            let link = NewLink {
-                url: target,
-                depth: lease.depth,
-                priority: lease.priority,
-                kind: lease.kind,
-                redirects: hops,
-            };
-            let report = self.add_links(vec![link]).await?;
-            if report == AddReport::default() {
-                // The target was seen before. Reached by a redirect itself,
-                // this URL is most likely a hop of a loop (a -> b -> a);
-                // otherwise it is another name of a known page.
-                let reason = if lease.redirects > 0 {
-                    SkipReason::Trap
-                } else {
-                    SkipReason::DuplicateUrl
-                };
+        match refused {
+            Some(reason) => {
+                // The chain ends here: it is counted once, under its reason;
+                // the target is only remembered, so it is not offered again.
+                self.frontier.mark_seen(vec![target]).await?;
                 self.stats.record_skip(reason);
+            }
+            None => {
+                let link = NewLink {
+                    url: target,
+                    depth: lease.depth,
+                    priority: lease.priority,
+                    kind: lease.kind,
+                    redirects: hops,
+                };
+                if self.add_links(vec![link]).await? == AddReport::default() {
+                    // The target was seen before. Reached by a redirect itself,
+                    // this URL is most likely a hop of a loop (a -> b -> a);
+                    // otherwise it is another name of a known page.
+                    let reason = if lease.redirects > 0 {
+                        SkipReason::Trap
+                    } else {
+                        SkipReason::DuplicateUrl
+                    };
+                    self.stats.record_skip(reason);
+                }
             }
         }
         self.frontier.complete(lease).await?;
         Ok(())
     }
 
-    /// Queues the links found at `lease` (on a page or in a sitemap) that
+    /// Queues sitemaps named by robots.txt or a sitemap index at `source`:
+    /// those on the source's host or in the crawl's scope, at most
+    /// `MAX_SITEMAPS_PER_SOURCE`. Others are counted out of scope; a site
+    /// cannot send the crawl across the web through its sitemaps.
+    async fn queue_sitemaps(
+        &self,
+        source: &NormalizedUrl,
+        urls: Vec<NormalizedUrl>,
+        depth: u32,
+    ) -> Result<usize, CrawlError> {
+        let (mut keep, refused): (Vec<_>, Vec<_>) = urls
+            .into_iter()
+            .partition(|url| url.host_key() == source.host_key() || self.scope.allows(url));
+        let over = keep.split_off(keep.len().min(MAX_SITEMAPS_PER_SOURCE));
+        for (urls, reason) in [(refused, SkipReason::OutOfScope), (over, SkipReason::Budget)] {
+            if !urls.is_empty() {
+                let new = self.frontier.mark_seen(urls).await?;
+                self.stats.record_skips(reason, new as u64);
+            }
+        }
+        let links = keep
+            .into_iter()
+            .map(|url| NewLink {
+                url,
+                depth,
+                priority: SITEMAP_PRIORITY,
+                kind: LinkKind::Sitemap,
+                redirects: 0,
+            })
+            .collect();
+        Ok(self.add_links(links).await?.added)
+    }
+
+    /// Queues the pages found at `lease` (on a page or in a sitemap) that
     /// are in scope, not too deep and not shaped like traps; records the
     /// others as seen, so each skipped URL is counted once. Returns how many
     /// were queued.
@@ -506,7 +629,6 @@ impl Crawler {
         &self,
         lease: &Lease,
         urls: Vec<NormalizedUrl>,
-        kind: LinkKind,
         depth: u32,
     ) -> Result<usize, CrawlError> {
         let mut keep = Vec::new();
@@ -527,20 +649,11 @@ impl Crawler {
                 self.stats.record_skips(reason, new as u64);
             }
         }
-        let priority = match kind {
-            LinkKind::Page => DEPTH_DECAY.powi(depth as i32),
-            LinkKind::Sitemap => SITEMAP_PRIORITY,
-        };
         debug!(from = %lease.url, links = keep.len(), "queueing links");
+        let priority = DEPTH_DECAY.powi(depth as i32);
         let links = keep
             .into_iter()
-            .map(|url| NewLink {
-                url,
-                depth,
-                priority,
-                kind,
-                redirects: 0,
-            })
+            .map(|url| NewLink::page(url, depth, priority))
             .collect();
         Ok(self.add_links(links).await?.added)
     }

@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant};
 use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use lru::LruCache;
 use tracing::warn;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,7 +61,7 @@ impl std::str::FromStr for IpNet {
             .parse()
             .map_err(|_| format!("invalid network {text:?}"))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix_len = if len.is_empty() {
+        let prefix_len: u8 = if len.is_empty() {
             max
         } else {
             len.trim()
@@ -69,13 +71,28 @@ impl std::str::FromStr for IpNet {
         if prefix_len > max {
             return Err(format!("prefix too long in {text:?}"));
         }
+        // `::ffff:10.0.0.0/104` is the IPv4 network 10.0.0.0/8: store it so,
+        // as addresses are compared in their IPv4 form.
+        if let IpAddr::V6(v6) = addr
+            && let Some(v4) = v6.to_ipv4_mapped()
+        {
+            if prefix_len < 96 {
+                return Err(format!("{text:?} reaches outside the IPv4-mapped range"));
+            }
+            return Ok(IpNet {
+                addr: IpAddr::V4(v4),
+                prefix_len: prefix_len - 96,
+            });
+        }
         Ok(IpNet { addr, prefix_len })
     }
 }
 
+/// Whether the first `bits` bits of `a` and `b` agree (`bits` beyond their
+/// length count as all of them).
 fn prefix_eq(a: &[u8], b: &[u8], bits: u8) -> bool {
-    let full = (bits / 8) as usize;
-    let rest = bits % 8;
+    let bits = usize::from(bits).min(a.len() * 8);
+    let (full, rest) = (bits / 8, bits % 8);
     a[..full] == b[..full] && (rest == 0 || (a[full] ^ b[full]) >> (8 - rest) == 0)
 }
 
@@ -151,7 +168,7 @@ pub struct DnsConfig {
     pub max_ttl: Duration,
     /// Failed lookups are remembered this long.
     pub negative_ttl: Duration,
-    /// Names cached at most; past it, expired entries go, then the oldest.
+    /// Names cached at most; past it, the least recently used go.
     pub max_entries: usize,
 }
 
@@ -180,7 +197,6 @@ pub struct DnsStats {
 struct CacheEntry {
     answer: Result<Vec<IpAddr>, String>,
     expires_at: Instant,
-    inserted_at: Instant,
 }
 
 /// The crawler's resolver: overrides, then the cache, then hickory; then
@@ -190,7 +206,8 @@ pub struct Resolver {
     hickory: TokioResolver,
     policy: AddressPolicy,
     config: DnsConfig,
-    cache: Mutex<HashMap<String, CacheEntry>>,
+    /// Least recently used names go first when it is full.
+    cache: Mutex<LruCache<String, CacheEntry>>,
     pub stats: DnsStats,
 }
 
@@ -235,8 +252,23 @@ impl Resolver {
             hickory,
             policy,
             config: config.clone(),
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(LruCache::new(
+                NonZeroUsize::new(config.max_entries.max(1)).expect("at least 1"),
+            )),
             stats: DnsStats::default(),
+        }
+    }
+
+    /// Applies the guard to `host` if it is an IP literal; names pass (they
+    /// are checked when resolved).
+    pub fn check_literal(&self, host: &str) -> Result<(), DnsError> {
+        match host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+        {
+            Ok(ip) => self.policy.check(host, ip),
+            Err(_) => Ok(()),
         }
     }
 
@@ -291,31 +323,18 @@ impl Resolver {
             }
             Err(error) => (Err(error.to_string()), self.config.negative_ttl),
         };
-        let now = Instant::now();
-        let mut cache = self.lock_cache();
-        if cache.len() >= self.config.max_entries {
-            cache.retain(|_, entry| entry.expires_at > now);
-            if cache.len() >= self.config.max_entries
-                && let Some(oldest) = cache
-                    .iter()
-                    .min_by_key(|(_, e)| e.inserted_at)
-                    .map(|(k, _)| k.clone())
-            {
-                cache.remove(&oldest);
-            }
-        }
-        cache.insert(
+        let expires_at = Instant::now() + ttl;
+        self.lock_cache().put(
             host.to_string(),
             CacheEntry {
                 answer: answer.clone(),
-                expires_at: now + ttl,
-                inserted_at: now,
+                expires_at,
             },
         );
         answer
     }
 
-    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, CacheEntry>> {
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, LruCache<String, CacheEntry>> {
         self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -373,6 +392,19 @@ mod tests {
         assert!(net.contains("10.127.1.1".parse().unwrap()));
         assert!(!net.contains("10.128.0.0".parse().unwrap()));
         assert!("10.0.0.0/33".parse::<IpNet>().is_err());
+        // An IPv4-mapped network is its IPv4 network (this used to panic).
+        let mapped: IpNet = "::ffff:10.0.0.0/104".parse().unwrap();
+        assert!(mapped.contains("10.9.9.9".parse().unwrap()));
+        assert!(!mapped.contains("11.0.0.1".parse().unwrap()));
+        assert!("::ffff:10.0.0.0/90".parse::<IpNet>().is_err());
+        let odd = IpNet {
+            addr: "10.0.0.0".parse().unwrap(),
+            prefix_len: 120,
+        };
+        assert!(
+            odd.contains("10.0.0.0".parse().unwrap()),
+            "an out-of-range prefix never panics"
+        );
         assert!("nonsense".parse::<IpNet>().is_err());
     }
 

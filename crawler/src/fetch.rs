@@ -72,8 +72,6 @@ pub struct FetchedPage {
     pub truncated: bool,
     /// Every `X-Robots-Tag` header, joined by commas.
     pub x_robots_tag: Option<String>,
-    /// Time from the request to the last byte.
-    pub elapsed: Duration,
     pub body_bytes: usize,
 }
 
@@ -99,8 +97,9 @@ pub struct Fetcher {
 pub struct RawResponse {
     pub status: u16,
     pub headers: HeaderMap,
+    /// At most the `max_body_bytes` asked for: callers whose parsers must
+    /// know whether the file went on ask for one byte more than they read.
     pub body: Vec<u8>,
-    pub truncated: bool,
 }
 
 impl Fetcher {
@@ -135,9 +134,8 @@ impl Fetcher {
         let headers = response.headers().clone();
         if response.status().is_redirection()
             && status != 304
-            && let Some(location) = headers.get(header::LOCATION).and_then(|v| v.to_str().ok())
+            && let Some(location) = redirect_location(url, &headers)
         {
-            let location = NormalizedUrl::join(url.as_url(), location);
             return Ok(FetchResponse::Redirect { status, location });
         }
         if !response.status().is_success() {
@@ -171,7 +169,6 @@ impl Fetcher {
             body: decode_html(&body, content_type.as_deref()),
             truncated,
             x_robots_tag: header_values(&headers, "x-robots-tag"),
-            elapsed: started.elapsed(),
             body_bytes,
         }))
     }
@@ -188,23 +185,21 @@ impl Fetcher {
         let response = self.send(url, accept).await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let (body, truncated) = self.read_body(response, started, max_body_bytes).await?;
+        let (body, _more) = self.read_body(response, started, max_body_bytes).await?;
         Ok(RawResponse {
             status,
             headers,
             body,
-            truncated,
         })
     }
 
     /// Sends the request once the address guard has passed the host, and
     /// waits for the response headers.
     async fn send(&self, url: &NormalizedUrl, accept: &str) -> Result<reqwest::Response, FetchError> {
-        // Checking before connecting makes the guard's refusal a counted
-        // outcome rather than a network error.
+        // Names are checked by the resolver reqwest connects through; an IP
+        // literal never reaches a resolver, so it is checked here.
         self.resolver
-            .resolve(url.as_url().host_str().unwrap_or_default())
-            .await?;
+            .check_literal(url.as_url().host_str().unwrap_or_default())?;
         let request = self
             .client
             .get(url.as_str())
@@ -216,8 +211,9 @@ impl Fetcher {
             .map_err(classify)
     }
 
-    /// Streams the body up to `max_bytes` (of decompressed data, so a
-    /// decompression bomb stops there too) before the total deadline.
+    /// Streams the body: at most `max_bytes` (of decompressed data, so a
+    /// decompression bomb stops there too), before the total deadline.
+    /// Returns the body and whether the server had more.
     async fn read_body(
         &self,
         mut response: reqwest::Response,
@@ -236,7 +232,7 @@ impl Fetcher {
                 return Ok((body, false));
             };
             let room = max_bytes - body.len();
-            if chunk.len() >= room {
+            if chunk.len() > room {
                 body.extend_from_slice(&chunk[..room]);
                 // Dropping the response closes the connection: the rest of
                 // the body is never read.
@@ -312,11 +308,31 @@ fn is_html(content_type: &str) -> bool {
     mime == "text/html" || mime == "application/xhtml+xml"
 }
 
-/// `Retry-After` in seconds (the HTTP-date form is rare for 429/503 and
-/// treated as absent).
+/// `Retry-After`, in seconds or as an HTTP date.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?;
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
+}
+
+/// The target of a redirect: `Location` resolved against the URL asked.
+pub fn redirect_location(
+    url: &NormalizedUrl,
+    headers: &HeaderMap,
+) -> Option<Result<NormalizedUrl, UrlError>> {
+    let location = headers.get(header::LOCATION)?.to_str().ok()?;
+    Some(NormalizedUrl::join(url.as_url(), location))
+}
+
+/// 429 and 5xx: the server may answer later.
+pub fn is_retryable(status: u16) -> bool {
+    status == 429 || (500..=599).contains(&status)
 }
 
 /// Decodes an HTML body: the charset comes from a byte-order mark, else the
@@ -391,6 +407,31 @@ mod tests {
         );
         assert_eq!(sniff_non_html("<!doctype html><p>caf\u{e9}</p>".as_bytes()), None);
         assert_eq!(sniff_non_html(b""), None);
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RETRY_AFTER, "120".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(120)));
+        let in_a_minute = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(61));
+        headers.insert(header::RETRY_AFTER, in_a_minute.parse().unwrap());
+        let wait = retry_after(&headers).unwrap();
+        assert!(
+            wait > Duration::from_secs(50) && wait <= Duration::from_secs(61),
+            "{wait:?}"
+        );
+        headers.insert(
+            header::RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(
+            retry_after(&headers),
+            Some(Duration::ZERO),
+            "a past date means now"
+        );
+        headers.insert(header::RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&headers), None);
     }
 
     #[test]

@@ -23,7 +23,9 @@ pub struct CrawlStats {
     bytes: AtomicU64,
     links_queued: AtomicU64,
     sitemaps_fetched: AtomicU64,
+    sitemaps_missing: AtomicU64,
     sitemap_urls: AtomicU64,
+    host_backoffs: AtomicU64,
     skipped: [AtomicU64; SkipReason::ALL.len()],
     by_status: Mutex<BTreeMap<u16, u64>>,
 }
@@ -77,6 +79,16 @@ impl CrawlStats {
         self.sitemap_urls.fetch_add(urls_queued as u64, Relaxed);
     }
 
+    /// A sitemap that was not there or could not be read.
+    pub fn record_sitemap_missing(&self) {
+        self.sitemaps_missing.fetch_add(1, Relaxed);
+    }
+
+    /// A link given back because its host could not be visited for now.
+    pub fn record_host_backoff(&self) {
+        self.host_backoffs.fetch_add(1, Relaxed);
+    }
+
     pub fn fetched(&self) -> u64 {
         self.fetched.load(Relaxed)
     }
@@ -102,6 +114,8 @@ impl CrawlStats {
             bytes: self.bytes.load(Relaxed),
             links_queued: self.links_queued.load(Relaxed),
             sitemaps_fetched: self.sitemaps_fetched.load(Relaxed),
+            sitemaps_missing: self.sitemaps_missing.load(Relaxed),
+            host_backoffs: self.host_backoffs.load(Relaxed),
             sitemap_urls: self.sitemap_urls.load(Relaxed),
             dns_hits: dns.hits.load(Relaxed),
             dns_misses: dns.misses.load(Relaxed),
@@ -133,7 +147,13 @@ pub struct CrawlSummary {
     pub truncated: u64,
     pub bytes: u64,
     pub links_queued: u64,
+    /// Sitemaps read (their responses are not in `fetched` or `by_status`,
+    /// which count pages).
     pub sitemaps_fetched: u64,
+    /// Sitemaps not there (most sites have no /sitemap.xml) or unreadable.
+    pub sitemaps_missing: u64,
+    /// Links given back because their host's name or robots.txt failed.
+    pub host_backoffs: u64,
     /// URLs queued from sitemaps.
     pub sitemap_urls: u64,
     pub dns_hits: u64,

@@ -46,6 +46,7 @@ pub async fn run_all(factory: &dyn FrontierFactory) {
     expired_leases_return(factory).await;
     mark_seen_blocks_later_adds(factory).await;
     kind_and_redirects_survive_a_claim(factory).await;
+    a_stale_lease_cannot_end_the_current_one(factory).await;
     host_budget_and_query_cap_refuse_links(factory).await;
 }
 
@@ -267,6 +268,31 @@ async fn kind_and_redirects_survive_a_claim(factory: &dyn FrontierFactory) {
     assert_eq!((again.kind, again.redirects), (LinkKind::Sitemap, 3));
 }
 
+async fn a_stale_lease_cannot_end_the_current_one(factory: &dyn FrontierFactory) {
+    let config = FrontierConfig {
+        lease_duration: Duration::from_millis(600),
+        ..FrontierConfig::default()
+    };
+    let frontier = factory.create(config).await;
+    frontier.add(vec![link("http://a.test/1", 1.0)]).await.unwrap();
+    let stale = lease(&*frontier).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let current = lease(&*frontier).await;
+    assert_ne!(stale.token, current.token);
+    // The first holder wakes up late: none of its calls may touch the lease
+    // the second holder has now.
+    frontier
+        .release_host(&stale, Duration::from_secs(60))
+        .await
+        .unwrap();
+    frontier.complete(&stale).await.unwrap();
+    frontier.give_back(&stale).await.unwrap();
+    assert_eq!(frontier.counts().await.unwrap().leased, 1);
+    frontier.release_host(&current, Duration::ZERO).await.unwrap();
+    frontier.complete(&current).await.unwrap();
+    assert_eq!(frontier.claim().await.unwrap(), Claim::Empty);
+}
+
 async fn host_budget_and_query_cap_refuse_links(factory: &dyn FrontierFactory) {
     let config = FrontierConfig {
         max_urls_per_host: 3,
@@ -339,6 +365,25 @@ mod embedded_suite {
             dir: tempfile::tempdir().unwrap(),
         })
         .await;
+    }
+
+    // A data directory from an older trawl is refused with a clear message,
+    // never misread.
+    #[tokio::test]
+    async fn embedded_frontier_refuses_an_unknown_format() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = rocksdb::DB::open_default(dir.path()).unwrap();
+            db.put(
+                "http://a.test/",
+                b"\x94\xc3\x01\xcb\x3f\xf0\x00\x00\x00\x00\x00\x00\x00",
+            )
+            .unwrap();
+        }
+        let error = EmbeddedFrontier::open(dir.path(), FrontierConfig::default())
+            .err()
+            .expect("refused");
+        assert!(error.to_string().contains("another version of trawl"), "{error}");
     }
 
     // A resumed crawl must not lose queued links nor refetch finished ones;

@@ -101,11 +101,15 @@ impl EmbeddedFrontier {
         table.set_bloom_filter(10.0, false);
         options.set_block_based_table_factory(&table);
         let db = DB::open(&options, dir).map_err(storage)?;
+        check_format(&db, dir)?;
 
         let mut state = State::default();
         let now = Instant::now();
         for entry in db.iterator(rocksdb::IteratorMode::Start) {
             let (key, value) = entry.map_err(storage)?;
+            if key.starts_with(b"\0") {
+                continue; // bookkeeping, not a URL
+            }
             state.seen += 1;
             let record = decode(&key, &value)?;
             if record.state == LinkState::Seen {
@@ -124,13 +128,15 @@ impl EmbeddedFrontier {
         })
     }
 
-    /// Writes the records whose URLs were never seen and returns them. The
-    /// caller holds the state lock across the lookup and the write, so two
-    /// adds of one URL cannot both find it new.
+    /// Writes the records whose URLs were never seen, after `decide` had
+    /// its say on each (in order), in one batch, and returns them as written.
+    /// The caller holds the state lock across the lookup and the write, so
+    /// two adds of one URL cannot both find it new.
     fn insert_new(
         &self,
         state: &mut State,
         records: impl Iterator<Item = (NormalizedUrl, LinkRecord)>,
+        mut decide: impl FnMut(&mut State, &NormalizedUrl, &mut LinkRecord),
     ) -> Result<Vec<(NormalizedUrl, LinkRecord)>> {
         let mut unique = HashSet::new();
         let records: Vec<_> = records.filter(|(url, _)| unique.insert(url.clone())).collect();
@@ -140,10 +146,11 @@ impl EmbeddedFrontier {
         let existing = self.db.multi_get(records.iter().map(|(url, _)| url.as_str()));
         let mut batch = WriteBatch::default();
         let mut fresh = Vec::new();
-        for (record, existing) in records.into_iter().zip(existing) {
+        for ((url, mut record), existing) in records.into_iter().zip(existing) {
             if existing.map_err(storage)?.is_none() {
-                batch.put(record.0.as_str(), encode(&record.1));
-                fresh.push(record);
+                decide(state, &url, &mut record);
+                batch.put(url.as_str(), encode(&record));
+                fresh.push((url, record));
             }
         }
         self.db.write(batch).map_err(storage)?;
@@ -166,45 +173,38 @@ impl EmbeddedFrontier {
 impl Frontier for EmbeddedFrontier {
     async fn add(&self, links: Vec<NewLink>) -> Result<AddReport> {
         let mut state = self.lock();
-        // Decide each new link against the limits in order, so that the
-        // first links of a page win a host's last places.
+        let mut report = AddReport::default();
         let candidates = links
             .iter()
             .map(|link| (link.url.clone(), LinkRecord::queued(link)));
-        let fresh = self.insert_new(&mut state, candidates)?;
-        let mut report = AddReport::default();
-        let mut refused = Vec::new();
-        let now = Instant::now();
-        for (url, record) in fresh {
-            match state.limits.admit(&url, &self.config) {
-                Ok(()) => {
-                    state.enqueue(url, &record, &self.config, now);
-                    report.added += 1;
-                }
+        // Each new link meets the limits in order, so that the first links
+        // of a page win a host's last places; refused ones are written as
+        // seen in the same batch.
+        let fresh = self.insert_new(&mut state, candidates, |state, url, record| {
+            match state.limits.admit(url, &self.config) {
+                Ok(()) => report.added += 1,
                 Err(limit) => {
                     match limit {
                         Limit::HostBudget => report.over_host_budget += 1,
                         Limit::PathQueries => report.too_many_queries += 1,
                     }
-                    refused.push(url);
+                    *record = LinkRecord::seen();
                 }
             }
-        }
-        if !refused.is_empty() {
-            let mut batch = WriteBatch::default();
-            for url in &refused {
-                batch.put(url.as_str(), encode(&LinkRecord::seen()));
+        })?;
+        let now = Instant::now();
+        for (url, record) in fresh {
+            if record.state == LinkState::Queued {
+                state.enqueue(url, &record, &self.config, now);
             }
-            self.db.write(batch).map_err(storage)?;
         }
         Ok(report)
     }
 
     async fn mark_seen(&self, urls: Vec<NormalizedUrl>) -> Result<usize> {
         let mut state = self.lock();
-        Ok(self
-            .insert_new(&mut state, urls.into_iter().map(|url| (url, LinkRecord::seen())))?
-            .len())
+        let records = urls.into_iter().map(|url| (url, LinkRecord::seen()));
+        Ok(self.insert_new(&mut state, records, |_, _, _| {})?.len())
     }
 
     async fn claim(&self) -> Result<Claim> {
@@ -233,21 +233,25 @@ impl Frontier for EmbeddedFrontier {
     async fn release_host(&self, lease: &Lease, delay: Duration) -> Result<()> {
         let mut state = self.lock();
         let now = Instant::now();
-        state.release_host_of(&lease.url, now + delay, &self.config, now);
+        state.release_host_of(lease, now + delay, &self.config, now);
         Ok(())
     }
 
     async fn complete(&self, lease: &Lease) -> Result<()> {
-        self.put(&lease.url, &LinkRecord::of_lease(lease, LinkState::Done))?;
         let mut state = self.lock();
-        state.drop_lease(&lease.url, &self.config, Instant::now());
+        // A lease that expired belongs to whoever claimed the link since.
+        if state.drop_lease(lease, &self.config, Instant::now()).is_some() {
+            self.put(&lease.url, &LinkRecord::of_lease(lease, LinkState::Done))?;
+        }
         Ok(())
     }
 
     async fn retry(&self, lease: &Lease, delay: Duration) -> Result<RetryDecision> {
         let mut state = self.lock();
         let now = Instant::now();
-        state.drop_lease(&lease.url, &self.config, now);
+        if state.drop_lease(lease, &self.config, now).is_none() {
+            return Ok(RetryDecision::Requeued); // expired: it was queued again then
+        }
         if lease.retries >= self.config.max_retries {
             return Ok(RetryDecision::GaveUp);
         }
@@ -266,7 +270,9 @@ impl Frontier for EmbeddedFrontier {
     async fn give_back(&self, lease: &Lease) -> Result<()> {
         let mut state = self.lock();
         let now = Instant::now();
-        state.drop_lease(&lease.url, &self.config, now);
+        if state.drop_lease(lease, &self.config, now).is_none() {
+            return Ok(()); // expired: it was queued again then
+        }
         state.enqueue(
             lease.url.clone(),
             &LinkRecord::of_lease(lease, LinkState::Queued),
@@ -505,7 +511,9 @@ impl State {
             retries: link.retries,
             kind: link.kind,
             redirects: link.redirects,
+            token: self.next_seq,
         };
+        self.next_seq += 1;
         let deadline = now + config.lease_duration;
         self.deadlines.insert((deadline, link.url.clone()));
         self.leases.insert(
@@ -519,14 +527,14 @@ impl State {
         Some(lease)
     }
 
-    fn release_host_of(
-        &mut self,
-        url: &NormalizedUrl,
-        ready_at: Instant,
-        config: &FrontierConfig,
-        now: Instant,
-    ) {
-        let Some(lease) = self.leases.get_mut(url) else {
+    /// Frees the host slot of `lease` (once) and rests the host until
+    /// `ready_at`; nothing if the lease is no longer current.
+    fn release_host_of(&mut self, lease: &Lease, ready_at: Instant, config: &FrontierConfig, now: Instant) {
+        let Some(lease) = self
+            .leases
+            .get_mut(&lease.url)
+            .filter(|l| l.lease.token == lease.token)
+        else {
             return;
         };
         if lease.host_released {
@@ -541,11 +549,19 @@ impl State {
         self.reschedule(&host, config, now);
     }
 
-    /// Forgets the lease of `url`, releasing its host if the caller did not.
-    fn drop_lease(&mut self, url: &NormalizedUrl, config: &FrontierConfig, now: Instant) -> Option<Lease> {
-        self.release_host_of(url, now, config, now);
-        let state = self.leases.remove(url)?;
-        self.deadlines.remove(&(state.deadline, url.clone()));
+    /// Ends `lease`, releasing its host if the holder did not; `None` if
+    /// the lease is no longer current (it expired and the link moved on).
+    fn drop_lease(&mut self, lease: &Lease, config: &FrontierConfig, now: Instant) -> Option<Lease> {
+        self.release_host_of(lease, now, config, now);
+        let current = self
+            .leases
+            .get(&lease.url)
+            .is_some_and(|l| l.lease.token == lease.token);
+        if !current {
+            return None;
+        }
+        let state = self.leases.remove(&lease.url)?;
+        self.deadlines.remove(&(state.deadline, lease.url.clone()));
         Some(state.lease)
     }
 
@@ -556,11 +572,37 @@ impl State {
                 break;
             }
             let (_, url) = self.deadlines.pop_first().expect("first exists");
-            if let Some(lease) = self.drop_lease(&url, config, now) {
+            let Some(lease) = self.leases.get(&url).map(|l| l.lease.clone()) else {
+                continue;
+            };
+            if let Some(lease) = self.drop_lease(&lease, config, now) {
                 let record = LinkRecord::of_lease(&lease, LinkState::Queued);
                 self.enqueue(lease.url, &record, config, now);
             }
         }
+    }
+}
+
+/// The key of the format marker; URLs never start with a NUL byte.
+const FORMAT_KEY: &[u8] = b"\0format";
+/// Bumped whenever `LinkRecord`'s encoding changes.
+const FORMAT_VERSION: &[u8] = b"2";
+
+/// Marks a new frontier with its format, and refuses one written by a
+/// trawl whose records this one cannot read.
+fn check_format(db: &DB, dir: &Path) -> Result<()> {
+    match db.get(FORMAT_KEY).map_err(storage)? {
+        Some(version) if version == FORMAT_VERSION => Ok(()),
+        None if db.iterator(rocksdb::IteratorMode::Start).next().is_none() => {
+            db.put(FORMAT_KEY, FORMAT_VERSION).map_err(storage)
+        }
+        found => Err(FrontierError::Storage(format!(
+            "{} holds a frontier written by another version of trawl (format {}, this one reads {}): \
+             crawl into a new --data-dir",
+            dir.display(),
+            found.map_or("1".to_string(), |v| String::from_utf8_lossy(&v).into_owned()),
+            String::from_utf8_lossy(FORMAT_VERSION),
+        ))),
     }
 }
 

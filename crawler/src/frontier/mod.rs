@@ -69,6 +69,9 @@ pub struct Lease {
     pub retries: u32,
     pub kind: LinkKind,
     pub redirects: u8,
+    /// Tells this lease from a later one on the same URL (taken after this
+    /// one expired): only the current lease can end it.
+    pub token: u64,
 }
 
 /// What [`Frontier::add`] did with the links it was given.
@@ -126,9 +129,10 @@ impl Default for FrontierConfig {
     fn default() -> Self {
         FrontierConfig {
             max_in_flight_per_host: 1,
-            // Covers a slow fetch plus the wait for the page to be committed
+            // Covers the gates (a bounded wait for the IP's slot, a robots.txt
+            // fetch), a slow fetch, and the wait for the page to be committed
             // downstream; a dead worker's links come back after it.
-            lease_duration: Duration::from_secs(120),
+            lease_duration: Duration::from_secs(300),
             max_retries: 3,
             // Enough for the largest documentation sites (the Rust docs are
             // about 48,000 pages); a host past it is most likely a trap.

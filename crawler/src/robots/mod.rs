@@ -5,7 +5,9 @@
 //! - 2xx: its rules apply;
 //! - 3xx: followed for up to five hops, to other hosts too; past that the
 //!   file counts as unavailable;
-//! - 4xx: unavailable, everything is allowed;
+//! - 4xx: unavailable, everything is allowed, except 429 (Too Many
+//!   Requests), which is read as unreachable: a server asking us to slow
+//!   down has not said "crawl everything" (Google reads it the same way);
 //! - 5xx or a network error: unreachable, nothing is allowed until a later
 //!   fetch succeeds (after `unreachable_retry`).
 //!
@@ -15,19 +17,20 @@
 
 pub mod rules;
 
-use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::NormalizedUrl;
+use lru::LruCache;
 use serde::Serialize;
 use tokio::time::Instant;
 use tracing::debug;
 
 pub use rules::{MAX_ROBOTS_BYTES, RobotsTxt, Rules};
 
-use crate::fetch::Fetcher;
+use crate::fetch::{Fetcher, is_retryable, redirect_location};
 
 #[derive(Debug, Clone)]
 pub struct RobotsConfig {
@@ -35,9 +38,11 @@ pub struct RobotsConfig {
     pub max_age: Duration,
     /// An unreachable robots.txt is tried again after this.
     pub unreachable_retry: Duration,
+    /// A fetch of robots.txt, redirects included, gives up after this.
+    pub fetch_timeout: Duration,
     /// Redirects followed when fetching robots.txt (RFC 9309 asks for at least five).
     pub max_redirects: u8,
-    /// Origins cached at most; past it, expired entries are forgotten.
+    /// Origins cached at most; past it, the least recently used go.
     pub max_origins: usize,
     /// Queue the sitemaps robots.txt names, and `/sitemap.xml`.
     pub discover_sitemaps: bool,
@@ -48,6 +53,7 @@ impl Default for RobotsConfig {
         RobotsConfig {
             max_age: Duration::from_secs(24 * 3600),
             unreachable_retry: Duration::from_secs(60),
+            fetch_timeout: Duration::from_secs(60),
             max_redirects: 5,
             max_origins: 100_000,
             discover_sitemaps: true,
@@ -89,6 +95,8 @@ pub enum Verdict {
 #[derive(Debug, Clone)]
 pub struct RobotsAnswer {
     pub verdict: Verdict,
+    /// This check fetched robots.txt (a request went to the host).
+    pub fetched_now: bool,
     pub crawl_delay: Option<Duration>,
     /// Sitemaps to queue: not empty only once per origin.
     pub new_sitemaps: Vec<NormalizedUrl>,
@@ -130,7 +138,7 @@ struct OriginSlot {
 pub struct RobotsCache {
     config: RobotsConfig,
     product_token: String,
-    origins: Mutex<HashMap<String, Arc<tokio::sync::Mutex<OriginSlot>>>>,
+    origins: Mutex<LruCache<String, Arc<tokio::sync::Mutex<OriginSlot>>>>,
     pub stats: RobotsStats,
 }
 
@@ -143,10 +151,11 @@ impl RobotsCache {
             .next()
             .unwrap_or(user_agent)
             .to_string();
+        let capacity = NonZeroUsize::new(config.max_origins.max(1)).expect("at least 1");
         RobotsCache {
             config,
             product_token,
-            origins: Mutex::new(HashMap::new()),
+            origins: Mutex::new(LruCache::new(capacity)),
             stats: RobotsStats::default(),
         }
     }
@@ -163,44 +172,47 @@ impl RobotsCache {
         let origin = url.as_url().origin().ascii_serialization();
         let slot = self.slot(&origin);
         let mut slot = slot.lock().await;
-        let now = Instant::now();
-        if slot.entry.as_ref().is_none_or(|entry| entry.expires_at <= now) {
-            let (entry, listed_sitemaps) = self.fetch(fetcher, &origin).await;
-            let mut new_sitemaps = Vec::new();
-            if entry.outcome != RobotsOutcome::Unreachable
-                && !slot.sitemaps_queued
-                && self.config.discover_sitemaps
-            {
-                slot.sitemaps_queued = true;
-                new_sitemaps = sitemap_urls(&origin, &listed_sitemaps);
-            }
-            slot.entry = Some(entry);
-            let entry = slot.entry.as_ref().expect("just set");
-            return RobotsAnswer {
-                new_sitemaps,
-                ..answer(entry, &path)
-            };
+        if let Some(entry) = slot
+            .entry
+            .as_ref()
+            .filter(|entry| entry.expires_at > Instant::now())
+        {
+            return answer(entry, &path);
         }
-        answer(slot.entry.as_ref().expect("checked above"), &path)
+        let (entry, listed_sitemaps) = self.fetch(fetcher, &origin).await;
+        let mut new_sitemaps = Vec::new();
+        if entry.outcome != RobotsOutcome::Unreachable
+            && !slot.sitemaps_queued
+            && self.config.discover_sitemaps
+        {
+            slot.sitemaps_queued = true;
+            new_sitemaps = sitemap_urls(&origin, &listed_sitemaps);
+        }
+        let entry = slot.entry.insert(entry);
+        RobotsAnswer {
+            fetched_now: true,
+            new_sitemaps,
+            ..answer(entry, &path)
+        }
     }
 
     fn slot(&self, origin: &str) -> Arc<tokio::sync::Mutex<OriginSlot>> {
         let mut origins = self.origins.lock().unwrap_or_else(|p| p.into_inner());
-        if origins.len() >= self.config.max_origins {
-            // Forget origins nobody is using whose answer has expired.
-            let now = Instant::now();
-            origins.retain(|_, slot| {
-                slot.try_lock()
-                    .map_or(true, |s| s.entry.as_ref().is_some_and(|e| e.expires_at > now))
-            });
-        }
-        origins.entry(origin.to_string()).or_default().clone()
+        // A slot evicted while a check holds it lives on in that check's Arc.
+        origins
+            .get_or_insert(origin.to_string(), Default::default)
+            .clone()
     }
 
     /// Fetches `origin`'s robots.txt; returns the cache entry and the
     /// sitemaps it lists.
     async fn fetch(&self, fetcher: &Fetcher, origin: &str) -> (Entry, Vec<String>) {
-        let (outcome, rules, sitemaps) = self.fetch_rules(fetcher, origin).await;
+        let fetched =
+            tokio::time::timeout(self.config.fetch_timeout, self.fetch_rules(fetcher, origin)).await;
+        let (outcome, rules, sitemaps) = fetched.unwrap_or_else(|_| {
+            debug!(origin, "robots.txt fetch timed out");
+            (RobotsOutcome::Unreachable, Rules::disallow_all(), Vec::new())
+        });
         self.stats.record(outcome);
         debug!(origin, ?outcome, "robots.txt fetched");
         let ttl = match outcome {
@@ -218,44 +230,41 @@ impl RobotsCache {
     }
 
     async fn fetch_rules(&self, fetcher: &Fetcher, origin: &str) -> (RobotsOutcome, Rules, Vec<String>) {
+        let unavailable = || (RobotsOutcome::Unavailable, Rules::allow_all(), Vec::new());
+        let unreachable = || (RobotsOutcome::Unreachable, Rules::disallow_all(), Vec::new());
         let Ok(mut url) = NormalizedUrl::parse(&format!("{origin}/robots.txt")) else {
-            return (RobotsOutcome::Unavailable, Rules::allow_all(), Vec::new());
+            return unavailable();
         };
         for _hop in 0..=self.config.max_redirects {
+            // One byte past the parse limit tells the parser the file went on,
+            // so a line cut by the limit is dropped rather than misread.
             let response = match fetcher
-                .get_raw(&url, "text/plain, */*;q=0.5", MAX_ROBOTS_BYTES)
+                .get_raw(&url, "text/plain, */*;q=0.5", MAX_ROBOTS_BYTES + 1)
                 .await
             {
                 Ok(response) => response,
                 Err(error) => {
                     debug!(origin, %error, "robots.txt unreachable");
-                    return (RobotsOutcome::Unreachable, Rules::disallow_all(), Vec::new());
+                    return unreachable();
                 }
             };
             match response.status {
                 200..=299 => {
                     let robots = RobotsTxt::parse(&response.body);
-                    return (
-                        RobotsOutcome::Parsed,
-                        robots.rules_for(&self.product_token),
-                        robots.sitemaps().to_vec(),
-                    );
+                    let rules = robots.rules_for(&self.product_token);
+                    return (RobotsOutcome::Parsed, rules, robots.sitemaps().to_vec());
                 }
-                300..=399 => {
-                    let location = response.headers.get("location").and_then(|v| v.to_str().ok());
-                    match location.and_then(|l| NormalizedUrl::join(url.as_url(), l).ok()) {
-                        Some(next) => url = next,
-                        None => return (RobotsOutcome::Unavailable, Rules::allow_all(), Vec::new()),
-                    }
-                }
-                400..=499 => return (RobotsOutcome::Unavailable, Rules::allow_all(), Vec::new()),
-                500..=599 => return (RobotsOutcome::Unreachable, Rules::disallow_all(), Vec::new()),
-                // 1xx and other oddities: no usable file.
-                _ => return (RobotsOutcome::Unavailable, Rules::allow_all(), Vec::new()),
+                300..=399 => match redirect_location(&url, &response.headers) {
+                    Some(Ok(next)) => url = next,
+                    _ => return unavailable(),
+                },
+                status if is_retryable(status) => return unreachable(),
+                // 4xx; and 1xx or other oddities: no usable file.
+                _ => return unavailable(),
             }
         }
         // RFC 9309 2.3.1.2: past five redirects the file may be assumed unavailable.
-        (RobotsOutcome::Unavailable, Rules::allow_all(), Vec::new())
+        unavailable()
     }
 }
 
@@ -267,6 +276,7 @@ fn answer(entry: &Entry, path: &str) -> RobotsAnswer {
     };
     RobotsAnswer {
         verdict,
+        fetched_now: false,
         crawl_delay: entry.rules.crawl_delay(),
         new_sitemaps: Vec::new(),
     }

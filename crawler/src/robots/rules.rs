@@ -17,6 +17,13 @@ pub const MAX_ROBOTS_BYTES: usize = 512 * 1024;
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// Rules kept per file, and the longest pattern kept. Real files stay far
+/// below both (Wikipedia's has a few hundred rules, all short); the caps
+/// bound what matching one URL can cost against a hostile file: at most
+/// rules x path length x pattern length byte comparisons.
+const MAX_RULES: usize = 2_000;
+const MAX_PATTERN_BYTES: usize = 512;
+
 /// A parsed robots.txt file: its groups in file order and its sitemap URLs.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RobotsTxt {
@@ -64,6 +71,7 @@ impl RobotsTxt {
         // True while the records read since the last rule are user-agent lines: another user-agent
         // line then joins the current group instead of starting a new one.
         let mut reading_user_agents = false;
+        let mut rule_count = 0;
 
         // Splitting on CR and on LF separately turns CRLF into a line and an empty line; empty
         // lines carry no record, so all three line endings behave the same.
@@ -90,8 +98,11 @@ impl RobotsTxt {
                     reading_user_agents = false;
                     // Before the first user-agent line there is no group, and the rule is ignored.
                     if let Some(group) = robots.groups.last_mut()
+                        && rule_count < MAX_RULES
+                        && value.len() <= MAX_PATTERN_BYTES
                         && let Some(pattern) = Pattern::parse(value)
                     {
+                        rule_count += 1;
                         group.rules.push(Rule {
                             allow: key == Key::Allow,
                             pattern,
@@ -870,7 +881,7 @@ mod tests {
     // 2.2.3 with 2.5's concern for crawler resources: many wildcards must not blow up matching.
     #[test]
     fn rfc9309_2_2_3_many_wildcards_match_in_polynomial_time() {
-        let pattern = format!("/{}b", "a*".repeat(500));
+        let pattern = format!("/{}b", "a*".repeat(250)); // within MAX_PATTERN_BYTES
         let robots_txt = format!("User-agent: trawl\nDisallow: {pattern}\n");
         let rules = RobotsTxt::parse(robots_txt.as_bytes()).rules_for("trawl");
         let path = format!("/{}", "a".repeat(5000));
@@ -952,6 +963,27 @@ mod tests {
     }
 
     // 2.5: "The parsing limit MUST be at least 500 kibibytes [KiB]."
+    #[test]
+    fn hostile_files_are_capped() {
+        // More rules than anyone writes, and a pattern longer than any URL:
+        // the first MAX_RULES short rules count, the rest are ignored.
+        let mut file = String::from("User-agent: *\n");
+        file.push_str(&format!("Disallow: /{}\n", "x".repeat(MAX_PATTERN_BYTES)));
+        for i in 0..MAX_RULES + 10 {
+            file.push_str(&format!("Disallow: /r{i}/\n"));
+        }
+        let rules = RobotsTxt::parse(file.as_bytes()).rules_for("trawl");
+        assert!(
+            rules.is_allowed(&format!("/{}", "x".repeat(MAX_PATTERN_BYTES))),
+            "the long pattern is dropped"
+        );
+        assert!(!rules.is_allowed(&format!("/r{}/", MAX_RULES - 2)));
+        assert!(
+            rules.is_allowed(&format!("/r{}/", MAX_RULES + 5)),
+            "rules past the cap are ignored"
+        );
+    }
+
     #[test]
     fn rfc9309_2_5_parses_at_least_500_kib() {
         let rule = "Disallow: /deep\n";

@@ -214,6 +214,30 @@ async fn a_crawl_asks_the_server_once_per_host_within_the_ttl() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_that_does_not_resolve_waits_then_is_skipped() {
+    // Its links are put back while the name fails (no retries spent), and
+    // skipped once it has failed for `host_give_up`, so the crawl ends.
+    let server = DnsServer::start(&[]).await;
+    let mut config = test_config(&[
+        "http://gone.test/".to_string(),
+        "http://gone.test/other".to_string(),
+    ]);
+    config.dns = DnsConfig {
+        negative_ttl: Duration::from_millis(200),
+        ..dns_config(&server)
+    };
+    let result = crawl(config, FrontierConfig::default()).await;
+    assert!(result.pages.is_empty());
+    assert_eq!(result.summary.skipped(SkipReason::Error), 2);
+    assert_eq!(result.summary.retries, 0);
+    assert!(result.summary.host_backoffs >= 1);
+    assert!(
+        server.a_queries("gone.test") >= 2,
+        "asked again once the failure expired"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_address_guard_checks_resolved_addresses_and_every_redirect_hop() {
     // 127.0.0.1 is allowed (as a public address would be); 127.0.0.2 is not.
     // A name that resolves to 127.0.0.2 is refused, and so is a redirect from

@@ -58,6 +58,20 @@ fn hostile_site() -> Router {
         )
         .route("/loop/a", get(|| async { Redirect::temporary("/loop/b") }))
         .route("/loop/b", get(|| async { Redirect::temporary("/loop/a") }))
+        .route("/self", get(|| async { Redirect::temporary("/self") }))
+        // 100 MB of markup before any text: cut at the cap, nothing to index.
+        .route(
+            "/huge-head",
+            get(|| async {
+                let chunk = Bytes::from("<!-- ".to_string() + &"x".repeat(64 * 1024) + " -->");
+                let head = futures::stream::once(async {
+                    Ok::<_, std::io::Error>(Bytes::from_static(b"<html><head>"))
+                });
+                let rest =
+                    futures::stream::iter((0..1500).map(move |_| Ok::<_, std::io::Error>(chunk.clone())));
+                html_response(Body::from_stream(futures::StreamExt::chain(head, rest)))
+            }),
+        )
         // 100 MB of HTML, streamed.
         .route(
             "/huge",
@@ -244,5 +258,16 @@ async fn a_hostile_web_is_crawled_to_the_end_and_every_case_counted() {
     assert!(result.page(&format!("http://{robots_500}/")).is_none());
     assert!(result.page(&format!("http://{robots_404}/")).is_some());
     assert!(result.page(&format!("http://{robots_six_redirects}/")).is_some());
-    assert_eq!(recorder.hits("/rules.txt"), 0);
+    for hop in 1..=5 {
+        assert_eq!(
+            recorder.hits(&format!("/hop/{hop}")),
+            1,
+            "redirect {hop} followed"
+        );
+    }
+    assert_eq!(
+        recorder.hits("/rules.txt"),
+        0,
+        "the sixth redirect is not followed"
+    );
 }

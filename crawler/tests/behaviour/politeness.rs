@@ -153,6 +153,44 @@ async fn retry_after_backs_off_the_whole_host() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_requests_with_a_retry_after_date_backs_off() {
+    // 429 with `Retry-After` as an HTTP date two seconds ahead.
+    let recorder = Recorder::default();
+    let limited_once = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let router = Router::new().route(
+        "/",
+        get(move || {
+            let first = limited_once.swap(false, std::sync::atomic::Ordering::SeqCst);
+            async move {
+                if first {
+                    let at = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(2));
+                    let mut headers = HeaderMap::new();
+                    headers.insert("retry-after", at.parse().unwrap());
+                    (StatusCode::TOO_MANY_REQUESTS, headers, "slow down").into_response()
+                } else {
+                    Html("<title>ok</title>ok").into_response()
+                }
+            }
+        }),
+    );
+    let addr = serve("127.0.0.1", router, &recorder).await;
+    let result = crawl(
+        test_config(&[format!("http://{addr}/")]),
+        FrontierConfig::default(),
+    )
+    .await;
+    assert_eq!(result.pages.len(), 1);
+    let arrivals: Vec<_> = recorder
+        .page_arrivals(&addr.to_string())
+        .into_iter()
+        .filter(|a| a.path_and_query == "/")
+        .collect();
+    assert_eq!(arrivals.len(), 2);
+    // An HTTP date has one-second resolution: at least one full second passed.
+    assert!(gaps(&arrivals)[0] >= Duration::from_secs(1), "{arrivals:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_request_in_flight_per_host_by_default() {
     let recorder = Recorder::default();
     let addr = serve("127.0.0.1", fan_out(Duration::from_millis(50)), &recorder).await;

@@ -163,7 +163,11 @@ async fn rfc9309_2_3_1_4_unreachable_5xx_disallows_until_a_fetch_succeeds() {
         first_page, 3,
         "no page before the third, successful, robots.txt fetch: {arrivals:?}"
     );
-    assert!(result.summary.retries >= 2);
+    assert!(
+        result.summary.host_backoffs >= 2,
+        "the links waited, without spending retries"
+    );
+    assert_eq!(result.summary.retries, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -178,6 +182,28 @@ async fn rfc9309_2_3_1_4_a_robots_txt_that_never_answers_blocks_the_host_and_the
         1,
         "the seed, after its retries"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc9309_2_5_a_large_robots_txt_is_read_to_512_kib_through_a_fetch() {
+    // "crawlers SHOULD impose a parsing limit ... of at least 500 kibibytes"
+    let mut body = String::from("User-agent: *\n");
+    while body.len() < 490 * 1024 {
+        body.push_str("# padding padding padding padding padding padding padding\n");
+    }
+    body.push_str("Disallow: /private/\n"); // before the limit: honoured
+    while body.len() < 512 * 1024 - 10 {
+        body.push_str("# more\n");
+    }
+    // A line cut by the limit must be dropped, not read as "Disallow: /".
+    body.push_str("Disallow: /public-but-cut-here\n");
+    body.push_str(&"# tail\n".repeat(20_000));
+    let recorder = Recorder::default();
+    let router = site().route("/robots.txt", get(move || async move { body }));
+    let (_, result) = crawl_site(router, &recorder).await;
+    assert_eq!(recorder.hits("/private/page"), 0);
+    assert_eq!(recorder.hits("/public"), 1);
+    assert_eq!(result.summary.skipped(SkipReason::Robots), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,7 +250,9 @@ async fn sitemaps_from_robots_txt_and_sitemap_xml_feed_the_frontier() {
         .route("/", get(|| async { Html("<title>home</title>nothing linked") }))
         .route(
             "/robots.txt",
-            get(|| async { "Sitemap: /maps/index.xml\nUser-agent: *\nAllow: /\n" }),
+            get(|| async {
+                "Sitemap: /maps/index.xml\nSitemap: http://elsewhere.test/sitemap.xml\nUser-agent: *\nAllow: /\n"
+            }),
         )
         .route(
             "/maps/index.xml",
@@ -254,5 +282,12 @@ async fn sitemaps_from_robots_txt_and_sitemap_xml_feed_the_frontier() {
         );
     }
     assert_eq!(result.summary.sitemaps_fetched, 3);
-    assert_eq!(result.summary.skipped(SkipReason::OutOfScope), 1);
+    // Another host's sitemap (named in robots.txt) and another host's page
+    // (in a sitemap) stay out of a host-scoped crawl.
+    assert_eq!(
+        result.summary.skipped(SkipReason::OutOfScope),
+        2,
+        "{:?}",
+        result.summary
+    );
 }

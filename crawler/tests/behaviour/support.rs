@@ -144,6 +144,8 @@ pub fn test_config(seeds: &[String]) -> CrawlConfig {
     config.politeness.response_time_factor = 0.0;
     config.retry_base_delay = Duration::from_millis(100);
     config.robots.unreachable_retry = Duration::from_millis(200);
+    config.dns.negative_ttl = Duration::from_millis(200);
+    config.host_give_up = Duration::from_secs(1);
     config
 }
 

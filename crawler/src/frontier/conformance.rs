@@ -448,3 +448,50 @@ mod embedded_suite {
         );
     }
 }
+
+/// The Redis for tests: `TRAWL_TEST_REDIS` or the local server.
+pub fn test_redis_url() -> String {
+    std::env::var("TRAWL_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string())
+}
+
+/// A key prefix no other test run uses.
+pub fn unique_prefix(name: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("trawl-test-{name}-{}-{nanos}", std::process::id())
+}
+
+mod redis_suite {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::frontier::{RedisFrontier, RedisFrontierConfig};
+
+    /// Makes workers on the real Redis, each case under a prefix of its own,
+    /// and deletes their keys afterwards.
+    #[derive(Default)]
+    struct OnRedis {
+        made: Mutex<Vec<Arc<RedisFrontier>>>,
+    }
+
+    #[async_trait::async_trait]
+    impl FrontierFactory for OnRedis {
+        async fn create(&self, config: FrontierConfig) -> Arc<dyn Frontier> {
+            let mut redis = RedisFrontierConfig::new(&test_redis_url());
+            redis.prefix = unique_prefix("conformance");
+            redis.frontier = config;
+            let frontier = Arc::new(RedisFrontier::worker(redis).await.expect("Redis at TRAWL_TEST_REDIS"));
+            self.made.lock().unwrap().push(frontier.clone());
+            frontier
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn redis_frontier_conforms() {
+        let factory = OnRedis::default();
+        run_all(&factory).await;
+        for frontier in factory.made.lock().unwrap().drain(..) {
+            frontier.delete_all().await.unwrap();
+        }
+    }
+}
+

@@ -19,8 +19,10 @@ use common::{HostKey, NormalizedUrl};
 #[cfg(test)]
 mod conformance;
 pub mod embedded;
+pub mod redis;
 
-pub use embedded::EmbeddedFrontier;
+pub use self::embedded::EmbeddedFrontier;
+pub use self::redis::{RedisFrontier, RedisFrontierConfig};
 
 /// What a link points at, which decides how its response is read.
 #[derive(

@@ -382,17 +382,17 @@ impl RedisFrontier {
     /// Runs `cmd` until Redis answers: connection errors are retried with
     /// back-off, forgotten scripts are loaded again.
     async fn run<T: redis::FromRedisValue>(&self, cmd: &Cmd) -> Result<T> {
-        retrying(&self.conn, &self.scripts, |conn| {
+        retrying(&self.conn, &self.scripts, |mut conn| {
             let cmd = cmd.clone();
-            async move { cmd.query_async(conn).await }
+            async move { cmd.query_async(&mut conn).await }
         })
         .await
     }
 
     async fn run_pipeline<T: redis::FromRedisValue>(&self, pipe: &Pipeline) -> Result<T> {
-        retrying(&self.conn, &self.scripts, |conn| {
+        retrying(&self.conn, &self.scripts, |mut conn| {
             let pipe = pipe.clone();
-            async move { pipe.query_async(conn).await }
+            async move { pipe.query_async(&mut conn).await }
         })
         .await
     }
@@ -635,9 +635,9 @@ async fn renew(conn: &ConnectionManager, scripts: &Scripts, config: &RedisFronti
         .arg(&config.worker_id)
         .arg(config.partition_lease.as_millis() as u64)
         .arg(config.partitions);
-    retrying(conn, scripts, |conn| {
+    retrying(conn, scripts, |mut conn| {
         let cmd = cmd.clone();
-        async move { cmd.query_async(conn).await }
+        async move { cmd.query_async(&mut conn).await }
     })
     .await
 }
@@ -654,18 +654,18 @@ async fn load_scripts(conn: &mut ConnectionManager, scripts: &Scripts) -> redis:
 /// NOSCRIPT (a restarted Redis) loads the scripts again.
 async fn retrying<T, F, Fut>(conn: &ConnectionManager, scripts: &Scripts, call: F) -> Result<T>
 where
-    F: Fn(&mut ConnectionManager) -> Fut,
+    F: Fn(ConnectionManager) -> Fut,
     Fut: std::future::Future<Output = redis::RedisResult<T>>,
 {
     let mut backoff = Duration::from_millis(50);
     let mut attempts = 0u32;
     loop {
-        let mut conn = conn.clone();
-        match call(&mut conn).await {
+        // A clone shares the one underlying connection; each attempt owns one.
+        match call(conn.clone()).await {
             Ok(value) => return Ok(value),
             Err(error) if error.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
                 warn!("Redis lost the frontier scripts (restarted?); loading them again");
-                if let Err(error) = load_scripts(&mut conn, scripts).await {
+                if let Err(error) = load_scripts(&mut conn.clone(), scripts).await {
                     warn!(%error, "loading the scripts failed");
                     tokio::time::sleep(backoff).await;
                 }

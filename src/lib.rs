@@ -2,12 +2,12 @@
 //! subcommand. It is the only code that sees the crawler, the indexer and
 //! the query API at once; all the logic lives in those crates.
 //!
-//! - [`embedded`]: one process, embedded backends: `crawl`, `serve`, `run`.
+//! - [`commands`]: the subcommands wired: `crawl`, `serve`, `run`, `seed`.
 //! - [`data_dir`]: where each store lives under `--data-dir`.
 //! - [`signal`]: the shutdown signal (Ctrl-C, SIGTERM).
 
+pub mod commands;
 pub mod data_dir;
-pub mod embedded;
 pub mod signal;
 
 pub use data_dir::DataDir;

@@ -10,11 +10,12 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use common::NormalizedUrl;
-use crawler::frontier::FrontierConfig;
+use crawler::frontier::{FrontierConfig, RedisFrontierConfig};
 use crawler::politeness::PolitenessConfig;
 use crawler::scope::Scope;
 use crawler::{CrawlConfig, Progress};
-use trawl::{DataDir, embedded, signal};
+use trawl::commands::FrontierChoice;
+use trawl::{DataDir, commands, signal};
 
 #[derive(Parser)]
 #[command(name = "trawl", version, about = "A polite web crawler and search engine")]
@@ -39,6 +40,44 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
     },
+    /// Add seeds to a crawl running on Redis.
+    Seed {
+        #[command(flatten)]
+        redis: RedisArgs,
+        /// URLs to add.
+        #[arg(value_name = "URL", required = true)]
+        urls: Vec<String>,
+    },
+}
+
+/// Where a shared frontier lives.
+#[derive(Args)]
+struct RedisArgs {
+    /// Share the frontier with other workers through this Redis
+    /// (redis://host:port); without it the frontier is in --data-dir.
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
+    /// Namespace of the crawl's keys in Redis.
+    #[arg(long, value_name = "NAME", default_value = "trawl")]
+    redis_prefix: String,
+    /// Partitions hosts are spread over; fixed for the life of a crawl.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    partitions: u32,
+    /// A worker that misses its heartbeats this long loses its partitions.
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    partition_lease_ms: u64,
+}
+
+impl RedisArgs {
+    fn config(&self, frontier: FrontierConfig) -> Option<RedisFrontierConfig> {
+        let url = self.redis.as_ref()?;
+        let mut config = RedisFrontierConfig::new(url);
+        config.prefix = self.redis_prefix.clone();
+        config.partitions = self.partitions.max(1);
+        config.partition_lease = Duration::from_millis(self.partition_lease_ms.max(300));
+        config.frontier = frontier;
+        Some(config)
+    }
 }
 
 #[derive(Args)]
@@ -55,6 +94,16 @@ struct CrawlArgs {
     /// Stop after this many fetches.
     #[arg(long, value_name = "N")]
     max_pages: Option<u64>,
+    /// With --redis: stop once the shared frontier is empty, instead of
+    /// running as a daemon that waits for new work.
+    #[arg(long)]
+    until_empty: bool,
+    #[command(flatten)]
+    redis: RedisArgs,
+    /// A claimed link returns to the frontier if its worker has not finished
+    /// it within this many milliseconds.
+    #[arg(long, value_name = "MS")]
+    lease_ms: Option<u64>,
     /// Follow links at most this many hops from a seed.
     #[arg(long, value_name = "N", default_value_t = crawler::config::DEFAULT_MAX_DEPTH)]
     max_depth: u32,
@@ -122,7 +171,7 @@ struct ServeArgs {
 }
 
 impl CrawlArgs {
-    fn configs(&self) -> anyhow::Result<(CrawlConfig, FrontierConfig, DataDir)> {
+    fn configs(&self) -> anyhow::Result<(CrawlConfig, FrontierChoice, DataDir)> {
         let mut seed_texts = self.seeds.clone();
         if let Some(file) = &self.seeds_file {
             let text =
@@ -135,13 +184,18 @@ impl CrawlArgs {
             );
         }
         let seeds = parse_urls(&seed_texts, "seed")?;
-        if seeds.is_empty() {
-            bail!("no seeds: give --seed URL or --seeds-file FILE");
+        if seeds.is_empty() && self.redis.redis.is_none() {
+            bail!(
+                "no seeds: give --seed URL or --seeds-file FILE (a worker joining a crawl on --redis may have none)"
+            );
         }
         let mut config = CrawlConfig::new(seeds);
         config.scope = self.scope;
         config.include = parse_urls(&self.include, "--include prefix")?;
         config.max_pages = self.max_pages;
+        // Alone, a crawl is over when its frontier is; a worker of a shared
+        // crawl waits for work unless told otherwise.
+        config.stop_when_empty = self.redis.redis.is_none() || self.until_empty;
         config.max_depth = self.max_depth;
         config.address_policy.allow_private = self.allow_private;
         config.address_policy.allowed_nets = self
@@ -182,6 +236,13 @@ impl CrawlArgs {
         if let Some(max) = self.max_queries_per_path {
             frontier.max_queries_per_path = max;
         }
+        if let Some(ms) = self.lease_ms {
+            frontier.lease_duration = Duration::from_millis(ms.max(100));
+        }
+        let frontier = match self.redis.config(frontier) {
+            Some(redis) => FrontierChoice::Redis(redis),
+            None => FrontierChoice::Embedded(frontier),
+        };
         Ok((config, frontier, DataDir::new(&self.data_dir)))
     }
 }
@@ -239,12 +300,12 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Crawl(args) => {
             let (config, frontier, data_dir) = args.configs()?;
-            let summary = embedded::crawl(config, frontier, &data_dir, shutdown.cancelled_owned()).await?;
+            let summary = commands::crawl(config, frontier, &data_dir, shutdown.cancelled_owned()).await?;
             println!("{summary}");
         }
         Command::Serve(args) => {
             let listener = bind(args.listen).await?;
-            embedded::serve(
+            commands::serve(
                 &DataDir::new(&args.data_dir),
                 listener,
                 shutdown.cancelled_owned(),
@@ -254,7 +315,14 @@ async fn main() -> anyhow::Result<()> {
         Command::Run { crawl, listen } => {
             let (config, frontier, data_dir) = crawl.configs()?;
             let listener = bind(listen).await?;
-            embedded::run(config, frontier, &data_dir, listener, shutdown).await?;
+            commands::run(config, frontier, &data_dir, listener, shutdown).await?;
+        }
+        Command::Seed { redis, urls } => {
+            let Some(config) = redis.config(FrontierConfig::default()) else {
+                bail!("trawl seed adds to a crawl on Redis: give --redis URL");
+            };
+            let added = commands::seed(config, parse_urls(&urls, "seed")?).await?;
+            println!("{added} of {} seeds were new", urls.len());
         }
     }
     Ok(())

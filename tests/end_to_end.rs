@@ -15,7 +15,8 @@ use indexer::{Docstore, IndexReaderHandle};
 use query_api::SearchService;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
-use trawl::{DataDir, embedded};
+use trawl::commands::FrontierChoice;
+use trawl::{DataDir, commands};
 
 fn config_for(fixture: &Fixture) -> CrawlConfig {
     let mut config = CrawlConfig::new(vec![
@@ -58,9 +59,9 @@ async fn crawl_indexes_every_reachable_page_once_and_resumes_with_nothing_to_do(
     let dir = tempfile::tempdir().unwrap();
     let data = DataDir::new(dir.path());
 
-    let summary = embedded::crawl(
+    let summary = commands::crawl(
         config_for(&fixture),
-        FrontierConfig::default(),
+        FrontierChoice::Embedded(FrontierConfig::default()),
         &data,
         std::future::pending(),
     )
@@ -109,9 +110,9 @@ async fn crawl_indexes_every_reachable_page_once_and_resumes_with_nothing_to_do(
 
     // A second run on the same directory fetches nothing.
     let hits_before = fixture.total_hits();
-    let again = embedded::crawl(
+    let again = commands::crawl(
         config_for(&fixture),
-        FrontierConfig::default(),
+        FrontierChoice::Embedded(FrontierConfig::default()),
         &data,
         std::future::pending(),
     )
@@ -138,9 +139,9 @@ async fn private_addresses_are_refused_unless_allowed() {
             .dns
             .overrides
             .insert("fixture.test".into(), vec!["127.0.0.1".parse().unwrap()]);
-        let summary = embedded::crawl(
+        let summary = commands::crawl(
             config,
-            FrontierConfig::default(),
+            FrontierChoice::Embedded(FrontierConfig::default()),
             &DataDir::new(dir.path()),
             std::future::pending(),
         )
@@ -161,9 +162,9 @@ async fn private_addresses_are_refused_unless_allowed() {
         .dns
         .overrides
         .insert("fixture.test".into(), vec!["127.0.0.1".parse().unwrap()]);
-    let summary = embedded::crawl(
+    let summary = commands::crawl(
         config,
-        FrontierConfig::default(),
+        FrontierChoice::Embedded(FrontierConfig::default()),
         &DataDir::new(dir.path()),
         std::future::pending(),
     )

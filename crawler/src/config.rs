@@ -42,6 +42,9 @@ pub struct CrawlConfig {
     pub include: Vec<NormalizedUrl>,
     /// Stop after this many fetches in this run.
     pub max_pages: Option<u64>,
+    /// Stop when the frontier has nothing queued or leased (a batch run).
+    /// A daemon sharing a frontier with other workers keeps waiting for work.
+    pub stop_when_empty: bool,
     /// Links further than this many hops from a seed are not followed.
     pub max_depth: u32,
     pub max_redirects: u8,
@@ -69,6 +72,7 @@ impl CrawlConfig {
             scope: Scope::default(),
             include: Vec::new(),
             max_pages: None,
+            stop_when_empty: true,
             max_depth: DEFAULT_MAX_DEPTH,
             max_redirects: DEFAULT_MAX_REDIRECTS,
             concurrency: DEFAULT_CONCURRENCY,

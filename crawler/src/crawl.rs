@@ -188,7 +188,7 @@ impl Crawler {
                     continue;
                 }
                 Claim::Wait(wait) => wait.min(MAX_IDLE_POLL),
-                Claim::Empty if tasks.is_empty() => break,
+                Claim::Empty if tasks.is_empty() && self.config.stop_when_empty => break,
                 Claim::Empty => MAX_IDLE_POLL,
             };
             drop(permit);

@@ -47,6 +47,7 @@ pub async fn run_all(factory: &dyn FrontierFactory) {
     mark_seen_blocks_later_adds(factory).await;
     kind_and_redirects_survive_a_claim(factory).await;
     a_stale_lease_cannot_end_the_current_one(factory).await;
+    links_found_on_many_pages_rise(factory).await;
     host_budget_and_query_cap_refuse_links(factory).await;
 }
 
@@ -293,6 +294,37 @@ async fn a_stale_lease_cannot_end_the_current_one(factory: &dyn FrontierFactory)
     assert_eq!(frontier.claim().await.unwrap(), Claim::Empty);
 }
 
+async fn links_found_on_many_pages_rise(factory: &dyn FrontierFactory) {
+    let frontier = factory.create(FrontierConfig::default()).await;
+    frontier
+        .add(vec![
+            link("http://a.test/popular", 0.5),
+            link("http://b.test/plain", 0.55),
+        ])
+        .await
+        .unwrap();
+    // Found again on two more pages (twice on one of them: that counts once).
+    frontier
+        .add(vec![
+            link("http://a.test/popular", 0.5),
+            link("http://a.test/popular", 0.5),
+        ])
+        .await
+        .unwrap();
+    frontier
+        .add(vec![link("http://a.test/popular", 0.5)])
+        .await
+        .unwrap();
+    let first = lease(&*frontier).await;
+    assert_eq!(first.url.as_str(), "http://a.test/popular");
+    assert!(
+        (first.priority - 0.6).abs() < 1e-9,
+        "0.5 + 2 x 0.05, got {}",
+        first.priority
+    );
+    assert_eq!(lease(&*frontier).await.url.as_str(), "http://b.test/plain");
+}
+
 async fn host_budget_and_query_cap_refuse_links(factory: &dyn FrontierFactory) {
     let config = FrontierConfig {
         max_urls_per_host: 3,
@@ -456,7 +488,10 @@ pub fn test_redis_url() -> String {
 
 /// A key prefix no other test run uses.
 pub fn unique_prefix(name: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("trawl-test-{name}-{}-{nanos}", std::process::id())
 }
 
@@ -479,7 +514,11 @@ mod redis_suite {
             let mut redis = RedisFrontierConfig::new(&test_redis_url());
             redis.prefix = unique_prefix("conformance");
             redis.frontier = config;
-            let frontier = Arc::new(RedisFrontier::worker(redis).await.expect("Redis at TRAWL_TEST_REDIS"));
+            let frontier = Arc::new(
+                RedisFrontier::worker(redis)
+                    .await
+                    .expect("Redis at TRAWL_TEST_REDIS"),
+            );
             self.made.lock().unwrap().push(frontier.clone());
             frontier
         }
@@ -494,4 +533,3 @@ mod redis_suite {
         }
     }
 }
-

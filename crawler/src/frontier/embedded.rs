@@ -180,6 +180,16 @@ impl Frontier for EmbeddedFrontier {
         // Each new link meets the limits in order, so that the first links
         // of a page win a host's last places; refused ones are written as
         // seen in the same batch.
+        // A URL listed twice on one page was still found on one page.
+        let mut once = HashSet::new();
+        let known: Vec<&NewLink> = links
+            .iter()
+            .filter(|link| state.waiting.contains_key(&link.url) && once.insert(&link.url))
+            .collect();
+        let now = Instant::now();
+        for link in known {
+            state.raise(&link.url, link.priority, &self.config, now);
+        }
         let fresh = self.insert_new(&mut state, candidates, |state, url, record| {
             match state.limits.admit(url, &self.config) {
                 Ok(()) => report.added += 1,
@@ -192,7 +202,6 @@ impl Frontier for EmbeddedFrontier {
                 }
             }
         })?;
-        let now = Instant::now();
         for (url, record) in fresh {
             if record.state == LinkState::Queued {
                 state.enqueue(url, &record, &self.config, now);
@@ -335,6 +344,12 @@ impl LimitCounters {
     }
 }
 
+/// A link found on one more page gains a tenth of the priority it was
+/// found with, up to a seed's 1.0: pages many pages link to come sooner.
+pub(super) fn inlink_boost(priority: f64, found_with: f64) -> f64 {
+    (priority + found_with / 10.0).min(1.0).max(priority)
+}
+
 /// Orders priorities best first (a higher priority is a smaller `Rank`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Rank(f64);
@@ -403,6 +418,9 @@ struct State {
     seen: u64,
     next_seq: u64,
     limits: LimitCounters,
+    /// The links waiting in host queues, by URL, so a link found again can
+    /// be found in its queue and raised.
+    waiting: HashMap<NormalizedUrl, QueuedLink>,
 }
 
 impl State {
@@ -427,6 +445,7 @@ impl State {
 
     fn push_link(&mut self, host: HostKey, link: QueuedLink, config: &FrontierConfig, now: Instant) {
         self.queued += 1;
+        self.waiting.insert(link.url.clone(), link.clone());
         self.hosts
             .entry(host.clone())
             .or_insert_with(|| HostQueue {
@@ -437,6 +456,25 @@ impl State {
             })
             .links
             .insert(link);
+        self.reschedule(&host, config, now);
+    }
+
+    /// Raises a waiting link found on one more page (see `inlink_boost`).
+    fn raise(&mut self, url: &NormalizedUrl, found_with: f64, config: &FrontierConfig, now: Instant) {
+        let Some(link) = self.waiting.get_mut(url) else {
+            return;
+        };
+        let raised = inlink_boost(link.rank.0, found_with);
+        if raised == link.rank.0 {
+            return;
+        }
+        let host = url.host_key();
+        let Some(queue) = self.hosts.get_mut(&host) else {
+            return;
+        };
+        queue.links.remove(&*link);
+        link.rank = Rank(raised);
+        queue.links.insert(link.clone());
         self.reschedule(&host, config, now);
     }
 
@@ -500,6 +538,7 @@ impl State {
         let queue = self.hosts.get_mut(&host).expect("ready hosts have queues");
         queue.slot = Slot::Idle;
         let link = queue.links.pop_first().expect("ready hosts have links");
+        self.waiting.remove(&link.url);
         queue.in_flight += 1;
         self.queued -= 1;
         self.reschedule(&host, config, now);

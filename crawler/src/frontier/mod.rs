@@ -186,4 +186,11 @@ pub trait Frontier: Send + Sync {
     async fn give_back(&self, lease: &Lease) -> Result<()>;
 
     async fn counts(&self) -> Result<FrontierCounts>;
+
+    /// This worker stops: hand over whatever it holds for others to go on
+    /// with (a shared frontier's partitions). Links it still leases come
+    /// back when their leases expire.
+    async fn close(&self) -> Result<()> {
+        Ok(())
+    }
 }

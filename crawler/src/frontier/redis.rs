@@ -35,8 +35,8 @@ use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use super::{
-    AddReport, Claim, Frontier, FrontierConfig, FrontierCounts, FrontierError, Lease, LinkKind, NewLink, Result,
-    RetryDecision,
+    AddReport, Claim, Frontier, FrontierConfig, FrontierCounts, FrontierError, Lease, LinkKind, NewLink,
+    Result, RetryDecision,
 };
 
 const PRELUDE: &str = include_str!("redis_scripts.lua");
@@ -58,14 +58,14 @@ local popped = redis.call('ZPOPMAX', links_key(host))
 if #popped == 0 then
   return { 'none' }
 end
-local url = popped[1]
+local url, priority = popped[1], popped[2]
 local token = redis.call('INCR', key('lease_seq'))
 redis.call('HINCRBY', key('inflight'), host, 1)
 redis.call('ZADD', key('leases'), now + tonumber(ARGV[3]), url)
 redis.call('HSET', key('leased'), url, token .. ':0')
 redis.call('DECR', key('queued'))
 schedule(host)
-return { 'leased', url, tostring(token), redis.call('HGET', key('meta'), url) }
+return { 'leased', url, tostring(token), redis.call('HGET', key('meta'), url), priority }
 "#;
 
 const RELEASE_HOST: &str = r#"
@@ -104,11 +104,23 @@ return 1
 const ADD: &str = r#"
 local max_urls, max_queries = tonumber(ARGV[3]), tonumber(ARGV[4])
 local added, over_budget, too_many = 0, 0, 0
-local touched = {}
+local touched, raised = {}, {}
 for i = 5, #ARGV, 7 do
   local url, bucket, value, host, path_key, priority, meta =
     ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
-  if redis.call('SADD', key('seen:' .. bucket), value) == 1 then
+  if redis.call('SADD', key('seen:' .. bucket), value) == 0 then
+    -- Found on one more page: a waiting link gains a tenth of the priority
+    -- it was found with, up to 1.0 (the embedded frontier's inlink_boost).
+    local score = redis.call('ZSCORE', links_key(host), url)
+    if score and not raised[url] then
+      raised[url] = true
+      local boosted = math.min(tonumber(score) + tonumber(priority) / 10, 1.0)
+      if boosted > tonumber(score) then
+        redis.call('ZADD', links_key(host), boosted, url)
+        touched[host] = true
+      end
+    end
+  else
     redis.call('INCR', key('seen_count'))
     if tonumber(redis.call('HGET', key('host_urls'), host) or '0') >= max_urls then
       over_budget = over_budget + 1
@@ -231,7 +243,9 @@ impl RedisFrontierConfig {
 
 fn default_worker_id() -> String {
     let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
     format!("{}-{}-{:08x}", host.trim(), std::process::id(), nanos)
 }
 
@@ -270,7 +284,10 @@ impl Scripts {
             PARTITIONS.to_string(),
             LEAVE.to_string(),
         ];
-        let hashes = sources.iter().map(|s| redis::Script::new(s).get_hash().to_string()).collect();
+        let hashes = sources
+            .iter()
+            .map(|s| redis::Script::new(s).get_hash().to_string())
+            .collect();
         Scripts { sources, hashes }
     }
 
@@ -316,7 +333,9 @@ impl RedisFrontier {
             .set_response_timeout(Some(Duration::from_secs(10)))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_secs(2));
-        let conn = ConnectionManager::new_with_config(client, manager_config).await.map_err(storage)?;
+        let conn = ConnectionManager::new_with_config(client, manager_config)
+            .await
+            .map_err(storage)?;
         let frontier = RedisFrontier {
             conn,
             scripts: Arc::new(Scripts::new()),
@@ -324,7 +343,9 @@ impl RedisFrontier {
             owned: Arc::new(RwLock::new(Vec::new())),
             heartbeat: None,
         };
-        load_scripts(&mut frontier.conn.clone(), &frontier.scripts).await.map_err(storage)?;
+        load_scripts(&mut frontier.conn.clone(), &frontier.scripts)
+            .await
+            .map_err(storage)?;
         Ok(frontier)
     }
 
@@ -335,7 +356,9 @@ impl RedisFrontier {
             heartbeat.abort();
         }
         let mut cmd = self.scripts.evalsha(Op::Leave);
-        cmd.arg(self.meta_tag()).arg(&self.config.worker_id).arg(self.config.partitions);
+        cmd.arg(self.meta_tag())
+            .arg(&self.config.worker_id)
+            .arg(self.config.partitions);
         let _: Value = self.run(&cmd).await?;
         Ok(())
     }
@@ -348,9 +371,17 @@ impl RedisFrontier {
     pub async fn delete_all(&self) -> Result<()> {
         let mut conn = self.conn.clone();
         let pattern = format!("{{{}:*", self.config.prefix);
-        let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query_async(&mut conn).await.map_err(storage)?;
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(&pattern)
+            .query_async(&mut conn)
+            .await
+            .map_err(storage)?;
         for chunk in keys.chunks(500) {
-            let _: () = redis::cmd("DEL").arg(chunk).query_async(&mut conn).await.map_err(storage)?;
+            let _: () = redis::cmd("DEL")
+                .arg(chunk)
+                .query_async(&mut conn)
+                .await
+                .map_err(storage)?;
         }
         Ok(())
     }
@@ -371,7 +402,8 @@ impl RedisFrontier {
     /// partition script takes.
     fn partition_call(&self, op: Op, partition: u32) -> Cmd {
         let mut cmd = self.scripts.evalsha(op);
-        cmd.arg(self.tag(partition)).arg(self.config.frontier.max_in_flight_per_host);
+        cmd.arg(self.tag(partition))
+            .arg(self.config.frontier.max_in_flight_per_host);
         cmd
     }
 
@@ -440,7 +472,14 @@ impl Drop for RedisFrontier {
 }
 
 /// `host\tpriority\tdepth\tretries\tkind\tredirects`
-fn encode_meta(host: &HostKey, priority: f64, depth: u32, retries: u32, kind: LinkKind, redirects: u8) -> String {
+fn encode_meta(
+    host: &HostKey,
+    priority: f64,
+    depth: u32,
+    retries: u32,
+    kind: LinkKind,
+    redirects: u8,
+) -> String {
     let kind = match kind {
         LinkKind::Page => "p",
         LinkKind::Sitemap => "s",
@@ -449,7 +488,10 @@ fn encode_meta(host: &HostKey, priority: f64, depth: u32, retries: u32, kind: Li
 }
 
 fn decode_lease(url: &str, token: &str, meta: &str) -> Result<Lease> {
-    let corrupt = |reason: &str| FrontierError::Corrupt { url: url.to_string(), reason: reason.to_string() };
+    let corrupt = |reason: &str| FrontierError::Corrupt {
+        url: url.to_string(),
+        reason: reason.to_string(),
+    };
     let fields: Vec<&str> = meta.split('\t').collect();
     let [host, priority, depth, retries, kind, redirects] = fields[..] else {
         return Err(corrupt("wrong number of fields"));
@@ -464,7 +506,11 @@ fn decode_lease(url: &str, token: &str, meta: &str) -> Result<Lease> {
         depth: depth.parse().map_err(|_| corrupt("depth"))?,
         priority: priority.parse().map_err(|_| corrupt("priority"))?,
         retries: retries.parse().map_err(|_| corrupt("retries"))?,
-        kind: if kind == "s" { LinkKind::Sitemap } else { LinkKind::Page },
+        kind: if kind == "s" {
+            LinkKind::Sitemap
+        } else {
+            LinkKind::Page
+        },
         redirects: redirects.parse().map_err(|_| corrupt("redirects"))?,
         token: token.parse().map_err(|_| corrupt("token"))?,
     })
@@ -489,7 +535,13 @@ impl Frontier for RedisFrontier {
                 None => String::new(),
             };
             let meta = encode_meta(&host, link.priority, link.depth, 0, link.kind, link.redirects);
-            cmd.arg(link.url.as_str()).arg(bucket).arg(hash).arg(host.as_str()).arg(path_key).arg(link.priority).arg(meta);
+            cmd.arg(link.url.as_str())
+                .arg(bucket)
+                .arg(hash)
+                .arg(host.as_str())
+                .arg(path_key)
+                .arg(link.priority)
+                .arg(meta);
         }
         let mut report = AddReport::default();
         for cmd in by_partition.values() {
@@ -505,7 +557,9 @@ impl Frontier for RedisFrontier {
         let mut by_partition: std::collections::BTreeMap<u32, Cmd> = std::collections::BTreeMap::new();
         for url in &urls {
             let partition = self.partition_of(&url.host_key());
-            let cmd = by_partition.entry(partition).or_insert_with(|| self.partition_call(Op::MarkSeen, partition));
+            let cmd = by_partition
+                .entry(partition)
+                .or_insert_with(|| self.partition_call(Op::MarkSeen, partition));
             let (bucket, hash) = self.seen_entry(url);
             cmd.arg(bucket).arg(hash);
         }
@@ -548,10 +602,14 @@ impl Frontier for RedisFrontier {
             let mut cmd = self.partition_call(Op::Claim, partition);
             cmd.arg(self.config.frontier.lease_duration.as_millis() as u64);
             let reply: Vec<String> = self.run(&cmd).await?;
-            if let [state, url, token, meta] = &reply[..]
+            if let [state, url, token, meta, priority] = &reply[..]
                 && state == "leased"
             {
-                return decode_lease(url, token, meta).map(Claim::Leased);
+                let mut lease = decode_lease(url, token, meta)?;
+                // The queue's score is the live priority: raised by links
+                // found since the link was queued.
+                lease.priority = priority.parse().unwrap_or(lease.priority);
+                return Ok(Claim::Leased(lease));
             }
             return Ok(Claim::Wait(Duration::ZERO));
         }
@@ -583,7 +641,14 @@ impl Frontier for RedisFrontier {
         if lease.retries >= self.config.frontier.max_retries {
             return Ok(RetryDecision::GaveUp);
         }
-        let meta = encode_meta(&lease.host, lease.priority / 2.0, lease.depth, lease.retries + 1, lease.kind, lease.redirects);
+        let meta = encode_meta(
+            &lease.host,
+            lease.priority / 2.0,
+            lease.depth,
+            lease.retries + 1,
+            lease.kind,
+            lease.redirects,
+        );
         let mut cmd = self.lease_call(Op::Retry, lease);
         cmd.arg(delay.as_millis() as u64).arg(meta);
         let _: i64 = self.run(&cmd).await?;
@@ -597,6 +662,10 @@ impl Frontier for RedisFrontier {
 
     async fn counts(&self) -> Result<FrontierCounts> {
         self.global_counts().await
+    }
+
+    async fn close(&self) -> Result<()> {
+        self.leave().await
     }
 }
 
@@ -629,7 +698,11 @@ impl Heartbeat {
     }
 }
 
-async fn renew(conn: &ConnectionManager, scripts: &Scripts, config: &RedisFrontierConfig) -> Result<Vec<u32>> {
+async fn renew(
+    conn: &ConnectionManager,
+    scripts: &Scripts,
+    config: &RedisFrontierConfig,
+) -> Result<Vec<u32>> {
     let mut cmd = scripts.evalsha(Op::Partitions);
     cmd.arg(format!("{{{}:meta}}", config.prefix))
         .arg(&config.worker_id)
@@ -644,7 +717,11 @@ async fn renew(conn: &ConnectionManager, scripts: &Scripts, config: &RedisFronti
 
 async fn load_scripts(conn: &mut ConnectionManager, scripts: &Scripts) -> redis::RedisResult<()> {
     for source in &scripts.sources {
-        let _: String = redis::cmd("SCRIPT").arg("LOAD").arg(source).query_async(conn).await?;
+        let _: String = redis::cmd("SCRIPT")
+            .arg("LOAD")
+            .arg(source)
+            .query_async(conn)
+            .await?;
     }
     Ok(())
 }
@@ -688,7 +765,10 @@ fn is_transient(error: &RedisError) -> bool {
         || error.is_connection_dropped()
         || error.is_connection_refusal()
         || error.is_timeout()
-        || matches!(error.kind(), ErrorKind::Server(ServerErrorKind::BusyLoading | ServerErrorKind::TryAgain))
+        || matches!(
+            error.kind(),
+            ErrorKind::Server(ServerErrorKind::BusyLoading | ServerErrorKind::TryAgain)
+        )
 }
 
 fn storage(error: RedisError) -> FrontierError {

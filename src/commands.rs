@@ -1,13 +1,16 @@
-//! One process, embedded backends: the frontier, the index and the docstore
-//! live under the data directory, and pages travel from the crawler to the
-//! indexer over an in-process channel.
+//! The subcommands, wired: where the frontier lives (the data directory, or
+//! Redis shared with other workers), and the indexer that takes this
+//! process's pages over an in-process channel into the index and docstore
+//! under the data directory.
 
 use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::Context;
 use common::queue::page_channel;
-use crawler::frontier::{EmbeddedFrontier, FrontierConfig};
+use crawler::frontier::{
+    EmbeddedFrontier, Frontier, FrontierConfig, NewLink, RedisFrontier, RedisFrontierConfig,
+};
 use crawler::{CrawlConfig, CrawlSummary};
 use indexer::service::{CommitPolicy, Stores};
 use indexer::{Docstore, IndexReaderHandle, IndexWriterHandle};
@@ -25,16 +28,43 @@ const PAGE_QUEUE_CAPACITY: usize = 1024;
 /// Threads tantivy uses to build segments; the crawler parses on the others.
 const INDEXING_THREADS: usize = 1;
 
-/// `trawl crawl`: a batch crawl into `data_dir`, until the frontier is
-/// exhausted, the page budget is spent or `shutdown` resolves.
+/// Where the frontier lives.
+#[derive(Debug, Clone)]
+pub enum FrontierChoice {
+    /// In the data directory, for this process alone.
+    Embedded(FrontierConfig),
+    /// In Redis, shared by every worker of the crawl.
+    Redis(RedisFrontierConfig),
+}
+
+impl FrontierChoice {
+    async fn open(self, data_dir: &DataDir) -> anyhow::Result<Arc<dyn Frontier>> {
+        Ok(match self {
+            FrontierChoice::Embedded(config) => Arc::new(
+                EmbeddedFrontier::open(&data_dir.frontier(), config).context("opening the frontier")?,
+            ),
+            FrontierChoice::Redis(config) => {
+                let url = config.url.clone();
+                Arc::new(
+                    RedisFrontier::worker(config)
+                        .await
+                        .with_context(|| format!("joining the crawl at {url}"))?,
+                )
+            }
+        })
+    }
+}
+
+/// `trawl crawl`: a crawl into `data_dir`, until the frontier is exhausted
+/// (unless it is a daemon), the page budget is spent or `shutdown` resolves.
 pub async fn crawl(
     config: CrawlConfig,
-    frontier_config: FrontierConfig,
+    frontier: FrontierChoice,
     data_dir: &DataDir,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<CrawlSummary> {
     let docstore = Arc::new(open_docstore(data_dir)?);
-    crawl_into(config, frontier_config, data_dir, docstore, shutdown).await
+    crawl_into(config, frontier, data_dir, docstore, shutdown).await
 }
 
 /// `trawl serve`: answers searches over `data_dir`, which another process
@@ -55,7 +85,7 @@ pub async fn serve(
 /// crawl ends, until `shutdown` is cancelled.
 pub async fn run(
     config: CrawlConfig,
-    frontier_config: FrontierConfig,
+    frontier: FrontierChoice,
     data_dir: &DataDir,
     listener: TcpListener,
     shutdown: CancellationToken,
@@ -66,7 +96,7 @@ pub async fn run(
     let server = tokio::spawn(serve_on(listener, service, shutdown.clone().cancelled_owned()));
     let summary = crawl_into(
         config,
-        frontier_config,
+        frontier,
         data_dir,
         docstore,
         shutdown.clone().cancelled_owned(),
@@ -92,15 +122,14 @@ fn open_docstore(data_dir: &DataDir) -> anyhow::Result<Docstore> {
 
 async fn crawl_into(
     config: CrawlConfig,
-    frontier_config: FrontierConfig,
+    frontier: FrontierChoice,
     data_dir: &DataDir,
     docstore: Arc<Docstore>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<CrawlSummary> {
     std::fs::create_dir_all(data_dir.root())
         .with_context(|| format!("creating the data directory {}", data_dir.root().display()))?;
-    let frontier =
-        EmbeddedFrontier::open(&data_dir.frontier(), frontier_config).context("opening the frontier")?;
+    let frontier = frontier.open(data_dir).await?;
     let index = IndexWriterHandle::open(&data_dir.index(), INDEXING_THREADS)
         .context("opening the index for writing")?;
 
@@ -112,8 +141,10 @@ async fn crawl_into(
     ));
     // The crawl owns the only sink: when it returns, the indexer sees the
     // queue close, commits what is left and stops.
-    let crawled = crawler::run(config, Arc::new(frontier), Arc::new(sink), shutdown).await;
+    let crawled = crawler::run(config, frontier.clone(), Arc::new(sink), shutdown).await;
     let indexed = indexing.await.context("indexer task")?;
+    // Every confirmed page is completed by now: hand the rest over.
+    frontier.close().await.context("leaving the frontier")?;
     // An indexer failure explains a crawl failure ("queue closed"): report it first.
     let indexing_stats = indexed.context("indexing failed")?;
     let summary = crawled.context("crawl failed")?;
@@ -135,4 +166,18 @@ async fn serve_on(
     eprintln!("search at http://{}/", listener.local_addr()?);
     query_api::serve(listener, service, shutdown).await?;
     Ok(())
+}
+
+/// `trawl seed`: adds seeds to a crawl running on Redis; returns how many
+/// were new.
+pub async fn seed(redis: RedisFrontierConfig, seeds: Vec<common::NormalizedUrl>) -> anyhow::Result<usize> {
+    let url = redis.url.clone();
+    let frontier = RedisFrontier::client(redis)
+        .await
+        .with_context(|| format!("connecting to {url}"))?;
+    let links = seeds
+        .into_iter()
+        .map(|seed| NewLink::page(seed, 0, 1.0))
+        .collect();
+    Ok(frontier.add(links).await?.added)
 }

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Crawl benchmark: the local Rust docs (the book and std, about 2,900 pages,
+# 146 MB) served by nginx on loopback, crawled by trawl and by its peers in
+# one run: wget -r, Scrapy (a CrawlSpider), and spider_cli (links only).
+# For each: pages fetched, wall seconds, pages/s, CPU milliseconds per page,
+# peak RSS. Results go to $OUT/results.tsv and stdout.
+#
+#   bench/crawl-rust-docs.sh [trawl-binary ...]
+#
+# Several trawl binaries may be given (e.g. before and after a change); each
+# is run with TRAWL_FLAGS. Peers run once unless PEERS=none.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PORT=${PORT:-8088}
+BASE=http://127.0.0.1:$PORT
+OUT=${OUT:-/tmp/trawl-bench}
+RUNS=${RUNS:-1}
+TRAWL_FLAGS=${TRAWL_FLAGS:---delay-ms 0 --delay-factor 0 --per-host 32 --per-ip 32 --concurrency 64}
+binaries=("$@")
+[ ${#binaries[@]} -gt 0 ] || binaries=("${CARGO_TARGET_DIR:-target}/release/trawl")
+
+scripts/serve-docs start "$PORT" >/dev/null
+mkdir -p "$OUT"
+printf 'crawler\tpages\twall_s\tpages_per_s\tcpu_ms_per_page\tpeak_rss_mb\n' > "$OUT/results.tsv"
+
+# measure NAME PAGES_COMMAND -- COMMAND...: runs COMMAND under /usr/bin/time,
+# then PAGES_COMMAND, which prints the number of pages fetched.
+measure() {
+  local name=$1 count=$2
+  shift 3
+  if ! /usr/bin/time -f '%e %U %S %M' -o "$OUT/$name.time" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"; then
+    echo "$name failed; see $OUT/$name.err" >&2
+    return 0
+  fi
+  local pages wall user sys rss
+  pages=$(eval "$count")
+  read -r wall user sys rss < "$OUT/$name.time"
+  awk -v n="$name" -v p="$pages" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" 'BEGIN {
+    printf "%s\t%d\t%.1f\t%.0f\t%.2f\t%.0f\n", n, p, w, p / w, (u + s) * 1000 / p, r / 1024 }' \
+    | tee -a "$OUT/results.tsv"
+}
+
+for run in $(seq "$RUNS"); do
+  for binary in "${binaries[@]}"; do
+    name="trawl-$(echo "$binary" | md5sum | cut -c1-6)-run$run"
+    echo "$name = $binary" >> "$OUT/binaries.txt"
+    rm -rf "$OUT/data-$name"
+    # shellcheck disable=SC2086
+    measure "$name" "grep -m1 -oP 'fetched +\K[0-9]+' $OUT/$name.out" -- \
+      "$binary" crawl --seed "$BASE/book/index.html" --seed "$BASE/std/index.html" \
+      --include "$BASE/book/" --include "$BASE/std/" --allow-private --data-dir "$OUT/data-$name" $TRAWL_FLAGS
+  done
+done
+
+if [ "${PEERS:-all}" != none ]; then
+  rm -rf "$OUT/wget"
+  measure wget "find $OUT/wget -name '*.html' | wc -l" -- \
+    wget -r -l inf -np -q -e robots=off --include-directories=/book,/std -P "$OUT/wget" \
+    "$BASE/book/index.html" "$BASE/std/index.html"
+
+  measure scrapy "wc -l < $OUT/scrapy.jsonl" -- \
+    scrapy runspider bench/scrapy_docs.py -a "seeds=$BASE/book/index.html,$BASE/std/index.html" \
+    -a "prefixes=$BASE/book/,$BASE/std/" -O "$OUT/scrapy.jsonl" -s LOG_LEVEL=WARNING
+
+  if command -v spider >/dev/null; then
+    # spider_cli takes one start URL and a page limit; it extracts links and
+    # keeps nothing else. Limited to the number of pages trawl fetched.
+    limit=$(awk -F'\t' 'NR == 2 { print $2 }' "$OUT/results.tsv")
+    measure spider "grep -c '^http' $OUT/spider.out" -- \
+      spider --url "$BASE/std/index.html" --limit "${limit:-3000}" crawl --output-links
+  fi
+fi

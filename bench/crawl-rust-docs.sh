@@ -3,12 +3,15 @@
 # 146 MB) served by nginx on loopback, crawled by trawl and by its peers in
 # one run: wget -r, Scrapy (a CrawlSpider), and spider_cli (links only).
 # For each: pages fetched, wall seconds, pages/s, CPU milliseconds per page,
-# peak RSS. Results go to $OUT/results.tsv and stdout.
+# cores busy (CPU seconds over wall seconds; nginx uses the rest), peak RSS.
+# Results go to $OUT/results.tsv and stdout.
 #
-#   bench/crawl-rust-docs.sh [trawl-binary ...]
+#   bench/crawl-rust-docs.sh [trawl-binary[::flags] ...]
 #
 # Several trawl binaries may be given (e.g. before and after a change); each
-# is run with TRAWL_FLAGS. Peers run once unless PEERS=none.
+# runs with its own flags after `::`, or TRAWL_FLAGS. With RUNS=n, each
+# binary runs n times, the binaries taking turns. Peers run once unless
+# PEERS=none.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +25,7 @@ binaries=("$@")
 
 scripts/serve-docs start "$PORT" >/dev/null
 mkdir -p "$OUT"
-printf 'crawler\tpages\twall_s\tpages_per_s\tcpu_ms_per_page\tpeak_rss_mb\n' > "$OUT/results.tsv"
+printf 'crawler\tpages\twall_s\tpages_per_s\tcpu_ms_per_page\tcores_busy\tpeak_rss_mb\n' > "$OUT/results.tsv"
 
 # measure NAME PAGES_COMMAND -- COMMAND...: runs COMMAND under /usr/bin/time,
 # then PAGES_COMMAND, which prints the number of pages fetched.
@@ -37,27 +40,32 @@ measure() {
   pages=$(eval "$count")
   read -r wall user sys rss < "$OUT/$name.time"
   awk -v n="$name" -v p="$pages" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" 'BEGIN {
-    printf "%s\t%d\t%.1f\t%.0f\t%.2f\t%.0f\n", n, p, w, p / w, (u + s) * 1000 / p, r / 1024 }' \
+    printf "%s\t%d\t%.1f\t%.0f\t%.2f\t%.2f\t%.0f\n", n, p, w, p / w, (u + s) * 1000 / p, (u + s) / w, r / 1024 }' \
     | tee -a "$OUT/results.tsv"
 }
 
 for run in $(seq "$RUNS"); do
-  for binary in "${binaries[@]}"; do
-    name="trawl-$(echo "$binary" | md5sum | cut -c1-6)-run$run"
-    echo "$name = $binary" >> "$OUT/binaries.txt"
+  for spec in "${binaries[@]}"; do
+    binary=${spec%%::*}
+    flags=$TRAWL_FLAGS
+    [ "$spec" = "$binary" ] || flags=${spec#*::}
+    name="trawl-$(echo "$spec" | md5sum | cut -c1-6)-run$run"
+    echo "$name = $spec" >> "$OUT/binaries.txt"
     rm -rf "$OUT/data-$name"
     # shellcheck disable=SC2086
     measure "$name" "grep -m1 -oP 'fetched +\K[0-9]+' $OUT/$name.out" -- \
       "$binary" crawl --seed "$BASE/book/index.html" --seed "$BASE/std/index.html" \
-      --include "$BASE/book/" --include "$BASE/std/" --allow-private --data-dir "$OUT/data-$name" $TRAWL_FLAGS
+      --include "$BASE/book/" --include "$BASE/std/" --allow-private --data-dir "$OUT/data-$name" $flags
   done
 done
 
 if [ "${PEERS:-all}" != none ]; then
   rm -rf "$OUT/wget"
+  # wget exits 8 when any page answered an error (the docs have broken
+  # links); that is a finished crawl.
   measure wget "find $OUT/wget -name '*.html' | wc -l" -- \
-    wget -r -l inf -np -q -e robots=off --include-directories=/book,/std -P "$OUT/wget" \
-    "$BASE/book/index.html" "$BASE/std/index.html"
+    sh -c 'wget "$@"; [ $? -le 8 ]' wget -r -l inf -np -q -e robots=off --include-directories=/book,/std \
+    -P "$OUT/wget" "$BASE/book/index.html" "$BASE/std/index.html"
 
   measure scrapy "wc -l < $OUT/scrapy.jsonl" -- \
     scrapy runspider bench/scrapy_docs.py -a "seeds=$BASE/book/index.html,$BASE/std/index.html" \

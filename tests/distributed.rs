@@ -279,7 +279,10 @@ async fn a_worker_killed_midway_loses_nothing_and_only_its_held_links_are_fetche
     let hits = web.page_hits();
     assert_eq!(hits.len(), HOSTS * PAGES_PER_HOST, "every page fetched");
     let again = hits.values().filter(|n| **n > 1).count();
-    eprintln!("killed worker held {} links; {again} pages were fetched a second time", held.len());
+    eprintln!(
+        "killed worker held {} links; {again} pages were fetched a second time",
+        held.len()
+    );
     for (page, count) in hits.iter().filter(|(_, n)| **n > 1) {
         assert!(
             held.contains(page),
@@ -301,16 +304,28 @@ async fn a_worker_killed_midway_loses_nothing_and_only_its_held_links_are_fetche
 async fn held_links(redis: &str, prefix: &str, pid: &str) -> HashSet<String> {
     let client = redis::Client::open(redis).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let owners: BTreeMap<String, String> =
-        redis::cmd("HGETALL").arg(format!("{{{prefix}:meta}}:owners")).query_async(&mut conn).await.unwrap();
+    let owners: BTreeMap<String, String> = redis::cmd("HGETALL")
+        .arg(format!("{{{prefix}:meta}}:owners"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
     let mut held = HashSet::new();
     for (partition, owner) in owners {
         if !owner.contains(&format!("-{pid}-")) {
             continue;
         }
         let key = format!("{{{prefix}:{partition}}}:leases");
-        let urls: Vec<String> = redis::cmd("ZRANGE").arg(&key).arg(0).arg(-1).query_async(&mut conn).await.unwrap();
-        held.extend(urls.into_iter().map(|u| u.trim_start_matches("http://").to_string()));
+        let urls: Vec<String> = redis::cmd("ZRANGE")
+            .arg(&key)
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        held.extend(
+            urls.into_iter()
+                .map(|u| u.trim_start_matches("http://").to_string()),
+        );
     }
     held
 }

@@ -9,10 +9,21 @@
 /// Words per shingle.
 pub const SHINGLE_WORDS: usize = 3;
 
-/// Simhash over `SHINGLE_WORDS`-word shingles of `text`; texts shorter than
-/// one shingle hash their words.
+/// Text hashed into the simhash at most. The first 64 KB of a page's main
+/// text say whether two pages are near-duplicates as well as all of it does,
+/// and the simhash's cost grows with the text (a 256 KB page took most of a
+/// millisecond).
+pub const MAX_SIMHASH_BYTES: usize = 64 * 1024;
+
+/// Simhash over `SHINGLE_WORDS`-word shingles of the first
+/// `MAX_SIMHASH_BYTES` of `text`; texts shorter than one shingle hash their
+/// words.
 pub fn text_simhash(text: &str) -> u64 {
-    simhash::simhash_stream(Shingles::new(text, SHINGLE_WORDS))
+    let mut end = text.len().min(MAX_SIMHASH_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    simhash::simhash_stream(Shingles::new(&text[..end], SHINGLE_WORDS))
 }
 
 /// Exact content hash of the text.

@@ -166,7 +166,7 @@ impl Fetcher {
         let body_bytes = body.len();
         Ok(FetchResponse::Page(FetchedPage {
             status,
-            body: decode_html(&body, content_type.as_deref()),
+            body: decode_html_owned(body, content_type.as_deref()),
             truncated,
             x_robots_tag: header_values(&headers, "x-robots-tag"),
             body_bytes,
@@ -347,6 +347,22 @@ pub fn decode_html(bytes: &[u8], content_type: Option<&str>) -> String {
     text.into_owned()
 }
 
+/// [`decode_html`], without copying a body that is valid UTF-8 already
+/// (the common case).
+pub fn decode_html_owned(bytes: Vec<u8>, content_type: Option<&str>) -> String {
+    let declared = Encoding::for_bom(&bytes)
+        .map(|(encoding, _)| encoding)
+        .or_else(|| charset_from_content_type(content_type?))
+        .or_else(|| charset_from_meta(&bytes));
+    if declared.is_none_or(|encoding| encoding == encoding_rs::UTF_8) && !bytes.starts_with(b"\xEF\xBB\xBF") {
+        return match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(error) => decode_html(error.as_bytes(), content_type),
+        };
+    }
+    decode_html(&bytes, content_type)
+}
+
 fn charset_from_content_type(content_type: &str) -> Option<&'static Encoding> {
     content_type.split(';').skip(1).find_map(|param| {
         let (key, value) = param.split_once('=')?;
@@ -396,6 +412,23 @@ mod tests {
             decode_html(b"caf\xe9", Some("text/html; charset=iso-8859-1")),
             "café"
         );
+    }
+
+    #[test]
+    fn owned_decoding_agrees_with_borrowed() {
+        let sjis = encoding_rs::SHIFT_JIS.encode("日本語").0.into_owned();
+        for (bytes, content_type) in [
+            ("café".as_bytes().to_vec(), None),
+            (b"caf\xe9".to_vec(), None),
+            (b"caf\xe9".to_vec(), Some("text/html; charset=iso-8859-1")),
+            (vec![0xEF, 0xBB, 0xBF, b'h', b'i'], Some("text/html")),
+            (sjis, Some("text/html; charset=Shift_JIS")),
+        ] {
+            assert_eq!(
+                decode_html_owned(bytes.clone(), content_type),
+                decode_html(&bytes, content_type)
+            );
+        }
     }
 
     #[test]

@@ -21,15 +21,22 @@ use crate::{IndexerError, Result};
 pub struct CommitPolicy {
     pub max_batch_docs: usize,
     pub max_batch_delay: Duration,
+    /// Commit as soon as no event arrived for this long: at the end of a
+    /// burst, pages become durable (and their links done) without waiting
+    /// out `max_batch_delay`.
+    pub idle_commit: Duration,
 }
 
 impl Default for CommitPolicy {
     fn default() -> Self {
         // A second keeps new pages searchable within a few seconds while a
         // crawl runs; 2,000 pages bound the work a crash can make us redo.
+        // A steady crawl delivers a page every few milliseconds, so 50 ms of
+        // quiet means the burst is over.
         CommitPolicy {
             max_batch_docs: 2000,
             max_batch_delay: Duration::from_secs(1),
+            idle_commit: Duration::from_millis(50),
         }
     }
 }
@@ -88,7 +95,8 @@ async fn consume(
         let next = if uncommitted.is_empty() {
             source.recv().await
         } else {
-            match tokio::time::timeout_at(commit_deadline, source.recv()).await {
+            let wake = commit_deadline.min(Instant::now() + policy.idle_commit);
+            match tokio::time::timeout_at(wake, source.recv()).await {
                 Ok(next) => next,
                 Err(_elapsed) => {
                     commit(&mut stores, &mut uncommitted, &mut stats)?;

@@ -187,8 +187,12 @@ impl Frontier for EmbeddedFrontier {
             .filter(|link| state.waiting.contains_key(&link.url) && once.insert(&link.url))
             .collect();
         let now = Instant::now();
-        for link in known {
-            state.raise(&link.url, link.priority, &self.config, now);
+        let moved: HashSet<HostKey> = known
+            .iter()
+            .filter_map(|link| state.raise(&link.url, link.priority))
+            .collect();
+        for host in &moved {
+            state.reschedule(host, &self.config, now);
         }
         let fresh = self.insert_new(&mut state, candidates, |state, url, record| {
             match state.limits.admit(url, &self.config) {
@@ -459,23 +463,21 @@ impl State {
         self.reschedule(&host, config, now);
     }
 
-    /// Raises a waiting link found on one more page (see `inlink_boost`).
-    fn raise(&mut self, url: &NormalizedUrl, found_with: f64, config: &FrontierConfig, now: Instant) {
-        let Some(link) = self.waiting.get_mut(url) else {
-            return;
-        };
+    /// Raises a waiting link found on one more page (see `inlink_boost`);
+    /// returns its host if the link moved, for the caller to reschedule
+    /// once however many of its links moved.
+    fn raise(&mut self, url: &NormalizedUrl, found_with: f64) -> Option<HostKey> {
+        let link = self.waiting.get_mut(url)?;
         let raised = inlink_boost(link.rank.0, found_with);
         if raised == link.rank.0 {
-            return;
+            return None;
         }
         let host = url.host_key();
-        let Some(queue) = self.hosts.get_mut(&host) else {
-            return;
-        };
+        let queue = self.hosts.get_mut(&host)?;
         queue.links.remove(&*link);
         link.rank = Rank(raised);
         queue.links.insert(link.clone());
-        self.reschedule(&host, config, now);
+        Some(host)
     }
 
     /// Puts `host` in the schedule its state calls for.

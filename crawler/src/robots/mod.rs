@@ -127,18 +127,33 @@ struct Entry {
     expires_at: Instant,
 }
 
-/// One origin's cached robots.txt. Its async mutex makes concurrent first
-/// fetches of one origin wait for a single request.
+/// One origin's cached robots.txt. Checks read the cached answer without
+/// waiting on anything; the async mutex makes concurrent fetches of one
+/// origin's file wait for a single request, and remembers whether its
+/// sitemaps were handed out.
 #[derive(Default)]
 struct OriginSlot {
-    entry: Option<Entry>,
-    sitemaps_queued: bool,
+    entry: std::sync::RwLock<Option<Arc<Entry>>>,
+    fetching: tokio::sync::Mutex<SitemapsQueued>,
+}
+
+#[derive(Default)]
+struct SitemapsQueued(bool);
+
+impl OriginSlot {
+    fn fresh_entry(&self) -> Option<Arc<Entry>> {
+        let entry = self.entry.read().unwrap_or_else(|p| p.into_inner());
+        entry
+            .as_ref()
+            .filter(|entry| entry.expires_at > Instant::now())
+            .cloned()
+    }
 }
 
 pub struct RobotsCache {
     config: RobotsConfig,
     product_token: String,
-    origins: Mutex<LruCache<String, Arc<tokio::sync::Mutex<OriginSlot>>>>,
+    origins: Mutex<LruCache<String, Arc<OriginSlot>>>,
     pub stats: RobotsStats,
 }
 
@@ -171,32 +186,31 @@ impl RobotsCache {
         let path = path_and_query(url);
         let origin = url.as_url().origin().ascii_serialization();
         let slot = self.slot(&origin);
-        let mut slot = slot.lock().await;
-        if let Some(entry) = slot
-            .entry
-            .as_ref()
-            .filter(|entry| entry.expires_at > Instant::now())
-        {
-            return answer(entry, &path);
+        if let Some(entry) = slot.fresh_entry() {
+            return answer(&entry, &path);
+        }
+        let mut sitemaps_queued = slot.fetching.lock().await;
+        // Another check may have fetched it while this one waited.
+        if let Some(entry) = slot.fresh_entry() {
+            return answer(&entry, &path);
         }
         let (entry, listed_sitemaps) = self.fetch(fetcher, &origin).await;
         let mut new_sitemaps = Vec::new();
-        if entry.outcome != RobotsOutcome::Unreachable
-            && !slot.sitemaps_queued
-            && self.config.discover_sitemaps
+        if entry.outcome != RobotsOutcome::Unreachable && !sitemaps_queued.0 && self.config.discover_sitemaps
         {
-            slot.sitemaps_queued = true;
+            sitemaps_queued.0 = true;
             new_sitemaps = sitemap_urls(&origin, &listed_sitemaps);
         }
-        let entry = slot.entry.insert(entry);
+        let entry = Arc::new(entry);
+        *slot.entry.write().unwrap_or_else(|p| p.into_inner()) = Some(entry.clone());
         RobotsAnswer {
             fetched_now: true,
             new_sitemaps,
-            ..answer(entry, &path)
+            ..answer(&entry, &path)
         }
     }
 
-    fn slot(&self, origin: &str) -> Arc<tokio::sync::Mutex<OriginSlot>> {
+    fn slot(&self, origin: &str) -> Arc<OriginSlot> {
         let mut origins = self.origins.lock().unwrap_or_else(|p| p.into_inner());
         // A slot evicted while a check holds it lives on in that check's Arc.
         origins

@@ -528,7 +528,8 @@ mod redis_suite {
     async fn redis_frontier_conforms() {
         let factory = OnRedis::default();
         run_all(&factory).await;
-        for frontier in factory.made.lock().unwrap().drain(..) {
+        let made: Vec<_> = factory.made.lock().unwrap().drain(..).collect();
+        for frontier in made {
             frontier.delete_all().await.unwrap();
         }
     }

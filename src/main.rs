@@ -85,7 +85,9 @@ struct CrawlArgs {
     /// A URL to start from (repeatable).
     #[arg(long = "seed", value_name = "URL")]
     seeds: Vec<String>,
-    /// A file of seed URLs, one per line (`#` starts a comment).
+    /// A file of seed URLs, one per line, each optionally followed by its
+    /// priority (0 to 1, default 1; higher is crawled first). `#` starts a
+    /// comment.
     #[arg(long, value_name = "FILE")]
     seeds_file: Option<PathBuf>,
     /// Follow only links under this URL prefix (repeatable).
@@ -172,24 +174,40 @@ struct ServeArgs {
 
 impl CrawlArgs {
     fn configs(&self) -> anyhow::Result<(CrawlConfig, FrontierChoice, DataDir)> {
-        let mut seed_texts = self.seeds.clone();
+        let mut seeds = parse_urls(&self.seeds, "seed")?;
+        let mut seed_priorities = HashMap::new();
         if let Some(file) = &self.seeds_file {
             let text =
                 std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-            seed_texts.extend(
-                text.lines()
-                    .map(|line| line.split('#').next().unwrap_or_default().trim())
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_string),
-            );
+            for (number, line) in text.lines().enumerate() {
+                let line = line.split('#').next().unwrap_or_default().trim();
+                let mut fields = line.split_whitespace();
+                let Some(url) = fields.next() else { continue };
+                let where_ = || format!("{}:{}", file.display(), number + 1);
+                let url = NormalizedUrl::parse(url).with_context(|| format!("{}: invalid seed", where_()))?;
+                if let Some(priority) = fields.next() {
+                    let priority: f64 = priority
+                        .parse()
+                        .ok()
+                        .filter(|p| (0.0..=1.0).contains(p))
+                        .with_context(|| {
+                            format!(
+                                "{}: the priority after the URL must be a number from 0 to 1",
+                                where_()
+                            )
+                        })?;
+                    seed_priorities.insert(url.clone(), priority);
+                }
+                seeds.push(url);
+            }
         }
-        let seeds = parse_urls(&seed_texts, "seed")?;
         if seeds.is_empty() && self.redis.redis.is_none() {
             bail!(
                 "no seeds: give --seed URL or --seeds-file FILE (a worker joining a crawl on --redis may have none)"
             );
         }
         let mut config = CrawlConfig::new(seeds);
+        config.seed_priorities = seed_priorities;
         config.scope = self.scope;
         config.include = parse_urls(&self.include, "--include prefix")?;
         config.max_pages = self.max_pages;

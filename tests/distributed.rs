@@ -395,3 +395,75 @@ async fn wait_for_redis(url: &str) {
     }
     panic!("redis at {url} did not start");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daemon_crawls_seeds_added_while_it_runs_and_stops_on_sigterm() {
+    let (web, addr) = Web::start().await;
+    let (redis, prefix) = (redis_url(), unique_prefix("daemon"));
+    let dir = tempfile::tempdir().unwrap();
+    // No seeds and no --until-empty: a daemon waiting for work.
+    let mut command = Command::new(env!("CARGO_BIN_EXE_trawl"));
+    command.args([
+        "crawl",
+        "--redis",
+        &redis,
+        "--redis-prefix",
+        &prefix,
+        "--scope",
+        "any",
+    ]);
+    for h in 0..HOSTS {
+        command.args(["--resolve", &format!("h{h}.test=127.0.0.1")]);
+    }
+    command
+        .args([
+            "--allow-private",
+            "--delay-ms",
+            "0",
+            "--delay-factor",
+            "0",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    let daemon = command.spawn().unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(web.total_page_hits(), 0, "nothing to do yet");
+
+    let seeded = Command::new(env!("CARGO_BIN_EXE_trawl"))
+        .args(["seed", "--redis", &redis, "--redis-prefix", &prefix])
+        .arg(format!("http://h0.test:{}/p/0", addr.port()))
+        .output()
+        .await
+        .unwrap();
+    assert!(seeded.status.success(), "{seeded:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&seeded.stdout).trim(),
+        "1 of 1 seeds were new"
+    );
+
+    // Every page is reachable from that seed.
+    let started = Instant::now();
+    while web.page_hits().len() < HOSTS * PAGES_PER_HOST {
+        assert!(started.elapsed() < Duration::from_secs(120), "the daemon stalled");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid = daemon.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(60), daemon.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "SIGTERM stops the daemon cleanly: {status:?}"
+    );
+    delete_keys(&redis, &prefix).await;
+    assert_eq!(indexed(std::slice::from_ref(&dir)), expected_ids(addr.port()));
+}

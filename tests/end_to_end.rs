@@ -357,3 +357,51 @@ async fn run_serves_new_pages_during_the_crawl_and_after_it() {
         .unwrap();
     assert!(child.wait().await.unwrap().success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seeds_file_may_rank_its_seeds_and_bad_lines_are_named() {
+    let fixture = Fixture::start(Duration::ZERO).await;
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = dir.path().join("seeds.txt");
+    let crawl = |seeds: &std::path::Path| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_trawl"));
+        command
+            .args(["crawl", "--seeds-file"])
+            .arg(seeds)
+            .args([
+                "--include",
+                &fixture.base(),
+                "--allow-private",
+                "--delay-ms",
+                "0",
+                "--max-pages",
+                "3",
+            ])
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    };
+    std::fs::write(
+        &seeds,
+        format!(
+            "# seeds\n{} 0.2\n{}   # no rank: 1\n",
+            fixture.url("/site/p/1.html"),
+            fixture.url("/site/p/2.html")
+        ),
+    )
+    .unwrap();
+    let output = crawl(&seeds).output().await.unwrap();
+    assert!(output.status.success(), "{output:?}");
+
+    std::fs::write(&seeds, format!("{} 7\n", fixture.url("/site/p/3.html"))).unwrap();
+    let output = crawl(&seeds).output().await.unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("seeds.txt:1") && stderr.contains("from 0 to 1"),
+        "{stderr}"
+    );
+}

@@ -36,6 +36,8 @@ pub const MAX_SITEMAP_DEPTH: u32 = 2;
 #[derive(Debug, Clone)]
 pub struct CrawlConfig {
     pub seeds: Vec<NormalizedUrl>,
+    /// Seeds ranked by the operator; the others have priority 1.
+    pub seed_priorities: std::collections::HashMap<NormalizedUrl, f64>,
     /// How far from the seeds links are followed.
     pub scope: Scope,
     /// When not empty, only links under one of these prefixes are followed.
@@ -69,6 +71,7 @@ impl CrawlConfig {
     pub fn new(seeds: Vec<NormalizedUrl>) -> CrawlConfig {
         CrawlConfig {
             seeds,
+            seed_priorities: Default::default(),
             scope: Scope::default(),
             include: Vec::new(),
             max_pages: None,

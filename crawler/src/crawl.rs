@@ -91,7 +91,13 @@ pub async fn run(
         .config
         .seeds
         .iter()
-        .map(|url| NewLink::page(url.clone(), 0, 1.0))
+        .map(|url| {
+            NewLink::page(
+                url.clone(),
+                0,
+                crawler.config.seed_priorities.get(url).copied().unwrap_or(1.0),
+            )
+        })
         .collect();
     crawler.add_links(seeds).await?;
 

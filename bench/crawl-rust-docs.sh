@@ -10,8 +10,10 @@
 #
 # Several trawl binaries may be given (e.g. before and after a change); each
 # runs with its own flags after `::`, or TRAWL_FLAGS. With RUNS=n, each
-# binary runs n times, the binaries taking turns. Peers run once unless
-# PEERS=none.
+# binary runs n times, the binaries taking turns; spider_cli takes its turn
+# in every round too, so that trawl and the fastest peer meet the same
+# machine. wget and Scrapy run once, at the end. PEERS=spider leaves them
+# out; PEERS=none runs trawl alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +26,10 @@ binaries=("$@")
 [ ${#binaries[@]} -gt 0 ] || binaries=("${CARGO_TARGET_DIR:-target}/release/trawl")
 
 scripts/serve-docs start "$PORT" >/dev/null
+# Read the corpus once before timing, so that no crawler pays for nginx's
+# first reads from disk (the first one timed would).
+docroot=$(rustc --print sysroot)/share/doc/rust/html
+find "$docroot/book" "$docroot/std" -name '*.html' -exec cat {} + >/dev/null
 mkdir -p "$OUT"
 printf 'crawler\tpages\twall_s\tpages_per_s\tcpu_ms_per_page\tcores_busy\tpeak_rss_mb\n' > "$OUT/results.tsv"
 
@@ -44,6 +50,15 @@ measure() {
     | tee -a "$OUT/results.tsv"
 }
 
+# spider_cli takes one start URL and a page limit; it extracts links and
+# keeps nothing else. It is given the number of pages trawl fetched.
+run_spider() {
+  local limit
+  limit=$(awk -F'\t' 'NR == 2 { print $2 }' "$OUT/results.tsv")
+  measure "spider-run$1" "grep -c '^http' $OUT/spider-run$1.out" -- \
+    spider --url "$BASE/std/index.html" --limit "${limit:-3000}" crawl --output-links
+}
+
 for run in $(seq "$RUNS"); do
   for spec in "${binaries[@]}"; do
     binary=${spec%%::*}
@@ -57,9 +72,12 @@ for run in $(seq "$RUNS"); do
       "$binary" crawl --seed "$BASE/book/index.html" --seed "$BASE/std/index.html" \
       --include "$BASE/book/" --include "$BASE/std/" --allow-private --data-dir "$OUT/data-$name" $flags
   done
+  if [ "${PEERS:-all}" != none ] && command -v spider >/dev/null; then
+    run_spider "$run"
+  fi
 done
 
-if [ "${PEERS:-all}" != none ]; then
+if [ "${PEERS:-all}" = all ]; then
   rm -rf "$OUT/wget"
   # wget exits 8 when any page answered an error (the docs have broken
   # links); that is a finished crawl.
@@ -70,12 +88,4 @@ if [ "${PEERS:-all}" != none ]; then
   measure scrapy "wc -l < $OUT/scrapy.jsonl" -- \
     scrapy runspider bench/scrapy_docs.py -a "seeds=$BASE/book/index.html,$BASE/std/index.html" \
     -a "prefixes=$BASE/book/,$BASE/std/" -O "$OUT/scrapy.jsonl" -s LOG_LEVEL=WARNING
-
-  if command -v spider >/dev/null; then
-    # spider_cli takes one start URL and a page limit; it extracts links and
-    # keeps nothing else. Limited to the number of pages trawl fetched.
-    limit=$(awk -F'\t' 'NR == 2 { print $2 }' "$OUT/results.tsv")
-    measure spider "grep -c '^http' $OUT/spider.out" -- \
-      spider --url "$BASE/std/index.html" --limit "${limit:-3000}" crawl --output-links
-  fi
 fi

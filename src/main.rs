@@ -17,6 +17,12 @@ use crawler::{CrawlConfig, Progress};
 use trawl::commands::FrontierChoice;
 use trawl::{DataDir, commands, signal};
 
+// Parsing a page allocates and frees its whole DOM, across parse threads;
+// jemalloc does that with about a tenth less CPU per page than glibc's
+// allocator on the Rust-docs crawl (BENCHMARKS.md; mimalloc did worse).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(name = "trawl", version, about = "A polite web crawler and search engine")]
 struct Cli {
@@ -138,6 +144,10 @@ struct CrawlArgs {
     /// (at least --per-host).
     #[arg(long, value_name = "N", default_value_t = PolitenessConfig::default().max_in_flight_per_ip)]
     per_ip: usize,
+    /// Pages parsed at once (parsing is the crawl's main CPU work) [default:
+    /// one more than the cores, so that no core waits for the next page].
+    #[arg(long, value_name = "N")]
+    parse_threads: Option<usize>,
     /// Fetches in flight across all hosts.
     #[arg(long, value_name = "N", default_value_t = crawler::config::DEFAULT_CONCURRENCY)]
     concurrency: usize,
@@ -226,6 +236,9 @@ impl CrawlArgs {
         config.politeness.max_crawl_delay = Duration::from_millis(self.max_crawl_delay_ms);
         config.politeness.max_in_flight_per_ip = self.per_ip.max(self.per_host).max(1);
         config.concurrency = self.concurrency.max(1);
+        if let Some(threads) = self.parse_threads {
+            config.parse_threads = threads.max(1);
+        }
         config.dns.overrides = parse_overrides(&self.resolve)?;
         config.dns.name_server = self.dns_server;
         if let Some(agent) = &self.user_agent {

@@ -221,7 +221,10 @@ impl Fetcher {
         max_bytes: usize,
     ) -> Result<(Vec<u8>, bool), FetchError> {
         let deadline = started + self.config.total_timeout;
-        let mut body = Vec::new();
+        // Sized once when the server says how much is coming (and not
+        // beyond the cap, whatever it says).
+        let announced = response.content_length().unwrap_or(0) as usize;
+        let mut body = Vec::with_capacity(announced.min(max_bytes));
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
             let chunk = tokio::time::timeout(remaining, response.chunk())

@@ -7,10 +7,14 @@
 //! scripts, styles, navigation, headers, footers, asides, forms and hidden
 //! elements.
 
+use std::collections::{HashMap, HashSet};
+
 use common::NormalizedUrl;
 use common::message::{MAX_TEXT_BYTES, truncate_at_char_boundary};
 use ego_tree::NodeRef;
 use ego_tree::iter::Edge;
+use html5ever::{LocalName, local_name};
+use scraper::node::Element;
 use scraper::{Html, Node};
 use url::Url;
 
@@ -20,46 +24,68 @@ pub const MAX_LINKS_PER_PAGE: usize = 5000;
 const MAX_HEADINGS: usize = 64;
 const MAX_ANCHOR_BYTES: usize = 256;
 
+// Element and attribute names are interned atoms in html5ever: comparing
+// them is comparing two integers, where a string list would cost a string
+// comparison per entry for every element of the page.
+
 /// Elements whose content is never main text.
-const NOT_CONTENT: &[&str] = &[
-    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "button",
-    "select", "svg", "iframe", "object", "canvas", "head", "title",
+const NOT_CONTENT: [LocalName; 17] = [
+    local_name!("script"),
+    local_name!("style"),
+    local_name!("noscript"),
+    local_name!("template"),
+    local_name!("nav"),
+    local_name!("header"),
+    local_name!("footer"),
+    local_name!("aside"),
+    local_name!("form"),
+    local_name!("button"),
+    local_name!("select"),
+    local_name!("svg"),
+    local_name!("iframe"),
+    local_name!("object"),
+    local_name!("canvas"),
+    local_name!("head"),
+    local_name!("title"),
 ];
 
 /// Elements that separate words: text on either side is never glued.
-const BLOCK: &[&str] = &[
-    "p",
-    "div",
-    "br",
-    "li",
-    "ul",
-    "ol",
-    "dl",
-    "dt",
-    "dd",
-    "table",
-    "tr",
-    "td",
-    "th",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "pre",
-    "blockquote",
-    "section",
-    "article",
-    "main",
-    "details",
-    "summary",
-    "hr",
-    "figure",
-    "figcaption",
-    "body",
-    "code",
+const BLOCK: [LocalName; 31] = [
+    local_name!("p"),
+    local_name!("div"),
+    local_name!("br"),
+    local_name!("li"),
+    local_name!("ul"),
+    local_name!("ol"),
+    local_name!("dl"),
+    local_name!("dt"),
+    local_name!("dd"),
+    local_name!("table"),
+    local_name!("tr"),
+    local_name!("td"),
+    local_name!("th"),
+    local_name!("h1"),
+    local_name!("h2"),
+    local_name!("h3"),
+    local_name!("h4"),
+    local_name!("h5"),
+    local_name!("h6"),
+    local_name!("pre"),
+    local_name!("blockquote"),
+    local_name!("section"),
+    local_name!("article"),
+    local_name!("main"),
+    local_name!("details"),
+    local_name!("summary"),
+    local_name!("hr"),
+    local_name!("figure"),
+    local_name!("figcaption"),
+    local_name!("body"),
+    local_name!("code"),
 ];
+
+/// Headings kept as such (and searched with their own weight).
+const HEADINGS: [LocalName; 3] = [local_name!("h1"), local_name!("h2"), local_name!("h3")];
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ParsedPage {
@@ -67,6 +93,7 @@ pub struct ParsedPage {
     pub description: String,
     pub headings: Vec<String>,
     pub text: String,
+    /// Each URL once, with the anchor text of its first link.
     pub links: Vec<Link>,
     /// Links that did not resolve to a crawlable URL (other schemes, garbage).
     pub invalid_links: usize,
@@ -90,12 +117,22 @@ pub struct MetaRobots {
     pub nofollow: bool,
 }
 
+/// The value of attribute `name` of `element`.
+fn attr<'a>(element: &'a Element, name: &LocalName) -> Option<&'a str> {
+    element
+        .attrs
+        .iter()
+        .find(|(qualified, _)| qualified.local == *name)
+        .map(|(_, value)| &**value)
+}
+
 /// Extracts everything trawl needs from `html`, fetched from `url`.
 pub fn parse_page(url: &Url, html: &str) -> ParsedPage {
     let document = Html::parse_document(html);
     let mut page = ParsedPage::default();
-    let base = find_base(&document, url);
-    let mut content_root = None;
+    let mut links = LinkCollector::new(url.clone());
+    let mut main = None;
+    let mut body = None;
     let mut title_fallback = String::new();
     // The link being read: its URL (if valid), nofollow, and anchor text.
     let mut open_anchor: Option<(Option<NormalizedUrl>, bool, String)> = None;
@@ -105,40 +142,46 @@ pub fn parse_page(url: &Url, html: &str) -> ParsedPage {
         match edge {
             Edge::Open(node) => match node.value() {
                 Node::Element(element) => {
-                    let name = element.name();
-                    match name {
-                        "title" => in_title = page.title.is_empty(),
-                        "html" => {
-                            page.language = element.attr("lang").map(|l| l.trim().to_ascii_lowercase());
-                        }
-                        "meta" => read_meta(element, &base, &mut page),
-                        "link" => {
-                            let rel = element.attr("rel").unwrap_or_default();
-                            if has_token(rel, "canonical") && page.canonical.is_none() {
-                                page.canonical = element
-                                    .attr("href")
-                                    .and_then(|h| NormalizedUrl::join(&base, h).ok());
+                    let name = &element.name.local;
+                    if *name == local_name!("a") || *name == local_name!("area") {
+                        // A fragment-only href points into this page, not at another one.
+                        if let Some(href) =
+                            attr(element, &local_name!("href")).filter(|h| !h.trim_start().starts_with('#'))
+                        {
+                            let target = links.resolve(href);
+                            if target.is_none() {
+                                page.invalid_links += 1;
                             }
+                            let nofollow =
+                                has_token(attr(element, &local_name!("rel")).unwrap_or_default(), "nofollow");
+                            open_anchor = Some((target, nofollow, String::new()));
                         }
-                        "main" if content_root.is_none() => content_root = Some(node.id()),
-                        "a" | "area" => {
-                            // A fragment-only href points into this page, not
-                            // at another one.
-                            if let Some(href) =
-                                element.attr("href").filter(|h| !h.trim_start().starts_with('#'))
-                            {
-                                let target = NormalizedUrl::join(&base, href).ok();
-                                if target.is_none() {
-                                    page.invalid_links += 1;
-                                }
-                                let nofollow = has_token(element.attr("rel").unwrap_or_default(), "nofollow");
-                                open_anchor = Some((target, nofollow, String::new()));
-                            }
+                    } else if *name == local_name!("title") {
+                        in_title = page.title.is_empty();
+                    } else if *name == local_name!("meta") {
+                        read_meta(element, &mut links, &mut page);
+                    } else if *name == local_name!("link") {
+                        let rel = attr(element, &local_name!("rel")).unwrap_or_default();
+                        if has_token(rel, "canonical") && page.canonical.is_none() {
+                            page.canonical =
+                                attr(element, &local_name!("href")).and_then(|h| links.resolve(h));
                         }
-                        _ => {}
+                    } else if *name == local_name!("base") {
+                        // `<base href>` sits in the head, before the links it governs.
+                        if let Some(href) = attr(element, &local_name!("href")) {
+                            links.set_base(href);
+                        }
+                    } else if *name == local_name!("html") {
+                        page.language =
+                            attr(element, &local_name!("lang")).map(|l| l.trim().to_ascii_lowercase());
+                    } else if *name == local_name!("body") && body.is_none() {
+                        body = Some(node.id());
                     }
-                    if content_root.is_none() && element.attr("role") == Some("main") {
-                        content_root = Some(node.id());
+                    if main.is_none()
+                        && (*name == local_name!("main")
+                            || attr(element, &local_name!("role")) == Some("main"))
+                    {
+                        main = Some(node.id());
                     }
                 }
                 Node::Text(text) => {
@@ -153,72 +196,90 @@ pub fn parse_page(url: &Url, html: &str) -> ParsedPage {
             },
             Edge::Close(node) => {
                 if let Node::Element(element) = node.value() {
-                    match element.name() {
-                        "title" => in_title = false,
-                        "a" | "area" => {
-                            if let Some((Some(url), nofollow, anchor)) = open_anchor.take()
-                                && page.links.len() < MAX_LINKS_PER_PAGE
-                            {
-                                page.links.push(Link {
-                                    url,
-                                    anchor: anchor.trim_end().to_string(),
-                                    nofollow,
-                                });
-                            }
+                    let name = &element.name.local;
+                    if *name == local_name!("a") || *name == local_name!("area") {
+                        if let Some((Some(url), nofollow, anchor)) = open_anchor.take() {
+                            links.push(url, anchor.trim_end().to_string(), nofollow);
                         }
-                        "h1" if title_fallback.is_empty() => {
-                            title_fallback = element_text(node);
-                        }
-                        _ => {}
+                    } else if *name == local_name!("title") {
+                        in_title = false;
+                    } else if *name == local_name!("h1") && title_fallback.is_empty() {
+                        title_fallback = element_text(node);
                     }
                 }
             }
         }
     }
 
-    let root = content_root
+    let root = main
+        .or(body)
         .and_then(|id| document.tree.get(id))
-        .or_else(|| find_element(document.tree.root(), "body"))
         .unwrap_or(document.tree.root());
     extract_text(root, &mut page);
     page.title = page.title.trim().to_string();
     if page.title.is_empty() {
         page.title = title_fallback;
     }
+    page.links = links.links;
     page
 }
 
-/// `<base href>` resolved against the page URL, or the page URL.
-fn find_base(document: &Html, url: &Url) -> Url {
-    find_element(document.tree.root(), "base")
-        .and_then(|node| node.value().as_element()?.attr("href").map(str::to_string))
-        .and_then(|href| url.join(href.trim()).ok())
-        .filter(|base| matches!(base.scheme(), "http" | "https"))
-        .unwrap_or_else(|| url.clone())
+/// Resolves the links of one page: each distinct href once, each URL kept
+/// once (pages link the same few URLs from their menus again and again).
+struct LinkCollector {
+    base: Url,
+    resolved: HashMap<String, Option<NormalizedUrl>>,
+    kept: HashSet<NormalizedUrl>,
+    links: Vec<Link>,
 }
 
-fn find_element<'a>(root: NodeRef<'a, Node>, name: &str) -> Option<NodeRef<'a, Node>> {
-    root.descendants()
-        .find(|node| node.value().as_element().is_some_and(|e| e.name() == name))
+impl LinkCollector {
+    fn new(page_url: Url) -> LinkCollector {
+        LinkCollector {
+            base: page_url,
+            resolved: HashMap::new(),
+            kept: HashSet::new(),
+            links: Vec::new(),
+        }
+    }
+
+    fn set_base(&mut self, href: &str) {
+        if let Ok(base) = self.base.join(href.trim())
+            && matches!(base.scheme(), "http" | "https")
+        {
+            self.base = base;
+            self.resolved.clear();
+        }
+    }
+
+    fn resolve(&mut self, href: &str) -> Option<NormalizedUrl> {
+        if let Some(url) = self.resolved.get(href) {
+            return url.clone();
+        }
+        let url = NormalizedUrl::join(&self.base, href).ok();
+        self.resolved.insert(href.to_string(), url.clone());
+        url
+    }
+
+    fn push(&mut self, url: NormalizedUrl, anchor: String, nofollow: bool) {
+        if self.links.len() < MAX_LINKS_PER_PAGE && self.kept.insert(url.clone()) {
+            self.links.push(Link {
+                url,
+                anchor,
+                nofollow,
+            });
+        }
+    }
 }
 
-fn read_meta(element: &scraper::node::Element, base: &Url, page: &mut ParsedPage) {
-    let name = element.attr("name").unwrap_or_default();
-    let content = element.attr("content").unwrap_or_default();
-    if element
-        .attr("http-equiv")
-        .is_some_and(|h| h.eq_ignore_ascii_case("refresh"))
-    {
+fn read_meta(element: &Element, links: &mut LinkCollector, page: &mut ParsedPage) {
+    let name = attr(element, &local_name!("name")).unwrap_or_default();
+    let content = attr(element, &local_name!("content")).unwrap_or_default();
+    if attr(element, &local_name!("http-equiv")).is_some_and(|h| h.eq_ignore_ascii_case("refresh")) {
         // `<meta http-equiv=refresh content="0; url=/next">` sends the
         // browser on: the target is a link like any other.
-        if let Some(url) = refresh_target(content).and_then(|t| NormalizedUrl::join(base, t).ok())
-            && page.links.len() < MAX_LINKS_PER_PAGE
-        {
-            page.links.push(Link {
-                url,
-                anchor: String::new(),
-                nofollow: false,
-            });
+        if let Some(url) = refresh_target(content).and_then(|t| links.resolve(t)) {
+            links.push(url, String::new(), false);
         }
         return;
     }
@@ -306,18 +367,18 @@ fn extract_text(root: NodeRef<'_, Node>, page: &mut ParsedPage) {
                 }
                 match node.value() {
                     Node::Element(element) => {
-                        let name = element.name();
-                        if NOT_CONTENT.contains(&name)
-                            || element.attr("hidden").is_some()
-                            || element.attr("aria-hidden") == Some("true")
+                        let name = &element.name.local;
+                        if NOT_CONTENT.contains(name)
+                            || attr(element, &local_name!("hidden")).is_some()
+                            || attr(element, &local_name!("aria-hidden")) == Some("true")
                         {
                             skipping = Some(node.id());
                             continue;
                         }
-                        if BLOCK.contains(&name) {
+                        if BLOCK.contains(name) {
                             push_space(&mut page.text);
                         }
-                        if matches!(name, "h1" | "h2" | "h3") && page.headings.len() < MAX_HEADINGS {
+                        if HEADINGS.contains(name) && page.headings.len() < MAX_HEADINGS {
                             heading = Some(String::new());
                         }
                     }
@@ -339,11 +400,11 @@ fn extract_text(root: NodeRef<'_, Node>, page: &mut ParsedPage) {
                     continue;
                 }
                 if let Node::Element(element) = node.value() {
-                    let name = element.name();
-                    if BLOCK.contains(&name) {
+                    let name = &element.name.local;
+                    if BLOCK.contains(name) {
                         push_space(&mut page.text);
                     }
-                    if matches!(name, "h1" | "h2" | "h3")
+                    if HEADINGS.contains(name)
                         && let Some(text) = heading.take()
                     {
                         let text = text.trim().to_string();

@@ -18,7 +18,9 @@ const WRITER_MEMORY_BUDGET_BYTES: usize = 128 * 1024 * 1024;
 fn open_or_create(dir: &Path) -> Result<Index> {
     std::fs::create_dir_all(dir)?;
     let directory = MmapDirectory::open(dir).map_err(tantivy::TantivyError::from)?;
-    Ok(Index::open_or_create(directory, IndexSchema::new().schema)?)
+    let index = Index::open_or_create(directory, IndexSchema::new().schema)?;
+    crate::analyzer::register(&index);
+    Ok(index)
 }
 
 /// The single writer of an index directory (tantivy holds a lock file).

@@ -7,11 +7,13 @@
 //! [`common::PageEvent`]s, and it acknowledges an event only after the page
 //! is durable in both stores.
 //!
-//! - [`schema`]: the index fields and their analyzers.
+//! - [`schema`]: the index fields.
+//! - [`analyzer`]: the analyzer of the full-text fields (English, stemmed).
 //! - [`index`]: tantivy writer (upsert by document id, remove, commit) and reader.
 //! - [`docstore`]: RocksDB store of document id -> URL, title, snippet, text.
 //! - [`service`]: the consumer loop that batches events, commits, then acks.
 
+pub mod analyzer;
 pub mod docstore;
 pub mod index;
 pub mod schema;

@@ -1,13 +1,9 @@
 //! The tantivy schema: one place that names every field and its analyzer.
 
+use crate::analyzer::TEXT_ANALYZER;
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
-
-/// The analyzer of every full-text field: tantivy's simple tokenizer,
-/// lower-casing, long-token removal and English stemming. The query side
-/// must use the same one, so it is named once here.
-pub const TEXT_ANALYZER: &str = "en_stem";
 
 /// The fields of a document in the index.
 #[derive(Clone, Debug)]

@@ -193,11 +193,18 @@ impl fmt::Display for CrawlSummary {
         writeln!(f, "  redirects   {:>9}", self.redirects)?;
         writeln!(f, "  retries     {:>9}", self.retries)?;
         writeln!(f, "  new links   {:>9}", self.links_queued)?;
-        if self.sitemaps_fetched > 0 {
+        if self.sitemaps_fetched + self.sitemaps_missing > 0 {
             writeln!(
                 f,
-                "  sitemaps    {:>9}  ({} URLs queued)",
-                self.sitemaps_fetched, self.sitemap_urls
+                "  sitemaps    {:>9}  ({} URLs queued, {} missing or unreadable)",
+                self.sitemaps_fetched, self.sitemap_urls, self.sitemaps_missing
+            )?;
+        }
+        if self.host_backoffs > 0 {
+            writeln!(
+                f,
+                "  host waits  {:>9}  (links put back while their host's DNS or robots.txt failed)",
+                self.host_backoffs
             )?;
         }
         let robots: Vec<String> = self

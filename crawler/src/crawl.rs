@@ -608,12 +608,8 @@ impl Crawler {
             .into_iter()
             .partition(|url| url.host_key() == source.host_key() || self.scope.allows(url));
         let over = keep.split_off(keep.len().min(MAX_SITEMAPS_PER_SOURCE));
-        for (urls, reason) in [(refused, SkipReason::OutOfScope), (over, SkipReason::Budget)] {
-            if !urls.is_empty() {
-                let new = self.frontier.mark_seen(urls).await?;
-                self.stats.record_skips(reason, new as u64);
-            }
-        }
+        self.refuse(refused, SkipReason::OutOfScope).await?;
+        self.refuse(over, SkipReason::Budget).await?;
         let links = keep
             .into_iter()
             .map(|url| NewLink {
@@ -649,12 +645,8 @@ impl Crawler {
                 keep.push(url);
             }
         }
-        for (urls, reason) in [(out_of_scope, SkipReason::OutOfScope), (traps, SkipReason::Trap)] {
-            if !urls.is_empty() {
-                let new = self.frontier.mark_seen(urls).await?;
-                self.stats.record_skips(reason, new as u64);
-            }
-        }
+        self.refuse(out_of_scope, SkipReason::OutOfScope).await?;
+        self.refuse(traps, SkipReason::Trap).await?;
         debug!(from = %lease.url, links = keep.len(), "queueing links");
         let priority = DEPTH_DECAY.powi(depth as i32);
         let links = keep
@@ -662,6 +654,16 @@ impl Crawler {
             .map(|url| NewLink::page(url, depth, priority))
             .collect();
         Ok(self.add_links(links).await?.added)
+    }
+
+    /// Records URLs that will not be fetched as seen, and counts under
+    /// `reason` those not seen before: each refused URL counts once.
+    async fn refuse(&self, urls: Vec<NormalizedUrl>, reason: SkipReason) -> Result<(), CrawlError> {
+        if !urls.is_empty() {
+            let new = self.frontier.mark_seen(urls).await?;
+            self.stats.record_skips(reason, new as u64);
+        }
+        Ok(())
     }
 
     /// Adds links to the frontier and counts what it refused.

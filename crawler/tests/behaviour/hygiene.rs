@@ -87,3 +87,26 @@ async fn page_directives_and_url_variants_are_obeyed() {
     assert!(page("/refreshed").is_some());
     assert_eq!(recorder.hits("/skipped"), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_beyond_the_maximum_depth_are_not_followed() {
+    // A chain: /d/0 -> /d/1 -> ... Only depths 0 to 2 are fetched; the link
+    // to depth 3 is counted as a trap, once.
+    let recorder = Recorder::default();
+    let router = Router::new().route(
+        "/d/{n}",
+        get(|axum::extract::Path(n): axum::extract::Path<u32>| async move {
+            Html(format!(
+                "<title>depth {n}</title><a href=\"/d/{}\">deeper</a>",
+                n + 1
+            ))
+        }),
+    );
+    let addr = serve("127.0.0.1", router, &recorder).await;
+    let mut config = test_config(&[format!("http://{addr}/d/0")]);
+    config.max_depth = 2;
+    let result = crawl(config, FrontierConfig::default()).await;
+    assert_eq!(result.pages.len(), 3);
+    assert_eq!(recorder.hits("/d/3"), 0);
+    assert_eq!(result.summary.skipped(SkipReason::Trap), 1);
+}

@@ -57,6 +57,13 @@ impl Web {
         self.page_hits().values().sum()
     }
 
+    /// Waits until the crawl is about a third of the way through.
+    async fn until_a_third_is_fetched(&self) {
+        while self.total_page_hits() < HOSTS * PAGES_PER_HOST / 3 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// The shortest gap between two requests to one host, over all hosts.
     fn min_gap_per_host(&self) -> Duration {
         let arrivals = self.arrivals.lock().unwrap();
@@ -174,6 +181,16 @@ fn worker(redis: &str, prefix: &str, port: u16, data_dir: &Path, extra: &[&str])
     command.spawn().unwrap()
 }
 
+/// `count` workers, each with a data directory of its own.
+fn start_workers(count: usize, redis: &str, prefix: &str, port: u16) -> (Vec<tempfile::TempDir>, Vec<Child>) {
+    let dirs: Vec<_> = (0..count).map(|_| tempfile::tempdir().unwrap()).collect();
+    let workers = dirs
+        .iter()
+        .map(|dir| worker(redis, prefix, port, dir.path(), &[]))
+        .collect();
+    (dirs, workers)
+}
+
 async fn wait_all(children: &mut [Child]) {
     for child in children {
         let status = tokio::time::timeout(Duration::from_secs(300), child.wait())
@@ -224,11 +241,7 @@ async fn delete_keys(redis: &str, prefix: &str) {
 async fn three_workers_fetch_and_index_every_page_once_politely() {
     let (web, addr) = Web::start().await;
     let (redis, prefix) = (redis_url(), unique_prefix("three"));
-    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
-    let mut workers: Vec<Child> = dirs
-        .iter()
-        .map(|d| worker(&redis, &prefix, addr.port(), d.path(), &[]))
-        .collect();
+    let (dirs, mut workers) = start_workers(3, &redis, &prefix, addr.port());
     wait_all(&mut workers).await;
     delete_keys(&redis, &prefix).await;
 
@@ -252,14 +265,8 @@ async fn three_workers_fetch_and_index_every_page_once_politely() {
 async fn a_worker_killed_midway_loses_nothing_and_only_its_held_links_are_fetched_again() {
     let (web, addr) = Web::start().await;
     let (redis, prefix) = (redis_url(), unique_prefix("kill"));
-    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
-    let mut workers: Vec<Child> = dirs
-        .iter()
-        .map(|d| worker(&redis, &prefix, addr.port(), d.path(), &[]))
-        .collect();
-    while web.total_page_hits() < HOSTS * PAGES_PER_HOST / 3 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (dirs, mut workers) = start_workers(3, &redis, &prefix, addr.port());
+    web.until_a_third_is_fetched().await;
     // Freeze the victim, note the links it holds, then kill it outright.
     let victim = workers.remove(0);
     let pid = victim.id().unwrap().to_string();
@@ -356,14 +363,8 @@ async fn a_redis_restarted_midway_loses_nothing() {
 
     let (web, addr) = Web::start().await;
     let prefix = unique_prefix("restart");
-    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-    let mut workers: Vec<Child> = dirs
-        .iter()
-        .map(|d| worker(&redis, &prefix, addr.port(), d.path(), &[]))
-        .collect();
-    while web.total_page_hits() < HOSTS * PAGES_PER_HOST / 3 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (dirs, mut workers) = start_workers(2, &redis, &prefix, addr.port());
+    web.until_a_third_is_fetched().await;
     server.kill().unwrap(); // SIGKILL: only what the AOF holds survives
     server.wait().unwrap();
     tokio::time::sleep(Duration::from_secs(2)).await;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use common::queue::page_channel;
+use crawler::crawled::CrawledLinks;
 use crawler::frontier::{
     EmbeddedFrontier, Frontier, FrontierConfig, NewLink, RedisFrontier, RedisFrontierConfig,
 };
@@ -130,6 +131,9 @@ async fn crawl_into(
     std::fs::create_dir_all(data_dir.root())
         .with_context(|| format!("creating the data directory {}", data_dir.root().display()))?;
     let frontier = frontier.open(data_dir).await?;
+    let crawled_links = Arc::new(
+        CrawledLinks::open(&data_dir.crawled_links(), config.freshness).context("opening crawled_links")?,
+    );
     let index = IndexWriterHandle::open(&data_dir.index(), INDEXING_THREADS)
         .context("opening the index for writing")?;
 
@@ -141,7 +145,7 @@ async fn crawl_into(
     ));
     // The crawl owns the only sink: when it returns, the indexer sees the
     // queue close, commits what is left and stops.
-    let crawled = crawler::run(config, frontier.clone(), Arc::new(sink), shutdown).await;
+    let crawled = crawler::run(config, frontier.clone(), crawled_links, Arc::new(sink), shutdown).await;
     let indexed = indexing.await.context("indexer task")?;
     // Every confirmed page is completed by now: hand the rest over.
     frontier.close().await.context("leaving the frontier")?;

@@ -23,6 +23,12 @@ impl DataDir {
         self.root.join("frontier")
     }
 
+    /// RocksDB: every page this worker fetched: signatures, validators,
+    /// next visit (the crawler's `crawled_links`).
+    pub fn crawled_links(&self) -> PathBuf {
+        self.root.join("crawled-links")
+    }
+
     /// tantivy.
     pub fn index(&self) -> PathBuf {
         self.root.join("index")

@@ -172,6 +172,16 @@ struct CrawlArgs {
     /// The User-Agent header; its first word is the robots.txt product token.
     #[arg(long)]
     user_agent: Option<String>,
+    /// Seconds until a fetched page is first visited again (default 7 days);
+    /// pages seen changing come sooner, pages seen unchanged later.
+    #[arg(long, value_name = "SECS")]
+    revisit_after_secs: Option<u64>,
+    /// Seconds between revisits at least (default 1 hour).
+    #[arg(long, value_name = "SECS")]
+    revisit_min_secs: Option<u64>,
+    /// Seconds between revisits at most (default 60 days).
+    #[arg(long, value_name = "SECS")]
+    revisit_max_secs: Option<u64>,
 }
 
 #[derive(Args)]
@@ -246,6 +256,19 @@ impl CrawlArgs {
         }
         if let Some(bytes) = self.max_body_bytes {
             config.fetch.max_body_bytes = bytes.max(1024);
+        }
+        let freshness = &mut config.freshness;
+        if let Some(secs) = self.revisit_min_secs {
+            freshness.min_interval = Duration::from_secs(secs);
+        }
+        if let Some(secs) = self.revisit_max_secs {
+            freshness.max_interval = Duration::from_secs(secs);
+        }
+        if let Some(secs) = self.revisit_after_secs {
+            freshness.first_interval = Duration::from_secs(secs);
+        }
+        if freshness.min_interval > freshness.max_interval {
+            anyhow::bail!("--revisit-min-secs is above --revisit-max-secs");
         }
         if let Some(ms) = self.timeout_ms {
             config.fetch.total_timeout = Duration::from_millis(ms);

@@ -241,7 +241,14 @@ async fn delete_keys(redis: &str, prefix: &str) {
 async fn three_workers_fetch_and_index_every_page_once_politely() {
     let (web, addr) = Web::start().await;
     let (redis, prefix) = (redis_url(), unique_prefix("three"));
-    let (dirs, mut workers) = start_workers(3, &redis, &prefix, addr.port());
+    // The workers join one after another, so partitions (and the hosts in
+    // them) change hands while the crawl runs: politeness must hold across.
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut workers = Vec::new();
+    for dir in &dirs {
+        workers.push(worker(&redis, &prefix, addr.port(), dir.path(), &[]));
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
     wait_all(&mut workers).await;
     delete_keys(&redis, &prefix).await;
 
@@ -285,6 +292,10 @@ async fn a_worker_killed_midway_loses_nothing_and_only_its_held_links_are_fetche
     delete_keys(&redis, &prefix).await;
     let hits = web.page_hits();
     assert_eq!(hits.len(), HOSTS * PAGES_PER_HOST, "every page fetched");
+    assert!(
+        !held.is_empty(),
+        "the victim held nothing: the test proves nothing"
+    );
     let again = hits.values().filter(|n| **n > 1).count();
     eprintln!(
         "killed worker held {} links; {again} pages were fetched a second time",
@@ -305,34 +316,34 @@ async fn a_worker_killed_midway_loses_nothing_and_only_its_held_links_are_fetche
     );
 }
 
-/// The links leased in the partitions the worker with process id `pid`
-/// owns (worker ids carry the pid). Read while that worker is stopped, so
-/// the answer cannot change under us.
+/// The links the worker with process id `pid` holds (its id carries the
+/// pid, and every lease names its worker). Read while that worker is
+/// stopped, so the answer cannot change under us.
 async fn held_links(redis: &str, prefix: &str, pid: &str) -> HashSet<String> {
     let client = redis::Client::open(redis).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let owners: BTreeMap<String, String> = redis::cmd("HGETALL")
-        .arg(format!("{{{prefix}:meta}}:owners"))
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{{{prefix}:*}}:leased"))
         .query_async(&mut conn)
         .await
         .unwrap();
     let mut held = HashSet::new();
-    for (partition, owner) in owners {
-        if !owner.contains(&format!("-{pid}-")) {
-            continue;
-        }
-        let key = format!("{{{prefix}:{partition}}}:leases");
-        let urls: Vec<String> = redis::cmd("ZRANGE")
+    for key in keys {
+        let leases: BTreeMap<String, String> = redis::cmd("HGETALL")
             .arg(&key)
-            .arg(0)
-            .arg(-1)
             .query_async(&mut conn)
             .await
             .unwrap();
-        held.extend(
-            urls.into_iter()
-                .map(|u| u.trim_start_matches("http://").to_string()),
-        );
+        for (url, state) in leases {
+            // token \t released \t host \t worker
+            if state
+                .rsplit('\t')
+                .next()
+                .is_some_and(|worker| worker.contains(&format!("-{pid}-")))
+            {
+                held.insert(url.trim_start_matches("http://").to_string());
+            }
+        }
     }
     held
 }

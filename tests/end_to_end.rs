@@ -123,6 +123,50 @@ async fn crawl_indexes_every_reachable_page_once_and_resumes_with_nothing_to_do(
     assert_eq!(indexed_doc_ids(&data), expected);
 }
 
+// A revisit that finds a page gone (410) removes it from the index and the
+// docstore; the pages that are still there stay, each once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_gone_on_revisit_leaves_the_index_and_the_docstore() {
+    let fixture = Fixture::start(Duration::ZERO).await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::new(dir.path());
+    let mut config = config_for(&fixture);
+    config.freshness.first_interval = Duration::ZERO;
+    config.freshness.min_interval = Duration::ZERO;
+    let crawl = |config: CrawlConfig| {
+        let data = data.clone();
+        async move {
+            commands::crawl(
+                config,
+                FrontierChoice::Embedded(FrontierConfig::default()),
+                &data,
+                std::future::pending(),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    crawl(config.clone()).await;
+    let gone_url = fixture.url("/site/p/3.html");
+    let gone_id = DocId::of(&NormalizedUrl::parse(&gone_url).unwrap());
+    assert!(indexed_doc_ids(&data).contains(&gone_id));
+
+    fixture.remove("/site/p/3.html");
+    let second = crawl(config).await;
+    assert_eq!(second.removed, 1, "{second}");
+    let mut expected = expected_doc_ids(&fixture);
+    expected.retain(|id| *id != gone_id);
+    assert_eq!(indexed_doc_ids(&data), expected);
+    let docstore = Docstore::open_secondary(&data.docstore()).unwrap();
+    assert!(docstore.get(gone_id).unwrap().is_none());
+    let search = search_service(&data);
+    assert_eq!(search.search(&unique_word(3), 1, 10).unwrap().total, 0);
+    assert_eq!(
+        search.search(&unique_word(4), 1, 10).unwrap().results[0].link,
+        fixture.url("/site/p/4.html")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_addresses_are_refused_unless_allowed() {
     let fixture = Fixture::start(Duration::ZERO).await;

@@ -12,8 +12,10 @@ pub enum SkipReason {
     Robots,
     /// The URL was already seen (including redirects to seen URLs).
     DuplicateUrl,
-    /// The page's text is within Hamming distance 3 of a crawled page.
+    /// The page's text is within Hamming distance 3 of a crawled page's.
     NearDuplicate,
+    /// The page's text is exactly a crawled page's (a URL variant, a copy).
+    DuplicateContent,
     /// A URL the crawler refuses to get lost in: too long, too deep,
     /// repeating path segments, endless query variations, redirect loops.
     Trap,
@@ -35,10 +37,11 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
-    pub const ALL: [SkipReason; 11] = [
+    pub const ALL: [SkipReason; 12] = [
         SkipReason::Robots,
         SkipReason::DuplicateUrl,
         SkipReason::NearDuplicate,
+        SkipReason::DuplicateContent,
         SkipReason::Trap,
         SkipReason::Budget,
         SkipReason::TooLarge,
@@ -54,6 +57,7 @@ impl SkipReason {
             SkipReason::Robots => "robots",
             SkipReason::DuplicateUrl => "duplicate_url",
             SkipReason::NearDuplicate => "near_duplicate",
+            SkipReason::DuplicateContent => "duplicate_content",
             SkipReason::Trap => "trap",
             SkipReason::Budget => "budget",
             SkipReason::TooLarge => "too_large",

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use common::NormalizedUrl;
 
+use crate::crawled::FreshnessConfig;
 use crate::dns::{AddressPolicy, DnsConfig};
 use crate::fetch::FetchConfig;
 use crate::politeness::PolitenessConfig;
@@ -64,6 +65,11 @@ pub struct CrawlConfig {
     /// A host whose name or robots.txt keeps failing has its links put back
     /// for this long; after that they are skipped.
     pub host_give_up: Duration,
+    /// When fetched pages are visited again.
+    pub freshness: FreshnessConfig,
+    /// How often a daemon looks for pages whose next visit is due (a batch
+    /// run looks once, at its start).
+    pub revisit_scan_every: Duration,
     pub progress: Progress,
 }
 
@@ -91,6 +97,8 @@ impl CrawlConfig {
             parse_threads: std::thread::available_parallelism().map_or(2, |n| n.get()) + 1,
             retry_base_delay: Duration::from_secs(2),
             host_give_up: Duration::from_secs(600),
+            freshness: FreshnessConfig::default(),
+            revisit_scan_every: Duration::from_secs(60),
             progress: Progress::Quiet,
         }
     }

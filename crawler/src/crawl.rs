@@ -10,6 +10,14 @@
 //! page is durable downstream. The wait for durability holds no fetch slot,
 //! so a commit interval never throttles fetching. A sitemap's URLs are
 //! queued.
+//!
+//! Every page fetched is recorded in [`crawled_links`](crate::crawled): a
+//! page whose text repeats another page of its partition (exactly, or
+//! within 3 bits of simhash) is not indexed and its links are not
+//! followed. Each recorded page gets a next visit; pages that come due are
+//! queued again (at the start of a run, and periodically in a daemon) and
+//! fetched with a conditional GET: 304 keeps the page, 404 or 410 removes it
+//! from the index, a changed text indexes it again.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -18,7 +26,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use common::message::{MAX_OUTLINKS, Outlink};
 use common::queue::{PageSink, QueueError};
 use common::signature::{content_hash, text_simhash};
-use common::{NormalizedUrl, PageEvent, PageMessage, SkipReason};
+use common::{DocId, NormalizedUrl, PageEvent, PageMessage, SkipReason};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -26,9 +34,10 @@ use tracing::{debug, info, warn};
 
 use crate::CrawlError;
 use crate::config::{CrawlConfig, DEPTH_DECAY, MAX_SITEMAP_DEPTH, SITEMAP_PRIORITY};
+use crate::crawled::{CrawledLink, CrawledLinks, FetchedVisit, Sameness};
 use crate::dns::{DnsError, Resolver};
 use crate::fetch::{
-    FetchError, FetchResponse, FetchedPage, Fetcher, is_retryable, redirect_location, retry_after,
+    FetchError, FetchResponse, FetchedPage, Fetcher, Validators, is_retryable, redirect_location, retry_after,
 };
 use crate::frontier::{AddReport, Claim, Frontier, Lease, LinkKind, NewLink, RetryDecision};
 use crate::parse::{ParsedPage, header_robots_directives, parse_page};
@@ -61,12 +70,16 @@ const MAX_SITEMAPS_PER_SOURCE: usize = 50;
 
 const SITEMAP_ACCEPT: &str = "application/xml, text/xml;q=0.9, */*;q=0.5";
 
+/// Due pages handed to the frontier per call.
+const REVISIT_BATCH: usize = 1000;
+
 /// Runs a crawl until the frontier is exhausted, `max_pages` links were
 /// claimed, or `shutdown` resolves; then drains in-flight links and returns
-/// what it did.
+/// what it did. `crawled` is this worker's `crawled_links`.
 pub async fn run(
     config: CrawlConfig,
     frontier: Arc<dyn Frontier>,
+    crawled: Arc<CrawledLinks>,
     sink: Arc<dyn PageSink>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<CrawlSummary, CrawlError> {
@@ -81,6 +94,7 @@ pub async fn run(
         scope: config.scope_rules(),
         config,
         frontier: frontier.clone(),
+        crawled,
         sink,
         fetcher,
         stats: stats.clone(),
@@ -117,6 +131,7 @@ struct Crawler {
     config: CrawlConfig,
     scope: ScopeRules,
     frontier: Arc<dyn Frontier>,
+    crawled: Arc<CrawledLinks>,
     sink: Arc<dyn PageSink>,
     fetcher: Fetcher,
     robots: RobotsCache,
@@ -173,9 +188,15 @@ impl Crawler {
         let fetch_slots = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
         let mut tasks: JoinSet<Result<(), CrawlError>> = JoinSet::new();
         let mut claimed = 0u64;
+        self.queue_revisits().await?;
+        let mut last_revisit_scan = Instant::now();
         loop {
             while let Some(done) = tasks.try_join_next() {
                 reap(done)?;
+            }
+            if !self.config.stop_when_empty && last_revisit_scan.elapsed() >= self.config.revisit_scan_every {
+                self.queue_revisits().await?;
+                last_revisit_scan = Instant::now();
             }
             if self.config.max_pages.is_some_and(|max| claimed >= max) {
                 info!(claimed, "page budget of this run reached");
@@ -343,8 +364,16 @@ impl Crawler {
         ip_slot: OwnedSemaphorePermit,
         fetch_slot: OwnedSemaphorePermit,
     ) -> Result<(), CrawlError> {
+        let partition = self.frontier.partition_of(&lease.host);
+        let known = self.crawled.get(partition, &lease.url)?;
+        let validators = known
+            .as_ref()
+            .map_or_else(Validators::default, |known| Validators {
+                etag: known.etag.clone(),
+                last_modified: known.last_modified.clone(),
+            });
         let started = Instant::now();
-        let response = self.fetcher.fetch(&lease.url).await;
+        let response = self.fetcher.fetch(&lease.url, &validators).await;
         drop(ip_slot);
         let (status, retry_after) = match &response {
             Ok(FetchResponse::Status { status, retry_after }) => (Some(*status), *retry_after),
@@ -362,6 +391,26 @@ impl Crawler {
                 self.stats.record_response(status, 0);
                 self.stats.record_redirect();
                 self.follow_redirect(&lease, location.ok()).await
+            }
+            Ok(FetchResponse::NotModified) => {
+                self.stats.record_response(304, 0);
+                if known.is_none() {
+                    // A 304 to a GET that asked for none.
+                    return self.skip(&lease, SkipReason::HttpStatus).await;
+                }
+                self.crawled
+                    .record_not_modified(partition, &lease.url, now_ms())?;
+                self.stats.record_not_modified();
+                self.frontier.complete(&lease).await?;
+                Ok(())
+            }
+            Ok(FetchResponse::Status {
+                status: gone @ (404 | 410),
+                ..
+            }) if known.is_some() => {
+                self.stats.record_response(gone, 0);
+                let known = known.expect("checked by the guard");
+                self.page_gone(&lease, partition, known).await
             }
             Ok(FetchResponse::Status { status, retry_after }) => {
                 self.stats.record_response(status, 0);
@@ -490,6 +539,7 @@ impl Crawler {
             .map(|value| header_robots_directives(value, self.robots.product_token()))
             .unwrap_or_default();
         let truncated = page.truncated;
+        let validators = page.validators.clone();
         let (parsed, simhash, content_hash) = {
             let _parse_slot = self
                 .parse_slots
@@ -506,8 +556,62 @@ impl Crawler {
             .await
             .map_err(|e| CrawlError::Task(e.to_string()))?
         };
+        let noindex = parsed.meta_robots.noindex || header_robots.noindex;
+        let nofollow = parsed.meta_robots.nofollow || header_robots.nofollow;
+        // The cap cut the page before any of its text.
+        let empty = truncated && parsed.text.is_empty();
 
-        if !(parsed.meta_robots.nofollow || header_robots.nofollow) {
+        let canonical_url = canonical_url(&lease, &parsed);
+        let doc_id = DocId::of(&canonical_url);
+        if !noindex && !empty {
+            let partition = self.frontier.partition_of(&lease.host);
+            let verdict = self.crawled.record_page(
+                partition,
+                FetchedVisit {
+                    url: &lease.url,
+                    doc_id: doc_id.0,
+                    depth: lease.depth,
+                    priority: lease.priority,
+                    simhash,
+                    content_hash,
+                    etag: validators.etag,
+                    last_modified: validators.last_modified,
+                    now_ms: now_ms(),
+                },
+            )?;
+            // What the index holds for this URL from an earlier visit, and
+            // no longer should: the page became a duplicate, or it is now
+            // indexed under another canonical URL.
+            let stale = verdict
+                .previous
+                .as_ref()
+                .filter(|previous| previous.indexed())
+                .map(|previous| DocId(previous.doc_id))
+                .filter(|previous| verdict.sameness != Sameness::Original || *previous != doc_id);
+            if let Some(stale) = stale
+                && !self.remove_from_index(&lease, stale).await?
+            {
+                return self.skip(&lease, SkipReason::Error).await;
+            }
+            if verdict.changed {
+                self.stats.record_changed();
+            }
+            let (reason, original) = match verdict.sameness {
+                Sameness::Original => (None, String::new()),
+                Sameness::Exact { of } => (Some(SkipReason::DuplicateContent), of),
+                Sameness::Near { of, .. } => (Some(SkipReason::NearDuplicate), of),
+            };
+            if let Some(reason) = reason {
+                // Not indexed, its links not followed: a copy leads where
+                // its original led.
+                debug!(url = %lease.url, %original, ?reason, "duplicate page");
+                self.stats.record_duplicate(reason, lease.url.as_str(), &original);
+                self.frontier.complete(&lease).await?;
+                return Ok(());
+            }
+        }
+
+        if !nofollow {
             let links = parsed
                 .links
                 .iter()
@@ -516,15 +620,14 @@ impl Crawler {
                 .collect();
             self.queue_links(&lease, links, lease.depth + 1).await?;
         }
-        if parsed.meta_robots.noindex || header_robots.noindex {
+        if noindex {
             return self.skip(&lease, SkipReason::Robots).await;
         }
-        if truncated && parsed.text.is_empty() {
-            // The cap cut the page before any of its text.
+        if empty {
             return self.skip(&lease, SkipReason::TooLarge).await;
         }
 
-        let message = page_message(&lease, page.status, parsed, simhash, content_hash);
+        let message = page_message(&lease, canonical_url, page.status, parsed, simhash, content_hash);
         let confirmation = self.sink.publish(PageEvent::Upsert(Box::new(message))).await;
         // The page is handed over: let another fetch start while this one
         // waits for its page to become durable.
@@ -542,6 +645,66 @@ impl Crawler {
             // The queue is gone: the crawl cannot go on. The link stays
             // leased, so a later run fetches it again.
             Err(error) => Err(error.into()),
+        }
+    }
+
+    /// A page fetched before answered 404 or 410: it leaves the index, the
+    /// docstore and `crawled_links`.
+    async fn page_gone(&self, lease: &Lease, partition: u32, known: CrawledLink) -> Result<(), CrawlError> {
+        if known.indexed() && !self.remove_from_index(lease, DocId(known.doc_id)).await? {
+            return self.skip(lease, SkipReason::Error).await;
+        }
+        self.crawled.remove(partition, &lease.url)?;
+        self.stats.record_removed();
+        self.frontier.complete(lease).await?;
+        Ok(())
+    }
+
+    /// Publishes the removal of a document and waits until it is durable;
+    /// false if the indexer rejected it.
+    async fn remove_from_index(&self, lease: &Lease, doc_id: DocId) -> Result<bool, CrawlError> {
+        let removal = PageEvent::Remove {
+            doc_id,
+            url: lease.url.clone(),
+        };
+        match self.sink.publish(removal).await?.await {
+            Ok(()) => Ok(true),
+            Err(QueueError::Rejected(reason)) => {
+                warn!(url = %lease.url, %reason, "removal rejected by the indexer");
+                Ok(false)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Queues the pages whose next visit is due, the most overdue first.
+    async fn queue_revisits(&self) -> Result<(), CrawlError> {
+        let now = now_ms();
+        // Should the revisit never happen (its fetch fails for good), the
+        // page comes due again after the longest interval.
+        let fallback = now + self.config.freshness.max_interval.as_millis() as u64;
+        loop {
+            let due = self.crawled.due(now, REVISIT_BATCH)?;
+            if due.is_empty() {
+                return Ok(());
+            }
+            let links = due
+                .iter()
+                .filter_map(|(_, page)| {
+                    let url = NormalizedUrl::parse(&page.url).ok()?;
+                    Some(NewLink::page(url, page.depth, page.revisit_priority()))
+                })
+                .collect();
+            let queued = self.frontier.revisit(links).await?;
+            self.crawled.scheduled(&due, fallback)?;
+            self.stats.record_revisits(queued);
+            if queued > 0 {
+                info!(queued, "pages due for a visit queued again");
+                self.wakeup.notify_one();
+            }
+            if due.len() < REVISIT_BATCH {
+                return Ok(());
+            }
         }
     }
 
@@ -648,7 +811,9 @@ impl Crawler {
         self.refuse(out_of_scope, SkipReason::OutOfScope).await?;
         self.refuse(traps, SkipReason::Trap).await?;
         debug!(from = %lease.url, links = keep.len(), "queueing links");
-        let priority = DEPTH_DECAY.powi(depth as i32);
+        // A seed's rank carries down, decaying by hop: the children of a
+        // seed ranked 0.1 never outrank those of a seed ranked 1.
+        let priority = (lease.priority * DEPTH_DECAY).min(1.0);
         let links = keep
             .into_iter()
             .map(|url| NewLink::page(url, depth, priority))
@@ -745,19 +910,30 @@ fn reap(done: Result<Result<(), CrawlError>, tokio::task::JoinError>) -> Result<
     }
 }
 
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The URL a page is indexed under. A canonical link is honoured within the
+/// page's own host only: another host could claim any page as its own.
+fn canonical_url(lease: &Lease, parsed: &ParsedPage) -> NormalizedUrl {
+    parsed
+        .canonical
+        .clone()
+        .filter(|canonical| canonical.host_key() == lease.host)
+        .unwrap_or_else(|| lease.url.clone())
+}
+
 fn page_message(
     lease: &Lease,
+    canonical_url: NormalizedUrl,
     status: u16,
     parsed: ParsedPage,
     simhash: u64,
     content_hash: u64,
 ) -> PageMessage {
-    // A canonical link is honoured within the page's own host only: another
-    // host could claim any page as its own.
-    let canonical_url = parsed
-        .canonical
-        .filter(|canonical| canonical.host_key() == lease.host)
-        .unwrap_or_else(|| lease.url.clone());
     let outlinks = parsed
         .links
         .into_iter()
@@ -770,9 +946,7 @@ fn page_message(
     PageMessage {
         url: lease.url.clone(),
         canonical_url,
-        fetched_at_ms: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64),
+        fetched_at_ms: now_ms(),
         status,
         title: parsed.title,
         description: parsed.description,

@@ -57,6 +57,8 @@ pub enum FetchResponse {
     },
     /// A 2xx whose content type is not HTML; its body was not downloaded.
     WrongType { status: u16, content_type: String },
+    /// 304: the page is what it was at the last visit (a conditional GET).
+    NotModified,
     /// Any other status.
     Status {
         status: u16,
@@ -73,6 +75,17 @@ pub struct FetchedPage {
     /// Every `X-Robots-Tag` header, joined by commas.
     pub x_robots_tag: Option<String>,
     pub body_bytes: usize,
+    /// Validators for the next visit's conditional GET.
+    pub validators: Validators,
+}
+
+/// What a server said identifies a version of a page (`ETag`,
+/// `Last-Modified`), sent back on a revisit (`If-None-Match`,
+/// `If-Modified-Since`) so an unchanged page answers 304 without a body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -127,11 +140,19 @@ impl Fetcher {
     }
 
     /// Fetches a page: HTML only, redirects and error statuses as answers.
-    pub async fn fetch(&self, url: &NormalizedUrl) -> Result<FetchResponse, FetchError> {
+    /// With validators from an earlier visit, the GET is conditional.
+    pub async fn fetch(
+        &self,
+        url: &NormalizedUrl,
+        validators: &Validators,
+    ) -> Result<FetchResponse, FetchError> {
         let started = Instant::now();
-        let response = self.send(url, PAGE_ACCEPT).await?;
+        let response = self.send(url, PAGE_ACCEPT, validators).await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
+        if status == 304 {
+            return Ok(FetchResponse::NotModified);
+        }
         if response.status().is_redirection()
             && status != 304
             && let Some(location) = redirect_location(url, &headers)
@@ -170,6 +191,10 @@ impl Fetcher {
             truncated,
             x_robots_tag: header_values(&headers, "x-robots-tag"),
             body_bytes,
+            validators: Validators {
+                etag: header_str(&headers, header::ETAG),
+                last_modified: header_str(&headers, header::LAST_MODIFIED),
+            },
         }))
     }
 
@@ -182,7 +207,7 @@ impl Fetcher {
         max_body_bytes: usize,
     ) -> Result<RawResponse, FetchError> {
         let started = Instant::now();
-        let response = self.send(url, accept).await?;
+        let response = self.send(url, accept, &Validators::default()).await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let (body, _more) = self.read_body(response, started, max_body_bytes).await?;
@@ -195,16 +220,24 @@ impl Fetcher {
 
     /// Sends the request once the address guard has passed the host, and
     /// waits for the response headers.
-    async fn send(&self, url: &NormalizedUrl, accept: &str) -> Result<reqwest::Response, FetchError> {
+    async fn send(
+        &self,
+        url: &NormalizedUrl,
+        accept: &str,
+        validators: &Validators,
+    ) -> Result<reqwest::Response, FetchError> {
         // Names are checked by the resolver reqwest connects through; an IP
         // literal never reaches a resolver, so it is checked here.
         self.resolver
             .check_literal(url.as_url().host_str().unwrap_or_default())?;
-        let request = self
-            .client
-            .get(url.as_str())
-            .header(header::ACCEPT, accept)
-            .send();
+        let mut request = self.client.get(url.as_str()).header(header::ACCEPT, accept);
+        if let Some(etag) = &validators.etag {
+            request = request.header(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(last_modified) = &validators.last_modified {
+            request = request.header(header::IF_MODIFIED_SINCE, last_modified);
+        }
+        let request = request.send();
         tokio::time::timeout(self.config.first_byte_timeout, request)
             .await
             .map_err(|_| FetchError::Timeout("response headers"))?

@@ -12,7 +12,8 @@
 //!
 //! - [`config`]: seeds, scope, limits, politeness.
 //! - [`crawl`]: the dispatcher and the life of one link.
-//! - [`frontier`]: the `Frontier` trait and its embedded (RocksDB) implementation.
+//! - [`frontier`]: the `Frontier` trait, its embedded (RocksDB) and Redis implementations.
+//! - [`crawled`]: `crawled_links`: signatures, near-duplicates, validators, next visits.
 //! - [`robots`]: robots.txt (RFC 9309): fetching, caching, matching.
 //! - [`dns`]: resolution with a TTL cache, `--resolve` overrides, the address guard.
 //! - [`politeness`]: per-host delays and the per-IP limit.
@@ -26,6 +27,7 @@
 
 pub mod config;
 pub mod crawl;
+pub mod crawled;
 pub mod dns;
 pub mod fetch;
 pub mod frontier;
@@ -50,6 +52,8 @@ pub enum CrawlError {
     Fetch(#[from] fetch::FetchError),
     #[error("page queue: {0}")]
     Queue(#[from] common::queue::QueueError),
+    #[error(transparent)]
+    Crawled(#[from] crawled::CrawledError),
     #[error("crawl task failed: {0}")]
     Task(String),
 }

@@ -7,7 +7,7 @@
 //! scripts, styles, navigation, headers, footers, asides, forms and hidden
 //! elements.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use common::NormalizedUrl;
 use common::message::{MAX_TEXT_BYTES, truncate_at_char_boundary};
@@ -228,8 +228,11 @@ pub fn parse_page(url: &Url, html: &str) -> ParsedPage {
 /// once (pages link the same few URLs from their menus again and again).
 struct LinkCollector {
     base: Url,
+    /// The first `<base href>` counts; later ones are ignored (HTML).
+    base_set: bool,
     resolved: HashMap<String, Option<NormalizedUrl>>,
-    kept: HashSet<NormalizedUrl>,
+    /// URL -> its place in `links`.
+    kept: HashMap<NormalizedUrl, usize>,
     links: Vec<Link>,
 }
 
@@ -237,13 +240,18 @@ impl LinkCollector {
     fn new(page_url: Url) -> LinkCollector {
         LinkCollector {
             base: page_url,
+            base_set: false,
             resolved: HashMap::new(),
-            kept: HashSet::new(),
+            kept: HashMap::new(),
             links: Vec::new(),
         }
     }
 
     fn set_base(&mut self, href: &str) {
+        if self.base_set {
+            return;
+        }
+        self.base_set = true;
         if let Ok(base) = self.base.join(href.trim())
             && matches!(base.scheme(), "http" | "https")
         {
@@ -261,8 +269,17 @@ impl LinkCollector {
         url
     }
 
+    /// Keeps a link, or merges it into the link already kept for its URL:
+    /// followed if any of its links is, with the first anchor text there is.
     fn push(&mut self, url: NormalizedUrl, anchor: String, nofollow: bool) {
-        if self.links.len() < MAX_LINKS_PER_PAGE && self.kept.insert(url.clone()) {
+        if let Some(&at) = self.kept.get(&url) {
+            let kept = &mut self.links[at];
+            kept.nofollow &= nofollow;
+            if kept.anchor.is_empty() {
+                kept.anchor = anchor;
+            }
+        } else if self.links.len() < MAX_LINKS_PER_PAGE {
+            self.kept.insert(url.clone(), self.links.len());
             self.links.push(Link {
                 url,
                 anchor,
@@ -356,6 +373,32 @@ fn has_token(list: &str, token: &str) -> bool {
 
 /// Collects visible text and headings under `root`, skipping the elements
 /// that are not content.
+/// ARIA roles of the parts of a page that every page of a site repeats
+/// (the roles of `<nav>`, `<header>`, `<footer>`, `<aside>`).
+const BOILERPLATE_ROLES: [&str; 4] = ["navigation", "banner", "contentinfo", "complementary"];
+
+/// Words that name an advertisement or a promotion in a class or id
+/// (`ad`, `ad-slot`, `sponsored_box`). Whole words only: `add`, `header`
+/// and `download` are not ads.
+const AD_WORDS: [&str; 6] = ["ad", "ads", "advert", "advertisement", "sponsored", "promo"];
+
+/// An element that is not the page's own content though it is not marked
+/// up as such: a navigation by role, or an ad block. Its text would make
+/// copies of one page look different (an ad rotates) and pages of one site
+/// look alike (a sidebar by role).
+fn is_boilerplate_block(element: &Element) -> bool {
+    if attr(element, &local_name!("role")).is_some_and(|role| BOILERPLATE_ROLES.contains(&role)) {
+        return true;
+    }
+    [local_name!("class"), local_name!("id")].iter().any(|name| {
+        attr(element, name).is_some_and(|value| {
+            value
+                .split(|c: char| c.is_ascii_whitespace() || c == '-' || c == '_')
+                .any(|word| AD_WORDS.iter().any(|ad| word.eq_ignore_ascii_case(ad)))
+        })
+    })
+}
+
 fn extract_text(root: NodeRef<'_, Node>, page: &mut ParsedPage) {
     let mut skipping: Option<ego_tree::NodeId> = None;
     let mut heading: Option<String> = None;
@@ -371,6 +414,7 @@ fn extract_text(root: NodeRef<'_, Node>, page: &mut ParsedPage) {
                         if NOT_CONTENT.contains(name)
                             || attr(element, &local_name!("hidden")).is_some()
                             || attr(element, &local_name!("aria-hidden")) == Some("true")
+                            || is_boilerplate_block(element)
                         {
                             skipping = Some(node.id());
                             continue;
@@ -472,6 +516,17 @@ mod tests {
     }
 
     #[test]
+    fn ad_blocks_and_boilerplate_roles_are_not_main_text() {
+        let page = parse(
+            r#"<body><div role="navigation">Home About</div>
+            <p>Own words.</p><div class="ad-slot">Buy widgets</div>
+            <p id="sponsored_box">Sponsored link</p><div class="header download">Kept</div>
+            <div role="complementary">Related pages</div></body>"#,
+        );
+        assert_eq!(page.text, "Own words. Kept");
+    }
+
+    #[test]
     fn extracts_metadata_and_main_text() {
         let page = parse(
             r#"<html lang="EN"><head><title> The   Title </title>
@@ -520,6 +575,28 @@ mod tests {
         let page = parse("<body><header>Site</header><h1>Only</h1><p>text</p></body>");
         assert_eq!(page.title, "Only");
         assert_eq!(page.text, "Only text");
+    }
+
+    #[test]
+    fn a_url_linked_twice_is_kept_once_followed_if_either_link_is() {
+        let page = parse(
+            r#"<head><base href="/first/"><base href="/second/"></head><body>
+            <a href="x.html" rel="nofollow"></a> <a href="./x.html">X again</a>
+            <a href="y.html">Y</a> <a href="y.html" rel="nofollow">Y nofollow</a></body>"#,
+        );
+        let links: Vec<_> = page
+            .links
+            .iter()
+            .map(|l| (l.url.as_str(), l.anchor.as_str(), l.nofollow))
+            .collect();
+        assert_eq!(
+            links,
+            [
+                ("http://example.com/first/x.html", "X again", false),
+                ("http://example.com/first/y.html", "Y", false),
+            ],
+            "the first <base> counts; duplicates merge"
+        );
     }
 
     #[test]

@@ -12,6 +12,9 @@ use serde::Serialize;
 use crate::dns::DnsStats;
 use crate::robots::{RobotsOutcome, RobotsStats};
 
+/// Duplicate pairs shown in the summary.
+const MAX_DUPLICATE_EXAMPLES: usize = 5;
+
 /// Live counters, shared by every task of a crawl.
 #[derive(Default)]
 pub struct CrawlStats {
@@ -26,6 +29,11 @@ pub struct CrawlStats {
     sitemaps_missing: AtomicU64,
     sitemap_urls: AtomicU64,
     host_backoffs: AtomicU64,
+    revisits: AtomicU64,
+    changed: AtomicU64,
+    not_modified: AtomicU64,
+    removed: AtomicU64,
+    duplicates: Mutex<Vec<(String, String)>>,
     skipped: [AtomicU64; SkipReason::ALL.len()],
     by_status: Mutex<BTreeMap<u16, u64>>,
 }
@@ -89,6 +97,36 @@ impl CrawlStats {
         self.host_backoffs.fetch_add(1, Relaxed);
     }
 
+    /// Pages whose next visit came due, queued again.
+    pub fn record_revisits(&self, count: usize) {
+        self.revisits.fetch_add(count as u64, Relaxed);
+    }
+
+    /// A revisited page whose text had changed (it is indexed again).
+    pub fn record_changed(&self) {
+        self.changed.fetch_add(1, Relaxed);
+    }
+
+    /// A revisit answered 304: the page stays as it is.
+    pub fn record_not_modified(&self) {
+        self.not_modified.fetch_add(1, Relaxed);
+    }
+
+    /// A page that went away (404, 410) was removed from the index.
+    pub fn record_removed(&self) {
+        self.removed.fetch_add(1, Relaxed);
+    }
+
+    /// A page dropped as a (near-)duplicate of `original`: counted under
+    /// its reason, and the first few pairs kept for the summary.
+    pub fn record_duplicate(&self, reason: SkipReason, url: &str, original: &str) {
+        self.record_skip(reason);
+        let mut duplicates = self.duplicates.lock().unwrap_or_else(|p| p.into_inner());
+        if duplicates.len() < MAX_DUPLICATE_EXAMPLES {
+            duplicates.push((url.to_string(), original.to_string()));
+        }
+    }
+
     pub fn fetched(&self) -> u64 {
         self.fetched.load(Relaxed)
     }
@@ -116,6 +154,11 @@ impl CrawlStats {
             sitemaps_fetched: self.sitemaps_fetched.load(Relaxed),
             sitemaps_missing: self.sitemaps_missing.load(Relaxed),
             host_backoffs: self.host_backoffs.load(Relaxed),
+            revisits: self.revisits.load(Relaxed),
+            changed: self.changed.load(Relaxed),
+            not_modified: self.not_modified.load(Relaxed),
+            removed: self.removed.load(Relaxed),
+            duplicates: self.duplicates.lock().unwrap_or_else(|p| p.into_inner()).clone(),
             sitemap_urls: self.sitemap_urls.load(Relaxed),
             dns_hits: dns.hits.load(Relaxed),
             dns_misses: dns.misses.load(Relaxed),
@@ -154,6 +197,16 @@ pub struct CrawlSummary {
     pub sitemaps_missing: u64,
     /// Links given back because their host's name or robots.txt failed.
     pub host_backoffs: u64,
+    /// Pages queued again because their next visit came due.
+    pub revisits: u64,
+    /// Revisited pages whose text had changed.
+    pub changed: u64,
+    /// Revisits answered 304 Not Modified.
+    pub not_modified: u64,
+    /// Pages removed from the index because they went away (404, 410).
+    pub removed: u64,
+    /// The first duplicates dropped, with the page each repeats.
+    pub duplicates: Vec<(String, String)>,
     /// URLs queued from sitemaps.
     pub sitemap_urls: u64,
     pub dns_hits: u64,
@@ -207,6 +260,13 @@ impl fmt::Display for CrawlSummary {
                 self.host_backoffs
             )?;
         }
+        if self.revisits + self.not_modified + self.removed > 0 {
+            writeln!(
+                f,
+                "  revisits    {:>9}  ({} changed, {} not modified, {} gone and removed)",
+                self.revisits, self.changed, self.not_modified, self.removed
+            )?;
+        }
         let robots: Vec<String> = self
             .robots
             .iter()
@@ -248,7 +308,10 @@ impl fmt::Display for CrawlSummary {
         } else {
             writeln!(f, "  skipped")?;
             for (reason, count) in &self.skipped {
-                writeln!(f, "    {:<16}{:>9}", reason.as_str(), count)?;
+                writeln!(f, "    {:<18}{:>9}", reason.as_str(), count)?;
+            }
+            for (url, original) in &self.duplicates {
+                writeln!(f, "      {url} repeats {original}")?;
             }
         }
         write!(f, "  errors      {:>9}", self.skipped(SkipReason::Error))

@@ -7,6 +7,7 @@
 //! cache (BENCHMARKS.md). The tokens are the same as `en_stem`'s; a test
 //! holds them to it.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use tantivy::Index;
@@ -17,7 +18,7 @@ use tantivy::tokenizer::{
 /// The name the schema gives the analyzer.
 pub const TEXT_ANALYZER: &str = "trawl_en";
 
-/// Words whose stems one analyzer remembers; past it, it starts over.
+/// Words whose stems a thread remembers; past it, it starts over.
 const MAX_CACHED_STEMS: usize = 200_000;
 
 pub fn text_analyzer() -> TextAnalyzer {
@@ -34,6 +35,13 @@ pub fn register(index: &Index) {
     index.tokenizers().register(TEXT_ANALYZER, text_analyzer());
 }
 
+thread_local! {
+    /// Word -> stem, for the thread analyzing. tantivy clones analyzers into
+    /// each new segment, so a cache in the analyzer would start empty after
+    /// every commit; its indexing threads live as long as the writer.
+    static STEMS: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+}
+
 /// English stemming, with a cache of stems.
 #[derive(Clone, Copy)]
 pub struct CachedStemmer;
@@ -45,7 +53,6 @@ impl TokenFilter for CachedStemmer {
         CachedStemmerFilter {
             inner,
             stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
-            stems: HashMap::new(),
         }
     }
 }
@@ -54,48 +61,43 @@ impl TokenFilter for CachedStemmer {
 pub struct CachedStemmerFilter<T> {
     inner: T,
     stemmer: frostem::Stemmer,
-    /// Word -> stem. Each indexing thread has its own analyzer, so no lock.
-    stems: HashMap<String, String>,
 }
 
 impl<T: Tokenizer> Tokenizer for CachedStemmerFilter<T> {
-    type TokenStream<'a> = CachedStemmerStream<'a, T::TokenStream<'a>>;
+    type TokenStream<'a> = CachedStemmerStream<T::TokenStream<'a>>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        if self.stems.len() > MAX_CACHED_STEMS {
-            self.stems.clear();
-        }
         CachedStemmerStream {
             tail: self.inner.token_stream(text),
             stemmer: self.stemmer,
-            stems: &mut self.stems,
         }
     }
 }
 
-pub struct CachedStemmerStream<'a, T> {
+pub struct CachedStemmerStream<T> {
     tail: T,
     stemmer: frostem::Stemmer,
-    stems: &'a mut HashMap<String, String>,
 }
 
-impl<T: TokenStream> TokenStream for CachedStemmerStream<'_, T> {
+impl<T: TokenStream> TokenStream for CachedStemmerStream<T> {
     fn advance(&mut self) -> bool {
         if !self.tail.advance() {
             return false;
         }
         let token = self.tail.token_mut();
-        match self.stems.get(token.text.as_str()) {
+        STEMS.with_borrow_mut(|stems| match stems.get(token.text.as_str()) {
             Some(stem) => {
                 token.text.clear();
                 token.text.push_str(stem);
             }
             None => {
+                if stems.len() >= MAX_CACHED_STEMS {
+                    stems.clear();
+                }
                 let stem = self.stemmer.stem(&token.text).into_owned();
-                self.stems
-                    .insert(std::mem::replace(&mut token.text, stem.clone()), stem);
+                stems.insert(std::mem::replace(&mut token.text, stem.clone()), stem);
             }
-        }
+        });
         true
     }
 

@@ -23,8 +23,12 @@ pub struct CommitPolicy {
     pub max_batch_delay: Duration,
     /// Commit as soon as no event arrived for this long: at the end of a
     /// burst, pages become durable (and their links done) without waiting
-    /// out `max_batch_delay`.
+    /// out `max_batch_delay`...
     pub idle_commit: Duration,
+    /// ...once the batch is at least this old, so that a slow crawl (a page
+    /// every second or so) does not commit, fsync and make a segment for
+    /// every page.
+    pub min_batch_age: Duration,
 }
 
 impl Default for CommitPolicy {
@@ -37,6 +41,7 @@ impl Default for CommitPolicy {
             max_batch_docs: 2000,
             max_batch_delay: Duration::from_secs(1),
             idle_commit: Duration::from_millis(50),
+            min_batch_age: Duration::from_millis(250),
         }
     }
 }
@@ -91,11 +96,13 @@ async fn consume(
     let mut stats = IndexingStats::default();
     let mut uncommitted: Vec<Delivery> = Vec::new();
     let mut commit_deadline = Instant::now();
+    let mut batch_started = Instant::now();
     loop {
         let next = if uncommitted.is_empty() {
             source.recv().await
         } else {
-            let wake = commit_deadline.min(Instant::now() + policy.idle_commit);
+            let quiet = (Instant::now() + policy.idle_commit).max(batch_started + policy.min_batch_age);
+            let wake = commit_deadline.min(quiet);
             match tokio::time::timeout_at(wake, source.recv()).await {
                 Ok(next) => next,
                 Err(_elapsed) => {
@@ -111,7 +118,8 @@ async fn consume(
             PageEvent::Remove { .. } => stats.removed += 1,
         }
         if uncommitted.is_empty() {
-            commit_deadline = Instant::now() + policy.max_batch_delay;
+            batch_started = Instant::now();
+            commit_deadline = batch_started + policy.max_batch_delay;
         }
         uncommitted.push(delivery);
         if uncommitted.len() >= policy.max_batch_docs {

@@ -49,6 +49,50 @@ pub async fn run_all(factory: &dyn FrontierFactory) {
     a_stale_lease_cannot_end_the_current_one(factory).await;
     links_found_on_many_pages_rise(factory).await;
     host_budget_and_query_cap_refuse_links(factory).await;
+    due_pages_are_revisited_once(factory).await;
+}
+
+async fn due_pages_are_revisited_once(factory: &dyn FrontierFactory) {
+    let frontier = factory.create(FrontierConfig::default()).await;
+    frontier.add(vec![link("http://a.test/1", 1.0)]).await.unwrap();
+    let first = lease(&*frontier).await;
+    // Leased: a revisit changes nothing.
+    assert_eq!(
+        frontier
+            .revisit(vec![link("http://a.test/1", 0.5)])
+            .await
+            .unwrap(),
+        0
+    );
+    frontier.release_host(&first, Duration::ZERO).await.unwrap();
+    frontier.complete(&first).await.unwrap();
+    assert_eq!(frontier.claim().await.unwrap(), Claim::Empty);
+
+    // Done: a revisit queues it again, once however often it is asked,
+    // and a page never seen is queued too.
+    let due = vec![link("http://a.test/1", 0.5), link("http://b.test/new", 0.25)];
+    assert_eq!(frontier.revisit(due.clone()).await.unwrap(), 2);
+    assert_eq!(frontier.revisit(due).await.unwrap(), 0);
+    let again = lease(&*frontier).await;
+    assert_eq!((again.url.as_str(), again.priority), ("http://a.test/1", 0.5));
+    let other = lease(&*frontier).await;
+    assert_eq!(other.url.as_str(), "http://b.test/new");
+    for leased in [&again, &other] {
+        frontier.release_host(leased, Duration::ZERO).await.unwrap();
+        frontier.complete(leased).await.unwrap();
+    }
+    assert_eq!(frontier.claim().await.unwrap(), Claim::Empty);
+    // Still seen: finding the page again does not queue it.
+    assert_eq!(
+        frontier
+            .add(vec![link("http://b.test/new", 1.0)])
+            .await
+            .unwrap()
+            .added,
+        0
+    );
+    let counts = frontier.counts().await.unwrap();
+    assert_eq!((counts.queued, counts.leased, counts.seen), (0, 0, 2));
 }
 
 async fn add_drops_seen_urls(factory: &dyn FrontierFactory) {
@@ -322,7 +366,17 @@ async fn links_found_on_many_pages_rise(factory: &dyn FrontierFactory) {
         "0.5 + 2 x 0.05, got {}",
         first.priority
     );
-    assert_eq!(lease(&*frontier).await.url.as_str(), "http://b.test/plain");
+    // The raise survives the link going back to the frontier.
+    frontier.give_back(&first).await.unwrap();
+    let mut next = [lease(&*frontier).await, lease(&*frontier).await];
+    next.sort_by(|a, b| a.url.cmp(&b.url));
+    assert_eq!(next[0].url.as_str(), "http://a.test/popular");
+    assert!(
+        (next[0].priority - 0.6).abs() < 1e-9,
+        "after a give-back: {}",
+        next[0].priority
+    );
+    assert_eq!(next[1].url.as_str(), "http://b.test/plain");
 }
 
 async fn host_budget_and_query_cap_refuse_links(factory: &dyn FrontierFactory) {
@@ -454,6 +508,41 @@ mod embedded_suite {
                 .added,
             0
         );
+        drop(frontier);
+
+        // A link that used up its retries is done for good, across a reopen
+        // (this was once lost, and the link fetched again on every resume).
+        let strict = FrontierConfig {
+            max_retries: 0,
+            ..FrontierConfig::default()
+        };
+        let frontier = EmbeddedFrontier::open(dir.path(), strict).unwrap();
+        frontier
+            .add(vec![link("http://e.test/failing", 1.0)])
+            .await
+            .unwrap();
+        let failing = lease(&frontier).await; // the best priority of those queued
+        assert_eq!(failing.url.as_str(), "http://e.test/failing");
+        assert_eq!(
+            frontier.retry(&failing, Duration::ZERO).await.unwrap(),
+            RetryDecision::GaveUp
+        );
+        frontier.complete(&failing).await.unwrap();
+        drop(frontier);
+        let frontier = EmbeddedFrontier::open(dir.path(), FrontierConfig::default()).unwrap();
+        assert_eq!(
+            frontier
+                .add(vec![link("http://e.test/failing", 1.0)])
+                .await
+                .unwrap()
+                .added,
+            0
+        );
+        let mut urls = Vec::new();
+        while let Claim::Leased(leased) = frontier.claim().await.unwrap() {
+            urls.push(leased.url.to_string());
+        }
+        assert!(!urls.contains(&"http://e.test/failing".to_string()), "{urls:?}");
         drop(frontier);
 
         // The per-host counts are rebuilt on reopen: a.test already used

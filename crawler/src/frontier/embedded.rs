@@ -260,13 +260,15 @@ impl Frontier for EmbeddedFrontier {
     }
 
     async fn retry(&self, lease: &Lease, delay: Duration) -> Result<RetryDecision> {
+        // Out of retries: the lease stays for the caller's `complete`, which
+        // records the link as done.
+        if lease.retries >= self.config.max_retries {
+            return Ok(RetryDecision::GaveUp);
+        }
         let mut state = self.lock();
         let now = Instant::now();
         if state.drop_lease(lease, &self.config, now).is_none() {
             return Ok(RetryDecision::Requeued); // expired: it was queued again then
-        }
-        if lease.retries >= self.config.max_retries {
-            return Ok(RetryDecision::GaveUp);
         }
         let mut record = LinkRecord::of_lease(lease, LinkState::Queued);
         record.priority /= 2.0;
@@ -293,6 +295,36 @@ impl Frontier for EmbeddedFrontier {
             now,
         );
         Ok(())
+    }
+
+    async fn revisit(&self, links: Vec<NewLink>) -> Result<usize> {
+        let mut state = self.lock();
+        let mut unique = HashSet::new();
+        let links: Vec<&NewLink> = links.iter().filter(|link| unique.insert(&link.url)).collect();
+        let existing = self.db.multi_get(links.iter().map(|link| link.url.as_str()));
+        let now = Instant::now();
+        let mut batch = WriteBatch::default();
+        let mut queued = Vec::new();
+        for (link, existing) in links.into_iter().zip(existing) {
+            let existing = existing.map_err(storage)?;
+            if let Some(value) = &existing
+                && decode(link.url.as_str().as_bytes(), value)?.state == LinkState::Queued
+            {
+                continue; // queued, delayed or leased: it will be fetched anyway
+            }
+            if existing.is_none() {
+                state.seen += 1;
+            }
+            let record = LinkRecord::queued(link);
+            batch.put(link.url.as_str(), encode(&record));
+            queued.push((link.url.clone(), record));
+        }
+        self.db.write(batch).map_err(storage)?;
+        let count = queued.len();
+        for (url, record) in queued {
+            state.enqueue(url, &record, &self.config, now);
+        }
+        Ok(count)
     }
 
     async fn counts(&self) -> Result<FrontierCounts> {

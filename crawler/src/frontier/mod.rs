@@ -185,6 +185,18 @@ pub trait Frontier: Send + Sync {
     /// Return the link untouched (shutdown before it was fetched).
     async fn give_back(&self, lease: &Lease) -> Result<()>;
 
+    /// Queues again links to pages fetched before, whose next visit is due
+    /// (the freshness schedule): seen or not, unless they are queued or
+    /// leased already. Returns how many were queued.
+    async fn revisit(&self, links: Vec<NewLink>) -> Result<usize>;
+
+    /// The partition of a host: the unit a shared frontier spreads over
+    /// workers, and the scope of near-duplicate detection. One for a
+    /// frontier that is not shared.
+    fn partition_of(&self, _host: &HostKey) -> u32 {
+        0
+    }
+
     async fn counts(&self) -> Result<FrontierCounts>;
 
     /// This worker stops: hand over whatever it holds for others to go on

@@ -27,8 +27,10 @@
 //! 5e-13 at 10 million; over a whole crawl of 10 million, the odds that any
 //! URL is lost that way are about 3 in a million.
 
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use common::{HostKey, NormalizedUrl};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -49,32 +51,44 @@ local best = redis.call('ZREVRANGE', key('ready'), 0, 0, 'WITHSCORES')
 return { best[2] or '', tostring(next_wake()), redis.call('GET', key('queued')) or '0', tostring(redis.call('ZCARD', key('leases'))) }
 "#;
 
-/// Leases up to ARGV[4] links, best ready host first; a host with free
-/// slots stays ready and may give more than one. Returns 4 values a lease.
+/// ARGV: request id, lease ms, links at most, a priority floor ('' for
+/// none), worker. Leases the best ready hosts' best links, best first; a
+/// host with free slots stays ready and may give more than one. Stops below
+/// the floor once it has leased one: the next link may then be better in
+/// another partition. Returns 4 values a lease.
 const CLAIM: &str = r#"
+local id = ARGV[3]
+local replayed = replay(id)
+if replayed then return replayed end
 tick()
+local lease_ms, wanted, floor, worker = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
 local leased = {}
-for _ = 1, tonumber(ARGV[4]) do
-  local top = redis.call('ZPOPMAX', key('ready'))
-  if #top == 0 then
+for _ = 1, wanted do
+  local top = redis.call('ZREVRANGE', key('ready'), 0, 0, 'WITHSCORES')
+  if #top == 0 or (#leased > 0 and floor and tonumber(top[2]) < floor) then
     break
   end
   local host = top[1]
-  local popped = redis.call('ZPOPMAX', links_key(host))
+  redis.call('ZREM', key('ready'), host)
+  local inflight = tonumber(redis.call('HGET', key('inflight'), host) or '0')
+  local popped = {}
+  if inflight < max_inflight then
+    popped = redis.call('ZPOPMAX', links_key(host))
+  end
   if #popped > 0 then
     local url, priority = popped[1], popped[2]
     local token = redis.call('INCR', key('lease_seq'))
     redis.call('HINCRBY', key('inflight'), host, 1)
-    redis.call('ZADD', key('leases'), now + tonumber(ARGV[3]), url)
-    redis.call('HSET', key('leased'), url, token .. ':0')
+    redis.call('ZADD', key('leases'), now + lease_ms, url)
+    redis.call('HSET', key('leased'), url, token .. '\t0\t' .. host .. '\t' .. worker)
     redis.call('DECR', key('queued'))
-    for _, value in ipairs({ url, tostring(token), redis.call('HGET', key('meta'), url), priority }) do
+    for _, value in ipairs({ url, tostring(token), redis.call('HGET', key('meta'), url) or '', priority }) do
       table.insert(leased, value)
     end
   end
   schedule(host)
 end
-return leased
+return remember(id, leased)
 "#;
 
 const RELEASE_HOST: &str = r#"
@@ -109,23 +123,32 @@ requeue(ARGV[3])
 return 1
 "#;
 
-/// ARGV[3], ARGV[4]: host budget, query cap; then 7 values per link.
+/// ARGV: request id, host budget, query cap; then 7 values per link (each
+/// URL once per call).
 const ADD: &str = r#"
-local max_urls, max_queries = tonumber(ARGV[3]), tonumber(ARGV[4])
+local id = ARGV[3]
+local replayed = replay(id)
+if replayed then return replayed end
+local max_urls, max_queries = tonumber(ARGV[4]), tonumber(ARGV[5])
 local added, over_budget, too_many = 0, 0, 0
-local touched, raised = {}, {}
-for i = 5, #ARGV, 7 do
+local touched = {}
+for i = 6, #ARGV, 7 do
   local url, bucket, value, host, path_key, priority, meta =
     ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
   if redis.call('SADD', key('seen:' .. bucket), value) == 0 then
     -- Found on one more page: a waiting link gains a tenth of the priority
-    -- it was found with, up to 1.0 (the embedded frontier's inlink_boost).
+    -- it was found with, up to 1.0 (the embedded frontier's inlink_boost),
+    -- in its queue and in its metadata (which a requeue reads).
     local score = redis.call('ZSCORE', links_key(host), url)
-    if score and not raised[url] then
-      raised[url] = true
+    if score then
       local boosted = math.min(tonumber(score) + tonumber(priority) / 10, 1.0)
       if boosted > tonumber(score) then
         redis.call('ZADD', links_key(host), boosted, url)
+        local stored = redis.call('HGET', key('meta'), url)
+        local stored_host, rest = string.match(stored or '', '^([^\t]*)\t[^\t]*\t(.*)$')
+        if stored_host then
+          redis.call('HSET', key('meta'), url, stored_host .. '\t' .. string.format('%.17g', boosted) .. '\t' .. rest)
+        end
         touched[host] = true
       end
     end
@@ -151,24 +174,56 @@ end
 for host, _ in pairs(touched) do
   schedule(host)
 end
-return { added, over_budget, too_many }
+return remember(id, { added, over_budget, too_many })
 "#;
 
-/// Pairs of (bucket, hash) after ARGV[2].
+/// ARGV: request id, then pairs of (bucket, hash).
 const MARK_SEEN: &str = r#"
+local id = ARGV[3]
+local replayed = replay(id)
+if replayed then return replayed end
 local new = 0
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   if redis.call('SADD', key('seen:' .. ARGV[i]), ARGV[i + 1]) == 1 then
     redis.call('INCR', key('seen_count'))
     new = new + 1
   end
 end
-return new
+return remember(id, { new })
+"#;
+
+/// ARGV: request id, then 6 values per link (each URL once per call). A link
+/// whose URL has metadata is queued, delayed or leased already.
+const REVISIT: &str = r#"
+local id = ARGV[3]
+local replayed = replay(id)
+if replayed then return replayed end
+local queued = 0
+local touched = {}
+for i = 4, #ARGV, 6 do
+  local url, bucket, value, host, priority, meta =
+    ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+  if redis.call('SADD', key('seen:' .. bucket), value) == 1 then
+    redis.call('INCR', key('seen_count'))
+  end
+  if redis.call('HEXISTS', key('meta'), url) == 0 then
+    redis.call('ZADD', links_key(host), priority, url)
+    redis.call('HSET', key('meta'), url, meta)
+    redis.call('INCR', key('queued'))
+    touched[host] = true
+    queued = queued + 1
+  end
+end
+for host, _ in pairs(touched) do
+  schedule(host)
+end
+return remember(id, { queued })
 "#;
 
 /// Registers the worker, renews its partitions, takes free ones up to its
 /// fair share and gives up those above it. ARGV: tag, worker, lease ms,
-/// partitions. Not built on the prelude: it works on the meta tag.
+/// partitions. Not built on the prelude: it works on the meta tag. Running
+/// it twice changes nothing more.
 const PARTITIONS: &str = r#"
 local tag, me, lease_ms, partitions = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local clock = redis.call('TIME')
@@ -278,6 +333,7 @@ enum Op {
     GiveBack,
     Add,
     MarkSeen,
+    Revisit,
     Partitions,
     Leave,
 }
@@ -294,6 +350,7 @@ impl Scripts {
             with_prelude(GIVE_BACK),
             with_prelude(ADD),
             with_prelude(MARK_SEEN),
+            with_prelude(REVISIT),
             PARTITIONS.to_string(),
             LEAVE.to_string(),
         ];
@@ -304,11 +361,18 @@ impl Scripts {
         Scripts { sources, hashes }
     }
 
-    fn evalsha(&self, op: Op) -> Cmd {
+    /// `EVALSHA` of `op`, declaring `routing_key` (a key of the slot the
+    /// script works in) so that a cluster routes it.
+    fn evalsha(&self, op: Op, routing_key: &str) -> Cmd {
         let mut cmd = redis::cmd("EVALSHA");
-        cmd.arg(&self.hashes[op as usize]).arg(0);
+        cmd.arg(&self.hashes[op as usize]).arg(1).arg(routing_key);
         cmd
     }
+}
+
+/// Links leased by a claim script and not handed out yet, with when.
+struct Claimed {
+    leases: VecDeque<(Lease, Instant)>,
 }
 
 pub struct RedisFrontier {
@@ -317,16 +381,20 @@ pub struct RedisFrontier {
     config: RedisFrontierConfig,
     /// The partitions this worker claims from; kept by the heartbeat.
     owned: Arc<RwLock<Vec<u32>>>,
-    /// Links leased by the last claim script and not handed out yet.
-    claimed: std::sync::Mutex<std::collections::VecDeque<Lease>>,
+    claimed: Mutex<Claimed>,
+    /// Names each call that must not take effect twice (see `replay` in the scripts).
+    requests: AtomicU64,
+    /// When a worker without partitions last asked whether the crawl is over.
+    last_global_check: Mutex<Instant>,
     heartbeat: Option<JoinHandle<()>>,
 }
 
 impl RedisFrontier {
     /// Connects as a crawling worker: takes its share of partitions now and
-    /// keeps them with a heartbeat.
+    /// keeps them with a heartbeat. Fails if the crawl in Redis was started
+    /// with another number of partitions or seen buckets.
     pub async fn worker(config: RedisFrontierConfig) -> Result<RedisFrontier> {
-        let mut frontier = RedisFrontier::client(config).await?;
+        let mut frontier = RedisFrontier::connect(config, true).await?;
         let owned = frontier.renew_partitions().await?;
         info!(worker = %frontier.config.worker_id, partitions = owned.len(), "joined the crawl");
         *frontier.owned.write().unwrap_or_else(|p| p.into_inner()) = owned;
@@ -340,8 +408,13 @@ impl RedisFrontier {
         Ok(frontier)
     }
 
-    /// Connects without joining the crawl: to add seeds or read counts.
+    /// Connects without joining the crawl: to add seeds or read counts. It
+    /// takes the crawl's settings from Redis.
     pub async fn client(config: RedisFrontierConfig) -> Result<RedisFrontier> {
+        RedisFrontier::connect(config, false).await
+    }
+
+    async fn connect(mut config: RedisFrontierConfig, worker: bool) -> Result<RedisFrontier> {
         let client = redis::Client::open(config.url.as_str()).map_err(storage)?;
         let manager_config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(5)))
@@ -351,18 +424,21 @@ impl RedisFrontier {
         let conn = ConnectionManager::new_with_config(client, manager_config)
             .await
             .map_err(storage)?;
-        let frontier = RedisFrontier {
+        let scripts = Arc::new(Scripts::new());
+        load_scripts(&mut conn.clone(), &scripts).await.map_err(storage)?;
+        agree_on_settings(&mut conn.clone(), &mut config, worker).await?;
+        Ok(RedisFrontier {
             conn,
-            scripts: Arc::new(Scripts::new()),
+            scripts,
             config,
             owned: Arc::new(RwLock::new(Vec::new())),
-            claimed: std::sync::Mutex::new(std::collections::VecDeque::new()),
+            claimed: Mutex::new(Claimed {
+                leases: VecDeque::new(),
+            }),
+            requests: AtomicU64::new(0),
+            last_global_check: Mutex::new(Instant::now()),
             heartbeat: None,
-        };
-        load_scripts(&mut frontier.conn.clone(), &frontier.scripts)
-            .await
-            .map_err(storage)?;
-        Ok(frontier)
+        })
     }
 
     /// Gives this worker's partitions up at once, so the others take them
@@ -371,8 +447,9 @@ impl RedisFrontier {
         if let Some(heartbeat) = &self.heartbeat {
             heartbeat.abort();
         }
-        let mut cmd = self.scripts.evalsha(Op::Leave);
-        cmd.arg(self.meta_tag())
+        let meta = self.meta_tag();
+        let mut cmd = self.scripts.evalsha(Op::Leave, &format!("{meta}:owners"));
+        cmd.arg(meta)
             .arg(&self.config.worker_id)
             .arg(self.config.partitions);
         let _: Value = self.run(&cmd).await?;
@@ -381,6 +458,11 @@ impl RedisFrontier {
 
     pub fn owned_partitions(&self) -> Vec<u32> {
         self.owned.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The settings this frontier works with (those of the crawl in Redis).
+    pub fn config(&self) -> &RedisFrontierConfig {
+        &self.config
     }
 
     /// Deletes every key of this crawl: for tests and for starting over.
@@ -417,10 +499,19 @@ impl RedisFrontier {
     /// An EVALSHA of `op` on `partition`, with the two arguments every
     /// partition script takes.
     fn partition_call(&self, op: Op, partition: u32) -> Cmd {
-        let mut cmd = self.scripts.evalsha(op);
-        cmd.arg(self.tag(partition))
-            .arg(self.config.frontier.max_in_flight_per_host);
+        let tag = self.tag(partition);
+        let mut cmd = self.scripts.evalsha(op, &format!("{tag}:queued"));
+        cmd.arg(tag).arg(self.config.frontier.max_in_flight_per_host);
         cmd
+    }
+
+    /// A name for one call, unique across workers and runs.
+    fn request_id(&self) -> String {
+        format!(
+            "{}-{}",
+            self.config.worker_id,
+            self.requests.fetch_add(1, Ordering::Relaxed)
+        )
     }
 
     async fn renew_partitions(&self) -> Result<Vec<u32>> {
@@ -472,10 +563,90 @@ impl RedisFrontier {
         Ok(counts)
     }
 
+    /// Whether no partition of any worker has work: nothing queued, nothing
+    /// leased (their pages may still link into ours).
+    async fn crawl_is_over(&self) -> Result<bool> {
+        let counts = self.global_counts().await?;
+        Ok(counts.queued == 0 && counts.leased == 0)
+    }
+
     fn lease_call(&self, op: Op, lease: &Lease) -> Cmd {
         let mut cmd = self.partition_call(op, self.partition_of(&lease.host));
         cmd.arg(lease.url.as_str()).arg(lease.token);
         cmd
+    }
+
+    /// The next lease of the last claim that is still young enough to use:
+    /// one claimed more than half its lease ago goes back (its host may
+    /// have been released by then).
+    async fn next_claimed(&self) -> Result<Option<Lease>> {
+        loop {
+            let next = self
+                .claimed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .leases
+                .pop_front();
+            let Some((lease, claimed_at)) = next else {
+                return Ok(None);
+            };
+            if claimed_at.elapsed() < self.config.frontier.lease_duration / 2 {
+                return Ok(Some(lease));
+            }
+            self.give_back(&lease).await?;
+        }
+    }
+
+    /// Leases up to `claim_batch` links from `partition`, stopping below
+    /// `floor`; keeps all but the first for later claims.
+    async fn claim_from(&self, partition: u32, floor: Option<f64>) -> Result<Option<Lease>> {
+        let mut cmd = self.partition_call(Op::Claim, partition);
+        cmd.arg(self.request_id())
+            .arg(self.config.frontier.lease_duration.as_millis() as u64)
+            .arg(self.config.claim_batch.max(1))
+            .arg(floor.map_or(String::new(), |f| f.to_string()))
+            .arg(&self.config.worker_id);
+        let reply: Vec<String> = self.run(&cmd).await?;
+        let now = Instant::now();
+        let mut leases = VecDeque::new();
+        for fields in reply.chunks_exact(4) {
+            let (url, token, meta, priority) = (&fields[0], &fields[1], &fields[2], &fields[3]);
+            match decode_lease(url, token, meta) {
+                Ok(mut lease) => {
+                    // The queue's score is the live priority: raised by links
+                    // found since the link was queued.
+                    lease.priority = priority.parse().unwrap_or(lease.priority);
+                    leases.push_back((lease, now));
+                }
+                Err(error) => {
+                    // One bad record must not stop the claim (or the crawl):
+                    // end its lease and go on.
+                    warn!(%error, "dropping a corrupt frontier record");
+                    let mut cmd = self.partition_call(Op::Complete, partition);
+                    cmd.arg(url).arg(token);
+                    let _: i64 = self.run(&cmd).await?;
+                }
+            }
+        }
+        let first = leases.pop_front().map(|(lease, _)| lease);
+        self.claimed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .leases
+            .extend(leases);
+        Ok(first)
+    }
+
+    /// Sends one script per partition the links fall in, in one pipeline.
+    async fn per_partition<T: redis::FromRedisValue>(&self, commands: BTreeMap<u32, Cmd>) -> Result<Vec<T>> {
+        if commands.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for cmd in commands.into_values() {
+            pipe.add_command(cmd);
+        }
+        self.run_pipeline(&pipe).await
     }
 }
 
@@ -485,6 +656,60 @@ impl Drop for RedisFrontier {
             heartbeat.abort();
         }
     }
+}
+
+/// The settings every process of a crawl must share live in Redis: the
+/// first process to connect writes them. A worker whose partitions or seen
+/// buckets differ refuses to start (it would read and write other keys);
+/// other settings, and everything for a client (`trawl seed`), are taken
+/// from Redis.
+async fn agree_on_settings(
+    conn: &mut ConnectionManager,
+    config: &mut RedisFrontierConfig,
+    worker: bool,
+) -> Result<()> {
+    let key = format!("{{{}:meta}}:settings", config.prefix);
+    let limits = &config.frontier;
+    let ours = [
+        ("partitions", u64::from(config.partitions)),
+        ("seen_buckets", u64::from(config.seen_buckets)),
+        ("max_in_flight_per_host", limits.max_in_flight_per_host as u64),
+        ("max_urls_per_host", limits.max_urls_per_host),
+        ("max_queries_per_path", limits.max_queries_per_path),
+    ];
+    let mut pipe = redis::pipe();
+    for (field, value) in ours {
+        pipe.cmd("HSETNX").arg(&key).arg(field).arg(value).ignore();
+    }
+    pipe.cmd("HGETALL").arg(&key);
+    let (stored,): (std::collections::HashMap<String, u64>,) =
+        pipe.query_async(conn).await.map_err(storage)?;
+    let get = |field: &str, ours: u64| stored.get(field).copied().unwrap_or(ours);
+    for (field, value) in &ours[..2] {
+        if worker && get(field, *value) != *value {
+            return Err(FrontierError::Storage(format!(
+                "the crawl {:?} in Redis has {field} = {}, this worker {value}: start it with the crawl's settings",
+                config.prefix,
+                get(field, *value)
+            )));
+        }
+    }
+    for (field, value) in &ours[2..] {
+        if worker && get(field, *value) != *value {
+            warn!(
+                field,
+                stored = get(field, *value),
+                ours = value,
+                "using the crawl's setting from Redis"
+            );
+        }
+    }
+    config.partitions = get("partitions", u64::from(config.partitions)) as u32;
+    config.seen_buckets = get("seen_buckets", u64::from(config.seen_buckets)) as u32;
+    config.frontier.max_in_flight_per_host = get("max_in_flight_per_host", ours[2].1) as usize;
+    config.frontier.max_urls_per_host = get("max_urls_per_host", ours[3].1);
+    config.frontier.max_queries_per_path = get("max_queries_per_path", ours[4].1);
+    Ok(())
 }
 
 /// `host\tpriority\tdepth\tretries\tkind\tredirects`
@@ -535,14 +760,17 @@ fn decode_lease(url: &str, token: &str, meta: &str) -> Result<Lease> {
 #[async_trait::async_trait]
 impl Frontier for RedisFrontier {
     async fn add(&self, links: Vec<NewLink>) -> Result<AddReport> {
-        let mut by_partition: std::collections::BTreeMap<u32, Cmd> = std::collections::BTreeMap::new();
-        for link in &links {
+        let mut unique = HashSet::new();
+        let mut by_partition: BTreeMap<u32, Cmd> = BTreeMap::new();
+        for link in links.iter().filter(|link| unique.insert(&link.url)) {
             let host = link.url.host_key();
             let partition = self.partition_of(&host);
             let cmd = by_partition.entry(partition).or_insert_with(|| {
                 let mut cmd = self.partition_call(Op::Add, partition);
                 let limits = &self.config.frontier;
-                cmd.arg(limits.max_urls_per_host).arg(limits.max_queries_per_path);
+                cmd.arg(self.request_id())
+                    .arg(limits.max_urls_per_host)
+                    .arg(limits.max_queries_per_path);
                 cmd
             });
             let (bucket, hash) = self.seen_entry(&link.url);
@@ -560,8 +788,9 @@ impl Frontier for RedisFrontier {
                 .arg(meta);
         }
         let mut report = AddReport::default();
-        for cmd in by_partition.values() {
-            let (added, over_budget, too_many): (usize, usize, usize) = self.run(cmd).await?;
+        for (added, over_budget, too_many) in
+            self.per_partition::<(usize, usize, usize)>(by_partition).await?
+        {
             report.added += added;
             report.over_host_budget += over_budget;
             report.too_many_queries += too_many;
@@ -570,80 +799,72 @@ impl Frontier for RedisFrontier {
     }
 
     async fn mark_seen(&self, urls: Vec<NormalizedUrl>) -> Result<usize> {
-        let mut by_partition: std::collections::BTreeMap<u32, Cmd> = std::collections::BTreeMap::new();
+        let mut by_partition: BTreeMap<u32, Cmd> = BTreeMap::new();
         for url in &urls {
             let partition = self.partition_of(&url.host_key());
-            let cmd = by_partition
-                .entry(partition)
-                .or_insert_with(|| self.partition_call(Op::MarkSeen, partition));
+            let cmd = by_partition.entry(partition).or_insert_with(|| {
+                let mut cmd = self.partition_call(Op::MarkSeen, partition);
+                cmd.arg(self.request_id());
+                cmd
+            });
             let (bucket, hash) = self.seen_entry(url);
             cmd.arg(bucket).arg(hash);
         }
-        let mut new = 0;
-        for cmd in by_partition.values() {
-            new += self.run::<usize>(cmd).await?;
-        }
-        Ok(new)
+        let replies: Vec<(usize,)> = self.per_partition(by_partition).await?;
+        Ok(replies.into_iter().map(|(new,)| new).sum())
     }
 
     async fn claim(&self) -> Result<Claim> {
-        if let Some(lease) = self.claimed.lock().unwrap_or_else(|p| p.into_inner()).pop_front() {
+        if let Some(lease) = self.next_claimed().await? {
             return Ok(Claim::Leased(lease));
         }
         let owned = self.owned_partitions();
         if owned.is_empty() {
             // Every partition is held by other workers: idle until the
-            // heartbeat gives this one a share.
+            // heartbeat gives this one a share, asking now and then whether
+            // the crawl is over.
+            let due = {
+                let mut last = self.last_global_check.lock().unwrap_or_else(|p| p.into_inner());
+                let due = last.elapsed() >= Duration::from_secs(1);
+                if due {
+                    *last = Instant::now();
+                }
+                due
+            };
+            if due && self.crawl_is_over().await? {
+                return Ok(Claim::Empty);
+            }
             return Ok(Claim::Wait(Duration::from_millis(500)));
         }
-        // Tick every owned partition in one round trip and claim from the
-        // one whose best ready host ranks highest.
+        // Tick every owned partition in one round trip, and claim from the
+        // one whose best ready host ranks highest, down to the runner-up's.
         let mut pipe = redis::pipe();
         for &partition in &owned {
             pipe.add_command(self.partition_call(Op::Tick, partition));
         }
         let ticks: Vec<(String, i64, i64, i64)> = self.run_pipeline(&pipe).await?;
-        let mut best: Option<(f64, u32)> = None;
+        let mut ranked: Vec<(f64, u32)> = Vec::new();
         let mut next_wake: Option<i64> = None;
         let mut busy = false;
         for (&partition, (best_priority, wake_ms, queued, leases)) in owned.iter().zip(&ticks) {
-            if let Ok(priority) = best_priority.parse::<f64>()
-                && best.is_none_or(|(b, _)| priority > b)
-            {
-                best = Some((priority, partition));
+            if let Ok(priority) = best_priority.parse::<f64>() {
+                ranked.push((priority, partition));
             }
             if *wake_ms >= 0 {
                 next_wake = Some(next_wake.map_or(*wake_ms, |w| w.min(*wake_ms)));
             }
             busy |= *queued > 0 || *leases > 0;
         }
-        if let Some((_, partition)) = best {
-            let mut cmd = self.partition_call(Op::Claim, partition);
-            cmd.arg(self.config.frontier.lease_duration.as_millis() as u64)
-                .arg(self.config.claim_batch.max(1));
-            let reply: Vec<String> = self.run(&cmd).await?;
-            let mut leases = std::collections::VecDeque::new();
-            for lease in reply.chunks_exact(4) {
-                let mut decoded = decode_lease(&lease[0], &lease[1], &lease[2])?;
-                // The queue's score is the live priority: raised by links
-                // found since the link was queued.
-                decoded.priority = lease[3].parse().unwrap_or(decoded.priority);
-                leases.push_back(decoded);
-            }
-            let first = leases.pop_front();
-            self.claimed
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .extend(leases);
-            return Ok(first.map_or(Claim::Wait(Duration::ZERO), Claim::Leased));
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        if let Some(&(_, best)) = ranked.first() {
+            let floor = ranked.get(1).map(|&(priority, _)| priority);
+            return Ok(self
+                .claim_from(best, floor)
+                .await?
+                .map_or(Claim::Wait(Duration::ZERO), Claim::Leased));
         }
-        if !busy {
-            // Nothing here; the crawl is over only if no partition of any
-            // worker has work (their pages may still link into ours).
-            let counts = self.global_counts().await?;
-            if counts.queued == 0 && counts.leased == 0 {
-                return Ok(Claim::Empty);
-            }
+        if !busy && self.crawl_is_over().await? {
+            return Ok(Claim::Empty);
         }
         let wait = next_wake.map_or(Duration::from_millis(500), |ms| Duration::from_millis(ms as u64));
         Ok(Claim::Wait(wait))
@@ -684,6 +905,34 @@ impl Frontier for RedisFrontier {
         Ok(())
     }
 
+    async fn revisit(&self, links: Vec<NewLink>) -> Result<usize> {
+        let mut unique = HashSet::new();
+        let mut by_partition: BTreeMap<u32, Cmd> = BTreeMap::new();
+        for link in links.iter().filter(|link| unique.insert(&link.url)) {
+            let host = link.url.host_key();
+            let partition = self.partition_of(&host);
+            let cmd = by_partition.entry(partition).or_insert_with(|| {
+                let mut cmd = self.partition_call(Op::Revisit, partition);
+                cmd.arg(self.request_id());
+                cmd
+            });
+            let (bucket, hash) = self.seen_entry(&link.url);
+            let meta = encode_meta(&host, link.priority, link.depth, 0, link.kind, link.redirects);
+            cmd.arg(link.url.as_str())
+                .arg(bucket)
+                .arg(hash)
+                .arg(host.as_str())
+                .arg(link.priority)
+                .arg(meta);
+        }
+        let replies: Vec<(usize,)> = self.per_partition(by_partition).await?;
+        Ok(replies.into_iter().map(|(queued,)| queued).sum())
+    }
+
+    fn partition_of(&self, host: &HostKey) -> u32 {
+        RedisFrontier::partition_of(self, host)
+    }
+
     async fn counts(&self) -> Result<FrontierCounts> {
         self.global_counts().await
     }
@@ -694,7 +943,9 @@ impl Frontier for RedisFrontier {
             .claimed
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+            .leases
             .drain(..)
+            .map(|(lease, _)| lease)
             .collect();
         for lease in &unused {
             self.give_back(lease).await?;
@@ -737,8 +988,9 @@ async fn renew(
     scripts: &Scripts,
     config: &RedisFrontierConfig,
 ) -> Result<Vec<u32>> {
-    let mut cmd = scripts.evalsha(Op::Partitions);
-    cmd.arg(format!("{{{}:meta}}", config.prefix))
+    let meta = format!("{{{}:meta}}", config.prefix);
+    let mut cmd = scripts.evalsha(Op::Partitions, &format!("{meta}:owners"));
+    cmd.arg(meta)
         .arg(&config.worker_id)
         .arg(config.partition_lease.as_millis() as u64)
         .arg(config.partitions);
@@ -760,9 +1012,10 @@ async fn load_scripts(conn: &mut ConnectionManager, scripts: &Scripts) -> redis:
     Ok(())
 }
 
-/// Runs `call` until Redis answers. Connection errors are retried with
-/// back-off for as long as it takes (the crawl waits; nothing is dropped);
-/// NOSCRIPT (a restarted Redis) loads the scripts again.
+/// Runs `call` until Redis answers. Connection errors and a busy or
+/// failing-over server are retried with back-off for as long as it takes
+/// (the crawl waits; nothing is dropped); NOSCRIPT (a restarted Redis) loads
+/// the scripts again. Every script is safe to run twice.
 async fn retrying<T, F, Fut>(conn: &ConnectionManager, scripts: &Scripts, call: F) -> Result<T>
 where
     F: Fn(ConnectionManager) -> Fut,
@@ -772,25 +1025,28 @@ where
     let mut attempts = 0u32;
     loop {
         // A clone shares the one underlying connection; each attempt owns one.
-        match call(conn.clone()).await {
+        let error = match call(conn.clone()).await {
             Ok(value) => return Ok(value),
-            Err(error) if error.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
-                warn!("Redis lost the frontier scripts (restarted?); loading them again");
-                if let Err(error) = load_scripts(&mut conn.clone(), scripts).await {
-                    warn!(%error, "loading the scripts failed");
-                    tokio::time::sleep(backoff).await;
-                }
+            Err(error) => error,
+        };
+        attempts += 1;
+        if error.kind() == ErrorKind::Server(ServerErrorKind::NoScript) {
+            warn!(
+                attempts,
+                "Redis lost the frontier scripts (restarted?); loading them again"
+            );
+            if let Err(error) = load_scripts(&mut conn.clone(), scripts).await {
+                warn!(%error, "loading the scripts failed");
             }
-            Err(error) if is_transient(&error) => {
-                attempts += 1;
-                if attempts == 1 || attempts.is_power_of_two() {
-                    warn!(%error, attempts, retry_in_ms = backoff.as_millis() as u64, "Redis unavailable; retrying");
-                }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
+        } else if is_transient(&error) {
+            if attempts == 1 || attempts.is_power_of_two() {
+                warn!(%error, attempts, retry_in_ms = backoff.as_millis() as u64, "Redis unavailable; retrying");
             }
-            Err(error) => return Err(storage(error)),
+        } else {
+            return Err(storage(error));
         }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(5));
     }
 }
 
@@ -799,12 +1055,219 @@ fn is_transient(error: &RedisError) -> bool {
         || error.is_connection_dropped()
         || error.is_connection_refusal()
         || error.is_timeout()
+        // A script of another client running long: ours did not run.
+        || error.code() == Some("BUSY")
         || matches!(
             error.kind(),
-            ErrorKind::Server(ServerErrorKind::BusyLoading | ServerErrorKind::TryAgain)
+            ErrorKind::Server(
+                ServerErrorKind::BusyLoading
+                    | ServerErrorKind::TryAgain
+                    | ServerErrorKind::MasterDown
+                    | ServerErrorKind::ReadOnly
+                    | ServerErrorKind::ClusterDown
+            )
         )
 }
 
 fn storage(error: RedisError) -> FrontierError {
     FrontierError::Storage(error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frontier::conformance::{test_redis_url, unique_prefix};
+
+    async fn worker(prefix: &str, tweak: impl FnOnce(&mut RedisFrontierConfig)) -> Result<RedisFrontier> {
+        let mut config = RedisFrontierConfig::new(&test_redis_url());
+        config.prefix = prefix.to_string();
+        tweak(&mut config);
+        RedisFrontier::worker(config).await
+    }
+
+    fn page(url: &str, priority: f64) -> NewLink {
+        NewLink::page(NormalizedUrl::parse(url).unwrap(), 1, priority)
+    }
+
+    fn host_partition(frontier: &RedisFrontier, name: &str) -> u32 {
+        frontier.partition_of(
+            &NormalizedUrl::parse(&format!("http://{name}/"))
+                .unwrap()
+                .host_key(),
+        )
+    }
+
+    /// Three host names: the first two in one partition, the third in another.
+    fn hosts_in_partitions(frontier: &RedisFrontier) -> (String, String, String) {
+        let names: Vec<String> = (0..1000).map(|i| format!("h{i}.test")).collect();
+        let first = host_partition(frontier, &names[0]);
+        let same = names[1..]
+            .iter()
+            .find(|n| host_partition(frontier, n) == first)
+            .unwrap();
+        let other = names[1..]
+            .iter()
+            .find(|n| host_partition(frontier, n) != first)
+            .unwrap();
+        (names[0].clone(), same.clone(), other.clone())
+    }
+
+    // A claim batch must not run past a better link in another partition.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_batch_stops_at_a_better_host_elsewhere() {
+        let prefix = unique_prefix("floor");
+        let frontier = worker(&prefix, |_| {}).await.unwrap();
+        let (a, b, c) = hosts_in_partitions(&frontier);
+        let links = vec![
+            page(&format!("http://{a}/1"), 0.9),
+            page(&format!("http://{b}/1"), 0.1),
+            page(&format!("http://{c}/1"), 0.5),
+        ];
+        frontier.add(links).await.unwrap();
+        let mut order = Vec::new();
+        for _ in 0..3 {
+            match frontier.claim().await.unwrap() {
+                Claim::Leased(lease) => order.push(lease.priority),
+                other => panic!("{other:?}"),
+            }
+        }
+        frontier.delete_all().await.unwrap();
+        assert_eq!(order, [0.9, 0.5, 0.1]);
+    }
+
+    // Every script may run twice when a call is retried after a dropped
+    // connection: claim, add and mark-seen answer with their first reply.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_retried_call_takes_effect_once() {
+        let prefix = unique_prefix("replay");
+        let frontier = worker(&prefix, |_| {}).await.unwrap();
+        let url = NormalizedUrl::parse("http://a.test/x").unwrap();
+        let partition = frontier.partition_of(&url.host_key());
+
+        let (bucket, hash) = frontier.seen_entry(&url);
+        let meta = encode_meta(&url.host_key(), 0.5, 1, 0, LinkKind::Page, 0);
+        let mut add = frontier.partition_call(Op::Add, partition);
+        add.arg("same-id").arg(100).arg(100);
+        add.arg(url.as_str())
+            .arg(bucket)
+            .arg(hash)
+            .arg(url.host_key().as_str())
+            .arg("")
+            .arg(0.5)
+            .arg(meta);
+        let first: (usize, usize, usize) = frontier.run(&add).await.unwrap();
+        let again: (usize, usize, usize) = frontier.run(&add).await.unwrap();
+        assert_eq!(
+            (first, again),
+            ((1, 0, 0), (1, 0, 0)),
+            "the same report, and no boost of its own link"
+        );
+
+        let mut claim = frontier.partition_call(Op::Claim, partition);
+        claim.arg("claim-id").arg(60_000).arg(16).arg("").arg("worker");
+        let first: Vec<String> = frontier.run(&claim).await.unwrap();
+        let again: Vec<String> = frontier.run(&claim).await.unwrap();
+        assert_eq!(first.len(), 4);
+        assert_eq!(first, again, "the same lease, not a second one");
+        assert_eq!(frontier.counts().await.unwrap().leased, 1);
+        let lease = decode_lease(&first[0], &first[1], &first[2]).unwrap();
+        assert!((lease.priority - 0.5).abs() < 1e-9, "no boost from the replay");
+
+        let mut seen = frontier.partition_call(Op::MarkSeen, partition);
+        seen.arg("seen-id").arg(bucket).arg(hash.wrapping_add(1));
+        let first: (usize,) = frontier.run(&seen).await.unwrap();
+        let again: (usize,) = frontier.run(&seen).await.unwrap();
+        assert_eq!((first, again), ((1,), (1,)));
+        frontier.delete_all().await.unwrap();
+    }
+
+    // Settings that decide which keys are used are the crawl's, in Redis.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_worker_with_other_settings_is_refused_and_a_client_adopts_them() {
+        let prefix = unique_prefix("settings");
+        let first = worker(&prefix, |c| c.frontier.max_urls_per_host = 7)
+            .await
+            .unwrap();
+        let error = worker(&prefix, |c| c.partitions = 32)
+            .await
+            .err()
+            .expect("refused");
+        assert!(error.to_string().contains("partitions"), "{error}");
+        let mut config = RedisFrontierConfig::new(&test_redis_url());
+        config.prefix = prefix.clone();
+        config.partitions = 8;
+        let client = RedisFrontier::client(config).await.unwrap();
+        assert_eq!(
+            client.config().partitions,
+            64,
+            "trawl seed writes where the workers read"
+        );
+        assert_eq!(client.config().frontier.max_urls_per_host, 7);
+        first.delete_all().await.unwrap();
+    }
+
+    // One corrupt record must not stop a claim, nor the crawl.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_corrupt_record_is_dropped_and_the_claim_goes_on() {
+        let prefix = unique_prefix("corrupt");
+        let frontier = worker(&prefix, |c| c.frontier.max_in_flight_per_host = 2)
+            .await
+            .unwrap();
+        frontier
+            .add(vec![
+                page("http://a.test/good", 0.5),
+                page("http://a.test/bad", 0.9),
+            ])
+            .await
+            .unwrap();
+        let partition = host_partition(&frontier, "a.test");
+        let mut conn = frontier.conn.clone();
+        let _: () = redis::cmd("HSET")
+            .arg(format!("{}:meta", frontier.tag(partition)))
+            .arg("http://a.test/bad")
+            .arg("garbage")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        let mut leased = Vec::new();
+        for _ in 0..5 {
+            if let Claim::Leased(lease) = frontier.claim().await.unwrap() {
+                leased.push(lease.url.to_string());
+            }
+        }
+        assert_eq!(leased, ["http://a.test/good"]);
+        assert_eq!(
+            frontier.counts().await.unwrap().leased,
+            1,
+            "the bad record's lease was ended"
+        );
+        frontier.delete_all().await.unwrap();
+    }
+
+    // The lease table names the worker holding each lease.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn leases_record_their_worker() {
+        let prefix = unique_prefix("holder");
+        let frontier = worker(&prefix, |c| c.worker_id = "worker-7".into())
+            .await
+            .unwrap();
+        frontier.add(vec![page("http://a.test/x", 0.5)]).await.unwrap();
+        let Claim::Leased(lease) = frontier.claim().await.unwrap() else {
+            panic!("a lease")
+        };
+        let mut conn = frontier.conn.clone();
+        let state: String = redis::cmd("HGET")
+            .arg(format!(
+                "{}:leased",
+                frontier.tag(frontier.partition_of(&lease.host))
+            ))
+            .arg(lease.url.as_str())
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(state, format!("{}\t0\ta.test\tworker-7", lease.token));
+        frontier.release_host(&lease, Duration::ZERO).await.unwrap();
+        frontier.complete(&lease).await.unwrap();
+        frontier.delete_all().await.unwrap();
+    }
 }

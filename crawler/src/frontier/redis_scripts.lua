@@ -10,7 +10,8 @@
 --   T:sleeping      zset  host -> ms              politeness clock, when in the future
 --   T:inflight      hash  host -> n               leases whose fetch is not over
 --   T:leases        zset  url -> deadline ms      claimed links
---   T:leased        hash  url -> "token:released" lease token; 1 once the host slot is freed
+--   T:leased        hash  url -> "token\treleased\thost\tworker"  released: 1 once the host slot is freed
+--   T:reply:<id>    string                        a reply kept a minute, for a retried call
 --   T:delayed       zset  url -> due ms           retries waiting for their delay
 --   T:queued        int                           links in host queues or delayed
 --   T:lease_seq     int                           lease tokens
@@ -19,6 +20,7 @@
 --   T:host_urls     hash  host -> URLs ever queued
 --   T:path_queries  hash  host+path -> query strings ever queued
 --
+-- KEYS[1] is a key of the partition, so that a cluster routes the call.
 -- The clock is Redis's (TIME), the same for every worker.
 local tag = ARGV[1]
 local max_inflight = tonumber(ARGV[2])
@@ -35,10 +37,10 @@ end
 
 local function meta_of(url)
   local raw = redis.call('HGET', key('meta'), url)
-  if not raw then
+  local host, priority = string.match(raw or '', '^([^\t]+)\t([^\t]+)\t')
+  if not host or not tonumber(priority) then
     return nil
   end
-  local host, priority = string.match(raw, '^([^\t]*)\t([^\t]*)\t')
   return { host = host, priority = tonumber(priority) }
 end
 
@@ -65,30 +67,24 @@ local function schedule(host)
 end
 
 -- Frees the host slot of a lease (once) and rests the host until wake_at.
+-- The lease names its host itself, so this never depends on the metadata.
 local function release(url, wake_at)
   local state = redis.call('HGET', key('leased'), url)
-  if not state then
+  local token, released, host, worker = string.match(state or '', '^(%d+)\t(%d)\t([^\t]*)\t(.*)$')
+  if released ~= '0' then
     return
   end
-  local token, released = string.match(state, '^(%d+):(%d)$')
-  if released == '1' then
-    return
-  end
-  redis.call('HSET', key('leased'), url, token .. ':1')
-  local meta = meta_of(url)
-  if not meta then
-    return
-  end
-  if redis.call('HINCRBY', key('inflight'), meta.host, -1) <= 0 then
-    redis.call('HDEL', key('inflight'), meta.host)
+  redis.call('HSET', key('leased'), url, token .. '\t1\t' .. host .. '\t' .. worker)
+  if redis.call('HINCRBY', key('inflight'), host, -1) <= 0 then
+    redis.call('HDEL', key('inflight'), host)
   end
   if wake_at > now then
-    local current = redis.call('ZSCORE', key('sleeping'), meta.host)
+    local current = redis.call('ZSCORE', key('sleeping'), host)
     if not current or tonumber(current) < wake_at then
-      redis.call('ZADD', key('sleeping'), wake_at, meta.host)
+      redis.call('ZADD', key('sleeping'), wake_at, host)
     end
   end
-  schedule(meta.host)
+  schedule(host)
 end
 
 local function end_lease(url)
@@ -100,7 +96,7 @@ end
 -- lease expired must not end the lease another worker took since.
 local function lease_is(url, token)
   local state = redis.call('HGET', key('leased'), url)
-  return state ~= false and string.match(state, '^(%d+):') == token
+  return state ~= false and string.match(state, '^(%d+)\t') == token
 end
 
 local function requeue(url)
@@ -129,6 +125,22 @@ local function tick()
     redis.call('ZREM', key('sleeping'), host)
     schedule(host)
   end
+end
+
+-- Calls that change state and answer with what they did (claim, add, mark
+-- seen) may run twice when the client retries after a dropped connection:
+-- the second run answers with the first one's reply instead.
+local function replay(id)
+  local kept = redis.call('GET', key('reply:' .. id))
+  if kept then
+    return cjson.decode(kept)
+  end
+  return nil
+end
+
+local function remember(id, reply)
+  redis.call('SET', key('reply:' .. id), cjson.encode(reply), 'PX', 60000)
+  return reply
 end
 
 -- Milliseconds until something in this partition may become claimable.

@@ -199,7 +199,7 @@ async fn a_crawl_asks_the_server_once_per_host_within_the_ttl() {
             } else {
                 String::new()
             };
-            Html(format!("<title>p{i}</title>{next}"))
+            Html(format!("<title>p{i}</title>page {i} {next}"))
         }),
     );
     let addr = serve("127.0.0.1", router, &recorder).await;

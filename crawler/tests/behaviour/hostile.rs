@@ -129,7 +129,7 @@ fn hostile_site() -> Router {
                         .and_then(|d| chrono_like_next(d))
                         .unwrap_or_default();
                     Html(format!(
-                        "<title>calendar</title><a href=\"/cal?d={day}\">next day</a>"
+                        "<title>calendar</title>the day before {day} <a href=\"/cal?d={day}\">next day</a>"
                     ))
                 },
             ),
@@ -170,8 +170,18 @@ fn gzip_bomb() -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
+/// A home page behind `robots`, its own on each host (not a copy of another's).
 fn page_site(robots: Router) -> Router {
-    robots.route("/", get(|| async { Html("<title>behind robots</title>content") }))
+    robots.route(
+        "/",
+        get(|headers: axum::http::HeaderMap| async move {
+            let host = headers
+                .get("host")
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or_default();
+            Html(format!("<title>behind robots</title>the content of {host}"))
+        }),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -97,7 +97,7 @@ async fn links_beyond_the_maximum_depth_are_not_followed() {
         "/d/{n}",
         get(|axum::extract::Path(n): axum::extract::Path<u32>| async move {
             Html(format!(
-                "<title>depth {n}</title><a href=\"/d/{}\">deeper</a>",
+                "<title>depth {n}</title>depth {n} <a href=\"/d/{}\">deeper</a>",
                 n + 1
             ))
         }),

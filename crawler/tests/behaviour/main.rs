@@ -1,7 +1,9 @@
 //! The crawler's behaviour towards the sites it visits, tested against
-//! local fixture servers: politeness, robots.txt, DNS, hostile servers.
+//! local fixture servers: politeness, robots.txt, DNS, hostile servers,
+//! near-duplicates and revisits.
 
 mod dns;
+mod freshness;
 mod hostile;
 mod hygiene;
 mod politeness;

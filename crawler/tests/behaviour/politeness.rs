@@ -29,25 +29,29 @@ fn chain(n: usize, response_delay: Duration) -> Router {
     )
 }
 
-/// Five pages linked from one page, fetched in any order.
+/// Five pages linked from one page, fetched in any order. Each host name
+/// it is served under has pages of its own (not copies of the others').
 fn fan_out(response_delay: Duration) -> Router {
+    fn host(headers: &axum::http::HeaderMap) -> String {
+        let host = headers.get("host").and_then(|h| h.to_str().ok());
+        host.unwrap_or_default().to_string()
+    }
     Router::new()
         .route(
             "/",
-            get(|| async {
-                Html(
-                    (0..5)
-                        .map(|i| format!("<a href=\"/p/{i}\">{i}</a>"))
-                        .collect::<String>(),
-                )
+            get(|headers: axum::http::HeaderMap| async move {
+                let links: String = (0..5).map(|i| format!("<a href=\"/p/{i}\">{i}</a>")).collect();
+                Html(format!("home of {} {links}", host(&headers)))
             }),
         )
         .route(
             "/p/{i}",
-            get(move |Path(i): Path<usize>| async move {
-                tokio::time::sleep(response_delay).await;
-                Html(format!("<title>p{i}</title>page {i}"))
-            }),
+            get(
+                move |Path(i): Path<usize>, headers: axum::http::HeaderMap| async move {
+                    tokio::time::sleep(response_delay).await;
+                    Html(format!("<title>p{i}</title>page {i} of {}", host(&headers)))
+                },
+            ),
         )
 }
 

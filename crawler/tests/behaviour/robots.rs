@@ -268,7 +268,9 @@ async fn sitemaps_from_robots_txt_and_sitemap_xml_feed_the_frontier() {
         )
         .route(
             "/hidden/{n}",
-            get(|| async { Html("<title>hidden</title>found through a sitemap") }),
+            get(|axum::extract::Path(n): axum::extract::Path<u32>| async move {
+                Html(format!("<title>hidden</title>page {n}, found through a sitemap"))
+            }),
         );
     let addr = serve_on(listener, router, &recorder);
     let mut config = test_config(&[format!("http://{addr}/")]);

@@ -12,7 +12,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use common::queue::page_channel;
 use common::{NormalizedUrl, PageEvent, PageMessage};
-use crawler::frontier::{EmbeddedFrontier, FrontierConfig};
+use crawler::crawled::CrawledLinks;
+use crawler::frontier::{EmbeddedFrontier, Frontier, FrontierConfig};
 use crawler::{CrawlConfig, CrawlSummary};
 
 /// One request as the fixture saw it.
@@ -151,7 +152,10 @@ pub fn test_config(seeds: &[String]) -> CrawlConfig {
 
 pub struct CrawlResult {
     pub summary: CrawlSummary,
+    /// Pages published for indexing, in order.
     pub pages: Vec<PageMessage>,
+    /// URLs whose removal from the index was published.
+    pub removed: Vec<String>,
 }
 
 impl CrawlResult {
@@ -164,23 +168,39 @@ impl CrawlResult {
 /// acknowledged as soon as it arrives.
 pub async fn crawl(config: CrawlConfig, frontier_config: FrontierConfig) -> CrawlResult {
     let dir = tempfile::tempdir().unwrap();
-    let frontier = Arc::new(EmbeddedFrontier::open(dir.path(), frontier_config).unwrap());
+    let frontier = Arc::new(EmbeddedFrontier::open(&dir.path().join("frontier"), frontier_config).unwrap());
+    let crawled = Arc::new(CrawledLinks::open(&dir.path().join("crawled"), config.freshness).unwrap());
+    crawl_with(config, frontier, crawled).await
+}
+
+/// Crawls with `config` on the given frontier and `crawled_links`; every
+/// page and removal is acknowledged as soon as it arrives.
+pub async fn crawl_with(
+    config: CrawlConfig,
+    frontier: Arc<dyn Frontier>,
+    crawled: Arc<CrawledLinks>,
+) -> CrawlResult {
     let (sink, mut source) = page_channel(64);
     let collector = tokio::spawn(async move {
-        let mut pages = Vec::new();
+        let (mut pages, mut removed) = (Vec::new(), Vec::new());
         while let Some(delivery) = source.recv().await {
-            if let PageEvent::Upsert(page) = &delivery.event {
-                pages.push((**page).clone());
+            match &delivery.event {
+                PageEvent::Upsert(page) => pages.push((**page).clone()),
+                PageEvent::Remove { url, .. } => removed.push(url.as_str().to_string()),
             }
             delivery.ack();
         }
-        pages
+        (pages, removed)
     });
-    let summary = crawler::run(config, frontier, Arc::new(sink), std::future::pending())
+    let summary = crawler::run(config, frontier, crawled, Arc::new(sink), std::future::pending())
         .await
         .unwrap();
-    let pages = collector.await.unwrap();
-    CrawlResult { summary, pages }
+    let (pages, removed) = collector.await.unwrap();
+    CrawlResult {
+        summary,
+        pages,
+        removed,
+    }
 }
 
 /// Gaps between consecutive arrivals.

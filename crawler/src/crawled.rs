@@ -1,0 +1,835 @@
+//! `crawled_links`: what the crawler remembers of every page it fetched
+//! (its signatures, its validators for conditional GET, how often it changed,
+//! when to visit it next), and the near-duplicate index over its signatures.
+//!
+//! One RocksDB under the worker's data directory. Every key starts with the
+//! partition of the page's host (3/7; the embedded crawl has one), so a page
+//! is compared with the pages of its own partition, the same ones whichever
+//! worker holds the partition.
+//!
+//! Near-duplicates (Manku, Jain and Das Sarma, WWW 2007): two 64-bit
+//! simhashes within Hamming distance 3 are near-duplicates. The 64 bits are
+//! cut into `blocks` blocks; 3 differing bits fall in at most 3 of them, so
+//! two near-duplicates agree exactly on at least `blocks - 3`. Each table
+//! stores every signature with one choice of `blocks - 3` blocks moved to the
+//! front (a permutation of its bits), sorted; a lookup seeks every table to
+//! the query's own front bits and checks only the signatures found there.
+//! Hamming distance does not change under a permutation, so the permuted
+//! values are compared as they are.
+//!
+//! Column families:
+//! - `links`:   partition, URL hash -> [`CrawledLink`]
+//! - `simhash`: partition, table, permuted simhash, URL hash -> ()
+//! - `content`: partition, content hash, URL hash -> ()
+//! - `due`:     next visit (ms), partition, URL hash -> ()
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use common::NormalizedUrl;
+use rocksdb::{BlockBasedOptions, ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, WriteBatch};
+use serde::{Deserialize, Serialize};
+
+/// Signatures at most this many bits apart are near-duplicates.
+pub const MAX_DISTANCE: u32 = 3;
+
+/// Blocks the signature is cut into. With 5 there are C(5, 2) = 10 tables
+/// whose front is 2 blocks (25 or 26 bits): at 10 million signatures a
+/// lookup reads about 10 seeks and 3 candidates. With 4 blocks, 4 tables
+/// of 16 bits: 4 seeks but about 600 candidates at 10 million
+/// (BENCHMARKS.md, "Near-duplicate lookups").
+pub const DEFAULT_BLOCKS: usize = 5;
+
+/// Changes remembered per page, newest in bit 0.
+const HISTORY_BITS: u32 = 16;
+
+/// A near-duplicate's revisit priority is its priority times this.
+const DUPLICATE_PRIORITY_FACTOR: f64 = 0.25;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CrawledError {
+    #[error("crawled_links storage: {0}")]
+    Storage(#[from] rocksdb::Error),
+    #[error("corrupt crawled_links record: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = CrawledError> = std::result::Result<T, E>;
+
+/// When pages are visited again.
+#[derive(Debug, Clone, Copy)]
+pub struct FreshnessConfig {
+    /// The first revisit of a page.
+    pub first_interval: Duration,
+    /// Pages seen changing are revisited sooner, down to this.
+    pub min_interval: Duration,
+    /// Pages seen unchanged (and duplicates) are revisited later, up to this.
+    pub max_interval: Duration,
+}
+
+impl Default for FreshnessConfig {
+    fn default() -> Self {
+        const DAY: Duration = Duration::from_secs(24 * 3600);
+        FreshnessConfig {
+            first_interval: 7 * DAY,
+            min_interval: DAY / 24,
+            max_interval: 60 * DAY,
+        }
+    }
+}
+
+/// What is remembered of one fetched page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrawledLink {
+    pub url: String,
+    /// The document id its page was indexed under (of its canonical URL).
+    pub doc_id: u64,
+    pub depth: u32,
+    pub priority: f64,
+    pub simhash: u64,
+    pub content_hash: u64,
+    pub fetched_at_ms: u64,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// Visits so far.
+    pub visits: u32,
+    /// One bit per revisit, newest in bit 0: set when the content changed.
+    pub changes: u32,
+    pub interval_ms: u64,
+    pub next_visit_ms: u64,
+    /// The page it duplicates, when it is a duplicate (then it is not indexed).
+    pub duplicate_of: Option<String>,
+}
+
+impl CrawledLink {
+    /// Whether its page is in the index (and so must be removed when it goes).
+    pub fn indexed(&self) -> bool {
+        self.duplicate_of.is_none()
+    }
+
+    /// The priority its revisit is queued with.
+    pub fn revisit_priority(&self) -> f64 {
+        if self.indexed() {
+            self.priority
+        } else {
+            self.priority * DUPLICATE_PRIORITY_FACTOR
+        }
+    }
+}
+
+/// A page just fetched, as [`CrawledLinks::record_page`] takes it.
+#[derive(Debug, Clone)]
+pub struct FetchedVisit<'a> {
+    pub url: &'a NormalizedUrl,
+    pub doc_id: u64,
+    pub depth: u32,
+    pub priority: f64,
+    pub simhash: u64,
+    pub content_hash: u64,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub now_ms: u64,
+}
+
+/// Whether a page repeats one crawled before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sameness {
+    Original,
+    /// The same text as `of`.
+    Exact {
+        of: String,
+    },
+    /// A text within [`MAX_DISTANCE`] bits of `of`'s.
+    Near {
+        of: String,
+        distance: u32,
+    },
+}
+
+/// What [`CrawledLinks::record_page`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageVerdict {
+    pub sameness: Sameness,
+    /// The record of the previous visit, if the page was fetched before.
+    pub previous: Option<CrawledLink>,
+    /// The page was fetched before and its text is not what it was.
+    pub changed: bool,
+}
+
+pub struct CrawledLinks {
+    db: DB,
+    tables: Vec<Permutation>,
+    freshness: FreshnessConfig,
+    /// Held across a lookup and the write that follows, so that two
+    /// near-duplicate pages recorded at once cannot both find nothing.
+    write: Mutex<()>,
+}
+
+const LINKS: &str = "links";
+const SIMHASH: &str = "simhash";
+const CONTENT: &str = "content";
+const DUE: &str = "due";
+
+impl CrawledLinks {
+    pub fn open(dir: &Path, freshness: FreshnessConfig) -> Result<CrawledLinks> {
+        CrawledLinks::open_with_blocks(dir, freshness, DEFAULT_BLOCKS)
+    }
+
+    /// Opens with the signature cut into `blocks` blocks (4 to 8); a store
+    /// must always be opened with the same number.
+    pub fn open_with_blocks(dir: &Path, freshness: FreshnessConfig, blocks: usize) -> Result<CrawledLinks> {
+        let mut options = Options::default();
+        options.create_if_missing(true);
+        options.create_missing_column_families(true);
+        options.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        let mut point_lookups = Options::default();
+        let mut table = BlockBasedOptions::default();
+        table.set_bloom_filter(10.0, false);
+        point_lookups.set_block_based_table_factory(&table);
+        point_lookups.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        let mut scans = Options::default();
+        scans.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        let families = vec![
+            ColumnFamilyDescriptor::new(LINKS, point_lookups),
+            ColumnFamilyDescriptor::new(SIMHASH, scans.clone()),
+            ColumnFamilyDescriptor::new(CONTENT, scans.clone()),
+            ColumnFamilyDescriptor::new(DUE, scans),
+        ];
+        let db = DB::open_cf_descriptors(&options, dir, families)?;
+        Ok(CrawledLinks {
+            db,
+            tables: Permutation::tables(blocks),
+            freshness,
+            write: Mutex::new(()),
+        })
+    }
+
+    pub fn get(&self, partition: u32, url: &NormalizedUrl) -> Result<Option<CrawledLink>> {
+        self.get_by_id(partition, url_id(url.as_str()))
+            .map(|found| found.filter(|link| link.url == url.as_str()))
+    }
+
+    /// Records a fetched page and says whether it repeats another page of
+    /// its partition: one with the same text, else one within
+    /// [`MAX_DISTANCE`] bits. An original's signatures join the index; a
+    /// duplicate's do not (so a chain of small edits is measured against
+    /// the page first seen). Either way the page gets its next visit.
+    pub fn record_page(&self, partition: u32, visit: FetchedVisit<'_>) -> Result<PageVerdict> {
+        let _write = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        let id = url_id(visit.url.as_str());
+        let previous = self.get(partition, visit.url)?;
+        let sameness = match self.same_content(partition, visit.content_hash, id)? {
+            Some(of) => Sameness::Exact { of },
+            None => match self.nearest(partition, visit.simhash, id)? {
+                Some((of, distance)) => Sameness::Near { of, distance },
+                None => Sameness::Original,
+            },
+        };
+
+        let changed = previous
+            .as_ref()
+            .map(|previous| previous.content_hash != visit.content_hash);
+        let duplicate_of = match &sameness {
+            Sameness::Original => None,
+            Sameness::Exact { of } | Sameness::Near { of, .. } => Some(of.clone()),
+        };
+        let interval = match (&duplicate_of, changed, &previous) {
+            (Some(_), _, _) => self.freshness.max_interval,
+            (None, None, _) | (None, _, None) => self.freshness.first_interval,
+            (None, Some(true), Some(previous)) => Duration::from_millis(previous.interval_ms / 2),
+            (None, Some(false), Some(previous)) => Duration::from_millis(previous.interval_ms * 3 / 2),
+        };
+        let interval = self.clamp(interval);
+        let record = CrawledLink {
+            url: visit.url.as_str().to_string(),
+            doc_id: visit.doc_id,
+            depth: visit.depth,
+            priority: visit.priority,
+            simhash: visit.simhash,
+            content_hash: visit.content_hash,
+            fetched_at_ms: visit.now_ms,
+            etag: visit.etag,
+            last_modified: visit.last_modified,
+            visits: previous.as_ref().map_or(0, |p| p.visits) + 1,
+            changes: match (&previous, changed) {
+                (Some(previous), Some(changed)) => {
+                    (previous.changes << 1 | u32::from(changed)) & HISTORY_MASK
+                }
+                _ => 0,
+            },
+            interval_ms: interval.as_millis() as u64,
+            next_visit_ms: visit.now_ms + interval.as_millis() as u64,
+            duplicate_of,
+        };
+
+        let mut batch = WriteBatch::default();
+        if let Some(previous) = &previous {
+            self.unindex(&mut batch, partition, id, previous);
+        }
+        if record.indexed() {
+            for (table, permutation) in self.tables.iter().enumerate() {
+                batch.put_cf(
+                    self.cf(SIMHASH),
+                    simhash_key(partition, table as u8, permutation.apply(record.simhash), id),
+                    [],
+                );
+            }
+            batch.put_cf(
+                self.cf(CONTENT),
+                content_key(partition, record.content_hash, id),
+                [],
+            );
+        }
+        self.put_record(&mut batch, partition, id, &record)?;
+        self.db.write(batch)?;
+        Ok(PageVerdict {
+            sameness,
+            previous,
+            changed: changed == Some(true),
+        })
+    }
+
+    /// A revisit answered 304 Not Modified: the page stays, and is visited
+    /// later next time.
+    pub fn record_not_modified(&self, partition: u32, url: &NormalizedUrl, now_ms: u64) -> Result<()> {
+        let _write = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        let id = url_id(url.as_str());
+        let Some(mut record) = self.get(partition, url)? else {
+            return Ok(());
+        };
+        let mut batch = WriteBatch::default();
+        batch.delete_cf(self.cf(DUE), due_key(record.next_visit_ms, partition, id));
+        let interval = self.clamp(Duration::from_millis(record.interval_ms * 3 / 2));
+        record.visits += 1;
+        record.changes = (record.changes << 1) & HISTORY_MASK;
+        record.fetched_at_ms = now_ms;
+        record.interval_ms = interval.as_millis() as u64;
+        record.next_visit_ms = now_ms + record.interval_ms;
+        self.put_record(&mut batch, partition, id, &record)?;
+        self.db.write(batch)?;
+        Ok(())
+    }
+
+    /// The page is gone (404 or 410): forgets it. Returns its record.
+    pub fn remove(&self, partition: u32, url: &NormalizedUrl) -> Result<Option<CrawledLink>> {
+        let _write = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        let id = url_id(url.as_str());
+        let Some(record) = self.get(partition, url)? else {
+            return Ok(None);
+        };
+        let mut batch = WriteBatch::default();
+        self.unindex(&mut batch, partition, id, &record);
+        batch.delete_cf(self.cf(LINKS), link_key(partition, id));
+        self.db.write(batch)?;
+        Ok(Some(record))
+    }
+
+    /// Up to `limit` pages whose next visit is at or before `now_ms`, the
+    /// most overdue first.
+    pub fn due(&self, now_ms: u64, limit: usize) -> Result<Vec<(u32, CrawledLink)>> {
+        let mut due = Vec::new();
+        for entry in self.db.iterator_cf(self.cf(DUE), IteratorMode::Start) {
+            let (key, _) = entry?;
+            let (at, partition, id) = parse_due_key(&key)?;
+            if at > now_ms || due.len() >= limit {
+                break;
+            }
+            if let Some(link) = self.get_by_id(partition, id)?
+                && link.next_visit_ms == at
+            {
+                due.push((partition, link));
+            }
+        }
+        Ok(due)
+    }
+
+    /// The pages were handed to the frontier: their next visit is pushed
+    /// back to `fallback_ms` in case this one never happens (the fetch
+    /// fails for good); a visit that happens sets it anew.
+    pub fn scheduled(&self, pages: &[(u32, CrawledLink)], fallback_ms: u64) -> Result<()> {
+        let _write = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        let mut batch = WriteBatch::default();
+        for (partition, page) in pages {
+            let id = url_id(&page.url);
+            let Some(mut record) = self.get_by_id(*partition, id)? else {
+                continue;
+            };
+            if record.url != page.url || record.next_visit_ms != page.next_visit_ms {
+                continue; // visited meanwhile
+            }
+            batch.delete_cf(self.cf(DUE), due_key(record.next_visit_ms, *partition, id));
+            record.next_visit_ms = fallback_ms;
+            self.put_record(&mut batch, *partition, id, &record)?;
+        }
+        self.db.write(batch)?;
+        Ok(())
+    }
+
+    /// The closest indexed signature of the partition within
+    /// [`MAX_DISTANCE`] bits of `simhash`, other than the page `exclude`'s
+    /// own: its URL and distance.
+    pub fn nearest(&self, partition: u32, simhash: u64, exclude: u64) -> Result<Option<(String, u32)>> {
+        Ok(match self.nearest_id(partition, simhash, exclude)? {
+            Some((id, distance)) => self
+                .get_by_id(partition, id)?
+                .map(|original| (original.url, distance)),
+            None => None,
+        })
+    }
+
+    /// [`CrawledLinks::nearest`] by URL hash: the permuted-table lookup.
+    pub fn nearest_id(&self, partition: u32, simhash: u64, exclude: u64) -> Result<Option<(u64, u32)>> {
+        let mut best: Option<(u64, u32)> = None;
+        for (table, permutation) in self.tables.iter().enumerate() {
+            let permuted = permutation.apply(simhash);
+            let front_mask = permutation.front_mask();
+            let start = simhash_key(partition, table as u8, permuted & front_mask, 0);
+            let prefix = &start[..5];
+            let iter = self
+                .db
+                .iterator_cf(self.cf(SIMHASH), IteratorMode::From(&start, Direction::Forward));
+            for entry in iter {
+                let (key, _) = entry?;
+                if key.len() != 21 || &key[..5] != prefix {
+                    break;
+                }
+                let candidate = u64::from_be_bytes(key[5..13].try_into().expect("8 bytes"));
+                if candidate & front_mask != permuted & front_mask {
+                    break;
+                }
+                let id = u64::from_be_bytes(key[13..21].try_into().expect("8 bytes"));
+                let distance = (candidate ^ permuted).count_ones();
+                if id != exclude && distance <= MAX_DISTANCE && best.is_none_or(|(_, d)| distance < d) {
+                    best = Some((id, distance));
+                }
+            }
+        }
+        Ok(best)
+    }
+
+    /// Adds signatures to the near-duplicate index directly, for benchmarks
+    /// that fill it with millions of them: `(URL hash, simhash)` pairs.
+    pub fn index_signatures(&self, partition: u32, signatures: &[(u64, u64)]) -> Result<()> {
+        let mut batch = WriteBatch::default();
+        for &(id, simhash) in signatures {
+            for (table, permutation) in self.tables.iter().enumerate() {
+                batch.put_cf(
+                    self.cf(SIMHASH),
+                    simhash_key(partition, table as u8, permutation.apply(simhash), id),
+                    [],
+                );
+            }
+        }
+        self.db.write(batch)?;
+        Ok(())
+    }
+
+    /// Another page of the partition with exactly this text.
+    fn same_content(&self, partition: u32, content_hash: u64, exclude: u64) -> Result<Option<String>> {
+        let start = content_key(partition, content_hash, 0);
+        let iter = self
+            .db
+            .iterator_cf(self.cf(CONTENT), IteratorMode::From(&start, Direction::Forward));
+        for entry in iter {
+            let (key, _) = entry?;
+            if key.len() != 20 || key[..12] != start[..12] {
+                break;
+            }
+            let id = u64::from_be_bytes(key[12..20].try_into().expect("8 bytes"));
+            if id != exclude
+                && let Some(original) = self.get_by_id(partition, id)?
+            {
+                return Ok(Some(original.url));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Deletes what the index and the schedule hold for a record.
+    fn unindex(&self, batch: &mut WriteBatch, partition: u32, id: u64, record: &CrawledLink) {
+        if record.indexed() {
+            for (table, permutation) in self.tables.iter().enumerate() {
+                batch.delete_cf(
+                    self.cf(SIMHASH),
+                    simhash_key(partition, table as u8, permutation.apply(record.simhash), id),
+                );
+            }
+            batch.delete_cf(self.cf(CONTENT), content_key(partition, record.content_hash, id));
+        }
+        batch.delete_cf(self.cf(DUE), due_key(record.next_visit_ms, partition, id));
+    }
+
+    fn put_record(
+        &self,
+        batch: &mut WriteBatch,
+        partition: u32,
+        id: u64,
+        record: &CrawledLink,
+    ) -> Result<()> {
+        let value = rmp_serde::to_vec_named(record).map_err(|e| CrawledError::Corrupt(e.to_string()))?;
+        batch.put_cf(self.cf(LINKS), link_key(partition, id), value);
+        batch.put_cf(self.cf(DUE), due_key(record.next_visit_ms, partition, id), []);
+        Ok(())
+    }
+
+    fn get_by_id(&self, partition: u32, id: u64) -> Result<Option<CrawledLink>> {
+        match self.db.get_cf(self.cf(LINKS), link_key(partition, id))? {
+            None => Ok(None),
+            Some(value) => rmp_serde::from_slice(&value)
+                .map(Some)
+                .map_err(|e| CrawledError::Corrupt(e.to_string())),
+        }
+    }
+
+    fn clamp(&self, interval: Duration) -> Duration {
+        interval.clamp(self.freshness.min_interval, self.freshness.max_interval)
+    }
+
+    fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
+        self.db
+            .cf_handle(name)
+            .expect("column families are created at open")
+    }
+}
+
+const HISTORY_MASK: u32 = if HISTORY_BITS >= 32 {
+    u32::MAX
+} else {
+    (1 << HISTORY_BITS) - 1
+};
+
+/// The 64-bit hash a URL is keyed by.
+fn url_id(url: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(url.as_bytes())
+}
+
+fn link_key(partition: u32, id: u64) -> [u8; 12] {
+    let mut key = [0; 12];
+    key[..4].copy_from_slice(&partition.to_be_bytes());
+    key[4..].copy_from_slice(&id.to_be_bytes());
+    key
+}
+
+fn simhash_key(partition: u32, table: u8, permuted: u64, id: u64) -> [u8; 21] {
+    let mut key = [0; 21];
+    key[..4].copy_from_slice(&partition.to_be_bytes());
+    key[4] = table;
+    key[5..13].copy_from_slice(&permuted.to_be_bytes());
+    key[13..].copy_from_slice(&id.to_be_bytes());
+    key
+}
+
+fn content_key(partition: u32, content_hash: u64, id: u64) -> [u8; 20] {
+    let mut key = [0; 20];
+    key[..4].copy_from_slice(&partition.to_be_bytes());
+    key[4..12].copy_from_slice(&content_hash.to_be_bytes());
+    key[12..].copy_from_slice(&id.to_be_bytes());
+    key
+}
+
+fn due_key(at_ms: u64, partition: u32, id: u64) -> [u8; 20] {
+    let mut key = [0; 20];
+    key[..8].copy_from_slice(&at_ms.to_be_bytes());
+    key[8..12].copy_from_slice(&partition.to_be_bytes());
+    key[12..].copy_from_slice(&id.to_be_bytes());
+    key
+}
+
+fn parse_due_key(key: &[u8]) -> Result<(u64, u32, u64)> {
+    if key.len() != 20 {
+        return Err(CrawledError::Corrupt(format!("due key of {} bytes", key.len())));
+    }
+    Ok((
+        u64::from_be_bytes(key[..8].try_into().expect("8 bytes")),
+        u32::from_be_bytes(key[8..12].try_into().expect("4 bytes")),
+        u64::from_be_bytes(key[12..].try_into().expect("8 bytes")),
+    ))
+}
+
+/// A reordering of a signature's blocks: the blocks of one table's front
+/// first, then the others, each keeping its bits in order.
+#[derive(Debug, Clone)]
+struct Permutation {
+    /// (first bit, width) of each block, in their new order.
+    blocks: Vec<(u32, u32)>,
+    /// Bits in the front blocks.
+    front_bits: u32,
+}
+
+impl Permutation {
+    /// One permutation per choice of `blocks - MAX_DISTANCE` front blocks.
+    fn tables(blocks: usize) -> Vec<Permutation> {
+        assert!(
+            (MAX_DISTANCE as usize + 1..=8).contains(&blocks),
+            "between {} and 8 blocks",
+            MAX_DISTANCE + 1
+        );
+        // Widths as even as they go: 5 blocks are 13, 13, 13, 13, 12 bits.
+        let mut bounds = Vec::new();
+        let mut start = 0u32;
+        for block in 0..blocks as u32 {
+            let width = 64 / blocks as u32 + u32::from(block < 64 % blocks as u32);
+            bounds.push((start, width));
+            start += width;
+        }
+        let front = blocks - MAX_DISTANCE as usize;
+        combinations(blocks, front)
+            .into_iter()
+            .map(|chosen| {
+                let mut order: Vec<(u32, u32)> = chosen.iter().map(|&b| bounds[b]).collect();
+                let front_bits = order.iter().map(|(_, width)| width).sum();
+                order.extend((0..blocks).filter(|b| !chosen.contains(b)).map(|b| bounds[b]));
+                Permutation {
+                    blocks: order,
+                    front_bits,
+                }
+            })
+            .collect()
+    }
+
+    fn apply(&self, simhash: u64) -> u64 {
+        self.blocks.iter().fold(0u64, |out, &(start, width)| {
+            let bits = (simhash >> start) & ((1u64 << width) - 1);
+            out << width | bits
+        })
+    }
+
+    /// The bits of a permuted value that hold the front blocks.
+    fn front_mask(&self) -> u64 {
+        !0u64 << (64 - self.front_bits)
+    }
+}
+
+/// Every choice of `k` of `0..n`, in lexicographic order.
+fn combinations(n: usize, k: usize) -> Vec<Vec<usize>> {
+    fn extend(start: usize, n: usize, k: usize, current: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+        if current.len() == k {
+            out.push(current.clone());
+            return;
+        }
+        for next in start..n {
+            current.push(next);
+            extend(next + 1, n, k, current, out);
+            current.pop();
+        }
+    }
+    let mut out = Vec::new();
+    extend(0, n, k, &mut Vec::new(), &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> NormalizedUrl {
+        NormalizedUrl::parse(s).unwrap()
+    }
+
+    fn visit(url: &NormalizedUrl, simhash: u64, content_hash: u64, now_ms: u64) -> FetchedVisit<'_> {
+        FetchedVisit {
+            url,
+            doc_id: url_id(url.as_str()),
+            depth: 1,
+            priority: 0.8,
+            simhash,
+            content_hash,
+            etag: Some("\"v1\"".into()),
+            last_modified: None,
+            now_ms,
+        }
+    }
+
+    fn open(dir: &Path) -> CrawledLinks {
+        CrawledLinks::open(dir, FreshnessConfig::default()).unwrap()
+    }
+
+    #[test]
+    fn permutations_move_whole_blocks_and_keep_distance() {
+        for blocks in 4..=6 {
+            let tables = Permutation::tables(blocks);
+            let expected = combinations(blocks, blocks - 3).len();
+            assert_eq!(tables.len(), expected);
+            let (a, b) = (0x0123_4567_89ab_cdefu64, 0x0123_4567_89ab_cdefu64 ^ 0b1011 << 20);
+            for table in &tables {
+                assert_eq!(table.apply(a).count_ones(), a.count_ones());
+                assert_eq!((table.apply(a) ^ table.apply(b)).count_ones(), 3);
+            }
+        }
+        assert_eq!(combinations(5, 2).len(), 10);
+    }
+
+    #[test]
+    fn finds_every_signature_within_three_bits_and_none_beyond() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let stored: Vec<(u64, u64)> = (0..5000).map(|id| (id, next())).collect();
+        store.index_signatures(0, &stored).unwrap();
+        for round in 0..2000 {
+            // Near a stored signature (0 to 6 bits flipped), or anywhere.
+            let query = if round % 4 == 3 {
+                next()
+            } else {
+                let mut query = stored[round % stored.len()].1;
+                for _ in 0..next() % 7 {
+                    query ^= 1 << (next() % 64);
+                }
+                query
+            };
+            // What a scan of every signature finds.
+            let scan = stored
+                .iter()
+                .map(|&(id, simhash)| (id, (simhash ^ query).count_ones()))
+                .filter(|&(_, distance)| distance <= MAX_DISTANCE)
+                .min_by_key(|&(id, distance)| (distance, id));
+            let found = store.nearest_id(0, query, u64::MAX).unwrap();
+            assert_eq!(found.map(|(_, d)| d), scan.map(|(_, d)| d), "query {query:016x}");
+            if let Some((id, distance)) = found {
+                assert_eq!((stored[id as usize].1 ^ query).count_ones(), distance);
+            }
+        }
+    }
+
+    #[test]
+    fn near_and_exact_duplicates_are_found_and_not_indexed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let (a, b, c, d) = (
+            url("http://h.test/a"),
+            url("http://h.test/b"),
+            url("http://h.test/c"),
+            url("http://h.test/d"),
+        );
+        let base = 0xdead_beef_0bad_f00du64;
+        let verdict = store.record_page(0, visit(&a, base, 1, 10)).unwrap();
+        assert_eq!(verdict.sameness, Sameness::Original);
+        assert_eq!(verdict.previous, None);
+
+        let near = store
+            .record_page(0, visit(&b, base ^ 0b111 << 40, 2, 10))
+            .unwrap();
+        assert_eq!(
+            near.sameness,
+            Sameness::Near {
+                of: a.as_str().into(),
+                distance: 3
+            }
+        );
+        let exact = store.record_page(0, visit(&c, !base, 1, 10)).unwrap();
+        assert_eq!(
+            exact.sameness,
+            Sameness::Exact {
+                of: a.as_str().into()
+            }
+        );
+        let far = store
+            .record_page(0, visit(&d, base ^ 0b1111 << 40, 4, 10))
+            .unwrap();
+        assert_eq!(far.sameness, Sameness::Original);
+        // Another partition is another world.
+        assert_eq!(
+            store.record_page(1, visit(&b, base, 1, 10)).unwrap().sameness,
+            Sameness::Original
+        );
+
+        // A revisit of the original is not a duplicate of itself.
+        let again = store.record_page(0, visit(&a, base, 1, 20)).unwrap();
+        assert_eq!(again.sameness, Sameness::Original);
+        assert!(!again.changed);
+        let record = store.get(0, &a).unwrap().unwrap();
+        assert_eq!(record.visits, 2);
+        assert!(record.indexed());
+        assert!(!store.get(0, &b).unwrap().unwrap().indexed());
+
+        // Gone: its signatures leave the index with it.
+        assert!(store.remove(0, &a).unwrap().is_some());
+        assert_eq!(store.get(0, &a).unwrap(), None);
+        // b is now measured against what is left: d, one bit away.
+        let b_again = store
+            .record_page(0, visit(&b, base ^ 0b111 << 40, 2, 30))
+            .unwrap();
+        assert_eq!(
+            b_again.sameness,
+            Sameness::Near {
+                of: d.as_str().into(),
+                distance: 1
+            }
+        );
+    }
+
+    #[test]
+    fn revisits_come_sooner_for_changing_pages_and_later_for_stable_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let day = 24 * 3600 * 1000;
+        let (a, b) = (url("http://h.test/a"), url("http://h.test/b"));
+        store.record_page(0, visit(&a, 1, 1, 0)).unwrap();
+        store.record_page(0, visit(&b, u64::MAX, 2, 0)).unwrap();
+        let first = store.get(0, &a).unwrap().unwrap();
+        assert_eq!(first.next_visit_ms, 7 * day);
+
+        assert!(store.due(7 * day - 1, 10).unwrap().is_empty());
+        let due = store.due(7 * day, 10).unwrap();
+        assert_eq!(due.len(), 2);
+
+        // a changes, b answers 304.
+        let changed = store.record_page(0, visit(&a, 1, 99, 7 * day)).unwrap();
+        assert!(changed.changed);
+        store.record_not_modified(0, &b, 7 * day).unwrap();
+        let (a_now, b_now) = (
+            store.get(0, &a).unwrap().unwrap(),
+            store.get(0, &b).unwrap().unwrap(),
+        );
+        assert_eq!(a_now.interval_ms, 7 * day / 2);
+        assert_eq!(a_now.changes & 1, 1);
+        assert_eq!(b_now.interval_ms, 7 * day * 3 / 2);
+        assert_eq!(b_now.changes & 1, 0);
+        assert_eq!(b_now.etag.as_deref(), Some("\"v1\""));
+
+        // Handed to the frontier: not due again until the fallback.
+        let due = store.due(u64::MAX, 10).unwrap();
+        assert_eq!(due.len(), 2);
+        store.scheduled(&due, u64::MAX - 1).unwrap();
+        assert!(store.due(u64::MAX - 2, 10).unwrap().is_empty());
+
+        // Bounded: a page that changes at every visit is not visited more
+        // often than the minimum interval.
+        for visit_no in 0..20 {
+            store
+                .record_page(0, visit(&a, 1, 100 + visit_no, 8 * day))
+                .unwrap();
+        }
+        assert_eq!(
+            store.get(0, &a).unwrap().unwrap().interval_ms,
+            FreshnessConfig::default().min_interval.as_millis() as u64
+        );
+    }
+
+    #[test]
+    fn survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = url("http://h.test/a");
+        {
+            let store = open(dir.path());
+            store.record_page(3, visit(&a, 42, 7, 0)).unwrap();
+        }
+        let store = open(dir.path());
+        assert_eq!(store.get(3, &a).unwrap().unwrap().content_hash, 7);
+        let other = url("http://h.test/other");
+        assert_eq!(
+            store.record_page(3, visit(&other, 43, 8, 0)).unwrap().sameness,
+            Sameness::Near {
+                of: a.as_str().into(),
+                distance: 1
+            }
+        );
+    }
+}

@@ -390,6 +390,12 @@ impl Crawler {
             Ok(FetchResponse::Redirect { status, location }) => {
                 self.stats.record_response(status, 0);
                 self.stats.record_redirect();
+                // A page that moved is indexed under its new URL, if at all.
+                if let Some(known) = known
+                    && !self.forget_page(&lease, partition, known).await?
+                {
+                    return self.skip(&lease, SkipReason::Error).await;
+                }
                 self.follow_redirect(&lease, location.ok()).await
             }
             Ok(FetchResponse::NotModified) => {
@@ -431,7 +437,7 @@ impl Crawler {
                 if page.truncated {
                     self.stats.record_truncated();
                 }
-                self.index_page(lease, page, fetch_slot).await
+                self.index_page(lease, known, page, fetch_slot).await
             }
         }
     }
@@ -530,6 +536,7 @@ impl Crawler {
     async fn index_page(
         &self,
         lease: Lease,
+        known: Option<CrawledLink>,
         page: FetchedPage,
         fetch_slot: OwnedSemaphorePermit,
     ) -> Result<(), CrawlError> {
@@ -620,11 +627,21 @@ impl Crawler {
                 .collect();
             self.queue_links(&lease, links, lease.depth + 1).await?;
         }
-        if noindex {
-            return self.skip(&lease, SkipReason::Robots).await;
-        }
-        if empty {
-            return self.skip(&lease, SkipReason::TooLarge).await;
+        if noindex || empty {
+            // Indexed on an earlier visit: it must not stay.
+            if let Some(known) = known
+                && !self
+                    .forget_page(&lease, self.frontier.partition_of(&lease.host), known)
+                    .await?
+            {
+                return self.skip(&lease, SkipReason::Error).await;
+            }
+            let reason = if noindex {
+                SkipReason::Robots
+            } else {
+                SkipReason::TooLarge
+            };
+            return self.skip(&lease, reason).await;
         }
 
         let message = page_message(&lease, canonical_url, page.status, parsed, simhash, content_hash);
@@ -651,13 +668,30 @@ impl Crawler {
     /// A page fetched before answered 404 or 410: it leaves the index, the
     /// docstore and `crawled_links`.
     async fn page_gone(&self, lease: &Lease, partition: u32, known: CrawledLink) -> Result<(), CrawlError> {
-        if known.indexed() && !self.remove_from_index(lease, DocId(known.doc_id)).await? {
+        if !self.forget_page(lease, partition, known).await? {
             return self.skip(lease, SkipReason::Error).await;
         }
-        self.crawled.remove(partition, &lease.url)?;
-        self.stats.record_removed();
         self.frontier.complete(lease).await?;
         Ok(())
+    }
+
+    /// A page fetched before is no longer one to index (gone, moved,
+    /// noindex now): removes it from the index if it is there, then from
+    /// `crawled_links`. False if the indexer rejected the removal.
+    async fn forget_page(
+        &self,
+        lease: &Lease,
+        partition: u32,
+        known: CrawledLink,
+    ) -> Result<bool, CrawlError> {
+        if known.indexed() {
+            if !self.remove_from_index(lease, DocId(known.doc_id)).await? {
+                return Ok(false);
+            }
+            self.stats.record_removed();
+        }
+        self.crawled.remove(partition, &lease.url)?;
+        Ok(true)
     }
 
     /// Publishes the removal of a document and waits until it is durable;

@@ -112,7 +112,7 @@ impl CrawlStats {
         self.not_modified.fetch_add(1, Relaxed);
     }
 
-    /// A page that went away (404, 410) was removed from the index.
+    /// A page fetched before was removed from the index (gone, moved, noindex).
     pub fn record_removed(&self) {
         self.removed.fetch_add(1, Relaxed);
     }
@@ -203,7 +203,8 @@ pub struct CrawlSummary {
     pub changed: u64,
     /// Revisits answered 304 Not Modified.
     pub not_modified: u64,
-    /// Pages removed from the index because they went away (404, 410).
+    /// Pages removed from the index on a revisit: gone (404, 410), moved
+    /// (a redirect) or no longer to be indexed (noindex).
     pub removed: u64,
     /// The first duplicates dropped, with the page each repeats.
     pub duplicates: Vec<(String, String)>,
@@ -263,7 +264,7 @@ impl fmt::Display for CrawlSummary {
         if self.revisits + self.not_modified + self.removed > 0 {
             writeln!(
                 f,
-                "  revisits    {:>9}  ({} changed, {} not modified, {} gone and removed)",
+                "  revisits    {:>9}  ({} changed, {} not modified, {} removed: gone, moved or noindex)",
                 self.revisits, self.changed, self.not_modified, self.removed
             )?;
         }

@@ -80,7 +80,9 @@ async fn home() -> Html<String> {
          <li><a href=\"/changing\">News</a></li>\
          <li><a href=\"/stable\">About</a></li>\
          <li><a href=\"/gone\">Old offer</a></li>\
-         <li><a href=\"/missing\">Old page</a></li></ul>",
+         <li><a href=\"/missing\">Old page</a></li>\
+         <li><a href=\"/moved\">Moving page</a></li>\
+         <li><a href=\"/hidden-later\">Page to be hidden</a></li></ul>",
     )
 }
 
@@ -181,6 +183,27 @@ async fn missing(State(site): State<Site>) -> Response {
     template("Old page", &format!("<p>{}</p>", prose(51, 300))).into_response()
 }
 
+/// Moves to /guide/one on the second visit.
+async fn moved(State(site): State<Site>) -> Response {
+    if site.second() {
+        return axum::response::Redirect::permanent("/guide/one").into_response();
+    }
+    template("Moving", &format!("<p>{}</p>", prose(52, 300))).into_response()
+}
+
+/// Asks not to be indexed on the second visit.
+async fn hidden_later(State(site): State<Site>) -> Html<String> {
+    let robots = if site.second() {
+        "<meta name=\"robots\" content=\"noindex\">"
+    } else {
+        ""
+    };
+    Html(format!(
+        "<html><head>{robots}<title>Hidden</title></head><body><main><p>{}</p></main></body></html>",
+        prose(53, 300)
+    ))
+}
+
 fn router(site: Site) -> Router {
     Router::new()
         .route("/", get(home))
@@ -195,6 +218,8 @@ fn router(site: Site) -> Router {
         .route("/stable", get(stable))
         .route("/gone", get(gone))
         .route("/missing", get(missing))
+        .route("/moved", get(moved))
+        .route("/hidden-later", get(hidden_later))
         .with_state(site)
 }
 
@@ -251,8 +276,10 @@ where
         "/gone",
         "/guide/one",
         "/guide/two",
+        "/hidden-later",
         &format!("/item?sid={}", item_sid()),
         "/missing",
+        "/moved",
         "/stable",
     ]
     .map(str::to_string)
@@ -297,7 +324,7 @@ where
     let before = recorder.arrivals().len();
     let second = crawl_with(config.clone(), open_frontier().await, open_crawled()).await;
     // Every indexed page came due; the copies did not (they wait an hour).
-    assert_eq!(second.summary.revisits, 11, "{}", second.summary);
+    assert_eq!(second.summary.revisits, 13, "{}", second.summary);
     let revisited: Vec<String> = recorder.arrivals()[before..]
         .iter()
         .map(|a| a.path_and_query.clone())
@@ -314,15 +341,18 @@ where
         ),
         "{revisited:?}"
     );
-    assert_eq!(revisited.len(), 11, "{revisited:?}");
+    assert_eq!(revisited.len(), 13, "{revisited:?}");
     // The unchanged page answered 304 and was kept; the changed one was
-    // indexed again; the gone ones were removed.
+    // indexed again; the gone ones, the moved one and the one that asks
+    // not to be indexed any more were removed.
     assert_eq!(second.summary.not_modified, 1, "{}", second.summary);
     assert_eq!(second.summary.changed, 1, "{}", second.summary);
-    assert_eq!(second.summary.removed, 2, "{}", second.summary);
+    assert_eq!(second.summary.removed, 4, "{}", second.summary);
     let mut removed = second.removed.clone();
     removed.sort();
-    assert_eq!(removed, [format!("{origin}/gone"), format!("{origin}/missing")]);
+    let expected_removed =
+        ["/gone", "/hidden-later", "/missing", "/moved"].map(|path| format!("{origin}{path}"));
+    assert_eq!(removed, expected_removed);
     let reindexed = indexed_paths(&second, &origin);
     assert!(reindexed.contains(&"/changing".to_string()), "{reindexed:?}");
     assert!(!reindexed.contains(&"/stable".to_string()), "{reindexed:?}");
@@ -335,6 +365,57 @@ where
     let crawled = open_crawled();
     let gone = common::NormalizedUrl::parse(&format!("{origin}/gone")).unwrap();
     assert_eq!(crawled.get(0, &gone).unwrap(), None);
+}
+
+// A daemon looks for due pages while it runs: a page that changes is
+// fetched again and again, no sooner than its interval allows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daemon_revisits_pages_as_they_come_due() {
+    let visits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = visits.clone();
+    let router = Router::new().route(
+        "/",
+        get(move || {
+            let visit = counter.fetch_add(1, Ordering::SeqCst);
+            async move { template("News", &format!("<p>{}</p>", prose(100 + visit as u64, 200))) }
+        }),
+    );
+    let recorder = Recorder::default();
+    let addr = serve("127.0.0.1", router, &recorder).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(&[format!("http://{addr}/")]);
+    config.stop_when_empty = false;
+    config.revisit_scan_every = Duration::from_millis(20);
+    config.freshness = FreshnessConfig {
+        first_interval: Duration::from_millis(100),
+        min_interval: Duration::from_millis(100),
+        max_interval: Duration::from_secs(3600),
+    };
+    let frontier =
+        Arc::new(EmbeddedFrontier::open(&dir.path().join("frontier"), FrontierConfig::default()).unwrap());
+    let crawled = Arc::new(CrawledLinks::open(&dir.path().join("crawled"), config.freshness).unwrap());
+    let watched = visits.clone();
+    let three_visits = async move {
+        while watched.load(Ordering::SeqCst) < 3 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let result = tokio::time::timeout(
+        Duration::from_secs(30),
+        crate::support::crawl_until(config, frontier, crawled, three_visits),
+    )
+    .await
+    .expect("the daemon revisits the page");
+    assert!(result.summary.revisits >= 2, "{}", result.summary);
+    assert!(result.summary.changed >= 2, "{}", result.summary);
+    let arrivals: Vec<_> = recorder
+        .page_arrivals(&addr.to_string())
+        .into_iter()
+        .filter(|a| a.path_and_query == "/")
+        .collect();
+    for gap in crate::support::gaps(&arrivals) {
+        assert!(gap >= Duration::from_millis(100), "{arrivals:?}");
+    }
 }
 
 /// The session id the catalog gives its item link.

@@ -180,6 +180,16 @@ pub async fn crawl_with(
     frontier: Arc<dyn Frontier>,
     crawled: Arc<CrawledLinks>,
 ) -> CrawlResult {
+    crawl_until(config, frontier, crawled, std::future::pending()).await
+}
+
+/// [`crawl_with`], stopping when `shutdown` resolves (for daemons).
+pub async fn crawl_until(
+    config: CrawlConfig,
+    frontier: Arc<dyn Frontier>,
+    crawled: Arc<CrawledLinks>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> CrawlResult {
     let (sink, mut source) = page_channel(64);
     let collector = tokio::spawn(async move {
         let (mut pages, mut removed) = (Vec::new(), Vec::new());
@@ -192,7 +202,7 @@ pub async fn crawl_with(
         }
         (pages, removed)
     });
-    let summary = crawler::run(config, frontier, crawled, Arc::new(sink), std::future::pending())
+    let summary = crawler::run(config, frontier, crawled, Arc::new(sink), shutdown)
         .await
         .unwrap();
     let (pages, removed) = collector.await.unwrap();

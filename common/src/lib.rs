@@ -2,10 +2,14 @@
 //! message and a skip reason are, and the seam through which pages travel
 //! from the crawler to the indexing services.
 //!
-//! This crate does no network and no disk I/O; everything in it is pure data
-//! and logic that every other crate can depend on without pulling in a
-//! backend.
+//! It also owns the one transport both sides of that seam speak, RabbitMQ
+//! ([`amqp`]): the crawler publishes with it, the indexing services consume
+//! with it, and the topology and wire conventions live in one place. Apart
+//! from that module, this crate does no network and no disk I/O; everything
+//! else in it is pure data and logic.
 //!
+//! - [`amqp`]: the RabbitMQ topology, sink (publisher confirms, reconnection)
+//!   and consumer (dead-lettering with a reason).
 //! - [`normalize`]: URL normalization, the one place a URL becomes a
 //!   [`NormalizedUrl`]; where a URL's life begins.
 //! - [`model`]: newtypes for hosts and document ids.
@@ -14,6 +18,7 @@
 //! - [`reason`]: why a URL was not fetched or not indexed.
 //! - [`signature`]: simhash and content hash of a page's text.
 
+pub mod amqp;
 pub mod message;
 pub mod model;
 pub mod normalize;

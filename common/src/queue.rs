@@ -25,6 +25,8 @@ pub enum QueueError {
     Rejected(String),
     #[error("broker error: {0}")]
     Broker(String),
+    #[error("invalid queue configuration: {0}")]
+    Config(String),
 }
 
 #[async_trait::async_trait]

@@ -1,0 +1,806 @@
+//! The RabbitMQ transport of the page pipeline, used by both sides: the
+//! crawler publishes through [`AmqpSink`] (a [`PageSink`]), the indexing
+//! services read through [`AmqpConsumer`].
+//!
+//! Topology ([`Topology`], declared by both sides, idempotently):
+//!
+//! ```text
+//!                         shard.0 +--> {prefix}.index.0 --+
+//!  publish --> {prefix}.pages ----+--> {prefix}.index.1 --+-- x-dead-letter-exchange
+//!              (direct)   shard.1 |    ...                |        |
+//!                         every   +--> {prefix}.docs -----+        v
+//!                         shard key                     {prefix}.dead (fanout) --> {prefix}.dead
+//! ```
+//!
+//! The docs queue is bound to the one direct exchange with every shard key,
+//! rather than to a second (fanout) exchange: one publish then reaches both
+//! consumer groups, and its one publisher confirm comes only once every
+//! queue it was routed to has it, so "confirmed" means durable for the index
+//! shard *and* the document service. A second exchange would need a second
+//! publish and a second confirm, and a window where only one of them holds
+//! the page. The price: the docs queue's bindings follow the shard count;
+//! [`Topology::declare`] binds every current key, and a binding left from a
+//! larger shard count matches nothing anyone publishes.
+//!
+//! Every queue is a durable quorum queue (replicated, and the broker's
+//! default for data that must not be lost); messages are persistent and
+//! confirmed. A work queue dead-letters to `{prefix}.dead` what the broker
+//! gives up on (a message redelivered [`DELIVERY_LIMIT`] times, i.e. one that
+//! keeps killing its consumer), and the consumer sends there what it cannot
+//! decode, with the reason in the [`REASON_HEADER`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use lapin::message::Delivery;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions,
+    ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
+};
+use lapin::types::{AMQPValue, FieldTable, ShortString};
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Event, ExchangeKind};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
+use tracing::{debug, info, warn};
+
+use crate::message::{FORMAT_VERSION, PageEvent};
+use crate::model::DocId;
+use crate::queue::{Confirmation, PageSink, QueueError};
+
+/// The client library, re-exported so that every crate talks to the broker
+/// with the same version (tests and tools use it for raw access).
+pub use lapin;
+
+/// Why a message was dead-lettered by a trawl consumer (a UTF-8 string).
+pub const REASON_HEADER: &str = "x-trawl-reason";
+/// The queue a trawl consumer dead-lettered the message from.
+pub const QUEUE_HEADER: &str = "x-trawl-queue";
+/// The document id of a published event, as its 16 hex digits (also the
+/// message id).
+pub const DOC_ID_HEADER: &str = "x-trawl-doc-id";
+/// The [`FORMAT_VERSION`] the body was encoded with.
+pub const FORMAT_HEADER: &str = "x-trawl-format";
+
+/// Deliveries of one message after which the broker dead-letters it
+/// instead of handing it out again: a page that crashes its consumer must
+/// not crash it forever. High enough that reconnections (which redeliver
+/// whatever was unacknowledged) never get near it.
+pub const DELIVERY_LIMIT: i64 = 20;
+
+/// AMQP delivery mode of messages written to disk by the broker.
+const PERSISTENT: u8 = 2;
+const CONTENT_TYPE: &str = "application/vnd.trawl.page-event";
+
+/// First wait after a failed connection; doubled up to [`RECONNECT_MAX`].
+const RECONNECT_MIN: Duration = Duration::from_millis(100);
+/// The longest wait between two connection attempts: a broker back after
+/// an outage is found within this.
+const RECONNECT_MAX: Duration = Duration::from_secs(10);
+
+/// Queue and exchange names must fit an AMQP short string (255 bytes)
+/// with the longest suffix (`.index.4294967295`).
+const MAX_PREFIX_BYTES: usize = 200;
+
+/// Where the broker is and how the pipeline uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmqpConfig {
+    /// `amqp://user:password@host:port/vhost` (vhost `/` is `%2f`).
+    pub url: String,
+    /// Starts every exchange and queue name, so that crawls (and tests)
+    /// sharing a broker do not meet.
+    pub prefix: String,
+    /// Index shards: a page goes to shard `doc_id % shards`.
+    pub shards: u32,
+    /// Unacknowledged deliveries a consumer may hold (`basic.qos`).
+    pub prefetch: u16,
+    /// Unconfirmed events a sink may have in flight; `publish` waits beyond.
+    pub publish_buffer: usize,
+}
+
+impl AmqpConfig {
+    pub const DEFAULT_SHARDS: u32 = 1;
+    /// Enough for an indexer to fill a commit batch between acknowledgements
+    /// without holding a large share of a queue.
+    pub const DEFAULT_PREFETCH: u16 = 1000;
+    pub const DEFAULT_PUBLISH_BUFFER: usize = 1024;
+
+    pub fn new(url: impl Into<String>, prefix: impl Into<String>) -> AmqpConfig {
+        AmqpConfig {
+            url: url.into(),
+            prefix: prefix.into(),
+            shards: Self::DEFAULT_SHARDS,
+            prefetch: Self::DEFAULT_PREFETCH,
+            publish_buffer: Self::DEFAULT_PUBLISH_BUFFER,
+        }
+    }
+
+    pub fn topology(&self) -> Topology {
+        Topology {
+            prefix: self.prefix.clone(),
+            shards: self.shards,
+        }
+    }
+
+    /// Checked once when a sink or consumer starts: a wrong URL or an empty
+    /// setting fails at once instead of retrying forever.
+    pub fn validate(&self) -> Result<(), QueueError> {
+        let invalid = |what: String| Err(QueueError::Config(what));
+        if let Err(error) = self.url.parse::<lapin::uri::AMQPUri>() {
+            return invalid(format!("AMQP URL: {error}"));
+        }
+        if self.prefix.is_empty() || self.prefix.len() > MAX_PREFIX_BYTES {
+            return invalid(format!("prefix must have 1 to {MAX_PREFIX_BYTES} bytes"));
+        }
+        if self.shards == 0 || self.prefetch == 0 || self.publish_buffer == 0 {
+            return invalid("shards, prefetch and publish buffer must be positive".to_string());
+        }
+        Ok(())
+    }
+}
+
+/// The names of the pipeline's exchanges and queues, and their declaration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topology {
+    prefix: String,
+    shards: u32,
+}
+
+impl Topology {
+    pub fn shards(&self) -> u32 {
+        self.shards
+    }
+
+    /// The direct exchange every page is published to.
+    pub fn exchange(&self) -> String {
+        format!("{}.pages", self.prefix)
+    }
+
+    /// The queue of index shard `shard`.
+    pub fn index_queue(&self, shard: u32) -> String {
+        format!("{}.index.{shard}", self.prefix)
+    }
+
+    /// The document service's queue: every page.
+    pub fn docs_queue(&self) -> String {
+        format!("{}.docs", self.prefix)
+    }
+
+    /// Where the work queues dead-letter to (fanout: every dead message,
+    /// whatever its routing key, lands in [`Topology::dead_queue`]).
+    pub fn dead_exchange(&self) -> String {
+        format!("{}.dead", self.prefix)
+    }
+
+    pub fn dead_queue(&self) -> String {
+        format!("{}.dead", self.prefix)
+    }
+
+    pub fn routing_key(shard: u32) -> String {
+        format!("shard.{shard}")
+    }
+
+    pub fn shard_of(&self, doc_id: DocId) -> u32 {
+        // shards is a u32, so the remainder is one.
+        (doc_id.0 % u64::from(self.shards)) as u32
+    }
+
+    /// Declares every exchange, queue and binding. Declaring what exists
+    /// with the same settings is a no-op, so both sides call this whenever
+    /// they (re)connect, in any order.
+    pub async fn declare(&self, channel: &Channel) -> Result<(), QueueError> {
+        let durable = ExchangeDeclareOptions {
+            durable: true,
+            ..ExchangeDeclareOptions::default()
+        };
+        let no_arguments = FieldTable::default;
+
+        let dead = self.dead_exchange();
+        channel
+            .exchange_declare(
+                dead.as_str().into(),
+                ExchangeKind::Fanout,
+                durable,
+                no_arguments(),
+            )
+            .await?;
+        let dead_queue = self.dead_queue();
+        channel
+            .queue_declare(
+                dead_queue.as_str().into(),
+                QueueDeclareOptions::durable(),
+                quorum_arguments(),
+            )
+            .await?;
+        channel
+            .queue_bind(
+                dead_queue.as_str().into(),
+                dead.as_str().into(),
+                "".into(),
+                QueueBindOptions::default(),
+                no_arguments(),
+            )
+            .await?;
+
+        let exchange = self.exchange();
+        channel
+            .exchange_declare(
+                exchange.as_str().into(),
+                ExchangeKind::Direct,
+                durable,
+                no_arguments(),
+            )
+            .await?;
+        let docs = self.docs_queue();
+        let mut work_arguments = quorum_arguments();
+        work_arguments.insert(
+            "x-dead-letter-exchange".into(),
+            AMQPValue::LongString(dead.into()),
+        );
+        work_arguments.insert("x-delivery-limit".into(), AMQPValue::LongLongInt(DELIVERY_LIMIT));
+        channel
+            .queue_declare(
+                docs.as_str().into(),
+                QueueDeclareOptions::durable(),
+                work_arguments.clone(),
+            )
+            .await?;
+        for shard in 0..self.shards {
+            let queue = self.index_queue(shard);
+            let key: ShortString = Self::routing_key(shard).into();
+            channel
+                .queue_declare(
+                    queue.as_str().into(),
+                    QueueDeclareOptions::durable(),
+                    work_arguments.clone(),
+                )
+                .await?;
+            for bound in [&queue, &docs] {
+                channel
+                    .queue_bind(
+                        bound.as_str().into(),
+                        exchange.as_str().into(),
+                        key.clone(),
+                        QueueBindOptions::default(),
+                        no_arguments(),
+                    )
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes every queue (with its messages) and exchange: for tests and
+    /// for tearing a crawl down.
+    pub async fn delete(&self, channel: &Channel) -> Result<(), QueueError> {
+        let mut queues: Vec<String> = (0..self.shards).map(|shard| self.index_queue(shard)).collect();
+        queues.push(self.docs_queue());
+        queues.push(self.dead_queue());
+        for queue in queues {
+            channel
+                .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+                .await?;
+        }
+        for exchange in [self.exchange(), self.dead_exchange()] {
+            channel
+                .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+fn quorum_arguments() -> FieldTable {
+    let mut arguments = FieldTable::default();
+    arguments.insert("x-queue-type".into(), AMQPValue::LongString("quorum".into()));
+    arguments
+}
+
+impl From<lapin::Error> for QueueError {
+    fn from(error: lapin::Error) -> QueueError {
+        QueueError::Broker(error.to_string())
+    }
+}
+
+/// Opens a connection named `{prefix}.{role}` (the name shows in the
+/// broker's connection list).
+pub async fn connect(config: &AmqpConfig, role: &str) -> Result<Connection, QueueError> {
+    let name = format!("{}.{role}", config.prefix);
+    let properties = ConnectionProperties::default().with_connection_name(name.into());
+    Ok(Connection::connect(&config.url, properties).await?)
+}
+
+/// Closes a connection that may already be dead, without waiting on it.
+async fn close_quietly(connection: Connection) {
+    let close = connection.close(200, "trawl closing".into());
+    let _ = tokio::time::timeout(Duration::from_secs(1), close).await;
+}
+
+/// Capped exponential back-off between connection attempts.
+struct Backoff {
+    delay: Duration,
+}
+
+impl Backoff {
+    fn new() -> Backoff {
+        Backoff { delay: RECONNECT_MIN }
+    }
+
+    fn reset(&mut self) {
+        self.delay = RECONNECT_MIN;
+    }
+
+    async fn wait(&mut self) {
+        tokio::time::sleep(self.delay).await;
+        self.delay = (self.delay * 2).min(RECONNECT_MAX);
+    }
+}
+
+/// The broker's answer to a publish, as the publisher sees it.
+fn verdict(answer: lapin::Confirmation) -> Result<(), QueueError> {
+    match answer {
+        lapin::Confirmation::Ack(None) => Ok(()),
+        // Published with `mandatory`: no queue was bound to take it.
+        lapin::Confirmation::Ack(Some(returned)) => Err(QueueError::Broker(format!(
+            "unroutable message: {}",
+            returned.reply_text
+        ))),
+        lapin::Confirmation::Nack(_) => Err(QueueError::Rejected("the broker refused the message".into())),
+        lapin::Confirmation::NotRequested => Err(QueueError::Broker("publisher confirms are off".into())),
+    }
+}
+
+fn mandatory() -> BasicPublishOptions {
+    BasicPublishOptions {
+        mandatory: true,
+        ..BasicPublishOptions::default()
+    }
+}
+
+/// A [`PageSink`] on RabbitMQ.
+///
+/// One background task owns the connection. `publish` hands it the encoded
+/// event and returns at once, unless `publish_buffer` events are already
+/// unconfirmed: then it waits (back-pressure on the crawl, also while the
+/// broker is unreachable). The task keeps every event until the broker has
+/// answered for it; when the connection drops it reconnects with capped
+/// exponential back-off and publishes again, in order, every event whose
+/// answer was lost. Nothing is dropped; an event may arrive twice, which the
+/// consumers' upsert by document id absorbs.
+///
+/// Dropping every clone of the sink lets the task finish: it waits for the
+/// answers still due, then closes the connection.
+#[derive(Clone)]
+pub struct AmqpSink {
+    to_publisher: mpsc::UnboundedSender<Unconfirmed>,
+    /// One permit per event between `publish` and the broker's answer.
+    buffer: Arc<Semaphore>,
+    topology: Topology,
+}
+
+/// An event the broker has not answered for yet.
+struct Unconfirmed {
+    body: Vec<u8>,
+    doc_id: DocId,
+    shard: u32,
+    answer_tx: oneshot::Sender<Result<(), QueueError>>,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl AmqpSink {
+    /// Starts the publisher task on the current tokio runtime. Connecting
+    /// happens in the background: a broker that is down delays publishing,
+    /// it does not fail it.
+    pub fn start(config: AmqpConfig) -> Result<AmqpSink, QueueError> {
+        config.validate()?;
+        let (to_publisher, from_sinks) = mpsc::unbounded_channel();
+        let sink = AmqpSink {
+            to_publisher,
+            buffer: Arc::new(Semaphore::new(config.publish_buffer)),
+            topology: config.topology(),
+        };
+        tokio::spawn(Publisher::new(config).run(from_sinks));
+        Ok(sink)
+    }
+
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+}
+
+#[async_trait::async_trait]
+impl PageSink for AmqpSink {
+    async fn publish(&self, event: PageEvent) -> Result<Confirmation, QueueError> {
+        let slot = Arc::clone(&self.buffer)
+            .acquire_owned()
+            .await
+            .map_err(|_| QueueError::Closed)?;
+        let doc_id = event.doc_id();
+        let (answer_tx, answer_rx) = oneshot::channel();
+        let unconfirmed = Unconfirmed {
+            body: event.encode(),
+            doc_id,
+            shard: self.topology.shard_of(doc_id),
+            answer_tx,
+            _slot: slot,
+        };
+        self.to_publisher
+            .send(unconfirmed)
+            .map_err(|_| QueueError::Closed)?;
+        Ok(Box::pin(async move {
+            // The task ended without answering: the runtime is shutting down.
+            answer_rx.await.unwrap_or(Err(QueueError::Closed))
+        }))
+    }
+}
+
+/// The state of the sink's background task that outlives a connection.
+struct Publisher {
+    config: AmqpConfig,
+    topology: Topology,
+    /// Every event received and not yet answered for, by arrival: what a
+    /// new connection publishes (again) first.
+    unconfirmed: BTreeMap<u64, Unconfirmed>,
+    next_seq: u64,
+    /// False once every sink is dropped.
+    sinks_open: bool,
+    backoff: Backoff,
+}
+
+impl Publisher {
+    fn new(config: AmqpConfig) -> Publisher {
+        Publisher {
+            topology: config.topology(),
+            config,
+            unconfirmed: BTreeMap::new(),
+            next_seq: 0,
+            sinks_open: true,
+            backoff: Backoff::new(),
+        }
+    }
+
+    async fn run(mut self, mut from_sinks: mpsc::UnboundedReceiver<Unconfirmed>) {
+        while self.sinks_open || !self.unconfirmed.is_empty() {
+            let connection = match connect(&self.config, "publisher").await {
+                Ok(connection) => connection,
+                Err(error) => {
+                    warn!(%error, retry_in_ms = self.backoff.delay.as_millis(), "cannot reach the broker");
+                    self.backoff.wait().await;
+                    continue;
+                }
+            };
+            let result = self.session(&connection, &mut from_sinks).await;
+            close_quietly(connection).await;
+            if let Err(error) = result {
+                warn!(
+                    %error,
+                    unconfirmed = self.unconfirmed.len(),
+                    retry_in_ms = self.backoff.delay.as_millis(),
+                    "publisher lost its connection"
+                );
+                self.backoff.wait().await;
+            }
+        }
+        debug!("publisher done");
+    }
+
+    /// Publishes on one connection until every sink is gone and every
+    /// event answered for (`Ok`), or until the connection fails (`Err`,
+    /// leaving what is unanswered in `self.unconfirmed`).
+    async fn session(
+        &mut self,
+        connection: &Connection,
+        from_sinks: &mut mpsc::UnboundedReceiver<Unconfirmed>,
+    ) -> Result<(), QueueError> {
+        // Listen before anything can fail, so that no error is missed.
+        let mut events = Box::pin(connection.events_listener());
+        let channel = connection.create_channel().await?;
+        self.topology.declare(&channel).await?;
+        channel.confirm_select(ConfirmSelectOptions::default()).await?;
+        self.backoff.reset();
+        info!(republishing = self.unconfirmed.len(), "publisher connected");
+
+        let mut answers = FuturesUnordered::new();
+        for (&seq, unconfirmed) in &self.unconfirmed {
+            answers.push(publish_event(&channel, &self.topology, seq, unconfirmed).await?);
+        }
+        loop {
+            if !self.sinks_open && answers.is_empty() {
+                return Ok(());
+            }
+            tokio::select! {
+                received = from_sinks.recv(), if self.sinks_open => match received {
+                    Some(unconfirmed) => {
+                        let seq = self.next_seq;
+                        self.next_seq += 1;
+                        let unconfirmed = self.unconfirmed.entry(seq).or_insert(unconfirmed);
+                        answers.push(publish_event(&channel, &self.topology, seq, unconfirmed).await?);
+                    }
+                    None => self.sinks_open = false,
+                },
+                Some((seq, answer)) = answers.next(), if !answers.is_empty() => {
+                    // An error here is the channel or connection failing: the
+                    // event stays unconfirmed and goes out again.
+                    let answer = answer?;
+                    if let Some(unconfirmed) = self.unconfirmed.remove(&seq) {
+                        let _ = unconfirmed.answer_tx.send(verdict(answer));
+                    }
+                }
+                event = events.next() => match event {
+                    Some(Event::Error(error)) => return Err(error.into()),
+                    Some(Event::ConnectionBlocked(reason)) => warn!(%reason, "broker blocks publishing"),
+                    Some(Event::ConnectionUnblocked) => info!("broker unblocks publishing"),
+                    Some(_) => {}
+                    None => return Err(QueueError::Broker("connection ended".into())),
+                },
+            }
+        }
+    }
+}
+
+/// Publishes one event; the returned future resolves with the broker's
+/// answer.
+async fn publish_event(
+    channel: &Channel,
+    topology: &Topology,
+    seq: u64,
+    unconfirmed: &Unconfirmed,
+) -> Result<impl Future<Output = (u64, lapin::Result<lapin::Confirmation>)> + use<>, QueueError> {
+    let doc_id: ShortString = unconfirmed.doc_id.to_string().into();
+    let mut headers = FieldTable::default();
+    headers.insert(
+        DOC_ID_HEADER.into(),
+        AMQPValue::LongString(doc_id.as_str().into()),
+    );
+    headers.insert(FORMAT_HEADER.into(), AMQPValue::LongInt(FORMAT_VERSION.into()));
+    let properties = BasicProperties::default()
+        .with_delivery_mode(PERSISTENT)
+        .with_content_type(CONTENT_TYPE.into())
+        .with_message_id(doc_id)
+        .with_headers(headers);
+    let answer = channel
+        .basic_publish(
+            topology.exchange().into(),
+            Topology::routing_key(unconfirmed.shard).into(),
+            mandatory(),
+            &unconfirmed.body,
+            properties,
+        )
+        .await?;
+    Ok(async move { (seq, answer.await) })
+}
+
+/// Reads one queue: decodes each message into a [`PageEvent`], and
+/// dead-letters (with the reason) what does not decode, so that a bad
+/// message never blocks the queue nor is dropped unseen.
+///
+/// It connects on the first [`AmqpConsumer::recv`] and reconnects with
+/// capped exponential back-off whenever the connection drops; what was
+/// delivered and not acknowledged then is delivered again by the broker.
+pub struct AmqpConsumer {
+    config: AmqpConfig,
+    topology: Topology,
+    queue: String,
+    session: Option<ConsumerSession>,
+    backoff: Backoff,
+}
+
+struct ConsumerSession {
+    connection: Connection,
+    channel: Channel,
+    deliveries: lapin::Consumer,
+}
+
+impl AmqpConsumer {
+    /// A consumer of `queue`, one of the [`Topology`]'s queues.
+    pub fn new(config: AmqpConfig, queue: impl Into<String>) -> Result<AmqpConsumer, QueueError> {
+        config.validate()?;
+        Ok(AmqpConsumer {
+            topology: config.topology(),
+            config,
+            queue: queue.into(),
+            session: None,
+            backoff: Backoff::new(),
+        })
+    }
+
+    pub fn queue(&self) -> &str {
+        &self.queue
+    }
+
+    /// The next decoded event. Waits (reconnecting as needed) until there
+    /// is one.
+    ///
+    /// Dropping this future while it dead-letters a malformed message
+    /// leaves that message unacknowledged until the connection closes,
+    /// when the broker delivers it again.
+    pub async fn recv(&mut self) -> AmqpDelivery {
+        loop {
+            let session = match &mut self.session {
+                Some(session) => session,
+                None => match self.open().await {
+                    Ok(session) => self.session.insert(session),
+                    Err(error) => {
+                        warn!(
+                            %error,
+                            queue = %self.queue,
+                            retry_in_ms = self.backoff.delay.as_millis(),
+                            "consumer cannot reach the broker"
+                        );
+                        self.backoff.wait().await;
+                        continue;
+                    }
+                },
+            };
+            let delivery = match session.deliveries.next().await {
+                Some(Ok(delivery)) => delivery,
+                lost => {
+                    let error = match lost {
+                        Some(Err(error)) => error.to_string(),
+                        _ => "consumer cancelled by the broker".to_string(),
+                    };
+                    warn!(
+                        %error,
+                        queue = %self.queue,
+                        retry_in_ms = self.backoff.delay.as_millis(),
+                        "consumer lost its connection"
+                    );
+                    self.reconnect().await;
+                    continue;
+                }
+            };
+            // Only a delivery shows the session works: resetting on connect
+            // alone would spin on a queue that cancels every consumer.
+            self.backoff.reset();
+            let channel = session.channel.clone();
+            match PageEvent::decode(&delivery.data) {
+                Ok(event) => {
+                    return AmqpDelivery {
+                        event,
+                        delivery,
+                        channel,
+                        dead_exchange: self.topology.dead_exchange(),
+                        queue: self.queue.clone(),
+                    };
+                }
+                Err(error) => {
+                    let reason = error.to_string();
+                    warn!(queue = %self.queue, %reason, "dead-lettering an undecodable message");
+                    let dead_exchange = self.topology.dead_exchange();
+                    let dead = dead_letter(&channel, &dead_exchange, &self.queue, &delivery, &reason);
+                    if let Err(error) = dead.await {
+                        warn!(%error, queue = %self.queue, "cannot dead-letter; reconnecting");
+                        self.reconnect().await;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn open(&self) -> Result<ConsumerSession, QueueError> {
+        static CONSUMERS: AtomicU64 = AtomicU64::new(0);
+        let queue = self.queue.strip_prefix(&format!("{}.", self.config.prefix));
+        let role = format!("consumer.{}", queue.unwrap_or(&self.queue));
+        let connection = connect(&self.config, &role).await?;
+        let channel = connection.create_channel().await?;
+        self.topology.declare(&channel).await?;
+        channel
+            .basic_qos(self.config.prefetch, BasicQosOptions::default())
+            .await?;
+        // For dead-lettering, which must be confirmed before the original
+        // is acknowledged.
+        channel.confirm_select(ConfirmSelectOptions::default()).await?;
+        let tag = format!(
+            "trawl-{}-{}",
+            std::process::id(),
+            CONSUMERS.fetch_add(1, Ordering::Relaxed)
+        );
+        let deliveries = channel
+            .basic_consume(
+                self.queue.as_str().into(),
+                tag.into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        info!(queue = %self.queue, prefetch = self.config.prefetch, "consumer connected");
+        Ok(ConsumerSession {
+            connection,
+            channel,
+            deliveries,
+        })
+    }
+
+    async fn reconnect(&mut self) {
+        if let Some(session) = self.session.take() {
+            close_quietly(session.connection).await;
+        }
+        self.backoff.wait().await;
+    }
+
+    /// Closes the connection; what is unacknowledged goes back to the queue.
+    pub async fn close(mut self) {
+        if let Some(session) = self.session.take() {
+            close_quietly(session.connection).await;
+        }
+    }
+}
+
+/// One decoded event from an [`AmqpConsumer`], to be acknowledged once the
+/// consumer has made it durable, or dead-lettered if it never can.
+pub struct AmqpDelivery {
+    pub event: PageEvent,
+    delivery: Delivery,
+    channel: Channel,
+    dead_exchange: String,
+    queue: String,
+}
+
+impl AmqpDelivery {
+    /// True when the broker delivered this message before (to a consumer
+    /// that did not acknowledge it).
+    pub fn redelivered(&self) -> bool {
+        self.delivery.redelivered
+    }
+
+    /// The event is durable: the broker may forget it. Fails only when the
+    /// connection is gone, in which case the broker delivers it again.
+    pub async fn ack(self) -> Result<(), QueueError> {
+        self.delivery.acker.ack(BasicAckOptions::default()).await?;
+        Ok(())
+    }
+
+    /// The event can never be processed: moves it to the dead-letter queue
+    /// with `reason` in its [`REASON_HEADER`].
+    pub async fn dead_letter(self, reason: &str) -> Result<(), QueueError> {
+        dead_letter(
+            &self.channel,
+            &self.dead_exchange,
+            &self.queue,
+            &self.delivery,
+            reason,
+        )
+        .await
+    }
+}
+
+/// Moves `delivery` to the dead-letter exchange: publishes a copy there,
+/// waits for the broker's confirm, then acknowledges the original.
+///
+/// Why not `basic.reject` without requeue, which dead-letters through the
+/// queue's `x-dead-letter-exchange`: the broker then adds only its own
+/// `x-death` header (reason "rejected"), and a client cannot attach why. The
+/// copy carries [`REASON_HEADER`] and [`QUEUE_HEADER`]. Acknowledging only
+/// after the confirm means a crash in between leaves the message in both
+/// queues, never in neither.
+async fn dead_letter(
+    channel: &Channel,
+    dead_exchange: &str,
+    queue: &str,
+    delivery: &Delivery,
+    reason: &str,
+) -> Result<(), QueueError> {
+    let mut headers = delivery.properties.headers().clone().unwrap_or_default();
+    headers.insert(REASON_HEADER.into(), AMQPValue::LongString(reason.into()));
+    headers.insert(QUEUE_HEADER.into(), AMQPValue::LongString(queue.into()));
+    let properties = delivery
+        .properties
+        .clone()
+        .with_delivery_mode(PERSISTENT)
+        .with_headers(headers);
+    let answer = channel
+        .basic_publish(
+            dead_exchange.into(),
+            delivery.routing_key.clone(),
+            mandatory(),
+            &delivery.data,
+            properties,
+        )
+        .await?
+        .await?;
+    verdict(answer)?;
+    delivery.acker.ack(BasicAckOptions::default()).await?;
+    Ok(())
+}

@@ -716,7 +716,15 @@ impl Crawler {
         let now = now_ms();
         // Should the revisit never happen (its fetch fails for good), the
         // page comes due again after the longest interval.
-        let fallback = now + self.config.freshness.max_interval.as_millis() as u64;
+        // (At least a second on: each pass must move its pages out of the
+        // due range, or this loop would never end.)
+        let fallback = now
+            + self
+                .config
+                .freshness
+                .max_interval
+                .max(Duration::from_secs(1))
+                .as_millis() as u64;
         loop {
             let due = self.crawled.due(now, REVISIT_BATCH)?;
             if due.is_empty() {

@@ -493,11 +493,7 @@ impl CrawledLinks {
     }
 }
 
-const HISTORY_MASK: u32 = if HISTORY_BITS >= 32 {
-    u32::MAX
-} else {
-    (1 << HISTORY_BITS) - 1
-};
+const HISTORY_MASK: u32 = (1 << HISTORY_BITS) - 1;
 
 /// The 64-bit hash a URL is keyed by.
 fn url_id(url: &str) -> u64 {

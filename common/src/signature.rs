@@ -51,6 +51,22 @@ pub fn text_simhash_with(text: &str, shingle_words: usize) -> u64 {
     simhash.finish()
 }
 
+/// Words at the start of a page's main text that [`lead_simhash`] signs:
+/// its heading and first sentences, which say what the page is about.
+pub const LEAD_WORDS: usize = 48;
+
+/// Simhash of the first [`LEAD_WORDS`] words of `text`. Two pages whose
+/// whole texts are close may still be different pages when most of their
+/// text is what many pages of a site repeat (the same trait's methods on
+/// every iterator's page): their leads tell them apart.
+pub fn lead_simhash(text: &str) -> u64 {
+    let end = text
+        .match_indices(' ')
+        .nth(LEAD_WORDS - 1)
+        .map_or(text.len(), |(at, _)| at);
+    text_simhash(&text[..end])
+}
+
 /// Exact content hash of the text.
 pub fn content_hash(text: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(text.as_bytes())

@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::signature::{content_hash, text_simhash_with};
+use common::signature::{content_hash, lead_simhash, text_simhash, text_simhash_with};
 use crawler::crawled::{CrawledLinks, DEFAULT_BLOCKS, FreshnessConfig, MAX_DISTANCE};
 use crawler::parse::parse_page;
 
@@ -123,6 +123,49 @@ fn eval(pairs: Option<&String>, docs: Option<&String>) {
             println!("          false positive: {pair}");
         }
     }
+    eval_with_leads(&pairs, &texts);
+}
+
+/// The detector as the crawler runs it: equal texts, or simhashes within 3
+/// bits whose leads are within `lead_limit` bits.
+fn eval_with_leads(pairs: &[(bool, String, String)], texts: &[(String, String)]) {
+    println!("with the lead check (2-word shingles):");
+    println!("lead bits  TP  FP  FN  TN  precision  recall");
+    for lead_limit in [4, 8, 12, 16, 64] {
+        let (mut tp, mut fp, mut fn_, mut tn) = (0, 0, 0, 0);
+        for ((label, ..), (a, b)) in pairs.iter().zip(texts) {
+            let distance = (text_simhash(a) ^ text_simhash(b)).count_ones();
+            let lead = (lead_simhash(a) ^ lead_simhash(b)).count_ones();
+            let called =
+                content_hash(a) == content_hash(b) || (distance <= MAX_DISTANCE && lead <= lead_limit);
+            match (label, called) {
+                (true, true) => tp += 1,
+                (false, true) => fp += 1,
+                (true, false) => fn_ += 1,
+                (false, false) => tn += 1,
+            }
+        }
+        let precision = tp as f64 / (tp + fp).max(1) as f64;
+        let recall = tp as f64 / (tp + fn_).max(1) as f64;
+        println!("{lead_limit:>9} {tp:>3} {fp:>3} {fn_:>3} {tn:>3}  {precision:>9.3}  {recall:>6.3}");
+    }
+    let mut dup_leads: Vec<u32> = pairs
+        .iter()
+        .zip(texts)
+        .filter(|((label, ..), _)| *label)
+        .map(|(_, (a, b))| (lead_simhash(a) ^ lead_simhash(b)).count_ones())
+        .collect();
+    let mut distinct_leads: Vec<u32> = pairs
+        .iter()
+        .zip(texts)
+        .filter(|((label, ..), _)| !*label)
+        .map(|(_, (a, b))| (lead_simhash(a) ^ lead_simhash(b)).count_ones())
+        .collect();
+    println!(
+        "lead distance p50: duplicates {}, distinct {}",
+        median(&mut dup_leads),
+        median(&mut distinct_leads)
+    );
 }
 
 fn median(values: &mut [u32]) -> u32 {
@@ -152,9 +195,10 @@ fn lookups(count: u64, blocks: usize) {
         store.index_signatures(0, &batch).unwrap();
         id += batch_size;
     }
+    store.compact();
     let fill = started.elapsed();
     println!(
-        "{count} signatures, {blocks} blocks: filled in {:.1} s ({:.0} signatures/s)",
+        "{count} signatures, {blocks} blocks: filled and compacted in {:.1} s ({:.0} signatures/s)",
         fill.as_secs_f64(),
         count as f64 / fill.as_secs_f64()
     );

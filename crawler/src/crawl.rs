@@ -25,7 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::message::{MAX_OUTLINKS, Outlink};
 use common::queue::{PageSink, QueueError};
-use common::signature::{content_hash, text_simhash};
+use common::signature::{content_hash, lead_simhash, text_simhash};
 use common::{DocId, NormalizedUrl, PageEvent, PageMessage, SkipReason};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
@@ -547,7 +547,7 @@ impl Crawler {
             .unwrap_or_default();
         let truncated = page.truncated;
         let validators = page.validators.clone();
-        let (parsed, simhash, content_hash) = {
+        let (parsed, simhash, lead_simhash, content_hash) = {
             let _parse_slot = self
                 .parse_slots
                 .acquire()
@@ -557,8 +557,9 @@ impl Crawler {
             tokio::task::spawn_blocking(move || {
                 let parsed = parse_page(url.as_url(), &page.body);
                 let simhash = text_simhash(&parsed.text);
+                let lead = lead_simhash(&parsed.text);
                 let content_hash = content_hash(&parsed.text);
-                (parsed, simhash, content_hash)
+                (parsed, simhash, lead, content_hash)
             })
             .await
             .map_err(|e| CrawlError::Task(e.to_string()))?
@@ -580,6 +581,7 @@ impl Crawler {
                     depth: lease.depth,
                     priority: lease.priority,
                     simhash,
+                    lead_simhash,
                     content_hash,
                     etag: validators.etag,
                     last_modified: validators.last_modified,

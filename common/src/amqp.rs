@@ -815,6 +815,24 @@ impl AmqpDelivery {
         Ok(())
     }
 
+    /// Acknowledges every delivery of `batch`, all at once: the
+    /// acknowledgements go out back to back instead of each waiting for the
+    /// connection's task to send the one before (which cost a consumer
+    /// about a third of its pages per second). Not one `basic.ack` with
+    /// `multiple`: that would also acknowledge a message that the consumer
+    /// was still dead-lettering when its `recv` was dropped. Fails only
+    /// when a connection is gone, in which case the broker delivers again
+    /// what it did not acknowledge.
+    pub async fn ack_all(batch: Vec<AmqpDelivery>) -> Result<(), QueueError> {
+        let acks = batch
+            .iter()
+            .map(|delivery| delivery.delivery.acker.ack(BasicAckOptions::default()));
+        for answer in futures::future::join_all(acks).await {
+            answer?;
+        }
+        Ok(())
+    }
+
     /// The event can never be processed: moves it to the dead-letter queue
     /// with `reason` in its [`REASON_HEADER`].
     pub async fn dead_letter(self, reason: &str) -> Result<(), QueueError> {

@@ -110,6 +110,23 @@ pub trait Acknowledge: Send {
     /// An error means the acknowledgement was lost, and the event will come
     /// again.
     fn ack(self) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Acknowledges a batch: every delivery received since the last batch,
+    /// in order. One by one, unless the source knows a faster way.
+    fn ack_all(batch: Vec<Self>) -> impl Future<Output = Result<(), QueueError>> + Send
+    where
+        Self: Sized,
+    {
+        async move {
+            let mut result = Ok(());
+            for delivery in batch {
+                if let Err(error) = delivery.ack().await {
+                    result = Err(error);
+                }
+            }
+            result
+        }
+    }
 }
 
 /// What makes events durable.
@@ -162,6 +179,10 @@ impl Acknowledge for AmqpDelivery {
 
     fn ack(self) -> impl Future<Output = Result<(), QueueError>> + Send {
         AmqpDelivery::ack(self)
+    }
+
+    fn ack_all(batch: Vec<AmqpDelivery>) -> impl Future<Output = Result<(), QueueError>> + Send {
+        AmqpDelivery::ack_all(batch)
     }
 }
 
@@ -311,18 +332,12 @@ async fn commit<T: EventStore, D: Acknowledge>(
     stats.commits += 1;
     debug!(docs = uncommitted.len(), "committed");
     // Acknowledge only now: the events are durable in the store.
-    let mut lost = 0;
-    let mut last_error = None;
-    for delivery in uncommitted.drain(..) {
-        if let Err(error) = delivery.ack().await {
-            lost += 1;
-            last_error = Some(error);
-        }
-    }
-    if let Some(error) = last_error {
+    let batch = std::mem::take(uncommitted);
+    let docs = batch.len();
+    if let Err(error) = D::ack_all(batch).await {
         // The connection dropped: the broker delivers these again, and
         // applying them again changes nothing.
-        warn!(%error, lost, "acknowledgements lost; the events will come again");
+        warn!(%error, docs, "acknowledgements lost; the events will come again");
     }
     Ok(())
 }

@@ -3,8 +3,10 @@
 //! starts): `trawl crawl --amqp` publishes the fixture web, `trawl index`
 //! shards and `trawl docs` consume it. Every test names its exchanges and
 //! queues with a prefix of its own and deletes them when it ends, panics
-//! included; disruptions touch only the test's own connections, so the
-//! tests may run in parallel with each other and with other suites.
+//! included. One test stops the broker itself (with `rabbitmqctl`, so the
+//! broker must be the local one), so every test here takes [`BROKER`] for
+//! its whole run: they run one at a time. Cargo runs test binaries one
+//! after another, so other suites on the broker do not overlap them.
 //!
 //! `TRAWL_TEST_LOG=1` shows the processes' logs.
 
@@ -29,9 +31,14 @@ use indexer::{Docstore, IndexReaderHandle};
 use tokio::process::{Child, Command};
 
 const SHARDS: u32 = 2;
+
 /// The name of the document-service replica some tests run beside the
 /// docs queue's consumer.
 const REPLICA: &str = "b";
+
+/// Held by every test for its whole run (see the module's documentation):
+/// a test that stops the broker must not pull it from under another.
+static BROKER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn broker_url() -> String {
     std::env::var("TRAWL_TEST_AMQP").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_string())
@@ -175,6 +182,11 @@ impl Service {
         signal("-KILL", &self.pid());
         let _ = self.child.wait().await;
         self.dir
+    }
+
+    /// Whether the process is still running (it did not give up or crash).
+    fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
     }
 
     fn pid(&self) -> String {
@@ -349,6 +361,7 @@ async fn until_declared(config: &AmqpConfig, queue: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crawl_over_rabbitmq_reaches_one_shard_and_every_docstore_once() {
+    let _broker = BROKER.lock().await;
     let fixture = Fixture::start(Duration::ZERO).await;
     let config = broker("once");
     let _tear_down = TearDown(config.clone());
@@ -428,24 +441,67 @@ async fn a_crawl_over_rabbitmq_reaches_one_shard_and_every_docstore_once() {
 /// Messages held unacknowledged in `queue` (by its consumer), as the
 /// broker counts them.
 fn unacknowledged(queue: &str) -> u64 {
+    queue_counts(queue)
+        .expect("rabbitmqctl list_queues")
+        .unacknowledged
+}
+
+/// What the broker counts in a queue.
+#[derive(Debug, Clone, Copy, Default)]
+struct QueueCounts {
+    /// Waiting for a consumer.
+    ready: u64,
+    /// Delivered to a consumer, not acknowledged yet.
+    unacknowledged: u64,
+}
+
+/// `queue`'s counts (zero if the broker does not list it), or why the
+/// broker could not say (as while it starts). The broker refreshes them
+/// every `collect_statistics_interval` (5 s by default): they lag.
+fn queue_counts(queue: &str) -> Result<QueueCounts, String> {
     let output = std::process::Command::new("rabbitmqctl")
         .args([
             "-q",
             "list_queues",
             "--no-table-headers",
             "name",
+            "messages_ready",
             "messages_unacknowledged",
         ])
         .output()
-        .expect("rabbitmqctl, installed with rabbitmq-server");
-    assert!(output.status.success(), "rabbitmqctl list_queues failed");
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .find_map(|line| {
-            let mut fields = line.split_whitespace();
-            (fields.next() == Some(queue)).then(|| fields.next()?.parse().ok())?
-        })
-        .unwrap_or(0)
+        .map_err(|error| format!("rabbitmqctl (installed with rabbitmq-server): {error}"))?;
+    if !output.status.success() {
+        return Err(format!("rabbitmqctl list_queues: {}", output.status));
+    }
+    let counts = String::from_utf8_lossy(&output.stdout).lines().find_map(|line| {
+        let mut fields = line.split_whitespace();
+        (fields.next() == Some(queue)).then(|| {
+            Some(QueueCounts {
+                ready: fields.next()?.parse().ok()?,
+                unacknowledged: fields.next()?.parse().ok()?,
+            })
+        })?
+    });
+    Ok(counts.unwrap_or_default())
+}
+
+/// `queue_counts` off the runtime's threads, until `done` holds.
+async fn until_counts(what: &str, queue: &str, done: impl Fn(QueueCounts) -> bool) -> QueueCounts {
+    within(what, async {
+        loop {
+            let queue = queue.to_string();
+            let counts = tokio::task::spawn_blocking(move || queue_counts(&queue))
+                .await
+                .unwrap();
+            if let Ok(counts) = counts
+                && done(counts)
+            {
+                return counts;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
 }
 
 // A shard killed with pages applied but not committed must lose none of
@@ -453,6 +509,7 @@ fn unacknowledged(queue: &str) -> u64 {
 // and index none twice (upsert by document id).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_index_shard_killed_mid_batch_loses_no_page_and_indexes_none_twice() {
+    let _broker = BROKER.lock().await;
     // Slow pages, so that the crawl is still going when the shard dies.
     let fixture = Fixture::start(Duration::from_millis(80)).await;
     let config = broker("kill");
@@ -517,6 +574,7 @@ fn text_header(message: &BasicGetMessage, name: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poison_messages_are_dead_lettered_with_their_reason_and_the_pipeline_goes_on() {
+    let _broker = BROKER.lock().await;
     let fixture = Fixture::start(Duration::ZERO).await;
     let config = broker("poison");
     let _tear_down = TearDown(config.clone());
@@ -643,10 +701,10 @@ async fn cut(name: String) -> usize {
 // The broker dropping every connection of the pipeline mid-crawl (twice)
 // must lose no page and index none twice: the publisher publishes again
 // what was not confirmed, the consumers get again what they had not
-// acknowledged. (Stopping the shared broker would break the tests running
-// beside this one, so the test closes its own connections instead.)
+// acknowledged.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_cut_mid_crawl_lose_nothing_and_duplicate_nothing() {
+    let _broker = BROKER.lock().await;
     let fixture = Fixture::start(Duration::from_millis(30)).await;
     let config = broker("cut");
     let _tear_down = TearDown(config.clone());
@@ -685,6 +743,162 @@ async fn connections_cut_mid_crawl_lose_nothing_and_duplicate_nothing() {
     )
     .await;
     let [shard_0, shard_1] = shards;
+    let dirs = [shard_0.stop().await, shard_1.stop().await, docs.stop().await];
+    assert_exactly_once(
+        &config,
+        &[dirs[0].path(), dirs[1].path()],
+        &[dirs[2].path()],
+        &expected,
+    );
+}
+
+/// Runs `rabbitmqctl` on the local broker's node.
+fn rabbitmqctl(args: &[&str]) -> Result<(), String> {
+    let status = std::process::Command::new("rabbitmqctl")
+        .arg("-q")
+        .args(args)
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|error| format!("rabbitmqctl (installed with rabbitmq-server): {error}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("rabbitmqctl {}: {status}", args.join(" ")))
+    }
+}
+
+/// Starts the broker's application and waits until it serves.
+fn start_broker() -> Result<(), String> {
+    rabbitmqctl(&["start_app"])?;
+    rabbitmqctl(&["await_startup"])
+}
+
+/// The broker's application stopped (`rabbitmqctl stop_app`: every
+/// connection drops, every port closes; the Erlang node stays up) until
+/// [`Outage::end`], or until dropped, panics included: the broker never
+/// stays down for the tests and suites that follow.
+struct Outage {
+    over: bool,
+}
+
+impl Outage {
+    async fn begin() -> Outage {
+        // Armed before stopping: a stop that fails half way is undone too.
+        let outage = Outage { over: false };
+        tokio::task::spawn_blocking(|| rabbitmqctl(&["stop_app"]))
+            .await
+            .unwrap()
+            .unwrap();
+        outage
+    }
+
+    async fn end(mut self) {
+        self.over = true;
+        tokio::task::spawn_blocking(start_broker).await.unwrap().unwrap();
+    }
+}
+
+impl Drop for Outage {
+    fn drop(&mut self) {
+        if !self.over
+            && let Err(error) = start_broker()
+        {
+            // Maybe unwinding already: say it rather than abort.
+            eprintln!("could not start the broker again, start it by hand: {error}");
+        }
+    }
+}
+
+// RabbitMQ stopped and started again mid-crawl: the crawl waits for its
+// pages' confirmations (back-pressure) instead of failing, the consumers
+// keep reconnecting, and in the end every page crawled is indexed once, in
+// its shard, and stored. The queues are durable quorum queues and the
+// messages persistent: what the broker confirmed survives its restart,
+// including what a consumer had received and not acknowledged; what it had
+// not confirmed, the publisher publishes again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rabbitmq_stopped_and_started_mid_crawl_loses_nothing_and_duplicates_nothing() {
+    let _broker = BROKER.lock().await;
+    // Slow pages, so that the crawl is still going when the broker stops.
+    let fixture = Fixture::start(Duration::from_millis(80)).await;
+    let config = broker("outage");
+    let _tear_down = TearDown(config.clone());
+    // Shard 0 commits (and so acknowledges) only when stopped: every page
+    // it gets before the outage is in its queue, unacknowledged, when the
+    // broker stops, and must be there again when it starts.
+    let never = ["--commit-docs", "100000", "--commit-ms", "3600000"];
+    let mut shards = [
+        Service::index(&config, 0, &never),
+        Service::index(&config, 1, &[]),
+    ];
+    let mut docs = Service::docs(&config, None);
+    let crawl_dir = tempfile::tempdir().unwrap();
+    let mut crawler = crawl(&config, &fixture, crawl_dir.path()).spawn().unwrap();
+
+    // The broker stops mid-crawl, once pages of shard 0 have been confirmed
+    // to the crawler (the document service has them): shard 0 has not
+    // acknowledged them, so they are in its queue when the broker stops.
+    let topology = config.topology();
+    let held = within("the crawl going on, pages of shard 0 confirmed", async {
+        loop {
+            let stored = stored(docs.dir.path());
+            let held = stored.iter().filter(|id| topology.shard_of(**id) == 0).count() as u64;
+            if fixture.total_hits() >= 20 && held >= 5 {
+                return held;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    // Declared after the tear-down, so dropped (the broker started) before it.
+    let outage = Outage::begin().await;
+    let fetched = fixture.total_hits();
+    // A while down: long enough for every process to find the broker gone
+    // and retry a few times.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let fetched_while_down = fixture.total_hits() - fetched;
+    assert!(
+        crawler.try_wait().unwrap().is_none(),
+        "the crawl ended while the broker was down"
+    );
+    for service in shards.iter_mut().chain([&mut docs]) {
+        assert!(service.running(), "a consumer gave up while the broker was down");
+    }
+    outage.end().await;
+    // What shard 0 held is still in its queue (delivered again, or waiting).
+    let queue_0 = topology.index_queue(0);
+    let after = until_counts("shard 0's pages kept over the restart", &queue_0, |counts| {
+        counts.ready + counts.unacknowledged >= held
+    })
+    .await;
+    // Shard 0 commits what it holds and acknowledges it, then commits as
+    // usual, on the same data directory.
+    let [shard_0, shard_1] = shards;
+    let shard_0 = Service::index_in(shard_0.stop().await, &config, 0, &[]);
+    // Serving, so its SIGTERM handler is in place when it is stopped (it
+    // may have nothing left to do).
+    healthy(&shard_0.base).await;
+    eprintln!(
+        "broker stopped after {fetched} fetches, {held} or more pages in shard 0's queue; \
+         {fetched_while_down} fetches while it was down; {after:?} in shard 0's queue after it started"
+    );
+
+    let status = within("the crawl", crawler.wait()).await.unwrap();
+    assert!(status.success(), "the crawl failed: {status}");
+    // Every indexable page was crawled (the crawl did not stop short)...
+    let hits = fixture.hits();
+    for url in fixture.indexable_urls() {
+        let path = url.strip_prefix(&fixture.url("")).unwrap();
+        assert!(hits.contains_key(path), "{path} was never fetched");
+    }
+    // ...and ends up indexed and stored, once.
+    let expected = expected_ids(&fixture);
+    until_consumed(
+        &[shard_0.dir.path(), shard_1.dir.path()],
+        &[docs.dir.path()],
+        &expected,
+    )
+    .await;
     let dirs = [shard_0.stop().await, shard_1.stop().await, docs.stop().await];
     assert_exactly_once(
         &config,

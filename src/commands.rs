@@ -1,21 +1,26 @@
 //! The subcommands, wired: where the frontier lives (the data directory, or
-//! Redis shared with other workers), and the indexer that takes this
-//! process's pages over an in-process channel into the index and docstore
-//! under the data directory.
+//! Redis shared with other workers), and where the crawl's pages go: over an
+//! in-process channel into the index and docstore under the data directory,
+//! or to RabbitMQ, where index shards (`trawl index`) and the document
+//! service (`trawl docs`) consume them with the same loop.
 
 use std::future::Future;
+use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::Context;
-use common::queue::page_channel;
+use anyhow::{Context, bail};
+use common::amqp::{AmqpConfig, AmqpConsumer, AmqpSink};
+use common::queue::{PageSink, page_channel};
 use crawler::crawled::CrawledLinks;
 use crawler::frontier::{
     EmbeddedFrontier, Frontier, FrontierConfig, NewLink, RedisFrontier, RedisFrontierConfig,
 };
 use crawler::{CrawlConfig, CrawlSummary};
-use indexer::service::{CommitPolicy, Stores};
-use indexer::{Docstore, IndexReaderHandle, IndexWriterHandle};
+use indexer::service::{CommitPolicy, IndexingStats, Stores};
+use indexer::{Docstore, DocstoreWriter, IndexReaderHandle, IndexWriterHandle};
 use query_api::SearchService;
+use query_api::shard::ShardSearcher;
+use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
@@ -28,6 +33,12 @@ const PAGE_QUEUE_CAPACITY: usize = 1024;
 
 /// Threads tantivy uses to build segments; the crawler parses on the others.
 const INDEXING_THREADS: usize = 1;
+
+/// Threads an index shard's tantivy writer uses. One keeps a shard to one
+/// core for building segments (its consumer loop, decoding and analysis
+/// setup run beside it), so that shards, the document service and
+/// crawlers can share a machine; run more shards to use more cores.
+const SHARD_INDEXING_THREADS: usize = 1;
 
 /// Where the frontier lives.
 #[derive(Debug, Clone)]
@@ -65,7 +76,29 @@ pub async fn crawl(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<CrawlSummary> {
     let docstore = Arc::new(open_docstore(data_dir)?);
-    crawl_into(config, frontier, data_dir, docstore, shutdown).await
+    crawl_into(config, frontier, data_dir, Pages::Embedded(docstore), shutdown).await
+}
+
+/// `trawl crawl --amqp`: a crawl that publishes its pages to RabbitMQ for
+/// the index shards and the document service, instead of indexing them. A
+/// link is done once the broker has confirmed its page. Only the frontier
+/// and `crawled_links` live in `data_dir`.
+pub async fn crawl_to_broker(
+    config: CrawlConfig,
+    frontier: FrontierChoice,
+    data_dir: &DataDir,
+    amqp: AmqpConfig,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<CrawlSummary> {
+    crawl_into(config, frontier, data_dir, Pages::Broker(amqp), shutdown).await
+}
+
+/// Where a crawl's pages go.
+enum Pages {
+    /// Into the index and this docstore, in this process.
+    Embedded(Arc<Docstore>),
+    /// To RabbitMQ.
+    Broker(AmqpConfig),
 }
 
 /// `trawl serve`: answers searches over `data_dir`, which another process
@@ -99,7 +132,7 @@ pub async fn run(
         config,
         frontier,
         data_dir,
-        docstore,
+        Pages::Embedded(docstore),
         shutdown.clone().cancelled_owned(),
     )
     .await?;
@@ -125,7 +158,7 @@ async fn crawl_into(
     config: CrawlConfig,
     frontier: FrontierChoice,
     data_dir: &DataDir,
-    docstore: Arc<Docstore>,
+    pages: Pages,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<CrawlSummary> {
     std::fs::create_dir_all(data_dir.root())
@@ -134,31 +167,203 @@ async fn crawl_into(
     let crawled_links = Arc::new(
         CrawledLinks::open(&data_dir.crawled_links(), config.freshness).context("opening crawled_links")?,
     );
-    let index = IndexWriterHandle::open(&data_dir.index(), INDEXING_THREADS)
-        .context("opening the index for writing")?;
 
-    let (sink, source) = page_channel(PAGE_QUEUE_CAPACITY);
-    let indexing = tokio::spawn(indexer::service::run_embedded(
-        source,
-        Stores { index, docstore },
-        CommitPolicy::default(),
-    ));
-    // The crawl owns the only sink: when it returns, the indexer sees the
-    // queue close, commits what is left and stops.
-    let crawled = crawler::run(config, frontier.clone(), crawled_links, Arc::new(sink), shutdown).await;
-    let indexed = indexing.await.context("indexer task")?;
+    let (sink, indexing): (Arc<dyn PageSink>, _) = match pages {
+        Pages::Embedded(docstore) => {
+            let index = IndexWriterHandle::open(&data_dir.index(), INDEXING_THREADS)
+                .context("opening the index for writing")?;
+            let (sink, source) = page_channel(PAGE_QUEUE_CAPACITY);
+            let indexing = tokio::spawn(indexer::service::run_embedded(
+                source,
+                Stores { index, docstore },
+                CommitPolicy::default(),
+            ));
+            (Arc::new(sink), Some(indexing))
+        }
+        Pages::Broker(amqp) => {
+            info!(prefix = %amqp.prefix, shards = amqp.shards, "publishing pages to RabbitMQ");
+            let sink = AmqpSink::start(amqp).context("starting the RabbitMQ publisher")?;
+            (Arc::new(sink), None)
+        }
+    };
+    // The crawl owns the only sink: when it returns, an in-process indexer
+    // sees the queue close, commits what is left and stops; the RabbitMQ
+    // publisher closes its connection once nothing awaits the broker.
+    let crawled = crawler::run(config, frontier.clone(), crawled_links, sink, shutdown).await;
+    let indexed = match indexing {
+        Some(indexing) => Some(indexing.await.context("indexer task")?),
+        None => None,
+    };
     // Every confirmed page is completed by now: hand the rest over.
     frontier.close().await.context("leaving the frontier")?;
     // An indexer failure explains a crawl failure ("queue closed"): report it first.
-    let indexing_stats = indexed.context("indexing failed")?;
+    if let Some(indexed) = indexed {
+        let indexing_stats = indexed.context("indexing failed")?;
+        info!(
+            upserted = indexing_stats.upserted,
+            commits = indexing_stats.commits,
+            "index committed"
+        );
+    }
     let summary = crawled.context("crawl failed")?;
-    info!(
-        upserted = indexing_stats.upserted,
-        commits = indexing_stats.commits,
-        "index committed"
-    );
     std::fs::write(data_dir.last_crawl(), serde_json::to_vec_pretty(&summary)?)?;
     Ok(summary)
+}
+
+/// What an index shard or the document service needs beyond the data
+/// directory: the broker, and when to commit.
+#[derive(Debug, Clone)]
+pub struct ConsumerConfig {
+    pub amqp: AmqpConfig,
+    pub commit: CommitPolicy,
+}
+
+/// `trawl index`: consumes shard `shard`'s queue into the tantivy index in
+/// `data_dir`, committing in batches and acknowledging after each commit,
+/// and answers searches over the shard on `listener` (`/shard/search`,
+/// `/healthz`). Runs until `shutdown`, then commits, acknowledges and
+/// returns.
+pub async fn index_shard(
+    config: ConsumerConfig,
+    shard: u32,
+    data_dir: &DataDir,
+    listener: Option<TcpListener>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<IndexingStats> {
+    let shards = config.amqp.shards;
+    if shard >= shards {
+        bail!("--shard {shard} is not below --shards {shards}");
+    }
+    let queue = config.amqp.topology().index_queue(shard);
+    claim_data_dir(data_dir, &queue, Some(shards))?;
+    let writer = IndexWriterHandle::open(&data_dir.index(), SHARD_INDEXING_THREADS).with_context(|| {
+        format!(
+            "opening the index in {} (is another trawl index using it?)",
+            data_dir.root().display()
+        )
+    })?;
+    let server = match listener {
+        Some(listener) => {
+            let reader = IndexReaderHandle::open(&data_dir.index()).context("opening the index")?;
+            let router = query_api::shard::router(Arc::new(ShardSearcher::new(reader, shard)));
+            Some(spawn_server(listener, router, "shard search", shutdown.clone())?)
+        }
+        None => None,
+    };
+    info!(%queue, "index shard consuming");
+    let consumer = AmqpConsumer::new(config.amqp, queue).context("configuring the consumer")?;
+    let stats = indexer::service::run(
+        consumer,
+        writer,
+        config.commit,
+        shutdown.clone().cancelled_owned(),
+    )
+    .await;
+    // Whatever ended the loop ends the server too.
+    shutdown.cancel();
+    if let Some(server) = server {
+        server.await.context("server task")??;
+    }
+    Ok(stats?)
+}
+
+/// `trawl docs`: the document service. Consumes the docs queue (or, as
+/// replica `replica`, a queue of its own: [`common::amqp::Topology::docs_replica_queue`])
+/// into the docstore in `data_dir`, in batches acknowledged after each
+/// synced write, and serves `/docs/{doc_id}` and `/healthz` on `listener`.
+/// Runs until `shutdown`, then writes, acknowledges and returns.
+pub async fn docs(
+    config: ConsumerConfig,
+    replica: Option<&str>,
+    data_dir: &DataDir,
+    listener: Option<TcpListener>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<IndexingStats> {
+    let consumer = match replica {
+        Some(replica) => AmqpConsumer::docs_replica(config.amqp, replica),
+        None => {
+            let queue = config.amqp.topology().docs_queue();
+            AmqpConsumer::new(config.amqp, queue)
+        }
+    }
+    .context("configuring the consumer")?;
+    claim_data_dir(data_dir, consumer.queue(), None)?;
+    let docstore = Arc::new(open_docstore(data_dir)?);
+    let server = match listener {
+        Some(listener) => {
+            let router = query_api::docs::router(docstore.clone());
+            Some(spawn_server(listener, router, "documents", shutdown.clone())?)
+        }
+        None => None,
+    };
+    info!(queue = %consumer.queue(), "document service consuming");
+    let writer = DocstoreWriter::new(docstore);
+    let stats = indexer::service::run(
+        consumer,
+        writer,
+        config.commit,
+        shutdown.clone().cancelled_owned(),
+    )
+    .await;
+    shutdown.cancel();
+    if let Some(server) = server {
+        server.await.context("server task")??;
+    }
+    Ok(stats?)
+}
+
+/// Ties a consumer's data directory to its queue (and shard count), in
+/// `DIR/consumer.json`: an index shard started on another shard's
+/// directory, or after the shard count changed, would serve documents
+/// routed elsewhere. Refuses a directory that belongs to another queue.
+fn claim_data_dir(data_dir: &DataDir, queue: &str, shards: Option<u32>) -> anyhow::Result<()> {
+    let root = data_dir.root();
+    std::fs::create_dir_all(root)
+        .with_context(|| format!("creating the data directory {}", root.display()))?;
+    let path = data_dir.consumer();
+    let claim = json!({ "queue": queue, "shards": shards });
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            let found: serde_json::Value =
+                serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?;
+            if found != claim {
+                bail!(
+                    "{} belongs to {found} and this is {claim}: give each consumer a data directory of its own",
+                    root.display()
+                );
+            }
+            Ok(())
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            write_atomically(&path, &serde_json::to_vec_pretty(&claim)?)
+        }
+        Err(error) => Err(error).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let temporary = path.with_extension("tmp");
+    std::fs::write(&temporary, bytes).with_context(|| format!("writing {}", temporary.display()))?;
+    std::fs::rename(&temporary, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// Serves `router` on `listener` until `shutdown` is cancelled.
+fn spawn_server(
+    listener: TcpListener,
+    router: axum::Router,
+    what: &'static str,
+    shutdown: CancellationToken,
+) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
+    let address = listener.local_addr()?;
+    info!(%address, "serving {what}");
+    eprintln!("{what} at http://{address}/");
+    Ok(tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await
+            .context("serving")
+    }))
 }
 
 async fn serve_on(

@@ -39,6 +39,12 @@ impl DataDir {
         self.root.join("docstore")
     }
 
+    /// Which queue (and shard count) an index shard or document service
+    /// consuming into this directory reads.
+    pub fn consumer(&self) -> PathBuf {
+        self.root.join("consumer.json")
+    }
+
     /// The summary of the last crawl, as JSON.
     pub fn last_crawl(&self) -> PathBuf {
         self.root.join("last-crawl.json")

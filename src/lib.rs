@@ -2,7 +2,8 @@
 //! subcommand. It is the only code that sees the crawler, the indexer and
 //! the query API at once; all the logic lives in those crates.
 //!
-//! - [`commands`]: the subcommands wired: `crawl`, `serve`, `run`, `seed`.
+//! - [`commands`]: the subcommands wired: `crawl`, `serve`, `run`, `seed`,
+//!   `index`, `docs`.
 //! - [`data_dir`]: where each store lives under `--data-dir`.
 //! - [`signal`]: the shutdown signal (Ctrl-C, SIGTERM).
 

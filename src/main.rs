@@ -10,11 +10,13 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use common::NormalizedUrl;
+use common::amqp::AmqpConfig;
 use crawler::frontier::{FrontierConfig, RedisFrontierConfig};
 use crawler::politeness::PolitenessConfig;
 use crawler::scope::Scope;
 use crawler::{CrawlConfig, Progress};
-use trawl::commands::FrontierChoice;
+use indexer::service::CommitPolicy;
+use trawl::commands::{ConsumerConfig, FrontierChoice};
 use trawl::{DataDir, commands, signal};
 
 // Parsing a page allocates and frees its whole DOM, across parse threads;
@@ -35,8 +37,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Crawl into a data directory, then print a summary (a batch run).
-    Crawl(CrawlArgs),
+    /// Crawl into a data directory (or publish to RabbitMQ), then print a
+    /// summary (a batch run).
+    Crawl {
+        #[command(flatten)]
+        crawl: CrawlArgs,
+        #[command(flatten)]
+        amqp: PublishArgs,
+    },
     /// Serve searches over a data directory.
     Serve(ServeArgs),
     /// Crawl and serve in one process; keeps serving after the crawl ends.
@@ -45,6 +53,34 @@ enum Command {
         crawl: CrawlArgs,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+    },
+    /// An index shard: consume its RabbitMQ queue into a tantivy index, and
+    /// answer searches over it (/shard/search).
+    Index {
+        #[command(flatten)]
+        consumer: ConsumerArgs,
+        /// This shard's number, from 0.
+        #[arg(long, value_name = "I")]
+        shard: u32,
+        /// Index shards of the crawl: as given to `trawl crawl --shards`.
+        #[arg(long, value_name = "N")]
+        shards: u32,
+    },
+    /// The document service: consume every page from RabbitMQ into a
+    /// docstore, and serve documents by id (/docs/{doc_id}).
+    Docs {
+        #[command(flatten)]
+        consumer: ConsumerArgs,
+        /// Index shards of the crawl, as given to `trawl crawl --shards`
+        /// (a replica's queue is bound to every shard's key).
+        #[arg(long, value_name = "N", default_value_t = AmqpConfig::DEFAULT_SHARDS)]
+        shards: u32,
+        /// Run as a named replica with a queue of its own, which receives
+        /// every page published after the replica first started (without
+        /// it: the docs queue, which receives every page). Replicas sharing
+        /// a queue would split the pages between them.
+        #[arg(long, value_name = "NAME")]
+        replica: Option<String>,
     },
     /// Add seeds to a crawl running on Redis.
     Seed {
@@ -86,6 +122,83 @@ impl RedisArgs {
     }
 }
 
+/// Where `trawl crawl` sends its pages instead of indexing them.
+#[derive(Args)]
+struct PublishArgs {
+    /// Publish pages to this RabbitMQ (amqp://user:password@host:5672/%2f)
+    /// for `trawl index` and `trawl docs`, instead of indexing them in
+    /// --data-dir.
+    #[arg(long, value_name = "URL")]
+    amqp: Option<String>,
+    /// Starts the name of every exchange and queue of the pipeline.
+    #[arg(long, value_name = "NAME", default_value = "trawl")]
+    amqp_prefix: String,
+    /// Index shards: a page goes to shard doc_id % N. Fixed for the life of
+    /// an index.
+    #[arg(long, value_name = "N", default_value_t = AmqpConfig::DEFAULT_SHARDS)]
+    shards: u32,
+}
+
+impl PublishArgs {
+    fn config(&self) -> Option<AmqpConfig> {
+        let url = self.amqp.as_ref()?;
+        let mut config = AmqpConfig::new(url, &self.amqp_prefix);
+        config.shards = self.shards;
+        Some(config)
+    }
+}
+
+/// What `trawl index` and `trawl docs` share.
+#[derive(Args)]
+struct ConsumerArgs {
+    /// The RabbitMQ the crawl publishes to (amqp://user:password@host:5672/%2f).
+    #[arg(long, value_name = "URL")]
+    amqp: String,
+    /// As given to `trawl crawl --amqp-prefix`.
+    #[arg(long, value_name = "NAME", default_value = "trawl")]
+    amqp_prefix: String,
+    /// Where the index (or docstore) lives: one directory per consumer.
+    #[arg(long, value_name = "DIR")]
+    data_dir: PathBuf,
+    /// Deliveries held unacknowledged at once [default: --commit-docs, at
+    /// most 65535, so that a batch can fill].
+    #[arg(long, value_name = "K")]
+    prefetch: Option<u16>,
+    /// Commit after this many pages...
+    #[arg(long, value_name = "N", default_value_t = CommitPolicy::default().max_batch_docs)]
+    commit_docs: usize,
+    /// ...or this many milliseconds after the first uncommitted one.
+    #[arg(long, value_name = "MS", default_value_t = CommitPolicy::default().max_batch_delay.as_millis() as u64)]
+    commit_ms: u64,
+    /// Serve HTTP here (e.g. 127.0.0.1:8091); none without it.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+}
+
+impl ConsumerArgs {
+    fn config(&self, shards: u32) -> anyhow::Result<ConsumerConfig> {
+        let mut amqp = AmqpConfig::new(&self.amqp, &self.amqp_prefix);
+        amqp.shards = shards;
+        let commit_docs = self.commit_docs.max(1);
+        amqp.prefetch = self
+            .prefetch
+            .unwrap_or_else(|| u16::try_from(commit_docs).unwrap_or(u16::MAX))
+            .max(1);
+        amqp.validate()?;
+        Ok(ConsumerConfig {
+            amqp,
+            commit: CommitPolicy::every(commit_docs, Duration::from_millis(self.commit_ms.max(1))),
+        })
+    }
+
+    async fn listener(&self) -> anyhow::Result<Option<tokio::net::TcpListener>> {
+        match self.listen {
+            Some(address) => Ok(Some(bind(address).await?)),
+            None => Ok(None),
+        }
+    }
+}
+
 #[derive(Args)]
 struct CrawlArgs {
     /// A URL to start from (repeatable).
@@ -115,7 +228,8 @@ struct CrawlArgs {
     /// Follow links at most this many hops from a seed.
     #[arg(long, value_name = "N", default_value_t = crawler::config::DEFAULT_MAX_DEPTH)]
     max_depth: u32,
-    /// Where the frontier, index and docstore live.
+    /// Where the frontier, crawled_links, index and docstore live (with
+    /// --amqp: the frontier and crawled_links).
     #[arg(long, value_name = "DIR")]
     data_dir: PathBuf,
     /// How far links are followed: the seeds' hosts, their registrable
@@ -352,10 +466,39 @@ async fn main() -> anyhow::Result<()> {
     init_logging(cli.log_json);
     let shutdown = signal::shutdown_token();
     match cli.command {
-        Command::Crawl(args) => {
-            let (config, frontier, data_dir) = args.configs()?;
-            let summary = commands::crawl(config, frontier, &data_dir, shutdown.cancelled_owned()).await?;
+        Command::Crawl { crawl, amqp } => {
+            let (config, frontier, data_dir) = crawl.configs()?;
+            let summary = match amqp.config() {
+                Some(amqp) => {
+                    amqp.validate()?;
+                    commands::crawl_to_broker(config, frontier, &data_dir, amqp, shutdown.cancelled_owned())
+                        .await?
+                }
+                None => commands::crawl(config, frontier, &data_dir, shutdown.cancelled_owned()).await?,
+            };
             println!("{summary}");
+        }
+        Command::Index {
+            consumer,
+            shard,
+            shards,
+        } => {
+            let config = consumer.config(shards)?;
+            let listener = consumer.listener().await?;
+            let data_dir = DataDir::new(&consumer.data_dir);
+            let stats = commands::index_shard(config, shard, &data_dir, listener, shutdown).await?;
+            println!("indexed {} pages, removed {}", stats.upserted, stats.removed);
+        }
+        Command::Docs {
+            consumer,
+            shards,
+            replica,
+        } => {
+            let config = consumer.config(shards)?;
+            let listener = consumer.listener().await?;
+            let data_dir = DataDir::new(&consumer.data_dir);
+            let stats = commands::docs(config, replica.as_deref(), &data_dir, listener, shutdown).await?;
+            println!("stored {} pages, removed {}", stats.upserted, stats.removed);
         }
         Command::Serve(args) => {
             let listener = bind(args.listen).await?;

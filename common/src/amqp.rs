@@ -22,6 +22,10 @@
 //! [`Topology::declare`] binds every current key, and a binding left from a
 //! larger shard count matches nothing anyone publishes.
 //!
+//! A document-service replica adds a queue of its own, `{prefix}.docs.{name}`,
+//! bound like the docs queue ([`Topology::docs_replica_queue`] says why and
+//! what it costs).
+//!
 //! Every queue is a durable quorum queue (replicated, and the broker's
 //! default for data that must not be lost); messages are persistent and
 //! confirmed. A work queue dead-letters to `{prefix}.dead` what the broker
@@ -83,6 +87,8 @@ const RECONNECT_MAX: Duration = Duration::from_secs(10);
 /// Queue and exchange names must fit an AMQP short string (255 bytes)
 /// with the longest suffix (`.index.4294967295`).
 const MAX_PREFIX_BYTES: usize = 200;
+/// Replica names fit beside the longest prefix (`.docs.` and this).
+const MAX_REPLICA_BYTES: usize = 40;
 
 /// Where the broker is and how the pipeline uses it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,42 +239,76 @@ impl Topology {
                 no_arguments(),
             )
             .await?;
-        let docs = self.docs_queue();
-        let mut work_arguments = quorum_arguments();
-        work_arguments.insert(
-            "x-dead-letter-exchange".into(),
-            AMQPValue::LongString(dead.into()),
-        );
-        work_arguments.insert("x-delivery-limit".into(), AMQPValue::LongLongInt(DELIVERY_LIMIT));
-        channel
-            .queue_declare(
-                docs.as_str().into(),
-                QueueDeclareOptions::durable(),
-                work_arguments.clone(),
-            )
+        self.declare_work_queue(channel, &self.docs_queue(), 0..self.shards)
             .await?;
         for shard in 0..self.shards {
-            let queue = self.index_queue(shard);
-            let key: ShortString = Self::routing_key(shard).into();
+            self.declare_work_queue(channel, &self.index_queue(shard), shard..shard + 1)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Declares a quorum queue that dead-letters to the dead exchange, bound
+    /// to the pages exchange with the routing keys of `shards`.
+    async fn declare_work_queue(
+        &self,
+        channel: &Channel,
+        queue: &str,
+        shards: std::ops::Range<u32>,
+    ) -> Result<(), QueueError> {
+        let mut arguments = quorum_arguments();
+        arguments.insert(
+            "x-dead-letter-exchange".into(),
+            AMQPValue::LongString(self.dead_exchange().into()),
+        );
+        arguments.insert("x-delivery-limit".into(), AMQPValue::LongLongInt(DELIVERY_LIMIT));
+        channel
+            .queue_declare(queue.into(), QueueDeclareOptions::durable(), arguments)
+            .await?;
+        let exchange = self.exchange();
+        for shard in shards {
             channel
-                .queue_declare(
-                    queue.as_str().into(),
-                    QueueDeclareOptions::durable(),
-                    work_arguments.clone(),
+                .queue_bind(
+                    queue.into(),
+                    exchange.as_str().into(),
+                    Self::routing_key(shard).into(),
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
                 )
                 .await?;
-            for bound in [&queue, &docs] {
-                channel
-                    .queue_bind(
-                        bound.as_str().into(),
-                        exchange.as_str().into(),
-                        key.clone(),
-                        QueueBindOptions::default(),
-                        no_arguments(),
-                    )
-                    .await?;
-            }
         }
+        Ok(())
+    }
+
+    /// The queue of the document-service replica named `replica`: every
+    /// page, like [`Topology::docs_queue`], for a replica that keeps a
+    /// docstore of its own.
+    ///
+    /// Why a queue per replica: replicas sharing the docs queue would split
+    /// the pages between them (a queue hands each message to one
+    /// consumer), and each must hold every page. The price: the broker
+    /// routes a page only to the queues that exist when it is published, so
+    /// a replica receives the pages published after its queue was first
+    /// declared ([`Topology::declare_docs_replica`], which its consumer
+    /// does), and not the ones before. The publisher declares only the
+    /// unnamed docs queue, so that queue alone never misses a page.
+    pub fn docs_replica_queue(&self, replica: &str) -> String {
+        format!("{}.docs.{replica}", self.prefix)
+    }
+
+    /// Declares the queue of a document-service replica (see
+    /// [`Topology::docs_replica_queue`]), bound with every shard key.
+    pub async fn declare_docs_replica(&self, channel: &Channel, replica: &str) -> Result<(), QueueError> {
+        self.declare_work_queue(channel, &self.docs_replica_queue(replica), 0..self.shards)
+            .await
+    }
+
+    /// Deletes a replica's queue, with its messages.
+    pub async fn delete_docs_replica(&self, channel: &Channel, replica: &str) -> Result<(), QueueError> {
+        let queue = self.docs_replica_queue(replica);
+        channel
+            .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+            .await?;
         Ok(())
     }
 
@@ -583,6 +623,9 @@ pub struct AmqpConsumer {
     config: AmqpConfig,
     topology: Topology,
     queue: String,
+    /// The document-service replica whose queue this is, declared by the
+    /// consumer itself (the publisher does not know it).
+    replica: Option<String>,
     session: Option<ConsumerSession>,
     backoff: Backoff,
 }
@@ -601,9 +644,26 @@ impl AmqpConsumer {
             topology: config.topology(),
             config,
             queue: queue.into(),
+            replica: None,
             session: None,
             backoff: Backoff::new(),
         })
+    }
+
+    /// A consumer of the queue of document-service replica `replica`
+    /// ([`Topology::docs_replica_queue`]), which it declares. `replica` is
+    /// 1 to 40 letters, digits, `-` or `_`.
+    pub fn docs_replica(config: AmqpConfig, replica: &str) -> Result<AmqpConsumer, QueueError> {
+        let valid = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if replica.is_empty() || replica.len() > MAX_REPLICA_BYTES || !replica.chars().all(valid) {
+            return Err(QueueError::Config(format!(
+                "replica name {replica:?}: 1 to {MAX_REPLICA_BYTES} letters, digits, '-' or '_'"
+            )));
+        }
+        let queue = config.topology().docs_replica_queue(replica);
+        let mut consumer = AmqpConsumer::new(config, queue)?;
+        consumer.replica = Some(replica.to_string());
+        Ok(consumer)
     }
 
     pub fn queue(&self) -> &str {
@@ -686,6 +746,9 @@ impl AmqpConsumer {
         let connection = connect(&self.config, &role).await?;
         let channel = connection.create_channel().await?;
         self.topology.declare(&channel).await?;
+        if let Some(replica) = &self.replica {
+            self.topology.declare_docs_replica(&channel, replica).await?;
+        }
         channel
             .basic_qos(self.config.prefetch, BasicQosOptions::default())
             .await?;
@@ -749,6 +812,24 @@ impl AmqpDelivery {
     /// connection is gone, in which case the broker delivers it again.
     pub async fn ack(self) -> Result<(), QueueError> {
         self.delivery.acker.ack(BasicAckOptions::default()).await?;
+        Ok(())
+    }
+
+    /// Acknowledges every delivery of `batch`, all at once: the
+    /// acknowledgements go out back to back instead of each waiting for the
+    /// connection's task to send the one before (which cost a consumer
+    /// about a third of its pages per second). Not one `basic.ack` with
+    /// `multiple`: that would also acknowledge a message that the consumer
+    /// was still dead-lettering when its `recv` was dropped. Fails only
+    /// when a connection is gone, in which case the broker delivers again
+    /// what it did not acknowledge.
+    pub async fn ack_all(batch: Vec<AmqpDelivery>) -> Result<(), QueueError> {
+        let acks = batch
+            .iter()
+            .map(|delivery| delivery.delivery.acker.ack(BasicAckOptions::default()));
+        for answer in futures::future::join_all(acks).await {
+            answer?;
+        }
         Ok(())
     }
 

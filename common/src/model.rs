@@ -56,6 +56,23 @@ impl fmt::Display for DocId {
     }
 }
 
+/// The inverse of `Display`: 16 hex digits (as in URLs like `/docs/{id}`).
+impl std::str::FromStr for DocId {
+    type Err = InvalidDocId;
+
+    fn from_str(text: &str) -> Result<DocId, InvalidDocId> {
+        let hex = text.len() == 16 && text.bytes().all(|b| b.is_ascii_hexdigit());
+        match hex.then(|| u64::from_str_radix(text, 16)) {
+            Some(Ok(id)) => Ok(DocId(id)),
+            _ => Err(InvalidDocId(text.chars().take(40).collect())),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid document id {0:?}: expected 16 hex digits")]
+pub struct InvalidDocId(String);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +91,21 @@ mod tests {
         let url = NormalizedUrl::parse("https://example.com/").unwrap();
         assert_eq!(DocId::of(&url), DocId::of(&url));
         assert_eq!(DocId::of(&url).to_string().len(), 16);
+    }
+
+    #[test]
+    fn doc_id_parses_its_display() {
+        for id in [DocId(0), DocId(42), DocId(u64::MAX)] {
+            assert_eq!(id.to_string().parse(), Ok(id));
+        }
+        for bad in [
+            "",
+            "2a",
+            "+00000000000002a",
+            "00000000000000zz",
+            "00000000000000002a",
+        ] {
+            assert!(bad.parse::<DocId>().is_err(), "{bad}");
+        }
     }
 }

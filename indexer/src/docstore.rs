@@ -2,10 +2,11 @@
 //! and what query-time snippets are cut from.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use common::message::truncate_at_char_boundary;
 use common::{DocId, PageMessage};
-use rocksdb::{DB, Options};
+use rocksdb::{DB, IteratorMode, Options, WriteBatch, WriteOptions};
 use serde::{Deserialize, Serialize};
 
 use crate::{IndexerError, Result};
@@ -121,6 +122,56 @@ impl Docstore {
             })
             .collect()
     }
+
+    /// Every document id in the store, in order: for tests and consistency
+    /// checks (it reads every key).
+    pub fn all_doc_ids(&self) -> Result<Vec<DocId>> {
+        let mut ids = Vec::new();
+        for entry in self.db.iterator(IteratorMode::Start) {
+            let (key, _) = entry?;
+            let key: [u8; 8] = key
+                .as_ref()
+                .try_into()
+                .map_err(|_| IndexerError::CorruptRecord(format!("a key of {} bytes", key.len())))?;
+            ids.push(DocId(u64::from_be_bytes(key)));
+        }
+        Ok(ids)
+    }
+}
+
+/// Writes to a [`Docstore`] in batches: puts and deletes gather in memory
+/// and reach the store together, with the write-ahead log synced, at
+/// [`DocstoreWriter::commit`]. One fsync per batch instead of per page, and
+/// a batch is all there or not at all.
+pub struct DocstoreWriter {
+    docstore: Arc<Docstore>,
+    batch: WriteBatch,
+}
+
+impl DocstoreWriter {
+    pub fn new(docstore: Arc<Docstore>) -> DocstoreWriter {
+        DocstoreWriter {
+            docstore,
+            batch: WriteBatch::default(),
+        }
+    }
+
+    pub fn put(&mut self, doc_id: DocId, doc: &StoredDoc) {
+        self.batch.put(doc_id.to_be_bytes(), encode(doc));
+    }
+
+    pub fn delete(&mut self, doc_id: DocId) {
+        self.batch.delete(doc_id.to_be_bytes());
+    }
+
+    /// Writes what was put and deleted since the last commit, durably.
+    pub fn commit(&mut self) -> Result<()> {
+        let mut options = WriteOptions::default();
+        options.set_sync(true);
+        let batch = std::mem::take(&mut self.batch);
+        self.docstore.db.write_opt(batch, &options)?;
+        Ok(())
+    }
 }
 
 fn encode(doc: &StoredDoc) -> Vec<u8> {
@@ -129,4 +180,42 @@ fn encode(doc: &StoredDoc) -> Vec<u8> {
 
 fn decode(bytes: &[u8]) -> Result<StoredDoc> {
     rmp_serde::from_slice(bytes).map_err(|e| IndexerError::CorruptRecord(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use common::NormalizedUrl;
+
+    use super::*;
+
+    fn doc(title: &str) -> StoredDoc {
+        StoredDoc {
+            url: "http://a.example/".into(),
+            title: title.into(),
+            static_snippet: String::new(),
+            headings: vec![],
+            text: "text".into(),
+            fetched_at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn a_writer_batch_reaches_the_store_at_its_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let docstore = Arc::new(Docstore::open(dir.path()).unwrap());
+        let id = |path: &str| DocId::of(&NormalizedUrl::parse(&format!("http://a.example/{path}")).unwrap());
+        docstore.put(id("old"), &doc("old")).unwrap();
+        let mut writer = DocstoreWriter::new(docstore.clone());
+        writer.put(id("new"), &doc("new"));
+        writer.delete(id("old"));
+        assert_eq!(
+            docstore.all_doc_ids().unwrap(),
+            vec![id("old")],
+            "nothing before the commit"
+        );
+        writer.commit().unwrap();
+        assert_eq!(docstore.all_doc_ids().unwrap(), vec![id("new")]);
+        assert_eq!(docstore.get(id("new")).unwrap(), Some(doc("new")));
+        writer.commit().unwrap(); // an empty batch is harmless
+    }
 }

@@ -5,13 +5,16 @@
 //! It owns the index schema and the docstore format. It must not fetch
 //! pages or know about the frontier; pages reach it only as
 //! [`common::PageEvent`]s, and it acknowledges an event only after the page
-//! is durable in both stores.
+//! is durable in the stores it writes (both in one process; with RabbitMQ,
+//! an index shard and the document service each their own).
 //!
 //! - [`schema`]: the index fields.
 //! - [`analyzer`]: the analyzer of the full-text fields (English, stemmed).
 //! - [`index`]: tantivy writer (upsert by document id, remove, commit) and reader.
 //! - [`docstore`]: RocksDB store of document id -> URL, title, snippet, text.
-//! - [`service`]: the consumer loop that batches events, commits, then acks.
+//! - [`service`]: the consumer loop that batches events, commits, then acks,
+//!   over the in-process channel or a RabbitMQ queue, into both stores or
+//!   one.
 
 pub mod analyzer;
 pub mod docstore;
@@ -19,7 +22,7 @@ pub mod index;
 pub mod schema;
 pub mod service;
 
-pub use docstore::{Docstore, StoredDoc};
+pub use docstore::{Docstore, DocstoreWriter, StoredDoc};
 pub use index::{IndexReaderHandle, IndexWriterHandle};
 pub use schema::IndexSchema;
 

@@ -1,17 +1,30 @@
-//! The indexing consumer: takes page events from the queue, writes them to
-//! the docstore and the index, commits in batches, and acknowledges each
-//! event only after the commit that made it durable. A crash between the
-//! write and the commit loses nothing: unacknowledged events come again.
+//! The indexing consumer: takes page events from a queue, applies them to a
+//! store, commits in batches, and acknowledges each event only after the
+//! commit that made it durable. A crash between the write and the commit
+//! loses nothing: unacknowledged events come again, and applying an event
+//! twice gives the same store.
+//!
+//! One loop serves every pairing of the two seams it sits between:
+//! - where events come from ([`DeliverySource`]): the in-process channel of
+//!   `trawl crawl` and `trawl run` ([`ChannelSource`]), or a RabbitMQ queue
+//!   for `trawl index` and `trawl docs` ([`AmqpConsumer`]);
+//! - what makes them durable ([`EventStore`]): the index and docstore of one
+//!   process together ([`Stores`]), an index shard alone
+//!   ([`IndexWriterHandle`]), or the document service's docstore alone
+//!   ([`DocstoreWriter`]).
 
+use std::future::Future;
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::PageEvent;
-use common::queue::{ChannelSource, Delivery};
+use common::amqp::{AmqpConsumer, AmqpDelivery};
+use common::queue::{ChannelSource, Delivery, QueueError};
 use tokio::time::Instant;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
-use crate::docstore::{Docstore, StoredDoc};
+use crate::docstore::{Docstore, DocstoreWriter, StoredDoc};
 use crate::index::IndexWriterHandle;
 use crate::{IndexerError, Result};
 
@@ -29,6 +42,28 @@ pub struct CommitPolicy {
     /// every second or so) does not commit, fsync and make a segment for
     /// every page.
     pub min_batch_age: Duration,
+}
+
+impl CommitPolicy {
+    /// Every `max_batch_docs` events or `max_batch_delay`, and at no other
+    /// time: for consumers of a broker queue. Their publisher does not wait
+    /// for the commit (the broker's confirm frees it), so committing early
+    /// when the queue goes quiet would buy only smaller segments.
+    pub fn every(max_batch_docs: usize, max_batch_delay: Duration) -> CommitPolicy {
+        CommitPolicy {
+            max_batch_docs: max_batch_docs.max(1),
+            max_batch_delay,
+            idle_commit: max_batch_delay,
+            min_batch_age: max_batch_delay,
+        }
+    }
+
+    /// When the batch that started at `started` must be committed even if
+    /// nothing more arrives.
+    fn due(&self, started: Instant) -> Instant {
+        let quiet = (Instant::now() + self.idle_commit).max(started + self.min_batch_age);
+        (started + self.max_batch_delay).min(quiet)
+    }
 }
 
 impl Default for CommitPolicy {
@@ -53,80 +88,229 @@ pub struct IndexingStats {
     pub commits: u64,
 }
 
-/// The stores one consumer writes to.
+/// Where a consumer's events come from.
+pub trait DeliverySource: Send {
+    type Delivery: Acknowledge;
+
+    /// The next delivery; `None` once the source has ended for good (every
+    /// publisher of a channel gone). The loop drops this future when a
+    /// commit falls due, so it must lose nothing when dropped.
+    fn recv(&mut self) -> impl Future<Output = Option<Self::Delivery>> + Send;
+
+    /// Lets go of the source once the loop is done: whatever was delivered
+    /// and not acknowledged goes back to the queue.
+    fn close(self) -> impl Future<Output = ()> + Send;
+}
+
+/// One event taken from a [`DeliverySource`].
+pub trait Acknowledge: Send {
+    fn event(&self) -> &PageEvent;
+
+    /// The event is durable: its publisher (or the broker) may forget it.
+    /// An error means the acknowledgement was lost, and the event will come
+    /// again.
+    fn ack(self) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Acknowledges a batch: every delivery received since the last batch,
+    /// in order. One by one, unless the source knows a faster way.
+    fn ack_all(batch: Vec<Self>) -> impl Future<Output = Result<(), QueueError>> + Send
+    where
+        Self: Sized,
+    {
+        async move {
+            let mut result = Ok(());
+            for delivery in batch {
+                if let Err(error) = delivery.ack().await {
+                    result = Err(error);
+                }
+            }
+            result
+        }
+    }
+}
+
+/// What makes events durable.
+pub trait EventStore: Send {
+    /// Applies one event; it needs to be durable only after [`EventStore::commit`].
+    fn apply(&mut self, event: &PageEvent) -> Result<()>;
+
+    /// Makes every event applied so far durable (and visible to readers).
+    fn commit(&mut self) -> Result<()>;
+}
+
+impl DeliverySource for ChannelSource {
+    type Delivery = Delivery;
+
+    fn recv(&mut self) -> impl Future<Output = Option<Delivery>> + Send {
+        ChannelSource::recv(self)
+    }
+
+    async fn close(self) {}
+}
+
+impl Acknowledge for Delivery {
+    fn event(&self) -> &PageEvent {
+        &self.event
+    }
+
+    async fn ack(self) -> Result<(), QueueError> {
+        Delivery::ack(self);
+        Ok(())
+    }
+}
+
+impl DeliverySource for AmqpConsumer {
+    type Delivery = AmqpDelivery;
+
+    async fn recv(&mut self) -> Option<AmqpDelivery> {
+        // A broker queue never ends; the loop stops on its shutdown signal.
+        Some(AmqpConsumer::recv(self).await)
+    }
+
+    fn close(self) -> impl Future<Output = ()> + Send {
+        AmqpConsumer::close(self)
+    }
+}
+
+impl Acknowledge for AmqpDelivery {
+    fn event(&self) -> &PageEvent {
+        &self.event
+    }
+
+    fn ack(self) -> impl Future<Output = Result<(), QueueError>> + Send {
+        AmqpDelivery::ack(self)
+    }
+
+    fn ack_all(batch: Vec<AmqpDelivery>) -> impl Future<Output = Result<(), QueueError>> + Send {
+        AmqpDelivery::ack_all(batch)
+    }
+}
+
+/// The index and the docstore of one process, written together.
 pub struct Stores {
     pub index: IndexWriterHandle,
     pub docstore: Arc<Docstore>,
 }
 
-impl Stores {
+impl EventStore for Stores {
     fn apply(&mut self, event: &PageEvent) -> Result<()> {
         match event {
-            PageEvent::Upsert(page) => {
-                self.docstore.put(page.doc_id(), &StoredDoc::from_page(page))?;
-                self.index.upsert(page)
-            }
+            PageEvent::Upsert(page) => self.docstore.put(page.doc_id(), &StoredDoc::from_page(page))?,
+            PageEvent::Remove { doc_id, .. } => self.docstore.delete(*doc_id)?,
+        }
+        self.index.apply(event)
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        self.index.commit()
+    }
+}
+
+impl EventStore for IndexWriterHandle {
+    fn apply(&mut self, event: &PageEvent) -> Result<()> {
+        match event {
+            PageEvent::Upsert(page) => self.upsert(page),
             PageEvent::Remove { doc_id, .. } => {
-                self.docstore.delete(*doc_id)?;
-                self.index.remove(*doc_id);
+                self.remove(*doc_id);
                 Ok(())
             }
         }
     }
+
+    fn commit(&mut self) -> Result<()> {
+        IndexWriterHandle::commit(self)
+    }
 }
 
-/// Consumes `source` until every publisher is gone, then commits and
-/// returns. Runs on a blocking thread: tantivy and RocksDB calls block.
+impl EventStore for DocstoreWriter {
+    fn apply(&mut self, event: &PageEvent) -> Result<()> {
+        match event {
+            PageEvent::Upsert(page) => self.put(page.doc_id(), &StoredDoc::from_page(page)),
+            PageEvent::Remove { doc_id, .. } => self.delete(*doc_id),
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        DocstoreWriter::commit(self)
+    }
+}
+
+/// Consumes `source` into `store` until the source ends or `shutdown`
+/// resolves; then commits, acknowledges what that commit made durable,
+/// closes the source and returns. Runs on a blocking thread: tantivy and
+/// RocksDB calls block.
+pub async fn run<S, T>(
+    source: S,
+    store: T,
+    policy: CommitPolicy,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<IndexingStats>
+where
+    S: DeliverySource + 'static,
+    T: EventStore + 'static,
+{
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || runtime.block_on(consume(source, store, policy, shutdown)))
+        .await
+        .map_err(|e| IndexerError::Task(e.to_string()))?
+}
+
+/// [`run`] over the in-process channel, until every publisher is gone.
 pub async fn run_embedded(
     source: ChannelSource,
     stores: Stores,
     policy: CommitPolicy,
 ) -> Result<IndexingStats> {
-    let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || runtime.block_on(consume(source, stores, policy)))
-        .await
-        .map_err(|e| IndexerError::Task(e.to_string()))?
+    run(source, stores, policy, std::future::pending()).await
 }
 
-async fn consume(
-    mut source: ChannelSource,
-    mut stores: Stores,
+async fn consume<S: DeliverySource, T: EventStore>(
+    mut source: S,
+    mut store: T,
     policy: CommitPolicy,
+    shutdown: impl Future<Output = ()>,
 ) -> Result<IndexingStats> {
+    let mut shutdown = pin!(shutdown);
     let mut stats = IndexingStats::default();
-    let mut uncommitted: Vec<Delivery> = Vec::new();
-    let mut commit_deadline = Instant::now();
+    let mut uncommitted: Vec<S::Delivery> = Vec::new();
     let mut batch_started = Instant::now();
     loop {
-        let next = if uncommitted.is_empty() {
-            source.recv().await
-        } else {
-            let quiet = (Instant::now() + policy.idle_commit).max(batch_started + policy.min_batch_age);
-            let wake = commit_deadline.min(quiet);
-            match tokio::time::timeout_at(wake, source.recv()).await {
-                Ok(next) => next,
-                Err(_elapsed) => {
-                    commit(&mut stores, &mut uncommitted, &mut stats)?;
-                    continue;
-                }
+        let commit_due = async {
+            match uncommitted.is_empty() {
+                true => std::future::pending().await,
+                false => tokio::time::sleep_until(policy.due(batch_started)).await,
             }
         };
+        let next = tokio::select! {
+            // Draining comes first: a busy queue must not hold it off.
+            biased;
+            () = &mut shutdown => {
+                info!(uncommitted = uncommitted.len(), "stopping: committing what was received");
+                break;
+            }
+            () = commit_due => {
+                commit(&mut store, &mut uncommitted, &mut stats).await?;
+                continue;
+            }
+            next = source.recv() => next,
+        };
         let Some(delivery) = next else { break };
-        stores.apply(&delivery.event)?;
-        match delivery.event {
+        store.apply(delivery.event())?;
+        match delivery.event() {
             PageEvent::Upsert(_) => stats.upserted += 1,
             PageEvent::Remove { .. } => stats.removed += 1,
         }
         if uncommitted.is_empty() {
             batch_started = Instant::now();
-            commit_deadline = batch_started + policy.max_batch_delay;
         }
         uncommitted.push(delivery);
         if uncommitted.len() >= policy.max_batch_docs {
-            commit(&mut stores, &mut uncommitted, &mut stats)?;
+            commit(&mut store, &mut uncommitted, &mut stats).await?;
         }
     }
-    commit(&mut stores, &mut uncommitted, &mut stats)?;
+    commit(&mut store, &mut uncommitted, &mut stats).await?;
+    source.close().await;
     info!(
         upserted = stats.upserted,
         removed = stats.removed,
@@ -136,16 +320,184 @@ async fn consume(
     Ok(stats)
 }
 
-fn commit(stores: &mut Stores, uncommitted: &mut Vec<Delivery>, stats: &mut IndexingStats) -> Result<()> {
+async fn commit<T: EventStore, D: Acknowledge>(
+    store: &mut T,
+    uncommitted: &mut Vec<D>,
+    stats: &mut IndexingStats,
+) -> Result<()> {
     if uncommitted.is_empty() {
         return Ok(());
     }
-    stores.index.commit()?;
+    store.commit()?;
     stats.commits += 1;
     debug!(docs = uncommitted.len(), "committed");
-    // Acknowledge only now: the pages are durable in the index and docstore.
-    for delivery in uncommitted.drain(..) {
-        delivery.ack();
+    // Acknowledge only now: the events are durable in the store.
+    let batch = std::mem::take(uncommitted);
+    let docs = batch.len();
+    if let Err(error) = D::ack_all(batch).await {
+        // The connection dropped: the broker delivers these again, and
+        // applying them again changes nothing.
+        warn!(%error, docs, "acknowledgements lost; the events will come again");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
+
+    use common::{DocId, NormalizedUrl};
+    use tokio::sync::oneshot;
+
+    use super::*;
+
+    type Log = Arc<Mutex<Vec<String>>>;
+
+    fn removal(i: u64) -> PageEvent {
+        PageEvent::Remove {
+            doc_id: DocId(i),
+            url: NormalizedUrl::parse(&format!("http://a.example/{i}")).unwrap(),
+        }
+    }
+
+    /// Hands out `events`, then ends or (with `then_wait`) waits forever.
+    struct Script {
+        events: VecDeque<PageEvent>,
+        log: Log,
+        then_wait: bool,
+        /// Given to the delivery of the last event: fired on its ack.
+        on_last_ack: Option<oneshot::Sender<()>>,
+    }
+
+    struct Scripted {
+        event: PageEvent,
+        log: Log,
+        on_ack: Option<oneshot::Sender<()>>,
+    }
+
+    impl DeliverySource for Script {
+        type Delivery = Scripted;
+
+        async fn recv(&mut self) -> Option<Scripted> {
+            match self.events.pop_front() {
+                Some(event) => Some(Scripted {
+                    event,
+                    log: self.log.clone(),
+                    on_ack: self.events.is_empty().then(|| self.on_last_ack.take()).flatten(),
+                }),
+                None if self.then_wait => std::future::pending().await,
+                None => None,
+            }
+        }
+
+        async fn close(self) {
+            self.log.lock().unwrap().push("close".into());
+        }
+    }
+
+    impl Acknowledge for Scripted {
+        fn event(&self) -> &PageEvent {
+            &self.event
+        }
+
+        async fn ack(self) -> Result<(), QueueError> {
+            let id = self.event.doc_id().0;
+            self.log.lock().unwrap().push(format!("ack {id}"));
+            if let Some(on_ack) = self.on_ack {
+                let _ = on_ack.send(());
+            }
+            Ok(())
+        }
+    }
+
+    struct Recorder(Log);
+
+    impl EventStore for Recorder {
+        fn apply(&mut self, event: &PageEvent) -> Result<()> {
+            self.0.lock().unwrap().push(format!("apply {}", event.doc_id().0));
+            Ok(())
+        }
+
+        fn commit(&mut self) -> Result<()> {
+            self.0.lock().unwrap().push("commit".into());
+            Ok(())
+        }
+    }
+
+    fn script(count: u64, log: &Log) -> Script {
+        Script {
+            events: (1..=count).map(removal).collect(),
+            log: log.clone(),
+            then_wait: false,
+            on_last_ack: None,
+        }
+    }
+
+    fn log_of(log: &Log) -> String {
+        log.lock().unwrap().join(", ")
+    }
+
+    #[tokio::test]
+    async fn each_event_is_acknowledged_after_the_commit_that_holds_it() {
+        let log = Log::default();
+        let policy = CommitPolicy::every(3, Duration::from_secs(3600));
+        let stats = consume(
+            script(7, &log),
+            Recorder(log.clone()),
+            policy,
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            log_of(&log),
+            "apply 1, apply 2, apply 3, commit, ack 1, ack 2, ack 3, \
+             apply 4, apply 5, apply 6, commit, ack 4, ack 5, ack 6, \
+             apply 7, commit, ack 7, close"
+        );
+        assert_eq!((stats.removed, stats.commits), (7, 3));
+    }
+
+    // SIGTERM in `trawl index`: stop taking events, commit what was
+    // applied, acknowledge it, let go of the queue.
+    #[tokio::test]
+    async fn shutdown_commits_and_acknowledges_what_was_received() {
+        let log = Log::default();
+        let mut source = script(2, &log);
+        source.then_wait = true;
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let policy = CommitPolicy::every(100, Duration::from_secs(3600));
+        let consuming = consume(source, Recorder(log.clone()), policy, async {
+            let _ = stop_rx.await;
+        });
+        let stopping = async {
+            while log.lock().unwrap().len() < 2 {
+                tokio::task::yield_now().await;
+            }
+            stop_tx.send(()).unwrap();
+        };
+        let (stats, ()) = tokio::join!(consuming, stopping);
+        assert_eq!(stats.unwrap().commits, 1);
+        assert_eq!(log_of(&log), "apply 1, apply 2, commit, ack 1, ack 2, close");
+    }
+
+    // A batch that never fills is committed when its time is up, with no
+    // further event to wake the loop.
+    #[tokio::test]
+    async fn a_batch_is_committed_when_its_time_is_up() {
+        let log = Log::default();
+        let (acked_tx, acked_rx) = oneshot::channel();
+        let mut source = script(1, &log);
+        source.then_wait = true;
+        source.on_last_ack = Some(acked_tx);
+        let policy = CommitPolicy::every(100, Duration::from_millis(20));
+        let shutdown = async {
+            let _ = acked_rx.await;
+        };
+        consume(source, Recorder(log.clone()), policy, shutdown)
+            .await
+            .unwrap();
+        assert_eq!(log_of(&log), "apply 1, commit, ack 1, close");
+    }
 }

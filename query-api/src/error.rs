@@ -10,7 +10,9 @@ use serde_json::json;
 pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
-    #[error("search failed: {0}")]
+    #[error("{0}")]
+    NotFound(String),
+    #[error("internal error: {0}")]
     Internal(String),
 }
 
@@ -30,8 +32,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Internal(_) => {
-                tracing::error!(error = %self, "search failed");
+                tracing::error!(error = %self, "request failed");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };

@@ -87,7 +87,7 @@ impl SearchService {
         }
 
         let searcher = self.index.reader.searcher();
-        let query = self.parse(&query_text);
+        let query = parse_query(&self.index, &query_text);
         let collector = (
             TopDocs::with_limit(per_page).and_offset(offset).order_by_score(),
             Count,
@@ -106,20 +106,6 @@ impl SearchService {
             per_page,
             results,
         })
-    }
-
-    fn parse(&self, query: &str) -> Box<dyn Query> {
-        let fields = &self.index.fields;
-        let mut parser = QueryParser::for_index(
-            &self.index.index,
-            vec![fields.title, fields.headings, fields.body],
-        );
-        parser.set_conjunction_by_default();
-        parser.set_field_boost(fields.title, TITLE_BOOST);
-        parser.set_field_boost(fields.headings, HEADINGS_BOOST);
-        // Lenient: a stray quote or colon never fails a search; whatever
-        // parses is searched.
-        parser.parse_query_lenient(query).0
     }
 
     fn results(
@@ -190,9 +176,22 @@ impl SearchService {
     }
 }
 
+/// Parses a cleaned query over title, headings and body, AND by default,
+/// with matches in the title weighing most.
+pub(crate) fn parse_query(index: &IndexReaderHandle, query: &str) -> Box<dyn Query> {
+    let fields = &index.fields;
+    let mut parser = QueryParser::for_index(&index.index, vec![fields.title, fields.headings, fields.body]);
+    parser.set_conjunction_by_default();
+    parser.set_field_boost(fields.title, TITLE_BOOST);
+    parser.set_field_boost(fields.headings, HEADINGS_BOOST);
+    // Lenient: a stray quote or colon never fails a search; whatever
+    // parses is searched.
+    parser.parse_query_lenient(query).0
+}
+
 /// Removes control characters and markup, collapses whitespace, and
 /// refuses what cannot be a query.
-fn clean_query(raw: &str) -> Result<String, ApiError> {
+pub(crate) fn clean_query(raw: &str) -> Result<String, ApiError> {
     if raw.len() > MAX_QUERY_BYTES {
         return Err(ApiError::BadRequest(format!(
             "query too long: at most {MAX_QUERY_BYTES} bytes"

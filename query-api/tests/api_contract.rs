@@ -172,3 +172,70 @@ async fn html_page_and_health() {
         "ok"
     );
 }
+
+/// Serves `router` on a port of its own; returns its base URL.
+async fn serve_router(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    base
+}
+
+#[tokio::test]
+async fn shard_search_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    start_api(dir.path()).await;
+    let index = IndexReaderHandle::open(&dir.path().join("index")).unwrap();
+    index.reload().unwrap();
+    let searcher = query_api::shard::ShardSearcher::new(index, 3);
+    let base = serve_router(query_api::shard::router(Arc::new(searcher))).await;
+
+    let (status, body) = get(&base, "/shard/search?query=ownership&limit=1").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["shard"], 3);
+    assert_eq!(body["query"], "ownership");
+    assert_eq!(body["total"], 2, "all matches are counted, beyond the limit");
+    let hits = body["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 1);
+    // The title match ranks first, as in the full API; ids are hex strings.
+    let own = page("/own", "", "").doc_id().to_string();
+    assert_eq!(hits[0]["doc_id"], own);
+    assert!(hits[0]["score"].as_f64().unwrap() > 0.0);
+
+    for bad in [
+        "/shard/search",
+        "/shard/search?query=x&limit=0",
+        "/shard/search?query=x&limit=many",
+    ] {
+        let (status, body) = get(&base, bad).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()));
+    }
+}
+
+#[tokio::test]
+async fn docs_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    start_api(dir.path()).await;
+    let docstore = Arc::new(Docstore::open_secondary(&dir.path().join("docstore")).unwrap());
+    let base = serve_router(query_api::docs::router(docstore)).await;
+
+    let own = page("/own", "", "").doc_id();
+    let (status, body) = get(&base, &format!("/docs/{own}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["doc_id"], own.to_string());
+    assert_eq!(body["url"], "http://docs.test/own");
+    assert_eq!(body["title"], "What is Ownership?");
+    assert_eq!(body["static_snippet"], "About What is Ownership?.");
+    assert!(
+        body["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Ownership is a set of rules")
+    );
+
+    let (status, body) = get(&base, "/docs/0000000000000000").await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = get(&base, "/docs/xyz").await;
+    assert_eq!(status, 400, "{body}");
+}

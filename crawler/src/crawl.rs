@@ -34,7 +34,7 @@ use tracing::{debug, info, warn};
 
 use crate::CrawlError;
 use crate::config::{CrawlConfig, DEPTH_DECAY, MAX_SITEMAP_DEPTH, SITEMAP_PRIORITY};
-use crate::crawled::{CrawledLink, CrawledLinks, FetchedVisit, Sameness};
+use crate::crawled::{CrawledLink, CrawledLinks, FetchedVisit, Sameness, title_hash};
 use crate::dns::{DnsError, Resolver};
 use crate::fetch::{
     FetchError, FetchResponse, FetchedPage, Fetcher, Validators, is_retryable, redirect_location, retry_after,
@@ -582,6 +582,7 @@ impl Crawler {
                     priority: lease.priority,
                     simhash,
                     lead_simhash,
+                    title_hash: title_hash(&parsed.title),
                     content_hash,
                     etag: validators.etag,
                     last_modified: validators.last_modified,

@@ -42,6 +42,11 @@ pub const MAX_DISTANCE: u32 = 3;
 /// apart, distinct pages' 16.
 pub const MAX_LEAD_DISTANCE: u32 = 12;
 
+// And a copy keeps its name or its title (see `same_identity`): after the
+// lead check, a crawl of std still dropped 162 pages such as `RChunks` ~
+// `Chunks`, whose docs are one text with one word changed; their URLs and
+// titles name two items.
+
 /// Blocks the signature is cut into. With 5 there are C(5, 2) = 10 tables
 /// whose front is 2 blocks (25 or 26 bits): a lookup is 10 seeks and reads
 /// almost no other signature, however many there are. With 4 blocks, 4
@@ -103,6 +108,9 @@ pub struct CrawledLink {
     /// Simhash of the first words of the text (see [`MAX_LEAD_DISTANCE`]).
     #[serde(default)]
     pub lead_simhash: u64,
+    /// Hash of the page's title, case-folded (see `same_identity`).
+    #[serde(default)]
+    pub title_hash: u64,
     pub content_hash: u64,
     pub fetched_at_ms: u64,
     pub etag: Option<String>,
@@ -142,6 +150,8 @@ pub struct FetchedVisit<'a> {
     pub priority: f64,
     pub simhash: u64,
     pub lead_simhash: u64,
+    /// [`title_hash`] of the page's title.
+    pub title_hash: u64,
     pub content_hash: u64,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
@@ -252,7 +262,7 @@ impl CrawledLinks {
         let previous = self.get(partition, visit.url)?;
         let sameness = match self.same_content(partition, visit.content_hash, id)? {
             Some(of) => Sameness::Exact { of },
-            None => match self.nearest(partition, visit.simhash, visit.lead_simhash, id)? {
+            None => match self.nearest(partition, &visit, id)? {
                 Some((of, distance)) => Sameness::Near { of, distance },
                 None => Sameness::Original,
             },
@@ -279,6 +289,7 @@ impl CrawledLinks {
             priority: visit.priority,
             simhash: visit.simhash,
             lead_simhash: visit.lead_simhash,
+            title_hash: visit.title_hash,
             content_hash: visit.content_hash,
             fetched_at_ms: visit.now_ms,
             etag: visit.etag,
@@ -405,13 +416,13 @@ impl CrawledLinks {
     pub fn nearest(
         &self,
         partition: u32,
-        simhash: u64,
-        lead: u64,
+        visit: &FetchedVisit<'_>,
         exclude: u64,
     ) -> Result<Option<(String, u32)>> {
-        for (id, distance) in self.near_ids(partition, simhash, exclude)? {
+        for (id, distance) in self.near_ids(partition, visit.simhash, exclude)? {
             if let Some(original) = self.get_by_id(partition, id)?
-                && (original.lead_simhash ^ lead).count_ones() <= MAX_LEAD_DISTANCE
+                && (original.lead_simhash ^ visit.lead_simhash).count_ones() <= MAX_LEAD_DISTANCE
+                && same_identity(&original, visit)
             {
                 return Ok(Some((original.url, distance)));
             }
@@ -553,6 +564,28 @@ impl CrawledLinks {
 
 const HISTORY_MASK: u32 = (1 << HISTORY_BITS) - 1;
 
+/// The hash of a title that [`same_identity`] compares.
+pub fn title_hash(title: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(title.trim().to_lowercase().as_bytes())
+}
+
+/// Whether a page that reads like `original` can be a copy of it rather than
+/// another page of the site: a copy keeps its name, the last two segments
+/// of its URL's path (a print view, a session id in the query, a mirror, a
+/// re-export under another root: `std/result/struct.Iter.html` and
+/// `core/result/struct.Iter.html`), or its title (a copy under another
+/// name). Two items documented with one text keep neither: `RChunks` and
+/// `Chunks`, or `option/struct.Iter.html` and `result/struct.Iter.html`.
+fn same_identity(original: &CrawledLink, visit: &FetchedVisit<'_>) -> bool {
+    fn name(url: &str) -> (&str, &str) {
+        let end = url.find(['?', '#']).unwrap_or(url.len());
+        let mut segments = url[..end].rsplit('/');
+        let last = segments.next().unwrap_or_default();
+        (segments.next().unwrap_or_default(), last)
+    }
+    original.title_hash == visit.title_hash || name(&original.url) == name(visit.url.as_str())
+}
+
 /// The 64-bit hash a URL is keyed by.
 fn url_id(url: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(url.as_bytes())
@@ -689,6 +722,7 @@ mod tests {
             priority: 0.8,
             simhash,
             lead_simhash: simhash,
+            title_hash: 0,
             content_hash,
             etag: Some("\"v1\"".into()),
             last_modified: None,
@@ -865,6 +899,49 @@ mod tests {
         assert_eq!(
             store.get(0, &a).unwrap().unwrap().interval_ms,
             FreshnessConfig::default().min_interval.as_millis() as u64
+        );
+    }
+
+    #[test]
+    fn one_text_under_two_names_and_two_titles_is_two_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let page = |path: &str, title: &str| (url(&format!("http://docs.test/{path}")), title_hash(title));
+        let record = |(url, title): &(NormalizedUrl, u64)| {
+            let mut visit = visit(
+                url,
+                0x5555,
+                xxhash_rust::xxh3::xxh3_64(url.as_str().as_bytes()),
+                0,
+            );
+            visit.title_hash = *title;
+            store.record_page(0, visit).unwrap().sameness
+        };
+        assert_eq!(
+            record(&page("std/slice/struct.Chunks.html", "Chunks in std::slice")),
+            Sameness::Original
+        );
+        // Another item with the same text: another name, another title.
+        assert_eq!(
+            record(&page("std/slice/struct.RChunks.html", "RChunks in std::slice")),
+            Sameness::Original
+        );
+        assert_eq!(
+            record(&page("std/option/struct.Iter.html", "Iter in std::option")),
+            Sameness::Original
+        );
+        assert_eq!(
+            record(&page("std/result/struct.Iter.html", "Iter in std::result")),
+            Sameness::Original
+        );
+        // The same item re-exported under another root, or the same title.
+        let reexport = record(&page("core/slice/struct.Chunks.html", "Chunks in core::slice"));
+        assert!(
+            matches!(reexport, Sameness::Near { ref of, .. } if of.ends_with("std/slice/struct.Chunks.html"))
+        );
+        let retitled = record(&page("copies/chunks-copy.html", "Iter in std::result"));
+        assert!(
+            matches!(retitled, Sameness::Near { ref of, .. } if of.ends_with("std/result/struct.Iter.html"))
         );
     }
 

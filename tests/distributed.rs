@@ -274,18 +274,34 @@ async fn a_worker_killed_midway_loses_nothing_and_only_its_held_links_are_fetche
     let (redis, prefix) = (redis_url(), unique_prefix("kill"));
     let (dirs, mut workers) = start_workers(3, &redis, &prefix, addr.port());
     web.until_a_third_is_fetched().await;
-    // Freeze the victim, note the links it holds, then kill it outright.
-    let victim = workers.remove(0);
-    let pid = victim.id().unwrap().to_string();
-    std::process::Command::new("kill")
-        .args(["-STOP", &pid])
-        .status()
-        .unwrap();
-    let held = held_links(&redis, &prefix, &pid).await;
-    std::process::Command::new("kill")
-        .args(["-KILL", &pid])
-        .status()
-        .unwrap();
+    // Freeze every worker and note the links each holds. Five hosts over 64
+    // partitions may leave a worker with none of them, so the victim is the
+    // worker holding the most; the others go on, and the victim is killed
+    // outright.
+    let signal = |which: &str, pid: &str| {
+        let status = std::process::Command::new("kill")
+            .args([which, pid])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill {which} {pid}");
+    };
+    let pids: Vec<String> = workers.iter().map(|w| w.id().unwrap().to_string()).collect();
+    for pid in &pids {
+        signal("-STOP", pid);
+    }
+    let mut holdings = Vec::new();
+    for pid in &pids {
+        holdings.push(held_links(&redis, &prefix, pid).await);
+    }
+    let chosen = (0..pids.len()).max_by_key(|&i| holdings[i].len()).unwrap();
+    let held = holdings.swap_remove(chosen);
+    signal("-KILL", &pids[chosen]);
+    for (i, pid) in pids.iter().enumerate() {
+        if i != chosen {
+            signal("-CONT", pid);
+        }
+    }
+    let victim = workers.remove(chosen);
     let _ = victim.wait_with_output().await;
 
     wait_all(&mut workers).await;

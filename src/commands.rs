@@ -252,19 +252,7 @@ pub async fn index_shard(
     };
     info!(%queue, "index shard consuming");
     let consumer = AmqpConsumer::new(config.amqp, queue).context("configuring the consumer")?;
-    let stats = indexer::service::run(
-        consumer,
-        writer,
-        config.commit,
-        shutdown.clone().cancelled_owned(),
-    )
-    .await;
-    // Whatever ended the loop ends the server too.
-    shutdown.cancel();
-    if let Some(server) = server {
-        server.await.context("server task")??;
-    }
-    Ok(stats?)
+    consume_then_stop(consumer, writer, config.commit, server, shutdown).await
 }
 
 /// `trawl docs`: the document service. Consumes the docs queue (or, as
@@ -298,13 +286,19 @@ pub async fn docs(
     };
     info!(queue = %consumer.queue(), "document service consuming");
     let writer = DocstoreWriter::new(docstore);
-    let stats = indexer::service::run(
-        consumer,
-        writer,
-        config.commit,
-        shutdown.clone().cancelled_owned(),
-    )
-    .await;
+    consume_then_stop(consumer, writer, config.commit, server, shutdown).await
+}
+
+/// The consumer loop of `trawl index` and `trawl docs`, until `shutdown`;
+/// then the service's HTTP server stops too, whatever ended the loop.
+async fn consume_then_stop(
+    consumer: AmqpConsumer,
+    store: impl indexer::service::EventStore + 'static,
+    commit: CommitPolicy,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<IndexingStats> {
+    let stats = indexer::service::run(consumer, store, commit, shutdown.clone().cancelled_owned()).await;
     shutdown.cancel();
     if let Some(server) = server {
         server.await.context("server task")??;

@@ -28,16 +28,6 @@ fn config_for(fixture: &Fixture) -> CrawlConfig {
     config
 }
 
-fn expected_doc_ids(fixture: &Fixture) -> Vec<DocId> {
-    let mut ids: Vec<DocId> = fixture
-        .indexable_urls()
-        .iter()
-        .map(|url| DocId::of(&NormalizedUrl::parse(url).unwrap()))
-        .collect();
-    ids.sort();
-    ids
-}
-
 fn indexed_doc_ids(data: &DataDir) -> Vec<DocId> {
     IndexReaderHandle::open(&data.index())
         .unwrap()
@@ -69,7 +59,7 @@ async fn crawl_indexes_every_reachable_page_once_and_resumes_with_nothing_to_do(
     .unwrap();
 
     // Every reachable page is indexed, each exactly once, and nothing else.
-    let expected = expected_doc_ids(&fixture);
+    let expected = fixture.indexable_doc_ids();
     assert_eq!(indexed_doc_ids(&data), expected);
     assert_eq!(summary.indexed, expected.len() as u64);
     // Every URL was requested once: cycles, `../` and `./x#frag` variants
@@ -154,7 +144,7 @@ async fn a_page_gone_on_revisit_leaves_the_index_and_the_docstore() {
     fixture.remove("/site/p/3.html");
     let second = crawl(config).await;
     assert_eq!(second.removed, 1, "{second}");
-    let mut expected = expected_doc_ids(&fixture);
+    let mut expected = fixture.indexable_doc_ids();
     expected.retain(|id| *id != gone_id);
     assert_eq!(indexed_doc_ids(&data), expected);
     let docstore = Docstore::open_secondary(&data.docstore()).unwrap();
@@ -258,7 +248,7 @@ async fn a_crawl_killed_midway_and_resumed_ends_with_the_same_index() {
     let reference = tempfile::tempdir().unwrap();
     let reference = DataDir::new(reference.path());
     run_to_end(trawl_crawl(&fixture, &reference)).await;
-    let expected = expected_doc_ids(&fixture);
+    let expected = fixture.indexable_doc_ids();
     assert_eq!(indexed_doc_ids(&reference), expected);
     let full_crawl_hits = fixture.total_hits();
 
@@ -304,7 +294,7 @@ async fn sigterm_drains_and_a_resumed_run_fetches_each_page_once() {
     );
 
     run_to_end(trawl_crawl(&fixture, &data)).await;
-    assert_eq!(indexed_doc_ids(&data), expected_doc_ids(&fixture));
+    assert_eq!(indexed_doc_ids(&data), fixture.indexable_doc_ids());
     // The drain finished every in-flight link, so no link was fetched
     // twice. (robots.txt is cached per process: each run reads it once.)
     for (path, hits) in fixture.hits() {

@@ -229,16 +229,6 @@ async fn crawl_to_end(config: &AmqpConfig, fixture: &Fixture, data_dir: &Path) {
     assert!(status.success(), "the crawl failed: {status}");
 }
 
-fn expected_ids(fixture: &Fixture) -> Vec<DocId> {
-    let mut ids: Vec<DocId> = fixture
-        .indexable_urls()
-        .iter()
-        .map(|url| DocId::of(&NormalizedUrl::parse(url).unwrap()))
-        .collect();
-    ids.sort();
-    ids
-}
-
 /// The document ids committed to the index in `dir` (none before its
 /// service created it).
 fn indexed(dir: &Path) -> Vec<DocId> {
@@ -380,7 +370,7 @@ async fn a_crawl_over_rabbitmq_reaches_one_shard_and_every_docstore_once() {
         assert_eq!(hits, 1, "{path} was fetched {hits} times");
     }
 
-    let expected = expected_ids(&fixture);
+    let expected = fixture.indexable_doc_ids();
     let shard_dirs = [shards[0].dir.path(), shards[1].dir.path()];
     let docstores = [docs.dir.path(), replica.dir.path()];
     until_consumed(&shard_dirs, &docstores, &expected).await;
@@ -548,7 +538,7 @@ async fn an_index_shard_killed_mid_batch_loses_no_page_and_indexes_none_twice() 
 
     let status = within("the crawl", crawler.wait()).await.unwrap();
     assert!(status.success(), "the crawl failed: {status}");
-    let expected = expected_ids(&fixture);
+    let expected = fixture.indexable_doc_ids();
     until_consumed(
         &[shard_0.dir.path(), shard_1.dir.path()],
         &[docs.dir.path()],
@@ -609,7 +599,7 @@ async fn poison_messages_are_dead_lettered_with_their_reason_and_the_pipeline_go
     let docs = Service::docs(&config, None);
     let crawl_dir = tempfile::tempdir().unwrap();
     crawl_to_end(&config, &fixture, crawl_dir.path()).await;
-    let expected = expected_ids(&fixture);
+    let expected = fixture.indexable_doc_ids();
     until_consumed(
         &[shards[0].dir.path(), shards[1].dir.path()],
         &[docs.dir.path()],
@@ -735,7 +725,7 @@ async fn connections_cut_mid_crawl_lose_nothing_and_duplicate_nothing() {
     assert!(status.success(), "the crawl failed: {status}");
     assert!(cuts >= names.len(), "only {cuts} connections were cut");
 
-    let expected = expected_ids(&fixture);
+    let expected = fixture.indexable_doc_ids();
     until_consumed(
         &[shards[0].dir.path(), shards[1].dir.path()],
         &[docs.dir.path()],
@@ -892,7 +882,7 @@ async fn rabbitmq_stopped_and_started_mid_crawl_loses_nothing_and_duplicates_not
         assert!(hits.contains_key(path), "{path} was never fetched");
     }
     // ...and ends up indexed and stored, once.
-    let expected = expected_ids(&fixture);
+    let expected = fixture.indexable_doc_ids();
     until_consumed(
         &[shard_0.dir.path(), shard_1.dir.path()],
         &[docs.dir.path()],

@@ -437,7 +437,7 @@ impl Crawler {
                 if page.truncated {
                     self.stats.record_truncated();
                 }
-                self.index_page(lease, known, page, fetch_slot).await
+                self.index_page(lease, partition, known, page, fetch_slot).await
             }
         }
     }
@@ -536,6 +536,7 @@ impl Crawler {
     async fn index_page(
         &self,
         lease: Lease,
+        partition: u32,
         known: Option<CrawledLink>,
         page: FetchedPage,
         fetch_slot: OwnedSemaphorePermit,
@@ -572,7 +573,6 @@ impl Crawler {
         let canonical_url = canonical_url(&lease, &parsed);
         let doc_id = DocId::of(&canonical_url);
         if !noindex && !empty {
-            let partition = self.frontier.partition_of(&lease.host);
             let verdict = self.crawled.record_page(
                 partition,
                 FetchedVisit {
@@ -633,9 +633,7 @@ impl Crawler {
         if noindex || empty {
             // Indexed on an earlier visit: it must not stay.
             if let Some(known) = known
-                && !self
-                    .forget_page(&lease, self.frontier.partition_of(&lease.host), known)
-                    .await?
+                && !self.forget_page(&lease, partition, known).await?
             {
                 return self.skip(&lease, SkipReason::Error).await;
             }

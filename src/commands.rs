@@ -5,7 +5,7 @@
 //! service (`trawl docs`) consume them with the same loop.
 
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -18,8 +18,9 @@ use crawler::frontier::{
 use crawler::{CrawlConfig, CrawlSummary};
 use indexer::service::{CommitPolicy, IndexingStats, Stores};
 use indexer::{Docstore, DocstoreWriter, IndexReaderHandle, IndexWriterHandle};
-use query_api::SearchService;
 use query_api::shard::ShardSearcher;
+use query_api::shards::{DocumentSource, IndexShard, LocalDocs, LocalShard, RemoteDocs, RemoteShard};
+use query_api::{SearchConfig, SearchService};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -101,16 +102,96 @@ enum Pages {
     Broker(AmqpConfig),
 }
 
-/// `trawl serve`: answers searches over `data_dir`, which another process
-/// may be crawling into at the same time.
+/// Where `trawl serve` finds an index shard or the documents: a server
+/// (`trawl index --listen`, `trawl docs --listen`) or a directory in this
+/// machine (a data directory of `trawl crawl`, `trawl index` or `trawl docs`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Backend {
+    Url(String),
+    Dir(PathBuf),
+}
+
+impl Backend {
+    /// `http://...` and `https://...` are servers; anything else a directory.
+    pub fn parse(text: &str) -> Backend {
+        if text.starts_with("http://") || text.starts_with("https://") {
+            Backend::Url(text.to_string())
+        } else {
+            Backend::Dir(PathBuf::from(text))
+        }
+    }
+}
+
+/// What `trawl serve` searches, and how.
+#[derive(Debug, Clone, Default)]
+pub struct ServeConfig {
+    /// The index and docstore of a single-process crawl: the default shard
+    /// and documents.
+    pub data_dir: Option<PathBuf>,
+    /// Index shards; none means the data directory's index.
+    pub shards: Vec<Backend>,
+    /// The document service; none means the data directory's docstore.
+    pub docs: Option<Backend>,
+    pub search: SearchConfig,
+}
+
+impl ServeConfig {
+    /// Opens (or connects to) the shards and documents.
+    pub fn service(&self) -> anyhow::Result<SearchService> {
+        let mut shards: Vec<Arc<dyn IndexShard>> = Vec::new();
+        let shard_backends = if self.shards.is_empty() {
+            let Some(dir) = &self.data_dir else {
+                bail!("nothing to search: give --data-dir DIR, or --shard URL|DIR (repeatable)");
+            };
+            vec![Backend::Dir(dir.clone())]
+        } else {
+            self.shards.clone()
+        };
+        for (number, backend) in shard_backends.iter().enumerate() {
+            shards.push(match backend {
+                Backend::Url(url) => Arc::new(RemoteShard::new(url)),
+                Backend::Dir(dir) => {
+                    let data_dir = DataDir::new(dir);
+                    let index = IndexReaderHandle::open(&data_dir.index())
+                        .with_context(|| format!("opening the index in {}", dir.display()))?;
+                    let name = dir.display().to_string();
+                    Arc::new(LocalShard::new(name, ShardSearcher::new(index, number as u32)))
+                }
+            });
+        }
+        let docs_backend = match (&self.docs, &self.data_dir) {
+            (Some(backend), _) => backend.clone(),
+            (None, Some(dir)) => Backend::Dir(dir.clone()),
+            (None, None) => bail!("no documents to show: give --docs URL|DIR or --data-dir DIR"),
+        };
+        let docs: Arc<dyn DocumentSource> = match &docs_backend {
+            Backend::Url(url) => Arc::new(RemoteDocs::new(url)),
+            Backend::Dir(dir) => {
+                let docstore = Docstore::open_secondary(&DataDir::new(dir).docstore())
+                    .with_context(|| format!("opening the docstore in {}", dir.display()))?;
+                Arc::new(LocalDocs::new(dir.display().to_string(), Arc::new(docstore)))
+            }
+        };
+        info!(
+            shards = shard_backends.len(),
+            docs = ?docs_backend,
+            shard_timeout_ms = self.search.shard_timeout.as_millis() as u64,
+            cache_entries = self.search.cache_entries,
+            "search service configured"
+        );
+        Ok(SearchService::with_backends(shards, docs, self.search.clone()))
+    }
+}
+
+/// `trawl serve`: answers searches over index shards and a document
+/// service, or over a data directory that another process may be crawling
+/// into at the same time.
 pub async fn serve(
-    data_dir: &DataDir,
+    config: ServeConfig,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let index = IndexReaderHandle::open(&data_dir.index()).context("opening the index")?;
-    let docstore = Docstore::open_secondary(&data_dir.docstore()).context("opening the docstore")?;
-    let service = Arc::new(SearchService::new(index, Arc::new(docstore)));
+    let service = Arc::new(config.service()?);
     serve_on(listener, service, shutdown).await
 }
 

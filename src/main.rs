@@ -16,7 +16,8 @@ use crawler::politeness::PolitenessConfig;
 use crawler::scope::Scope;
 use crawler::{CrawlConfig, Progress};
 use indexer::service::CommitPolicy;
-use trawl::commands::{ConsumerConfig, FrontierChoice};
+use query_api::SearchConfig;
+use trawl::commands::{Backend, ConsumerConfig, FrontierChoice, ServeConfig};
 use trawl::{DataDir, commands, signal};
 
 // Parsing a page allocates and frees its whole DOM, across parse threads;
@@ -300,10 +301,47 @@ struct CrawlArgs {
 
 #[derive(Args)]
 struct ServeArgs {
+    /// Search the index and docstore of this data directory (of `trawl
+    /// crawl` or `trawl run`).
     #[arg(long, value_name = "DIR")]
-    data_dir: PathBuf,
+    data_dir: Option<PathBuf>,
+    /// An index shard: a `trawl index --listen` server (http://host:port)
+    /// or its data directory (repeatable; replaces --data-dir's index).
+    #[arg(long = "shard", value_name = "URL|DIR")]
+    shards: Vec<String>,
+    /// The documents: a `trawl docs --listen` server (http://host:port) or
+    /// its data directory (replaces --data-dir's docstore).
+    #[arg(long, value_name = "URL|DIR")]
+    docs: Option<String>,
+    /// How long a shard may take to answer; slower shards are left out of
+    /// the answer, which says so.
+    #[arg(long, value_name = "MS", default_value_t = SearchConfig::default().shard_timeout.as_millis() as u64)]
+    shard_timeout_ms: u64,
+    /// Answers the query cache keeps at most (0 turns it off).
+    #[arg(long, value_name = "N", default_value_t = SearchConfig::default().cache_entries)]
+    cache_entries: usize,
+    /// Megabytes of answers the query cache keeps at most.
+    #[arg(long, value_name = "MB", default_value_t = SearchConfig::default().cache_bytes / (1024 * 1024))]
+    cache_mb: usize,
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+}
+
+impl ServeArgs {
+    fn config(&self) -> ServeConfig {
+        let timeout = Duration::from_millis(self.shard_timeout_ms.max(1));
+        ServeConfig {
+            data_dir: self.data_dir.clone(),
+            shards: self.shards.iter().map(|s| Backend::parse(s)).collect(),
+            docs: self.docs.as_deref().map(Backend::parse),
+            search: SearchConfig {
+                shard_timeout: timeout,
+                docs_timeout: timeout,
+                cache_entries: self.cache_entries,
+                cache_bytes: self.cache_mb.saturating_mul(1024 * 1024),
+            },
+        }
+    }
 }
 
 impl CrawlArgs {
@@ -501,13 +539,9 @@ async fn main() -> anyhow::Result<()> {
             println!("stored {} pages, removed {}", stats.upserted, stats.removed);
         }
         Command::Serve(args) => {
+            let config = args.config();
             let listener = bind(args.listen).await?;
-            commands::serve(
-                &DataDir::new(&args.data_dir),
-                listener,
-                shutdown.cancelled_owned(),
-            )
-            .await?;
+            commands::serve(config, listener, shutdown.cancelled_owned()).await?;
         }
         Command::Run { crawl, listen } => {
             let (config, frontier, data_dir) = crawl.configs()?;

@@ -86,7 +86,7 @@ async fn crawl_indexes_every_reachable_page_once_and_resumes_with_nothing_to_do(
     // A word unique to page X finds X first.
     let search = search_service(&data);
     for i in [0, 17, 59] {
-        let response = search.search(&unique_word(i), 1, 10).unwrap();
+        let response = search.search(&unique_word(i), 1, 10).await.unwrap();
         assert_eq!(
             response.results[0].link,
             fixture.url(&format!("/site/p/{i}.html")),
@@ -94,7 +94,7 @@ async fn crawl_indexes_every_reachable_page_once_and_resumes_with_nothing_to_do(
         );
         assert_eq!(response.results[0].title, format!("Page {i}"));
     }
-    let target = search.search(&unique_word(2000), 1, 10).unwrap();
+    let target = search.search(&unique_word(2000), 1, 10).await.unwrap();
     assert_eq!(target.results[0].link, fixture.url("/site/target.html"));
     drop(search);
 
@@ -150,9 +150,9 @@ async fn a_page_gone_on_revisit_leaves_the_index_and_the_docstore() {
     let docstore = Docstore::open_secondary(&data.docstore()).unwrap();
     assert!(docstore.get(gone_id).unwrap().is_none());
     let search = search_service(&data);
-    assert_eq!(search.search(&unique_word(3), 1, 10).unwrap().total, 0);
+    assert_eq!(search.search(&unique_word(3), 1, 10).await.unwrap().total, 0);
     assert_eq!(
-        search.search(&unique_word(4), 1, 10).unwrap().results[0].link,
+        search.search(&unique_word(4), 1, 10).await.unwrap().results[0].link,
         fixture.url("/site/p/4.html")
     );
 }

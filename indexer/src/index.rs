@@ -61,6 +61,7 @@ impl IndexWriterHandle {
             doc.add_text(f.headings, heading);
         }
         doc.add_text(f.body, &page.text);
+        doc.add_u64(f.page_kind, crate::page_kind::PageKind::of(page) as u64);
         self.writer.delete_term(Term::from_field_u64(f.doc_id, doc_id.0));
         self.writer.add_document(doc)?;
         Ok(())

@@ -10,6 +10,7 @@
 //!
 //! - [`schema`]: the index fields.
 //! - [`analyzer`]: the analyzer of the full-text fields (English, stemmed).
+//! - [`page_kind`]: what kind of page a document is (print, listing, source).
 //! - [`index`]: tantivy writer (upsert by document id, remove, commit) and reader.
 //! - [`docstore`]: RocksDB store of document id -> URL, title, snippet, text.
 //! - [`service`]: the consumer loop that batches events, commits, then acks,
@@ -19,6 +20,7 @@
 pub mod analyzer;
 pub mod docstore;
 pub mod index;
+pub mod page_kind;
 pub mod schema;
 pub mod service;
 

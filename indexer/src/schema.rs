@@ -1,6 +1,7 @@
 //! The tantivy schema: one place that names every field and its analyzer.
 
 use crate::analyzer::TEXT_ANALYZER;
+pub use crate::page_kind::{PAGE_KIND_FIELD, PageKind};
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
@@ -19,6 +20,12 @@ pub struct IndexSchema {
     pub title: Field,
     pub headings: Field,
     pub body: Field,
+    /// Words of the URL (ranking).
+    pub url_words: Field,
+    /// Unstemmed words of title, headings and body: the spelling dictionary.
+    pub spell: Field,
+    /// [`crate::page_kind::PageKind`], a fast field for ranking.
+    pub page_kind: Field,
 }
 
 impl IndexSchema {
@@ -39,7 +46,20 @@ impl IndexSchema {
         let headings = builder.add_text_field("headings", text.clone());
         // The body is not stored: snippets are cut from the docstore's text,
         // which keeps the index small and lets the docstore live elsewhere.
-        let body = builder.add_text_field("body", text);
+        let body = builder.add_text_field("body", text.clone());
+        let url_words = builder.add_text_field("url_words", text);
+        let spell = builder.add_text_field(
+            "spell",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(TEXT_ANALYZER)
+                    .set_index_option(IndexRecordOption::Basic),
+            ),
+        );
+        let page_kind = builder.add_u64_field(
+            crate::page_kind::PAGE_KIND_FIELD,
+            NumericOptions::default().set_fast(),
+        );
         IndexSchema {
             schema: builder.build(),
             doc_id,
@@ -48,6 +68,9 @@ impl IndexSchema {
             title,
             headings,
             body,
+            url_words,
+            spell,
+            page_kind,
         }
     }
 }

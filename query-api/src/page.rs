@@ -12,6 +12,35 @@ pub fn render_page(query: &str, response: Option<&SearchResponse>, error: Option
         let _ = write!(body, r#"<p class="error">{}</p>"#, text(error));
     }
     if let Some(response) = response {
+        let search_link = |query: &str| {
+            format!(
+                "/?query={}",
+                url::form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>()
+            )
+        };
+        if let Some(corrected) = &response.corrected_query {
+            let _ = write!(
+                body,
+                r#"<p class="corrected">Showing results for <a href="{}"><b>{}</b></a>. No results for {}.</p>"#,
+                attr(&search_link(corrected)),
+                text(corrected),
+                text(&response.query),
+            );
+        } else if let Some(suggestion) = &response.suggestion {
+            let _ = write!(
+                body,
+                r#"<p class="suggestion">Did you mean <a href="{}"><b>{}</b></a>?</p>"#,
+                attr(&search_link(suggestion)),
+                text(suggestion),
+            );
+        }
+        if response.partial {
+            let _ = write!(
+                body,
+                r#"<p class="partial">Some of the index did not answer in time ({} of {} shards): results may be missing.</p>"#,
+                response.shards.answered, response.shards.searched,
+            );
+        }
         let _ = write!(
             body,
             r#"<p class="meta">{} results ({:.1} ms)</p><ol class="results" start="{}">"#,
@@ -43,6 +72,7 @@ form {{ display: flex; gap: .5rem; }} input[type=search] {{ flex: 1; font-size: 
 .results {{ padding-left: 1.2rem; }} .results li {{ margin: 1.2rem 0; }}
 .title {{ font-size: 1.1rem; }} .link {{ color: #166534; font-size: .85rem; word-break: break-all; }}
 .snippet {{ margin: .3rem 0; }} .meta {{ color: #666; }} .error {{ color: #b91c1c; }}
+.suggestion, .corrected {{ font-size: 1.05rem; }} .partial {{ color: #92400e; }}
 nav.pager {{ display: flex; gap: 1rem; }}
 </style></head>
 <body><h1><a href="/">trawl</a></h1>

@@ -1,22 +1,39 @@
-//! The HTTP surface.
+//! The HTTP surface of the query API.
+//!
+//! - `GET /api/v1/search?query=&page=&per_page=`: JSON results.
+//! - `GET /api/v1/openapi.json`: the OpenAPI document of the above.
+//! - `GET /`: the HTML search page (works without JavaScript).
+//! - `GET /healthz` (the process is up), `GET /readyz` (every shard and the
+//!   document service answer), `GET /metrics` (Prometheus).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
 use crate::ApiError;
 use crate::page::render_page;
-use crate::search::{DEFAULT_PER_PAGE, SearchResponse, SearchService};
+use crate::rank::Ranking;
+use crate::search::{DEFAULT_PER_PAGE, SearchRequest, SearchResponse, SearchService};
+
+/// The OpenAPI 3.1 document of `/api/v1/search`.
+pub const OPENAPI_JSON: &str = include_str!("openapi.json");
 
 pub fn router(service: Arc<SearchService>) -> Router {
     Router::new()
         .route("/api/v1/search", get(search_json))
+        .route(
+            "/api/v1/openapi.json",
+            get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON) }),
+        )
         .route("/", get(search_page))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .with_state(service)
 }
 
@@ -26,6 +43,7 @@ struct SearchParams {
     query: Option<String>,
     page: usize,
     per_page: usize,
+    ranking: Ranking,
 }
 
 impl SearchParams {
@@ -34,16 +52,37 @@ impl SearchParams {
             query: None,
             page: 1,
             per_page: DEFAULT_PER_PAGE,
+            ranking: Ranking::Tuned,
         };
         for (key, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
             match key.as_ref() {
                 "query" | "q" => params.query = Some(value.into_owned()),
                 "page" => params.page = positive(&key, &value)?,
                 "per_page" => params.per_page = positive(&key, &value)?,
+                "ranking" => {
+                    params.ranking = match value.as_ref() {
+                        "tuned" => Ranking::Tuned,
+                        "baseline" => Ranking::Baseline,
+                        other => {
+                            return Err(ApiError::BadRequest(format!(
+                                "ranking must be tuned or baseline, got {other:?}"
+                            )));
+                        }
+                    }
+                }
                 _ => {}
             }
         }
         Ok(params)
+    }
+
+    fn request(&self) -> SearchRequest {
+        SearchRequest {
+            query: self.query.clone().unwrap_or_default(),
+            page: self.page,
+            per_page: self.per_page,
+            ranking: self.ranking,
+        }
     }
 }
 
@@ -56,24 +95,31 @@ fn positive(key: &str, value: &str) -> Result<usize, ApiError> {
     }
 }
 
-async fn run_search(service: Arc<SearchService>, params: SearchParams) -> Result<SearchResponse, ApiError> {
-    let query = params.query.unwrap_or_default();
-    // Searching reads mmapped segments and RocksDB: blocking work.
-    tokio::task::spawn_blocking(move || service.search(&query, params.page, params.per_page))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+fn record(route: &'static str, started: Instant, status: StatusCode) {
+    metrics::histogram!(
+        "trawl_api_request_duration_seconds",
+        "route" => route,
+        "status" => status.as_u16().to_string()
+    )
+    .record(started.elapsed().as_secs_f64());
 }
 
-async fn search_json(
-    State(service): State<Arc<SearchService>>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    let params = SearchParams::from_raw(raw.as_deref())?;
-    let response = run_search(service, params).await?;
-    Ok(axum::Json(response).into_response())
+async fn search_json(State(service): State<Arc<SearchService>>, RawQuery(raw): RawQuery) -> Response {
+    let started = Instant::now();
+    let result = match SearchParams::from_raw(raw.as_deref()) {
+        Ok(params) => service.search_with(params.request()).await,
+        Err(error) => Err(error),
+    };
+    let response = match result {
+        Ok(answer) => axum::Json(answer).into_response(),
+        Err(error) => error.into_response(),
+    };
+    record("/api/v1/search", started, response.status());
+    response
 }
 
 async fn search_page(State(service): State<Arc<SearchService>>, RawQuery(raw): RawQuery) -> Response {
+    let started = Instant::now();
     let params = match SearchParams::from_raw(raw.as_deref()) {
         Ok(params) => params,
         Err(error) => return page_response(render_page("", None, Some(&error.to_string()))),
@@ -82,12 +128,40 @@ async fn search_page(State(service): State<Arc<SearchService>>, RawQuery(raw): R
     if query.trim().is_empty() {
         return page_response(render_page("", None, None));
     }
-    match run_search(service, params).await {
+    let answer: Result<SearchResponse, ApiError> = service.search_with(params.request()).await;
+    let response = match answer {
         Ok(response) => page_response(render_page(&query, Some(&response), None)),
         Err(error) => page_response(render_page(&query, None, Some(&error.to_string()))),
-    }
+    };
+    record("/", started, response.status());
+    response
 }
 
 fn page_response(html: String) -> Response {
     ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
+}
+
+async fn readyz(State(service): State<Arc<SearchService>>) -> Response {
+    let (ready, body) = service.readiness().await;
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+async fn metrics(State(service): State<Arc<SearchService>>) -> Response {
+    let counts = service.cache_counts();
+    metrics::counter!("trawl_api_cache_hits_total").absolute(counts.hits);
+    metrics::counter!("trawl_api_cache_misses_total").absolute(counts.misses);
+    metrics::counter!("trawl_api_cache_coalesced_total").absolute(counts.coalesced);
+    metrics::counter!("trawl_api_cache_evictions_total").absolute(counts.evictions);
+    metrics::gauge!("trawl_api_cache_entries").set(counts.entries as f64);
+    metrics::gauge!("trawl_api_cache_bytes").set(counts.bytes as f64);
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::render_metrics(),
+    )
+        .into_response()
 }

@@ -1,249 +1,675 @@
-//! Search: the query string to ranked results with snippets.
+//! Search: a query string to a page of ranked results with snippets,
+//! gathered over every index shard.
 //!
-//! Ranking is tantivy's BM25 over title, headings and body, with matches in
-//! the title weighing most. Terms are combined with AND. Snippets are cut
-//! from the docstore's text around the query terms (tantivy's
-//! SnippetGenerator), falling back to the page's static snippet.
+//! A search asks each shard for its generation (cheap), and answers from
+//! the cache when it has the answer for exactly those generations. On a
+//! miss it asks every shard for the statistics of the query's terms and
+//! for spelling candidates, sums the statistics, asks every shard for its
+//! best matches scored with the sums, merges them by score, keeps at most
+//! [`MAX_PER_HOST`] results of a host on a page, and cuts snippets from the
+//! documents of the page. Each shard has a deadline; an answer without
+//! some shard says which and is not cached. When a query finds (almost)
+//! nothing and a spelling correction exists, the corrected query is
+//! searched instead and the answer says so.
 
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use common::DocId;
-use indexer::schema::IndexSchema;
+use futures::future::join_all;
 use indexer::{Docstore, IndexReaderHandle};
 use serde::Serialize;
-use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{Query, QueryParser};
-use tantivy::schema::Value;
-use tantivy::snippet::SnippetGenerator;
-use tantivy::{Searcher, TantivyDocument};
 
 use crate::ApiError;
+use crate::cache::{CacheCounts, CacheKey, QueryCache};
+use crate::query::{self, ParsedQuery};
+use crate::rank::{self, CorpusStats, Ranking};
+use crate::shard::{PrepareRequest, Prepared, QueryRequest, ShardHit, ShardSearcher};
+use crate::shards::{BackendError, DocumentSource, IndexShard, LocalDocs, LocalShard, within};
+use crate::snippet::{Highlight, SnippetQuery};
+use crate::spell;
 
-/// Longest query accepted, in bytes.
-pub const MAX_QUERY_BYTES: usize = 512;
+pub use crate::query::MAX_QUERY_BYTES;
 pub const MAX_PER_PAGE: usize = 50;
 pub const DEFAULT_PER_PAGE: usize = 10;
 /// Deepest result reachable by paging.
 pub const MAX_RESULT_OFFSET: usize = 1000;
+/// Results of one host on a page, unless the query names a `site:`.
+pub const MAX_PER_HOST: usize = 2;
+/// A query with fewer results than this is searched again spelled right,
+/// when a correction exists.
+const FEW_RESULTS: usize = 3;
+const SNIPPET_CHARS: usize = 220;
 
-const TITLE_BOOST: f32 = 3.0;
-const HEADINGS_BOOST: f32 = 1.5;
-const SNIPPET_CHARS: usize = 200;
+/// How the service reaches its shards and caches answers.
+#[derive(Debug, Clone)]
+pub struct SearchConfig {
+    /// How long a shard may take to answer one request.
+    pub shard_timeout: Duration,
+    /// How long the document service may take for a page of documents.
+    pub docs_timeout: Duration,
+    /// Answers the cache keeps at most...
+    pub cache_entries: usize,
+    /// ...and bytes of answers (JSON) at most.
+    pub cache_bytes: usize,
+}
 
-/// How often a reader in another process than the writer picks up the
-/// docstore's new writes.
-const DOCSTORE_CATCH_UP_EVERY: Duration = Duration::from_millis(500);
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            shard_timeout: Duration::from_millis(1000),
+            docs_timeout: Duration::from_millis(1000),
+            cache_entries: 10_000,
+            cache_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// What to search for: the API's parameters.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub query: String,
+    /// From 1.
+    pub page: usize,
+    pub per_page: usize,
+    pub ranking: Ranking,
+}
+
+impl SearchRequest {
+    pub fn new(query: &str, page: usize, per_page: usize) -> SearchRequest {
+        SearchRequest {
+            query: query.to_string(),
+            page,
+            per_page,
+            ranking: Ranking::Tuned,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SearchResponse {
+    /// The query as searched, normalized (lower case, canonical operators).
     pub query: String,
+    /// Set when the query as typed found (almost) nothing and these results
+    /// are for this corrected query instead.
+    pub corrected_query: Option<String>,
+    /// "Did you mean": the query with misspelled words corrected.
+    pub suggestion: Option<String>,
     pub total: usize,
     pub took_ms: f64,
     pub page: usize,
     pub per_page: usize,
+    /// Answered from the query cache.
+    pub cached: bool,
+    /// Some shard did not answer: results are from the others.
+    pub partial: bool,
+    /// Fewer than three pages had every word: these results have most of
+    /// them (a question's words are not all on the page that answers it).
+    pub relaxed: bool,
+    pub shards: ShardsReport,
     pub results: Vec<SearchResult>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ShardsReport {
+    pub searched: usize,
+    pub answered: usize,
+    pub failed: Vec<ShardFailure>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ShardFailure {
+    pub shard: String,
+    pub error: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SearchResult {
     pub title: String,
-    /// HTML: escaped text with the query's terms in `<b>`.
-    pub snippet: String,
     pub link: String,
+    /// HTML: escaped text with the query's words and phrases in `<b>`.
+    pub snippet: String,
+    /// The snippet as plain text...
+    pub snippet_text: String,
+    /// ...and where its highlights are, in characters (code points).
+    pub highlights: Vec<Highlight>,
+    pub site: String,
+    pub score: f32,
+    pub doc_id: String,
 }
 
+/// Searches shards, caches answers.
 pub struct SearchService {
-    index: IndexReaderHandle,
-    docstore: Arc<Docstore>,
-    last_catch_up: Mutex<Instant>,
+    shards: Vec<Arc<dyn IndexShard>>,
+    docs: Arc<dyn DocumentSource>,
+    cache: QueryCache<SearchResponse, ApiError>,
+    config: SearchConfig,
 }
+
+/// A shard's answer to the first question of a search.
+type Generations = Vec<Result<u64, BackendError>>;
 
 impl SearchService {
+    /// One index and docstore in this process, default settings.
     pub fn new(index: IndexReaderHandle, docstore: Arc<Docstore>) -> SearchService {
+        SearchService::with_backends(
+            vec![Arc::new(LocalShard::new("local", ShardSearcher::new(index, 0)))],
+            Arc::new(LocalDocs::new("local", docstore)),
+            SearchConfig::default(),
+        )
+    }
+
+    pub fn with_backends(
+        shards: Vec<Arc<dyn IndexShard>>,
+        docs: Arc<dyn DocumentSource>,
+        config: SearchConfig,
+    ) -> SearchService {
         SearchService {
-            index,
-            docstore,
-            last_catch_up: Mutex::new(Instant::now()),
+            shards,
+            docs,
+            cache: QueryCache::new(config.cache_entries, config.cache_bytes),
+            config,
         }
     }
 
-    pub fn fields(&self) -> &IndexSchema {
-        &self.index.fields
+    pub fn cache_counts(&self) -> CacheCounts {
+        self.cache.counts()
     }
 
-    /// Searches for `query`; `page` counts from 1.
-    pub fn search(&self, query: &str, page: usize, per_page: usize) -> Result<SearchResponse, ApiError> {
+    /// Searches for `query` with the tuned ranking; `page` counts from 1.
+    pub async fn search(
+        &self,
+        query: &str,
+        page: usize,
+        per_page: usize,
+    ) -> Result<SearchResponse, ApiError> {
+        self.search_with(SearchRequest::new(query, page, per_page)).await
+    }
+
+    pub async fn search_with(&self, request: SearchRequest) -> Result<SearchResponse, ApiError> {
         let started = Instant::now();
-        let query_text = clean_query(query)?;
-        let per_page = per_page.clamp(1, MAX_PER_PAGE);
-        let page = page.max(1);
+        let plan = Plan::new(&request)?;
+        let generations = self.generations().await;
+        let all_answered = generations.iter().all(Result::is_ok);
+        if !generations.iter().any(Result::is_ok) {
+            return Err(ApiError::Unavailable(format!(
+                "no index shard answered: {}",
+                failures(&self.shards, &generations)
+                    .iter()
+                    .map(|f| format!("{}: {}", f.shard, f.error))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )));
+        }
+        let (answer, cached) = if all_answered {
+            let key = CacheKey {
+                query: plan.normalized.clone(),
+                ranking: plan.ranking,
+                page: plan.page,
+                per_page: plan.per_page,
+                generations: generations.iter().map(|g| *g.as_ref().unwrap_or(&0)).collect(),
+            };
+            self.cache
+                .get_or_compute(
+                    key,
+                    self.answer(&plan, &generations, true),
+                    |response| {
+                        serde_json::to_vec(response)
+                            .map(|v| v.len())
+                            .unwrap_or(usize::MAX)
+                    },
+                    |response| !response.partial,
+                )
+                .await
+        } else {
+            (self.answer(&plan, &generations, true).await.map(Arc::new), false)
+        };
+        let answer = answer?;
+        let mut response = SearchResponse::clone(&answer);
+        response.cached = cached;
+        response.took_ms = started.elapsed().as_secs_f64() * 1000.0;
+        metrics::histogram!("trawl_api_search_duration_seconds", "cache" => if cached { "hit" } else { "miss" })
+            .record(started.elapsed().as_secs_f64());
+        Ok(response)
+    }
+
+    /// Every shard's generation, each within the deadline.
+    async fn generations(&self) -> Generations {
+        let deadline = self.config.shard_timeout;
+        let answers = join_all(
+            self.shards
+                .iter()
+                .map(|shard| within(deadline, shard.generation())),
+        )
+        .await;
+        for (shard, answer) in self.shards.iter().zip(&answers) {
+            if let Err(error) = answer {
+                shard_error(shard.name(), error);
+            }
+        }
+        answers
+    }
+
+    /// Whether every shard and the document service answer now.
+    pub async fn readiness(&self) -> (bool, serde_json::Value) {
+        let generations = self.generations().await;
+        let docs = within(self.config.docs_timeout, self.docs.ping()).await;
+        let failed = failures(&self.shards, &generations);
+        let ready = failed.is_empty() && docs.is_ok();
+        let body = serde_json::json!({
+            "ready": ready,
+            "shards": self.shards.len(),
+            "failed_shards": failed,
+            "docs": docs.err().map(|e| e.to_string()),
+        });
+        (ready, body)
+    }
+
+    /// The answer for `plan`, from the shards whose generation came back.
+    async fn answer(
+        &self,
+        plan: &Plan,
+        generations: &Generations,
+        may_correct: bool,
+    ) -> Result<SearchResponse, ApiError> {
+        let mut failed = failures(&self.shards, generations);
+        let live: Vec<&Arc<dyn IndexShard>> = self
+            .shards
+            .iter()
+            .zip(generations)
+            .filter(|(_, g)| g.is_ok())
+            .map(|(shard, _)| shard)
+            .collect();
+        let deadline = self.config.shard_timeout;
+
+        let prepare = PrepareRequest {
+            query: plan.normalized.clone(),
+            ranking: plan.ranking,
+            relaxed: plan.relaxed,
+            spell_words: if may_correct {
+                plan.spell_words.clone()
+            } else {
+                Vec::new()
+            },
+        };
+        let prepared = join_all(live.iter().map(|shard| within(deadline, shard.prepare(&prepare)))).await;
+        let mut answered: Vec<(&Arc<dyn IndexShard>, Prepared)> = Vec::new();
+        for (shard, result) in live.into_iter().zip(prepared) {
+            match result {
+                Ok(prepared) => answered.push((shard, prepared)),
+                Err(BackendError::BadRequest(message)) => return Err(ApiError::BadRequest(message)),
+                Err(error) => {
+                    shard_error(shard.name(), &error);
+                    failed.push(ShardFailure {
+                        shard: shard.name().to_string(),
+                        error: error.to_string(),
+                    });
+                }
+            }
+        }
+        if answered.is_empty() {
+            return Err(ApiError::Unavailable("no index shard answered".into()));
+        }
+
+        let stats = CorpusStats::sum(answered.iter().map(|(_, p)| &p.stats));
+        let limit =
+            (plan.offset + plan.per_page * if plan.crowding { 4 } else { 1 }).min(crate::shard::MAX_LIMIT);
+        let request = QueryRequest {
+            query: plan.normalized.clone(),
+            ranking: plan.ranking,
+            limit,
+            relaxed: plan.relaxed,
+            stats: Some(stats),
+        };
+        let hits = join_all(
+            answered
+                .iter()
+                .map(|(shard, _)| within(deadline, shard.query(&request))),
+        )
+        .await;
+        let mut total = 0;
+        let mut merged: Vec<ShardHit> = Vec::new();
+        let mut shards_answered = 0;
+        for ((shard, _), result) in answered.iter().zip(hits) {
+            match result {
+                Ok(hits) => {
+                    shards_answered += 1;
+                    total += hits.total;
+                    merged.extend(hits.hits);
+                }
+                Err(BackendError::BadRequest(message)) => return Err(ApiError::BadRequest(message)),
+                Err(error) => {
+                    shard_error(shard.name(), &error);
+                    failed.push(ShardFailure {
+                        shard: shard.name().to_string(),
+                        error: error.to_string(),
+                    });
+                }
+            }
+        }
+        merged.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.doc_id.cmp(&b.doc_id)));
+        if plan.crowding {
+            merged = crowd(merged, plan.per_page, MAX_PER_HOST);
+        }
+
+        let corrected = if may_correct {
+            spelling_correction(plan, answered.iter().map(|(_, p)| p))
+        } else {
+            None
+        };
+        if let Some(corrected) = &corrected
+            && total < FEW_RESULTS
+        {
+            let fixed = Plan {
+                normalized: corrected.normalized(),
+                parsed: Some(corrected.clone()),
+                ..plan.clone()
+            };
+            let retried = Box::pin(self.answer(&fixed, generations, false)).await?;
+            if retried.total > total {
+                return Ok(SearchResponse {
+                    query: plan.normalized.clone(),
+                    corrected_query: Some(fixed.normalized.clone()),
+                    suggestion: Some(fixed.normalized),
+                    ..retried
+                });
+            }
+        }
+        if total < FEW_RESULTS && plan.can_relax() {
+            let relaxed = Plan {
+                relaxed: true,
+                ..plan.clone()
+            };
+            let retried = Box::pin(self.answer(&relaxed, generations, false)).await?;
+            if retried.total > total {
+                return Ok(SearchResponse {
+                    suggestion: corrected.map(|c| c.normalized()),
+                    ..retried
+                });
+            }
+        }
+
+        let page_hits: Vec<ShardHit> = merged.into_iter().skip(plan.offset).take(plan.per_page).collect();
+        let results = self.results(plan, page_hits).await;
+        Ok(SearchResponse {
+            query: plan.normalized.clone(),
+            corrected_query: None,
+            suggestion: corrected.map(|c| c.normalized()),
+            total,
+            took_ms: 0.0,
+            page: plan.page,
+            per_page: plan.per_page,
+            cached: false,
+            partial: !failed.is_empty(),
+            relaxed: plan.relaxed,
+            shards: ShardsReport {
+                searched: self.shards.len(),
+                answered: shards_answered,
+                failed,
+            },
+            results,
+        })
+    }
+
+    /// Titles, links and snippets of a page of hits. Without the document
+    /// service, the results keep what the index stores (title and link).
+    async fn results(&self, plan: &Plan, hits: Vec<ShardHit>) -> Vec<SearchResult> {
+        let ids: Vec<DocId> = hits
+            .iter()
+            .map(|hit| hit.doc_id.parse().unwrap_or(DocId(0)))
+            .collect();
+        let docs = match within(self.config.docs_timeout, self.docs.get_many(&ids)).await {
+            Ok(docs) => docs,
+            Err(error) => {
+                tracing::warn!(docs = self.docs.name(), %error, "documents unavailable: results without snippets");
+                metrics::counter!("trawl_api_docs_errors_total").increment(1);
+                vec![None; ids.len()]
+            }
+        };
+        let snippet_query = plan.snippet_query();
+        hits.into_iter()
+            .zip(docs)
+            .map(|(hit, doc)| {
+                let snippet = doc.as_ref().map(|doc| {
+                    crate::snippet::query_snippet(&doc.text, &snippet_query, SNIPPET_CHARS)
+                        .unwrap_or_else(|| crate::snippet::static_snippet(&doc.static_snippet))
+                });
+                let (snippet, snippet_text, highlights) = match snippet {
+                    Some(s) => (s.html, s.text, s.highlights),
+                    None => Default::default(),
+                };
+                let title = match (&doc, hit.title.is_empty()) {
+                    (_, false) => hit.title,
+                    (Some(doc), true) if !doc.title.is_empty() => doc.title.clone(),
+                    _ => hit.url.clone(),
+                };
+                SearchResult {
+                    title,
+                    link: hit.url,
+                    snippet,
+                    snippet_text,
+                    highlights,
+                    site: hit.site,
+                    score: hit.score,
+                    doc_id: hit.doc_id,
+                }
+            })
+            .collect()
+    }
+}
+
+/// A search request, checked and read.
+#[derive(Debug, Clone)]
+struct Plan {
+    /// None for the baseline ranking, which reads the text itself.
+    parsed: Option<ParsedQuery>,
+    normalized: String,
+    ranking: Ranking,
+    page: usize,
+    per_page: usize,
+    offset: usize,
+    /// Whether to keep at most [`MAX_PER_HOST`] results of a host on a page.
+    crowding: bool,
+    /// Require most words rather than all.
+    relaxed: bool,
+    spell_words: Vec<String>,
+}
+
+impl Plan {
+    fn new(request: &SearchRequest) -> Result<Plan, ApiError> {
+        let per_page = request.per_page.clamp(1, MAX_PER_PAGE);
+        let page = request.page.max(1);
         let offset = (page - 1) * per_page;
         if offset >= MAX_RESULT_OFFSET {
             return Err(ApiError::BadRequest(format!(
                 "page too deep: at most {MAX_RESULT_OFFSET} results can be paged"
             )));
         }
-
-        let searcher = self.index.reader.searcher();
-        let query = parse_query(&self.index, &query_text);
-        let collector = (
-            TopDocs::with_limit(per_page).and_offset(offset).order_by_score(),
-            Count,
-        );
-        let (top, total) = searcher.search(&*query, &collector)?;
-        let results = self.results(
-            &searcher,
-            &*query,
-            top.into_iter().map(|(_, address)| address).collect(),
-        )?;
-        Ok(SearchResponse {
-            query: query_text,
-            total,
-            took_ms: started.elapsed().as_secs_f64() * 1000.0,
+        let (parsed, normalized) = match request.ranking {
+            Ranking::Tuned => {
+                let parsed = ParsedQuery::parse(&request.query)?;
+                let normalized = parsed.normalized();
+                (Some(parsed), normalized)
+            }
+            Ranking::Baseline => {
+                if request.query.len() > MAX_QUERY_BYTES {
+                    return Err(ApiError::BadRequest(format!(
+                        "query too long: at most {MAX_QUERY_BYTES} bytes"
+                    )));
+                }
+                let cleaned = query::clean(&request.query);
+                if cleaned.is_empty() {
+                    return Err(ApiError::BadRequest("empty query".into()));
+                }
+                (None, cleaned)
+            }
+        };
+        let crowding = parsed.as_ref().is_some_and(|p| p.sites.is_empty());
+        let spell_words = parsed
+            .as_ref()
+            .map(ParsedQuery::spellable_words)
+            .unwrap_or_default();
+        Ok(Plan {
+            parsed,
+            normalized,
+            ranking: request.ranking,
             page,
             per_page,
-            results,
+            offset,
+            crowding,
+            relaxed: false,
+            spell_words,
         })
     }
 
-    fn results(
-        &self,
-        searcher: &Searcher,
-        query: &dyn Query,
-        addresses: Vec<tantivy::DocAddress>,
-    ) -> Result<Vec<SearchResult>, ApiError> {
-        let fields = &self.index.fields;
-        let mut ids = Vec::with_capacity(addresses.len());
-        for address in addresses {
-            let doc: TantivyDocument = searcher.doc(address)?;
-            let id = doc
-                .get_first(fields.doc_id)
-                .and_then(|v| v.as_u64())
-                .unwrap_or_default();
-            let url = doc
-                .get_first(fields.url)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_string();
-            let title = doc
-                .get_first(fields.title)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_string();
-            ids.push((DocId(id), url, title));
-        }
-        self.catch_up_docstore();
-        let doc_ids: Vec<DocId> = ids.iter().map(|(id, _, _)| *id).collect();
-        let stored = self.docstore.get_many(&doc_ids)?;
-        let mut generator = SnippetGenerator::create(searcher, query, fields.body)?;
-        generator.set_max_num_chars(SNIPPET_CHARS);
+    /// Whether a relaxed search could find more: the tuned ranking, enough
+    /// words, not relaxed yet.
+    fn can_relax(&self) -> bool {
+        !self.relaxed
+            && self
+                .parsed
+                .as_ref()
+                .is_some_and(|p| p.groups.len() >= rank::MIN_WORDS_TO_RELAX)
+    }
 
-        Ok(ids
-            .into_iter()
-            .zip(stored)
-            .map(|((_, url, title), stored)| {
-                let snippet = stored
-                    .as_ref()
-                    .map(|doc| {
-                        let snippet = generator.snippet(&doc.text);
-                        if snippet.highlighted().is_empty() {
-                            html_escape::encode_text(&doc.static_snippet).into_owned()
-                        } else {
-                            snippet.to_html()
-                        }
-                    })
-                    .unwrap_or_default();
-                let title = if title.is_empty() { url.clone() } else { title };
-                SearchResult {
-                    title,
-                    snippet,
-                    link: url,
-                }
+    fn snippet_query(&self) -> SnippetQuery {
+        let parsed = match &self.parsed {
+            Some(parsed) => parsed.clone(),
+            None => ParsedQuery::parse(&self.normalized).unwrap_or_default(),
+        };
+        let (terms, phrases) = rank::snippet_terms(&parsed);
+        SnippetQuery { terms, phrases }
+    }
+}
+
+/// The query with its misspelled words corrected, from every shard's
+/// dictionary together; None when every word is spelled as indexed.
+fn spelling_correction<'a>(plan: &Plan, prepared: impl Iterator<Item = &'a Prepared>) -> Option<ParsedQuery> {
+    let parsed = plan.parsed.as_ref()?;
+    let mut by_word: HashMap<&str, (u64, Vec<Vec<(String, u64)>>)> = HashMap::new();
+    for prepared in prepared {
+        for spelling in &prepared.spelling {
+            let entry = by_word.entry(spelling.word.as_str()).or_default();
+            entry.0 += spelling.df;
+            entry.1.push(spelling.candidates.clone());
+        }
+    }
+    let corrections = spell::correct_words(&plan.spell_words, |word| match by_word.get(word) {
+        Some((df, lists)) => (*df, spell::merge_candidates(lists.clone())),
+        None => (0, Vec::new()),
+    })?;
+    let mut corrected = parsed.clone();
+    for correction in corrections {
+        corrected = corrected.with_word_replaced(&correction.original, &correction.corrected);
+    }
+    (corrected != *parsed).then_some(corrected)
+}
+
+/// Reorders ranked hits so that no page shows more than `max_per_host`
+/// results of one host while other hosts have results left: a host's
+/// extra results move down to later pages. A page is filled from capped
+/// hosts only when no other host has anything left to show.
+fn crowd(hits: Vec<ShardHit>, per_page: usize, max_per_host: usize) -> Vec<ShardHit> {
+    let mut remaining: VecDeque<ShardHit> = hits.into();
+    let mut ordered = Vec::with_capacity(remaining.len());
+    while !remaining.is_empty() {
+        let mut on_page: HashMap<String, usize> = HashMap::new();
+        let mut page = Vec::with_capacity(per_page);
+        let mut held_back = VecDeque::new();
+        while let Some(hit) = remaining.pop_front() {
+            if page.len() == per_page {
+                remaining.push_front(hit);
+                break;
+            }
+            let count = on_page.entry(hit.site.clone()).or_default();
+            if *count < max_per_host {
+                *count += 1;
+                page.push(hit);
+            } else {
+                held_back.push_back(hit);
+            }
+        }
+        // Nothing else to show: fill the page from the held-back results.
+        while page.len() < per_page
+            && let Some(hit) = held_back.pop_front()
+        {
+            page.push(hit);
+        }
+        ordered.extend(page);
+        for hit in held_back.into_iter().rev() {
+            remaining.push_front(hit);
+        }
+    }
+    ordered
+}
+
+fn failures(shards: &[Arc<dyn IndexShard>], generations: &Generations) -> Vec<ShardFailure> {
+    shards
+        .iter()
+        .zip(generations)
+        .filter_map(|(shard, g)| {
+            g.as_ref().err().map(|error| ShardFailure {
+                shard: shard.name().to_string(),
+                error: error.to_string(),
             })
-            .collect())
-    }
-
-    fn catch_up_docstore(&self) {
-        let mut last = self.last_catch_up.lock().unwrap_or_else(|p| p.into_inner());
-        if last.elapsed() >= DOCSTORE_CATCH_UP_EVERY {
-            *last = Instant::now();
-            if let Err(error) = self.docstore.catch_up() {
-                tracing::warn!(%error, "docstore catch-up failed");
-            }
-        }
-    }
+        })
+        .collect()
 }
 
-/// Parses a cleaned query over title, headings and body, AND by default,
-/// with matches in the title weighing most.
-pub(crate) fn parse_query(index: &IndexReaderHandle, query: &str) -> Box<dyn Query> {
-    let fields = &index.fields;
-    let mut parser = QueryParser::for_index(&index.index, vec![fields.title, fields.headings, fields.body]);
-    parser.set_conjunction_by_default();
-    parser.set_field_boost(fields.title, TITLE_BOOST);
-    parser.set_field_boost(fields.headings, HEADINGS_BOOST);
-    // Lenient: a stray quote or colon never fails a search; whatever
-    // parses is searched.
-    parser.parse_query_lenient(query).0
-}
-
-/// Removes control characters and markup, collapses whitespace, and
-/// refuses what cannot be a query.
-pub(crate) fn clean_query(raw: &str) -> Result<String, ApiError> {
-    if raw.len() > MAX_QUERY_BYTES {
-        return Err(ApiError::BadRequest(format!(
-            "query too long: at most {MAX_QUERY_BYTES} bytes"
-        )));
-    }
-    let without_markup = strip_tags(raw);
-    let cleaned: String = without_markup
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    if cleaned.is_empty() {
-        return Err(ApiError::BadRequest("empty query".to_string()));
-    }
-    Ok(cleaned)
-}
-
-/// Drops anything that looks like an HTML tag (`<b>`, `</script>`).
-fn strip_tags(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(open) = rest.find('<') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let looks_like_tag = after.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!');
-        match after.find('>') {
-            Some(close) if looks_like_tag => {
-                out.push(' ');
-                rest = &after[close + 1..];
-            }
-            _ => {
-                out.push('<');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+fn shard_error(shard: &str, error: &BackendError) {
+    let kind = match error {
+        BackendError::Timeout(_) => "timeout",
+        BackendError::Failed(_) => "failed",
+        BackendError::BadRequest(_) => "bad_request",
+    };
+    tracing::warn!(shard, %error, "index shard did not answer");
+    metrics::counter!("trawl_api_shard_errors_total", "shard" => shard.to_string(), "kind" => kind)
+        .increment(1);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn hit(id: u64, site: &str) -> ShardHit {
+        ShardHit {
+            doc_id: format!("{id:016x}"),
+            score: 100.0 - id as f32,
+            url: format!("http://{site}/{id}"),
+            title: String::new(),
+            site: site.into(),
+        }
+    }
+
+    fn sites(hits: &[ShardHit]) -> String {
+        hits.iter().map(|h| h.site.as_str()).collect::<Vec<_>>().join(",")
+    }
+
     #[test]
-    fn queries_are_cleaned() {
-        assert_eq!(clean_query("  hello\u{0}  <b>world</b> ").unwrap(), "hello world");
-        assert_eq!(clean_query("a < b").unwrap(), "a < b");
-        assert!(clean_query("   ").is_err());
-        assert!(clean_query("<script></script>").is_err());
-        assert!(clean_query(&"x".repeat(MAX_QUERY_BYTES + 1)).is_err());
+    fn crowding_moves_a_hosts_extra_results_down() {
+        let hits = vec![
+            hit(1, "a"),
+            hit(2, "a"),
+            hit(3, "a"),
+            hit(4, "b"),
+            hit(5, "a"),
+            hit(6, "c"),
+        ];
+        let ordered = crowd(hits, 3, 2);
+        assert_eq!(sites(&ordered[..3]), "a,a,b");
+        assert_eq!(
+            ordered[3].doc_id,
+            format!("{:016x}", 6),
+            "c comes before a's third"
+        );
+        assert_eq!(ordered.len(), 6, "nothing is dropped");
+    }
+
+    #[test]
+    fn crowding_fills_pages_when_only_one_host_is_left() {
+        let hits: Vec<ShardHit> = (1..=7).map(|i| hit(i, "a")).collect();
+        let ordered = crowd(hits.clone(), 3, 2);
+        assert_eq!(ordered, hits, "one host: order unchanged, pages full");
     }
 }

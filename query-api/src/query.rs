@@ -1,0 +1,378 @@
+//! The query language: what a user types, read into a [`ParsedQuery`].
+//!
+//! Words are ANDed by default. `a OR b` (or `a | b`) matches either,
+//! `-word`, `-"a phrase"` and `NOT word` exclude, `"a phrase"` matches the
+//! words in order, `site:host` keeps one host's pages (`-site:host` drops
+//! them), `intitle:word` and `intitle:"a phrase"` match in the title only.
+//! `AND` and `+word` are accepted and change nothing. Parentheses are not
+//! grouping: they are read as spaces.
+//!
+//! Reading is lenient: an unbalanced quote closes at the end, an operator
+//! with nothing to apply to is dropped, and markup and control characters
+//! are removed before anything else. A query is refused (400) only when it
+//! is too long or nothing searchable is left. Words keep their spelling
+//! here (lower-cased); the index's analyzer turns them into terms when the
+//! query is built ([`crate::rank`]).
+
+use crate::ApiError;
+
+/// Longest query accepted, in bytes.
+pub const MAX_QUERY_BYTES: usize = 512;
+/// Words and phrases kept from one query; the rest are ignored.
+pub const MAX_ATOMS: usize = 32;
+
+/// A word or a phrase, as typed (lower-cased).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Atom {
+    /// For a phrase, its words joined by single spaces.
+    pub text: String,
+    pub phrase: bool,
+    /// `intitle:`: matches in the title only.
+    pub title_only: bool,
+}
+
+impl Atom {
+    fn render(&self) -> String {
+        let text = if self.phrase {
+            format!("\"{}\"", self.text)
+        } else {
+            self.text.clone()
+        };
+        if self.title_only {
+            format!("intitle:{text}")
+        } else {
+            text
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct ParsedQuery {
+    /// Every group must match; a group matches when any of its atoms does.
+    pub groups: Vec<Vec<Atom>>,
+    /// No match may contain any of these.
+    pub excluded: Vec<Atom>,
+    /// When not empty, matches come from one of these hosts.
+    pub sites: Vec<String>,
+    pub excluded_sites: Vec<String>,
+}
+
+impl ParsedQuery {
+    /// Reads `raw` (as the user typed it) into a query.
+    pub fn parse(raw: &str) -> Result<ParsedQuery, ApiError> {
+        if raw.len() > MAX_QUERY_BYTES {
+            return Err(ApiError::BadRequest(format!(
+                "query too long: at most {MAX_QUERY_BYTES} bytes"
+            )));
+        }
+        let cleaned = clean(raw);
+        let mut query = ParsedQuery::default();
+        let mut negate_next = false;
+        let mut or_next = false;
+        let mut atoms = 0;
+        for lexeme in lex(&cleaned) {
+            let (negated, lexeme) = match lexeme {
+                Lexeme::Word(word) if word == "NOT" => {
+                    negate_next = true;
+                    continue;
+                }
+                Lexeme::Word(word) if word == "OR" || word == "|" || word == "||" => {
+                    or_next = !query.groups.is_empty();
+                    continue;
+                }
+                Lexeme::Word(word) if word == "AND" || word == "&&" => continue,
+                Lexeme::Negated(inner) => (true, *inner),
+                other => (std::mem::take(&mut negate_next), other),
+            };
+            let negated = negated || std::mem::take(&mut negate_next);
+            let joins_previous = std::mem::take(&mut or_next) && !negated;
+            let atom = match lexeme {
+                Lexeme::Word(word) => {
+                    let lower = word.to_lowercase();
+                    if let Some(host) = lower.strip_prefix("site:") {
+                        if let Some(host) = site_host(host) {
+                            if negated {
+                                query.excluded_sites.push(host);
+                            } else {
+                                query.sites.push(host);
+                            }
+                        }
+                        continue;
+                    }
+                    let (title_only, word) = match lower.strip_prefix("intitle:") {
+                        Some(rest) => (true, rest.to_string()),
+                        None => (false, lower),
+                    };
+                    let word = word.trim_start_matches('+').to_string();
+                    if !word.chars().any(char::is_alphanumeric) {
+                        continue;
+                    }
+                    Atom {
+                        text: word,
+                        phrase: false,
+                        title_only,
+                    }
+                }
+                Lexeme::Phrase { words, title_only } => {
+                    let words: Vec<String> = words
+                        .split_whitespace()
+                        .filter(|w| w.chars().any(char::is_alphanumeric))
+                        .map(str::to_lowercase)
+                        .collect();
+                    if words.is_empty() {
+                        continue;
+                    }
+                    Atom {
+                        phrase: words.len() > 1,
+                        text: words.join(" "),
+                        title_only,
+                    }
+                }
+                Lexeme::Negated(_) => unreachable!("unwrapped above"),
+            };
+            if atoms >= MAX_ATOMS {
+                break;
+            }
+            atoms += 1;
+            if negated {
+                query.excluded.push(atom);
+            } else if joins_previous {
+                query.groups.last_mut().expect("or_next needs a group").push(atom);
+            } else {
+                query.groups.push(vec![atom]);
+            }
+        }
+        if query.groups.is_empty() && query.sites.is_empty() {
+            return Err(ApiError::BadRequest(if cleaned.is_empty() {
+                "empty query".to_string()
+            } else {
+                format!("nothing to search for in {cleaned:?}: give at least one word that is not excluded")
+            }));
+        }
+        Ok(query)
+    }
+
+    /// The query written back in one canonical form: what the cache is keyed
+    /// by and what the answer says was searched.
+    pub fn normalized(&self) -> String {
+        let mut parts: Vec<String> = self
+            .groups
+            .iter()
+            .map(|group| group.iter().map(Atom::render).collect::<Vec<_>>().join(" OR "))
+            .collect();
+        parts.extend(self.excluded.iter().map(|atom| format!("-{}", atom.render())));
+        parts.extend(self.sites.iter().map(|site| format!("site:{site}")));
+        parts.extend(self.excluded_sites.iter().map(|site| format!("-site:{site}")));
+        parts.join(" ")
+    }
+
+    /// The plain words a user may have misspelled: positive, not phrases'
+    /// words excepted (each word of a phrase can be misspelled too).
+    pub fn spellable_words(&self) -> Vec<String> {
+        let mut words: Vec<String> = Vec::new();
+        for atom in self.groups.iter().flatten() {
+            for word in atom.text.split_whitespace() {
+                if !words.iter().any(|w| w == word) {
+                    words.push(word.to_string());
+                }
+            }
+        }
+        words
+    }
+
+    /// This query with `from` replaced by `to` wherever it is a whole word
+    /// of a positive atom.
+    pub fn with_word_replaced(&self, from: &str, to: &str) -> ParsedQuery {
+        let mut query = self.clone();
+        for atom in query.groups.iter_mut().flatten() {
+            atom.text = atom
+                .text
+                .split(' ')
+                .map(|word| if word == from { to } else { word })
+                .collect::<Vec<_>>()
+                .join(" ");
+        }
+        query
+    }
+}
+
+/// `site:` takes a host key (`example.com`, `127.0.0.1:8088`); a URL is
+/// cut down to one.
+fn site_host(text: &str) -> Option<String> {
+    let text = text
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('.');
+    (!text.is_empty()).then(|| text.to_string())
+}
+
+#[derive(Debug, PartialEq)]
+enum Lexeme {
+    Word(String),
+    Phrase { words: String, title_only: bool },
+    Negated(Box<Lexeme>),
+}
+
+/// Splits a cleaned query into words, phrases and negations.
+fn lex(text: &str) -> Vec<Lexeme> {
+    let mut lexemes = Vec::new();
+    let mut chars = text.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() || c == '(' || c == ')' {
+            chars.next();
+            continue;
+        }
+        let negated = c == '-' && {
+            chars.next();
+            chars.peek().is_some_and(|next| !next.is_whitespace())
+        };
+        if c == '-' && !negated {
+            continue;
+        }
+        let mut word = String::new();
+        let mut lexeme = None;
+        while let Some(&c) = chars.peek() {
+            if c.is_whitespace() || c == '(' || c == ')' {
+                break;
+            }
+            chars.next();
+            if c == '"' {
+                // A phrase, alone or after `intitle:`.
+                let mut words = String::new();
+                for c in chars.by_ref() {
+                    if c == '"' {
+                        break;
+                    }
+                    words.push(c);
+                }
+                let title_only = word.eq_ignore_ascii_case("intitle:");
+                if !word.is_empty() && !title_only {
+                    lexemes.push(Lexeme::Word(std::mem::take(&mut word)));
+                }
+                lexeme = Some(Lexeme::Phrase { words, title_only });
+                word.clear();
+                break;
+            }
+            word.push(c);
+        }
+        let lexeme = lexeme.unwrap_or(Lexeme::Word(word));
+        if matches!(&lexeme, Lexeme::Word(w) if w.is_empty()) {
+            continue;
+        }
+        lexemes.push(if negated {
+            Lexeme::Negated(Box::new(lexeme))
+        } else {
+            lexeme
+        });
+    }
+    lexemes
+}
+
+/// Removes markup and control characters and collapses whitespace.
+pub(crate) fn clean(raw: &str) -> String {
+    strip_tags(raw)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Drops anything that looks like an HTML tag (`<b>`, `</script>`).
+fn strip_tags(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let looks_like_tag = after.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!');
+        match after.find('>') {
+            Some(close) if looks_like_tag => {
+                out.push(' ');
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('<');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn normalized(raw: &str) -> String {
+        ParsedQuery::parse(raw).unwrap().normalized()
+    }
+
+    #[test]
+    fn words_are_anded_and_lower_cased() {
+        let query = ParsedQuery::parse("Hello  World").unwrap();
+        assert_eq!(query.groups.len(), 2);
+        assert_eq!(query.normalized(), "hello world");
+    }
+
+    #[test]
+    fn operators() {
+        assert_eq!(normalized("a OR b c"), "a OR b c");
+        assert_eq!(normalized("a | b"), "a OR b");
+        assert_eq!(normalized("a AND b"), "a b");
+        assert_eq!(normalized("a -b NOT c"), "a -b -c");
+        assert_eq!(normalized("\"Hello World\" x"), "\"hello world\" x");
+        assert_eq!(normalized("a -\"b c\""), "a -\"b c\"");
+        assert_eq!(normalized("Site:Docs.RS/std a"), "a site:docs.rs");
+        assert_eq!(normalized("a -site:x.test"), "a -site:x.test");
+        assert_eq!(
+            normalized("intitle:Ownership intitle:\"what is\""),
+            "intitle:ownership intitle:\"what is\""
+        );
+        assert_eq!(normalized("+a"), "a");
+        assert_eq!(normalized("Vec::with_capacity"), "vec::with_capacity");
+        assert_eq!(normalized("site:127.0.0.1:8088"), "site:127.0.0.1:8088");
+    }
+
+    #[test]
+    fn lenient_reading() {
+        assert_eq!(normalized("\"unbalanced quote"), "\"unbalanced quote\"");
+        assert_eq!(normalized("title:( x"), "title: x");
+        assert_eq!(normalized("OR a OR"), "a");
+        assert_eq!(normalized("a - b"), "a b");
+        assert_eq!(normalized("\"one\""), "one");
+        assert_eq!(normalized("  own\u{0}ership\u{7} <b>x</b>"), "own ership x");
+        assert_eq!(normalized("a < b"), "a b", "a lone < is not a word");
+    }
+
+    #[test]
+    fn nothing_searchable_is_refused() {
+        for raw in [
+            "",
+            "   ",
+            "<script></script>",
+            "-a",
+            "NOT a",
+            "OR",
+            "\"\"",
+            "-- !!",
+        ] {
+            assert!(ParsedQuery::parse(raw).is_err(), "{raw:?}");
+        }
+        assert!(ParsedQuery::parse(&"x".repeat(MAX_QUERY_BYTES + 1)).is_err());
+        assert!(ParsedQuery::parse("site:example.com").is_ok());
+    }
+
+    #[test]
+    fn spelling_words_and_replacement() {
+        let query = ParsedQuery::parse("ownrship \"borow rules\" -x").unwrap();
+        assert_eq!(query.spellable_words(), ["ownrship", "borow", "rules"]);
+        let fixed = query.with_word_replaced("borow", "borrow");
+        assert_eq!(fixed.normalized(), "ownrship \"borrow rules\" -x");
+    }
+}

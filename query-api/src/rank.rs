@@ -1,0 +1,529 @@
+//! Ranking: a [`ParsedQuery`] to a tantivy query, and the document priors
+//! and corpus statistics it is scored with.
+//!
+//! Every word must match in some field: the title, the headings, the URL's
+//! words or the body. BM25 scores each field, and a word's score is its best
+//! field's plus a share of the others' (a disjunction-max), with the title
+//! weighing most. Words found next to each other in the order typed earn a
+//! proximity bonus. Common English words ("how", "do", "the") only add to
+//! the score when the query also has other words: questions read as their
+//! content words. Last, priors from the page itself: whole-book print pages,
+//! listing pages and source views rank below ordinary pages, and very long
+//! pages (which match everything) lose some of their score.
+//!
+//! Scores of shards are comparable because BM25 is computed from the
+//! statistics of every shard together ([`CorpusStats`]), as Elasticsearch's
+//! dfs_query_then_fetch does.
+//!
+//! [`Ranking::Baseline`] is plain tantivy BM25 over title and body with
+//! tantivy's own query parser (OR by default): what the tuned ranking is
+//! measured against (BENCHMARKS.md).
+
+use std::collections::{BTreeMap, HashMap};
+
+use indexer::schema::{IndexSchema, PageKind};
+use serde::{Deserialize, Serialize};
+use tantivy::query::{
+    Bm25StatisticsProvider, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery,
+    Occur, PhraseQuery, Query, QueryParser, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::tokenizer::TokenizerManager;
+use tantivy::{DocId, Score, Searcher, SegmentReader, Term};
+
+use crate::query::{Atom, ParsedQuery};
+
+/// How results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Ranking {
+    /// trawl's ranking (this module).
+    #[default]
+    Tuned,
+    /// Plain tantivy BM25 over title and body, tantivy's query parser: the
+    /// baseline of the ranking evaluation.
+    Baseline,
+}
+
+/// The weights of the tuned ranking, chosen on the labelled query set in
+/// bench/ranking (BENCHMARKS.md).
+pub mod weights {
+    pub const TITLE: f32 = 3.0;
+    pub const HEADINGS: f32 = 1.5;
+    pub const URL: f32 = 1.5;
+    pub const BODY: f32 = 1.0;
+    /// A word's other fields add this share of their score to its best one.
+    pub const TIE_BREAKER: f32 = 0.3;
+    /// The words of a query near each other, in order, in the body / title.
+    pub const PROXIMITY_BODY: f32 = 1.0;
+    pub const PROXIMITY_TITLE: f32 = 2.0;
+    /// How far apart (in words) the proximity bonus still applies.
+    pub const PROXIMITY_SLOP: u32 = 3;
+    /// A common word's share when the query has other words.
+    pub const STOPWORD: f32 = 0.2;
+    /// Score factors of pages that are not ordinary pages.
+    pub const PRINT_PAGE: f32 = 0.1;
+    pub const LISTING_PAGE: f32 = 0.35;
+    pub const SOURCE_PAGE: f32 = 0.5;
+    /// Body length (words) past which a page's score shrinks...
+    pub const LONG_PAGE_WORDS: f32 = 4000.0;
+    /// ...as (LONG_PAGE_WORDS / words) to this power.
+    pub const LONG_PAGE_EXPONENT: f32 = 0.35;
+}
+
+/// Words too common to require: a question reads as its other words.
+const STOPWORDS: &[&str] = &[
+    "a", "about", "an", "and", "are", "as", "at", "be", "by", "can", "could", "do", "does", "for", "from",
+    "get", "how", "i", "if", "in", "is", "it", "its", "me", "my", "of", "on", "or", "should", "so", "t",
+    "that", "the", "there", "this", "to", "was", "way", "we", "what", "when", "where", "which", "why",
+    "will", "with", "would", "you", "your",
+];
+
+/// A word or phrase as index terms: the analyzer's output.
+struct AnalyzedAtom<'a> {
+    atom: &'a Atom,
+    terms: Vec<String>,
+}
+
+fn analyze(text: &str) -> Vec<String> {
+    let mut analyzer = indexer::analyzer::text_analyzer();
+    let mut stream = analyzer.token_stream(text);
+    let mut terms = Vec::new();
+    while let Some(token) = stream.next() {
+        terms.push(token.text.clone());
+    }
+    terms
+}
+
+fn is_stopword(atom: &Atom) -> bool {
+    !atom.phrase && !atom.title_only && STOPWORDS.contains(&atom.text.as_str())
+}
+
+/// The terms that snippets highlight: every positive word's, and each
+/// phrase's as a sequence.
+pub fn snippet_terms(query: &ParsedQuery) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut terms = Vec::new();
+    let mut phrases = Vec::new();
+    for atom in query.groups.iter().flatten() {
+        let analyzed = analyze(&atom.text);
+        if atom.phrase && analyzed.len() > 1 {
+            phrases.push(analyzed.clone());
+        }
+        for term in analyzed {
+            if !terms.contains(&term) {
+                terms.push(term);
+            }
+        }
+    }
+    (terms, phrases)
+}
+
+/// Fewer required words than this are never relaxed.
+pub const MIN_WORDS_TO_RELAX: usize = 3;
+
+/// How many of `words` required words a relaxed query still requires.
+pub fn relaxed_minimum(words: usize) -> usize {
+    (words * 2).div_ceil(3).max(2)
+}
+
+/// Builds the tantivy query of `query` (the tuned ranking). `relaxed`: a
+/// query of [`MIN_WORDS_TO_RELAX`] words or more requires only most of
+/// them ([`relaxed_minimum`]), for when requiring all finds (almost)
+/// nothing: a question's words are not all on the page that answers it.
+pub fn build(query: &ParsedQuery, fields: &IndexSchema, relaxed: bool) -> Box<dyn Query> {
+    let analyze_atom = |atom: &'_ Atom| -> Option<(bool, Box<dyn Query>)> {
+        let terms = analyze(&atom.text);
+        if terms.is_empty() {
+            return None;
+        }
+        let analyzed = AnalyzedAtom { atom, terms };
+        Some((is_stopword(atom), atom_query(&analyzed, fields)))
+    };
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut required = 0;
+    let mut optional: Vec<Box<dyn Query>> = Vec::new();
+    let groups: Vec<Vec<(bool, Box<dyn Query>)>> = query
+        .groups
+        .iter()
+        .map(|group| group.iter().filter_map(analyze_atom).collect::<Vec<_>>())
+        .filter(|group| !group.is_empty())
+        .collect();
+    let has_content_word = groups.iter().any(|group| group.iter().any(|(stop, _)| !stop));
+    let mut words: Vec<Box<dyn Query>> = Vec::new();
+    for mut group in groups {
+        let all_stopwords = group.iter().all(|(stop, _)| *stop);
+        let query: Box<dyn Query> = if group.len() == 1 {
+            group.pop().expect("one").1
+        } else {
+            Box::new(BooleanQuery::union(group.into_iter().map(|(_, q)| q).collect()))
+        };
+        if all_stopwords && has_content_word {
+            optional.push(Box::new(BoostQuery::new(query, weights::STOPWORD)));
+        } else {
+            words.push(query);
+        }
+    }
+    if relaxed && words.len() >= MIN_WORDS_TO_RELAX {
+        let minimum = relaxed_minimum(words.len());
+        let most = BooleanQuery::with_minimum_required_clauses(
+            words.into_iter().map(|q| (Occur::Should, q)).collect(),
+            minimum,
+        );
+        required += 1;
+        clauses.push((Occur::Must, Box::new(most)));
+    } else {
+        required += words.len();
+        clauses.extend(words.into_iter().map(|q| (Occur::Must, q)));
+    }
+    for query in optional {
+        clauses.push((Occur::Should, query));
+    }
+    if let Some(bonus) = proximity_bonus(query, fields) {
+        clauses.push((Occur::Should, bonus));
+    }
+    for atom in &query.excluded {
+        let terms = analyze(&atom.text);
+        if !terms.is_empty() {
+            let analyzed = AnalyzedAtom { atom, terms };
+            clauses.push((Occur::MustNot, atom_query(&analyzed, fields)));
+        }
+    }
+    if !query.sites.is_empty() {
+        let sites: Vec<Box<dyn Query>> = query.sites.iter().map(|site| site_query(site, fields)).collect();
+        clauses.push((Occur::Must, Box::new(BooleanQuery::union(sites))));
+        required += 1;
+    }
+    for site in &query.excluded_sites {
+        clauses.push((Occur::MustNot, site_query(site, fields)));
+    }
+    if required == 0 {
+        // Every word analyzed to nothing (e.g. only punctuation).
+        return Box::new(EmptyQuery);
+    }
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// `site:` matches without adding to the score.
+fn site_query(site: &str, fields: &IndexSchema) -> Box<dyn Query> {
+    let term = TermQuery::new(Term::from_field_text(fields.site, site), IndexRecordOption::Basic);
+    Box::new(ConstScoreQuery::new(Box::new(term), 0.0))
+}
+
+/// One word or phrase over the fields it may match in.
+fn atom_query(atom: &AnalyzedAtom, fields: &IndexSchema) -> Box<dyn Query> {
+    let field_boosts: &[(Field, f32)] = if atom.atom.title_only {
+        &[(fields.title, weights::TITLE)]
+    } else {
+        &[
+            (fields.title, weights::TITLE),
+            (fields.headings, weights::HEADINGS),
+            (fields.url_words, weights::URL),
+            (fields.body, weights::BODY),
+        ]
+    };
+    if atom.terms.len() == 1 {
+        let per_field = field_boosts
+            .iter()
+            .map(|&(field, boost)| boosted(term_query(field, &atom.terms[0]), boost))
+            .collect();
+        return Box::new(DisjunctionMaxQuery::with_tie_breaker(
+            per_field,
+            weights::TIE_BREAKER,
+        ));
+    }
+    if atom.atom.phrase {
+        let per_field = field_boosts
+            .iter()
+            .map(|&(field, boost)| boosted(phrase_query(field, &atom.terms, 0), boost))
+            .collect();
+        return Box::new(DisjunctionMaxQuery::with_tie_breaker(
+            per_field,
+            weights::TIE_BREAKER,
+        ));
+    }
+    // One typed word the analyzer split (`Vec::with_capacity`, `E0382`'s
+    // neighbours): each piece must match, in any field; adjacent pieces
+    // earn the proximity bonus.
+    let mut pieces: Vec<(Occur, Box<dyn Query>)> = atom
+        .terms
+        .iter()
+        .map(|term| {
+            let per_field = field_boosts
+                .iter()
+                .map(|&(field, boost)| boosted(term_query(field, term), boost))
+                .collect();
+            let query: Box<dyn Query> = Box::new(DisjunctionMaxQuery::with_tie_breaker(
+                per_field,
+                weights::TIE_BREAKER,
+            ));
+            (Occur::Must, query)
+        })
+        .collect();
+    pieces.push((
+        Occur::Should,
+        boosted(phrase_query(fields.body, &atom.terms, 1), weights::PROXIMITY_BODY),
+    ));
+    Box::new(BooleanQuery::new(pieces))
+}
+
+/// The query's plain words near each other in the body and the title.
+fn proximity_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn Query>> {
+    let words: Vec<String> = query
+        .groups
+        .iter()
+        .filter(|group| group.len() == 1 && !group[0].phrase && !is_stopword(&group[0]))
+        .flat_map(|group| analyze(&group[0].text))
+        .collect();
+    if words.len() < 2 {
+        return None;
+    }
+    let slop = weights::PROXIMITY_SLOP * (words.len() as u32 - 1);
+    Some(Box::new(BooleanQuery::union(vec![
+        boosted(phrase_query(fields.body, &words, slop), weights::PROXIMITY_BODY),
+        boosted(phrase_query(fields.title, &words, slop), weights::PROXIMITY_TITLE),
+    ])))
+}
+
+fn term_query(field: Field, term: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, term),
+        IndexRecordOption::WithFreqs,
+    ))
+}
+
+fn phrase_query(field: Field, terms: &[String], slop: u32) -> Box<dyn Query> {
+    let terms = terms
+        .iter()
+        .enumerate()
+        .map(|(position, term)| (position, Term::from_field_text(field, term)))
+        .collect();
+    let mut query = PhraseQuery::new_with_offset(terms);
+    query.set_slop(slop);
+    Box::new(query)
+}
+
+fn boosted(query: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
+    if boost == 1.0 {
+        query
+    } else {
+        Box::new(BoostQuery::new(query, boost))
+    }
+}
+
+/// The baseline: tantivy's query parser over title and body, OR by
+/// default, no boosts.
+pub fn build_baseline(text: &str, fields: &IndexSchema) -> Box<dyn Query> {
+    let tokenizers = TokenizerManager::default();
+    tokenizers.register(
+        indexer::analyzer::TEXT_ANALYZER,
+        indexer::analyzer::text_analyzer(),
+    );
+    let parser = QueryParser::new(fields.schema.clone(), vec![fields.title, fields.body], tokenizers);
+    parser.parse_query_lenient(text).0
+}
+
+/// The score factor of a document from what it is, not what it says: for
+/// the tuned ranking only.
+pub fn prior_fn(
+    fields: &IndexSchema,
+) -> impl Fn(&SegmentReader) -> Box<dyn Fn(DocId, Score) -> Score> + Send + Sync + 'static {
+    let body = fields.body;
+    move |segment: &SegmentReader| {
+        let kinds = segment
+            .fast_fields()
+            .u64(indexer::schema::PAGE_KIND_FIELD)
+            .ok()
+            .map(|column| column.first_or_default_col(0));
+        let lengths = segment.get_fieldnorms_reader(body).ok();
+        Box::new(move |doc: DocId, score: Score| {
+            let kind = kinds
+                .as_ref()
+                .map(|column| PageKind::from_u64(column.get_val(doc)))
+                .unwrap_or(PageKind::Page);
+            let kind_factor = match kind {
+                PageKind::Page => 1.0,
+                PageKind::Print => weights::PRINT_PAGE,
+                PageKind::Listing => weights::LISTING_PAGE,
+                PageKind::Source => weights::SOURCE_PAGE,
+            };
+            let words = lengths.as_ref().map(|l| l.fieldnorm(doc)).unwrap_or(0) as f32;
+            let length_factor = if words > weights::LONG_PAGE_WORDS {
+                (weights::LONG_PAGE_WORDS / words).powf(weights::LONG_PAGE_EXPONENT)
+            } else {
+                1.0
+            };
+            score * kind_factor * length_factor
+        })
+    }
+}
+
+/// The corpus statistics BM25 needs, for the terms of one query: one
+/// shard's, or the sum over every shard.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CorpusStats {
+    pub num_docs: u64,
+    /// Field name -> tokens in that field over every document.
+    pub field_tokens: BTreeMap<String, u64>,
+    pub terms: Vec<TermDf>,
+}
+
+/// A term and the number of documents containing it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TermDf {
+    pub field: String,
+    pub text: String,
+    pub df: u64,
+}
+
+impl CorpusStats {
+    /// The statistics of `query`'s terms in `searcher`'s index.
+    pub fn of(searcher: &Searcher, query: &dyn Query) -> tantivy::Result<CorpusStats> {
+        let schema = searcher.schema();
+        let mut terms: Vec<Term> = Vec::new();
+        query.query_terms(&mut |term, _| {
+            if !terms.contains(term) {
+                terms.push(term.clone());
+            }
+        });
+        let mut stats = CorpusStats {
+            num_docs: searcher.num_docs(),
+            ..CorpusStats::default()
+        };
+        for term in terms {
+            let field = term.field();
+            let value = term.value();
+            let Some(text) = value.as_str() else { continue };
+            let field_name = schema.get_field_name(field).to_string();
+            if !stats.field_tokens.contains_key(&field_name) {
+                let mut tokens = 0;
+                for segment in searcher.segment_readers() {
+                    tokens += segment.inverted_index(field)?.total_num_tokens();
+                }
+                stats.field_tokens.insert(field_name.clone(), tokens);
+            }
+            stats.terms.push(TermDf {
+                field: field_name,
+                text: text.to_string(),
+                df: searcher.doc_freq(&term)?,
+            });
+        }
+        Ok(stats)
+    }
+
+    /// The statistics of several shards together.
+    pub fn sum<'a>(all: impl IntoIterator<Item = &'a CorpusStats>) -> CorpusStats {
+        let mut total = CorpusStats::default();
+        let mut dfs: BTreeMap<(String, String), u64> = BTreeMap::new();
+        for stats in all {
+            total.num_docs += stats.num_docs;
+            for (field, tokens) in &stats.field_tokens {
+                *total.field_tokens.entry(field.clone()).or_default() += tokens;
+            }
+            for term in &stats.terms {
+                *dfs.entry((term.field.clone(), term.text.clone())).or_default() += term.df;
+            }
+        }
+        total.terms = dfs
+            .into_iter()
+            .map(|((field, text), df)| TermDf { field, text, df })
+            .collect();
+        total
+    }
+}
+
+/// BM25 statistics from [`CorpusStats`], falling back to the local index
+/// for anything they do not cover.
+pub struct GlobalStatistics<'a> {
+    local: &'a Searcher,
+    num_docs: u64,
+    field_tokens: HashMap<Field, u64>,
+    dfs: HashMap<Term, u64>,
+}
+
+impl<'a> GlobalStatistics<'a> {
+    pub fn new(local: &'a Searcher, stats: &CorpusStats) -> GlobalStatistics<'a> {
+        let schema = local.schema();
+        let mut field_tokens = HashMap::new();
+        for (name, tokens) in &stats.field_tokens {
+            if let Ok(field) = schema.get_field(name) {
+                field_tokens.insert(field, *tokens);
+            }
+        }
+        let mut dfs = HashMap::new();
+        for term in &stats.terms {
+            if let Ok(field) = schema.get_field(&term.field) {
+                dfs.insert(Term::from_field_text(field, &term.text), term.df);
+            }
+        }
+        GlobalStatistics {
+            local,
+            num_docs: stats.num_docs,
+            field_tokens,
+            dfs,
+        }
+    }
+}
+
+impl Bm25StatisticsProvider for GlobalStatistics<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        match self.field_tokens.get(&field) {
+            Some(tokens) => Ok(*tokens),
+            None => self.local.total_num_tokens(field),
+        }
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.num_docs.max(1))
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        match self.dfs.get(term) {
+            Some(df) => Ok(*df),
+            None => self.local.doc_freq(term),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_sum_per_term() {
+        let a = CorpusStats {
+            num_docs: 10,
+            field_tokens: [("body".to_string(), 100)].into(),
+            terms: vec![TermDf {
+                field: "body".into(),
+                text: "own".into(),
+                df: 3,
+            }],
+        };
+        let mut b = a.clone();
+        b.terms.push(TermDf {
+            field: "title".into(),
+            text: "own".into(),
+            df: 1,
+        });
+        let total = CorpusStats::sum([&a, &b]);
+        assert_eq!(total.num_docs, 20);
+        assert_eq!(total.field_tokens["body"], 200);
+        assert_eq!(total.terms.len(), 2);
+        assert_eq!(total.terms[0].df, 6);
+    }
+
+    #[test]
+    fn questions_require_their_content_words_only() {
+        let fields = IndexSchema::new();
+        let query = ParsedQuery::parse("how do I read a file").unwrap();
+        let built = build(&query, &fields, false);
+        let rendered = format!("{built:?}");
+        assert!(
+            rendered.contains("Must") && rendered.contains("Should"),
+            "{rendered}"
+        );
+        // All stopwords: they are required, or nothing would be.
+        let query = ParsedQuery::parse("how to").unwrap();
+        assert!(!format!("{:?}", build(&query, &fields, false)).contains("Should"));
+    }
+}

@@ -1,0 +1,294 @@
+//! Where the query API finds its index shards and documents: in this
+//! process (a data directory) or over HTTP (`trawl index --listen`,
+//! `trawl docs --listen`), behind one interface each, and asked with a
+//! deadline.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use common::DocId;
+use indexer::{Docstore, StoredDoc};
+use serde::de::DeserializeOwned;
+
+use crate::docs::DocsResponse;
+use crate::shard::{GenerationResponse, PrepareRequest, Prepared, QueryRequest, ShardHits, ShardSearcher};
+
+/// Why a shard or the document service did not answer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BackendError {
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    #[error("{0}")]
+    Failed(String),
+    /// The request itself was bad (a 400 from the shard): the same on
+    /// every shard.
+    #[error("{0}")]
+    BadRequest(String),
+}
+
+impl From<crate::ApiError> for BackendError {
+    fn from(error: crate::ApiError) -> Self {
+        match error {
+            crate::ApiError::BadRequest(message) => BackendError::BadRequest(message),
+            other => BackendError::Failed(other.to_string()),
+        }
+    }
+}
+
+/// One index shard.
+#[async_trait]
+pub trait IndexShard: Send + Sync {
+    /// How the shard is named in answers and logs (its URL or directory).
+    fn name(&self) -> &str;
+    /// Changes with every commit the shard's searches see.
+    async fn generation(&self) -> Result<u64, BackendError>;
+    async fn prepare(&self, request: &PrepareRequest) -> Result<Prepared, BackendError>;
+    async fn query(&self, request: &QueryRequest) -> Result<ShardHits, BackendError>;
+}
+
+/// Where documents (titles, text for snippets) come from.
+#[async_trait]
+pub trait DocumentSource: Send + Sync {
+    fn name(&self) -> &str;
+    /// The documents of `ids`, in order; `None` for one the store lacks.
+    async fn get_many(&self, ids: &[DocId]) -> Result<Vec<Option<StoredDoc>>, BackendError>;
+    /// Whether the source answers at all (for /readyz).
+    async fn ping(&self) -> Result<(), BackendError>;
+}
+
+/// Runs `work` with `deadline`.
+pub async fn within<T>(
+    deadline: Duration,
+    work: impl Future<Output = Result<T, BackendError>>,
+) -> Result<T, BackendError> {
+    tokio::time::timeout(deadline, work)
+        .await
+        .unwrap_or(Err(BackendError::Timeout(deadline)))
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, crate::ApiError> + Send + 'static,
+) -> Result<T, BackendError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| BackendError::Failed(e.to_string()))?
+        .map_err(BackendError::from)
+}
+
+/// A shard in this process: an index directory.
+pub struct LocalShard {
+    name: String,
+    searcher: Arc<ShardSearcher>,
+}
+
+impl LocalShard {
+    pub fn new(name: impl Into<String>, searcher: ShardSearcher) -> LocalShard {
+        LocalShard {
+            name: name.into(),
+            searcher: Arc::new(searcher),
+        }
+    }
+}
+
+#[async_trait]
+impl IndexShard for LocalShard {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn generation(&self) -> Result<u64, BackendError> {
+        // Hashing a few segment ids: no need for a blocking thread.
+        Ok(self.searcher.generation())
+    }
+
+    async fn prepare(&self, request: &PrepareRequest) -> Result<Prepared, BackendError> {
+        let (searcher, request) = (self.searcher.clone(), request.clone());
+        blocking(move || searcher.prepare(&request)).await
+    }
+
+    async fn query(&self, request: &QueryRequest) -> Result<ShardHits, BackendError> {
+        let (searcher, request) = (self.searcher.clone(), request.clone());
+        blocking(move || searcher.query(&request)).await
+    }
+}
+
+/// An HTTP client for the shard and document servers, shared by all.
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .tcp_nodelay(true)
+        .build()
+        .expect("an HTTP client with default TLS settings")
+}
+
+async fn read_json<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, BackendError> {
+    let status = response.status();
+    if status.is_success() {
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| BackendError::Failed(e.to_string()))?;
+        return serde_json::from_slice(&body).map_err(|e| BackendError::Failed(format!("bad answer: {e}")));
+    }
+    let body = response.text().await.unwrap_or_default();
+    if status == reqwest::StatusCode::BAD_REQUEST {
+        let message = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_string))
+            .unwrap_or(body);
+        return Err(BackendError::BadRequest(message));
+    }
+    Err(BackendError::Failed(format!("HTTP {status}: {body}")))
+}
+
+/// A shard served by `trawl index --listen`.
+pub struct RemoteShard {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl RemoteShard {
+    /// `base` is the server's URL, e.g. `http://10.0.0.5:8091`.
+    pub fn new(base: &str) -> RemoteShard {
+        RemoteShard {
+            base: base.trim_end_matches('/').to_string(),
+            client: http_client(),
+        }
+    }
+
+    async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<T, BackendError> {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(serde_json::to_vec(body).map_err(|e| BackendError::Failed(e.to_string()))?)
+            .send()
+            .await
+            .map_err(|e| BackendError::Failed(e.to_string()))?;
+        read_json(response).await
+    }
+}
+
+#[async_trait]
+impl IndexShard for RemoteShard {
+    fn name(&self) -> &str {
+        &self.base
+    }
+
+    async fn generation(&self) -> Result<u64, BackendError> {
+        let response = self
+            .client
+            .get(format!("{}/shard/generation", self.base))
+            .send()
+            .await
+            .map_err(|e| BackendError::Failed(e.to_string()))?;
+        let answer: GenerationResponse = read_json(response).await?;
+        Ok(answer.generation)
+    }
+
+    async fn prepare(&self, request: &PrepareRequest) -> Result<Prepared, BackendError> {
+        self.post("/shard/prepare", request).await
+    }
+
+    async fn query(&self, request: &QueryRequest) -> Result<ShardHits, BackendError> {
+        self.post("/shard/query", request).await
+    }
+}
+
+/// Documents in this process: a docstore directory.
+pub struct LocalDocs {
+    name: String,
+    docstore: Arc<Docstore>,
+    catch_up: crate::docs::CatchUp,
+}
+
+impl LocalDocs {
+    pub fn new(name: impl Into<String>, docstore: Arc<Docstore>) -> LocalDocs {
+        LocalDocs {
+            name: name.into(),
+            docstore,
+            catch_up: crate::docs::CatchUp::default(),
+        }
+    }
+}
+
+#[async_trait]
+impl DocumentSource for LocalDocs {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn get_many(&self, ids: &[DocId]) -> Result<Vec<Option<StoredDoc>>, BackendError> {
+        let docstore = self.docstore.clone();
+        let ids = ids.to_vec();
+        let catch_up = self.catch_up.due();
+        blocking(move || {
+            if catch_up && let Err(error) = docstore.catch_up() {
+                tracing::warn!(%error, "docstore catch-up failed");
+            }
+            Ok(docstore.get_many(&ids)?)
+        })
+        .await
+    }
+
+    async fn ping(&self) -> Result<(), BackendError> {
+        Ok(())
+    }
+}
+
+/// Documents served by `trawl docs --listen`.
+pub struct RemoteDocs {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl RemoteDocs {
+    pub fn new(base: &str) -> RemoteDocs {
+        RemoteDocs {
+            base: base.trim_end_matches('/').to_string(),
+            client: http_client(),
+        }
+    }
+}
+
+#[async_trait]
+impl DocumentSource for RemoteDocs {
+    fn name(&self) -> &str {
+        &self.base
+    }
+
+    async fn get_many(&self, ids: &[DocId]) -> Result<Vec<Option<StoredDoc>>, BackendError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = ids.iter().map(DocId::to_string).collect();
+        let response = self
+            .client
+            .get(format!("{}/docs", self.base))
+            .query(&[("ids", ids.join(","))])
+            .send()
+            .await
+            .map_err(|e| BackendError::Failed(e.to_string()))?;
+        let docs: DocsResponse = read_json(response).await?;
+        Ok(docs.docs.into_iter().map(|doc| doc.map(|d| d.doc)).collect())
+    }
+
+    async fn ping(&self) -> Result<(), BackendError> {
+        let response = self
+            .client
+            .get(format!("{}/healthz", self.base))
+            .send()
+            .await
+            .map_err(|e| BackendError::Failed(e.to_string()))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(BackendError::Failed(format!("HTTP {}", response.status())))
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! What a search does, through the service and over HTTP shards: the query
+//! language, spelling, host crowding, the cache's freshness, partial
+//! answers from slow shards, and scores that compare across shards.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use common::{NormalizedUrl, PageMessage};
+use indexer::{Docstore, IndexReaderHandle, IndexWriterHandle, StoredDoc};
+use query_api::shard::{PrepareRequest, Prepared, QueryRequest, ShardHits, ShardSearcher};
+use query_api::shards::{BackendError, IndexShard, LocalDocs, LocalShard, RemoteDocs, RemoteShard};
+use query_api::{SearchConfig, SearchResponse, SearchService};
+
+fn page(url: &str, title: &str, text: &str) -> PageMessage {
+    let url = NormalizedUrl::parse(url).unwrap();
+    PageMessage {
+        url: url.clone(),
+        canonical_url: url,
+        fetched_at_ms: 0,
+        status: 200,
+        title: title.into(),
+        description: String::new(),
+        headings: vec![],
+        text: text.into(),
+        outlinks: vec![],
+        language: None,
+        simhash: 0,
+        content_hash: 0,
+    }
+}
+
+fn corpus() -> Vec<PageMessage> {
+    vec![
+        page(
+            "http://book.test/ownership.html",
+            "What is Ownership?",
+            "Ownership is a set of rules that govern how a Rust program manages memory. \
+             Each value has an owner. When the owner goes out of scope, the value is dropped.",
+        ),
+        page(
+            "http://book.test/borrowing.html",
+            "References and Borrowing",
+            "A reference is like a pointer. Borrowing a value does not take ownership of it. \
+             The borrow checker enforces the borrowing rules.",
+        ),
+        page(
+            "http://book.test/hashmap.html",
+            "Storing Keys with Associated Values in Hash Maps",
+            "The type HashMap stores a mapping of keys to values. Use insert to add a key and entry to \
+             update a value only if the key has no value.",
+        ),
+        page(
+            "http://std.test/vec.html",
+            "Vec in std::vec",
+            "A contiguous growable array type. Vec::with_capacity creates an empty vector with room for \
+             elements. Use push to add elements.",
+        ),
+        page(
+            "http://std.test/string.html",
+            "String in std::string",
+            "A UTF-8 encoded, growable string. The String type owns its contents, unlike a borrowed str.",
+        ),
+    ]
+}
+
+/// Writes `pages` into an index and docstore under `dir`.
+fn build(dir: &Path, pages: &[PageMessage]) -> (IndexReaderHandle, Arc<Docstore>) {
+    let docstore = Arc::new(Docstore::open(&dir.join("docstore")).unwrap());
+    let mut writer = IndexWriterHandle::open(&dir.join("index"), 1).unwrap();
+    for page in pages {
+        docstore.put(page.doc_id(), &StoredDoc::from_page(page)).unwrap();
+        writer.upsert(page).unwrap();
+    }
+    writer.commit().unwrap();
+    let index = IndexReaderHandle::open(&dir.join("index")).unwrap();
+    index.reload().unwrap();
+    (index, docstore)
+}
+
+fn links(response: &SearchResponse) -> Vec<&str> {
+    response.results.iter().map(|r| r.link.as_str()).collect()
+}
+
+#[tokio::test]
+async fn the_query_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &corpus());
+    let service = SearchService::new(index, docstore);
+    let search = |q: &'static str| {
+        let service = &service;
+        async move { service.search(q, 1, 10).await.unwrap() }
+    };
+
+    // AND by default; capitalization does not matter.
+    let answer = search("OWNERSHIP Memory").await;
+    assert_eq!(links(&answer), ["http://book.test/ownership.html"]);
+    assert_eq!(answer.query, "ownership memory");
+    // OR.
+    assert_eq!(search("pointer OR growable").await.total, 3);
+    // NOT and -term.
+    assert!(!links(&search("ownership -pointer").await).contains(&"http://book.test/borrowing.html"));
+    assert_eq!(
+        search("value NOT ownership").await.total,
+        search("value -ownership").await.total
+    );
+    // Phrases: the words in order.
+    assert_eq!(
+        links(&search("\"borrow checker\"").await),
+        ["http://book.test/borrowing.html"]
+    );
+    assert_eq!(search("\"checker borrow\"").await.total, 0);
+    // site: and -site:.
+    let answer = search("growable site:std.test").await;
+    assert_eq!(answer.total, 2);
+    assert!(answer.results.iter().all(|r| r.site == "std.test"));
+    assert_eq!(search("growable OR value").await.total, 5);
+    assert_eq!(search("growable OR value -site:std.test").await.total, 3);
+    // intitle:
+    assert_eq!(
+        links(&search("intitle:ownership").await),
+        ["http://book.test/ownership.html"]
+    );
+    // An API name as typed.
+    assert_eq!(
+        links(&search("Vec::with_capacity").await)[0],
+        "http://std.test/vec.html"
+    );
+    // A question reads as its content words.
+    assert_eq!(
+        links(&search("what happens when the owner goes out of scope").await)[0],
+        "http://book.test/ownership.html"
+    );
+}
+
+#[tokio::test]
+async fn snippets_highlight_words_and_phrases_with_offsets() {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &corpus());
+    let service = SearchService::new(index, docstore);
+    let answer = service.search("\"borrow checker\" rules", 1, 10).await.unwrap();
+    let result = &answer.results[0];
+    assert!(
+        result.snippet.contains("<b>borrow checker</b>"),
+        "{}",
+        result.snippet
+    );
+    let chars: Vec<char> = result.snippet_text.chars().collect();
+    let highlighted: Vec<String> = result
+        .highlights
+        .iter()
+        .map(|h| chars[h.start..h.end].iter().collect())
+        .collect();
+    assert!(
+        highlighted.contains(&"borrow checker".to_string()),
+        "{highlighted:?}"
+    );
+    assert!(highlighted.contains(&"rules".to_string()), "{highlighted:?}");
+}
+
+#[tokio::test]
+async fn misspellings_are_suggested_and_corrected() {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &corpus());
+    let service = SearchService::new(index, docstore);
+
+    // Nothing found as typed: the corrected query is searched, and says so.
+    let answer = service.search("ownrship", 1, 10).await.unwrap();
+    assert_eq!(answer.query, "ownrship");
+    assert_eq!(answer.corrected_query.as_deref(), Some("ownership"));
+    assert_eq!(links(&answer)[0], "http://book.test/ownership.html");
+
+    let answer = service.search("borowing rules", 1, 10).await.unwrap();
+    assert_eq!(answer.corrected_query.as_deref(), Some("borrowing rules"));
+    assert_eq!(links(&answer), ["http://book.test/borrowing.html"]);
+
+    // Spelled right: no suggestion.
+    let answer = service.search("borrowing", 1, 10).await.unwrap();
+    assert_eq!(answer.suggestion, None);
+    assert_eq!(answer.corrected_query, None);
+}
+
+#[tokio::test]
+async fn at_most_two_results_of_a_host_on_a_page_unless_site_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut pages: Vec<PageMessage> = (0..6)
+        .map(|i| {
+            page(
+                &format!("http://big.test/{i}.html"),
+                &format!("Widget {i}"),
+                "widget widget",
+            )
+        })
+        .collect();
+    pages.push(page("http://small.test/a.html", "A", "a widget"));
+    pages.push(page("http://other.test/b.html", "B", "one widget here"));
+    let (index, docstore) = build(dir.path(), &pages);
+    let service = SearchService::new(index, docstore);
+
+    let answer = service.search("widget", 1, 4).await.unwrap();
+    assert_eq!(answer.total, 8);
+    let big = answer.results.iter().filter(|r| r.site == "big.test").count();
+    assert_eq!(big, 2, "{:?}", links(&answer));
+    // Nothing is lost: the pages together hold every match once.
+    let mut seen = Vec::new();
+    for page in 1..=2 {
+        let answer = service.search("widget", page, 4).await.unwrap();
+        seen.extend(answer.results.iter().map(|r| r.link.clone()));
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 8);
+    // With site: every result may come from the one host.
+    let answer = service.search("widget site:big.test", 1, 4).await.unwrap();
+    assert_eq!(answer.results.len(), 4);
+}
+
+#[tokio::test]
+async fn a_commit_between_two_identical_queries_changes_the_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &corpus());
+    let service = SearchService::new(index.clone(), docstore.clone());
+
+    let first = service.search("zeppelin", 1, 10).await.unwrap();
+    assert_eq!(first.total, 0);
+    let again = service.search("zeppelin", 1, 10).await.unwrap();
+    assert!(again.cached, "the same query, nothing committed: from the cache");
+
+    // The crawler commits a page with the word.
+    let newcomer = page("http://new.test/z.html", "Zeppelin", "A zeppelin is an airship.");
+    docstore
+        .put(newcomer.doc_id(), &StoredDoc::from_page(&newcomer))
+        .unwrap();
+    let mut writer = IndexWriterHandle::open(&dir.path().join("index"), 1).unwrap();
+    writer.upsert(&newcomer).unwrap();
+    writer.commit().unwrap();
+    index.reload().unwrap();
+
+    let after = service.search("zeppelin", 1, 10).await.unwrap();
+    assert!(!after.cached);
+    assert_eq!(links(&after), ["http://new.test/z.html"]);
+    let counts = service.cache_counts();
+    assert_eq!((counts.hits, counts.misses), (1, 2), "{counts:?}");
+}
+
+/// A shard that answers its generation but then never its searches.
+struct StuckShard;
+
+#[async_trait]
+impl IndexShard for StuckShard {
+    fn name(&self) -> &str {
+        "stuck"
+    }
+    async fn generation(&self) -> Result<u64, BackendError> {
+        Ok(7)
+    }
+    async fn prepare(&self, _: &PrepareRequest) -> Result<Prepared, BackendError> {
+        std::future::pending().await
+    }
+    async fn query(&self, _: &QueryRequest) -> Result<ShardHits, BackendError> {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test]
+async fn a_slow_shard_gives_a_partial_answer_that_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &corpus());
+    let service = SearchService::with_backends(
+        vec![
+            Arc::new(LocalShard::new("fast", ShardSearcher::new(index, 0))),
+            Arc::new(StuckShard),
+        ],
+        Arc::new(LocalDocs::new("local", docstore)),
+        SearchConfig {
+            shard_timeout: Duration::from_millis(200),
+            ..SearchConfig::default()
+        },
+    );
+    let answer = service.search("ownership", 1, 10).await.unwrap();
+    assert!(answer.partial);
+    assert_eq!(answer.shards.searched, 2);
+    assert_eq!(answer.shards.answered, 1);
+    assert_eq!(answer.shards.failed[0].shard, "stuck");
+    assert!(
+        answer.shards.failed[0].error.contains("no answer within"),
+        "{:?}",
+        answer.shards
+    );
+    assert_eq!(links(&answer)[0], "http://book.test/ownership.html");
+    // A partial answer is never cached.
+    assert!(!service.search("ownership", 1, 10).await.unwrap().cached);
+}
+
+async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    base
+}
+
+#[tokio::test]
+async fn two_http_shards_score_as_one_index_would() {
+    let pages = corpus();
+    let (dir_a, dir_b, dir_all) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    // Uneven shards: local statistics would score the same page differently.
+    let (index_a, docs_a) = build(dir_a.path(), &pages[..1]);
+    let (index_b, _) = build(dir_b.path(), &pages[1..]);
+    let (index_all, docs_all) = build(dir_all.path(), &pages);
+    // The document service holds every page (as `trawl docs` does).
+    for page in &pages[1..] {
+        docs_a.put(page.doc_id(), &StoredDoc::from_page(page)).unwrap();
+    }
+    let shard_a = serve(query_api::shard::router(Arc::new(ShardSearcher::new(index_a, 0)))).await;
+    let shard_b = serve(query_api::shard::router(Arc::new(ShardSearcher::new(index_b, 1)))).await;
+    let docs = serve(query_api::docs::router(docs_a)).await;
+    let sharded = SearchService::with_backends(
+        vec![
+            Arc::new(RemoteShard::new(&shard_a)),
+            Arc::new(RemoteShard::new(&shard_b)),
+        ],
+        Arc::new(RemoteDocs::new(&docs)),
+        SearchConfig::default(),
+    );
+    let single = SearchService::new(index_all, docs_all);
+
+    for query in ["ownership", "value", "borrowing rules", "string OR vec"] {
+        let split = sharded.search(query, 1, 10).await.unwrap();
+        let whole = single.search(query, 1, 10).await.unwrap();
+        assert!(!split.partial);
+        assert_eq!(split.total, whole.total, "{query}");
+        assert_eq!(links(&split), links(&whole), "{query}");
+        for (a, b) in split.results.iter().zip(&whole.results) {
+            assert!(
+                (a.score - b.score).abs() < 1e-4,
+                "{query}: {} vs {}",
+                a.score,
+                b.score
+            );
+            assert_eq!(a.snippet, b.snippet, "snippets from the document service");
+        }
+    }
+}

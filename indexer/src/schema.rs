@@ -1,9 +1,15 @@
 //! The tantivy schema: one place that names every field and its analyzer.
 
-use crate::analyzer::TEXT_ANALYZER;
+use crate::analyzer::{RAW_ANALYZER, TEXT_ANALYZER};
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
+
+/// How much of a page's body the `spell` field takes. The whole body would
+/// add 65% to the CPU time of indexing a page of the std docs; 8 KB adds
+/// 30% and still finds 78% of the words that are in two pages or more
+/// (BENCHMARKS.md, section 5).
+pub const SPELL_BODY_BYTES: usize = 8 * 1024;
 
 /// The fields of a document in the index.
 #[derive(Clone, Debug)]
@@ -19,6 +25,14 @@ pub struct IndexSchema {
     pub title: Field,
     pub headings: Field,
     pub body: Field,
+    /// The words of the canonical URL's host and path, CamelCase words also
+    /// split (`struct.HashMap.html`: struct, hashmap, hash, map, html):
+    /// people search for the names that URLs are made of.
+    pub url_words: Field,
+    /// Title, headings and the body's first [`SPELL_BODY_BYTES`] again,
+    /// unstemmed and without positions: only its term dictionary is read,
+    /// for spelling suggestions.
+    pub spell: Field,
 }
 
 impl IndexSchema {
@@ -39,7 +53,17 @@ impl IndexSchema {
         let headings = builder.add_text_field("headings", text.clone());
         // The body is not stored: snippets are cut from the docstore's text,
         // which keeps the index small and lets the docstore live elsewhere.
-        let body = builder.add_text_field("body", text);
+        let body = builder.add_text_field("body", text.clone());
+        let url_words = builder.add_text_field("url_words", text);
+        let spell = builder.add_text_field(
+            "spell",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(RAW_ANALYZER)
+                    .set_index_option(IndexRecordOption::Basic)
+                    .set_fieldnorms(false), // nothing scores on it
+            ),
+        );
         IndexSchema {
             schema: builder.build(),
             doc_id,
@@ -48,6 +72,8 @@ impl IndexSchema {
             title,
             headings,
             body,
+            url_words,
+            spell,
         }
     }
 }

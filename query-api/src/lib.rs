@@ -20,6 +20,8 @@ pub mod page;
 pub mod routes;
 pub mod search;
 pub mod shard;
+pub mod snippet;
+pub mod spell;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -1,11 +1,15 @@
-//! The analyzer of every full-text field, for indexing and for queries.
+//! The analyzers of the full-text fields, for indexing and for queries.
 //!
-//! It is tantivy's `en_stem` chain (the simple tokenizer, tokens over 40
-//! bytes dropped, lower-casing, English Snowball stemming) with one change:
-//! the stemmer's answers are remembered. Documentation repeats a small
-//! vocabulary endlessly, and stemming was 6% of a crawl's CPU before the
-//! cache (BENCHMARKS.md). The tokens are the same as `en_stem`'s; a test
-//! holds them to it.
+//! [`TEXT_ANALYZER`], for every searched field, is tantivy's `en_stem` chain
+//! (the simple tokenizer, tokens over 40 bytes dropped, lower-casing,
+//! English Snowball stemming) with one change: the stemmer's answers are
+//! remembered. Documentation repeats a small vocabulary endlessly, and
+//! stemming was 6% of a crawl's CPU before the cache (BENCHMARKS.md). The
+//! tokens are the same as `en_stem`'s; a test holds them to it.
+//!
+//! [`RAW_ANALYZER`], for the `spell` field only, is the same chain without
+//! the stemmer: a spelling suggestion must be a word people write
+//! ("borrowing", not its stem "borrow").
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -18,6 +22,9 @@ use tantivy::tokenizer::{
 /// The name the schema gives the analyzer.
 pub const TEXT_ANALYZER: &str = "trawl_en";
 
+/// The name the schema gives the unstemmed analyzer of the `spell` field.
+pub const RAW_ANALYZER: &str = "trawl_raw";
+
 /// Words whose stems a thread remembers; past it, it starts over.
 const MAX_CACHED_STEMS: usize = 200_000;
 
@@ -29,10 +36,19 @@ pub fn text_analyzer() -> TextAnalyzer {
         .build()
 }
 
-/// Makes the analyzer known to `index`: done wherever an index is opened,
+/// [`text_analyzer`] without the stemmer: lower-cased words as written.
+pub fn raw_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .build()
+}
+
+/// Makes the analyzers known to `index`: done wherever an index is opened,
 /// for writing or for searching.
 pub fn register(index: &Index) {
     index.tokenizers().register(TEXT_ANALYZER, text_analyzer());
+    index.tokenizers().register(RAW_ANALYZER, raw_analyzer());
 }
 
 thread_local! {

@@ -3,13 +3,13 @@
 
 use std::path::Path;
 
-use common::{DocId, PageMessage};
+use common::{DocId, NormalizedUrl, PageMessage};
 use tantivy::directory::MmapDirectory;
 use tantivy::indexer::IndexWriterOptions;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use crate::Result;
-use crate::schema::IndexSchema;
+use crate::schema::{IndexSchema, SPELL_BODY_BYTES};
 
 /// Memory for tantivy's indexing buffer: it flushes a segment when full.
 const WRITER_MEMORY_BUDGET_BYTES: usize = 128 * 1024 * 1024;
@@ -61,6 +61,16 @@ impl IndexWriterHandle {
             doc.add_text(f.headings, heading);
         }
         doc.add_text(f.body, &page.text);
+        let (url_words, camel_case_parts) = url_words(&page.canonical_url);
+        doc.add_text(f.url_words, &url_words);
+        if !camel_case_parts.is_empty() {
+            doc.add_text(f.url_words, &camel_case_parts);
+        }
+        doc.add_text(f.spell, &page.title);
+        for heading in &page.headings {
+            doc.add_text(f.spell, heading);
+        }
+        doc.add_text(f.spell, leading_words(&page.text, SPELL_BODY_BYTES));
         doc.add_u64(f.page_kind, crate::page_kind::PageKind::of(page) as u64);
         self.writer.delete_term(Term::from_field_u64(f.doc_id, doc_id.0));
         self.writer.add_document(doc)?;
@@ -77,6 +87,70 @@ impl IndexWriterHandle {
         self.writer.commit()?;
         Ok(())
     }
+}
+
+/// The text of the `url_words` field: the URL's host and percent-decoded
+/// path (the analyzer splits them into words), and apart, the parts of its
+/// CamelCase words, so that "hash map" finds `struct.HashMap.html` as
+/// "hashmap" does. The parts go in a value of their own rather than beside
+/// their word so that the path's words stay consecutive for phrases.
+fn url_words(url: &NormalizedUrl) -> (String, String) {
+    let url = url.as_url();
+    let path = percent_encoding::percent_decode_str(url.path()).decode_utf8_lossy();
+    let words = format!("{} {}", url.host_str().unwrap_or_default(), path);
+    let mut parts = String::new();
+    for word in words.split(|c: char| !c.is_alphanumeric()) {
+        let word_parts = camel_case_parts(word);
+        if word_parts.len() > 1 {
+            for part in word_parts {
+                if !parts.is_empty() {
+                    parts.push(' ');
+                }
+                parts.push_str(part);
+            }
+        }
+    }
+    (words, parts)
+}
+
+/// Splits `word` where a lower-case letter meets an upper-case one
+/// (`HashMap`: Hash, Map) and where an acronym ends before a capitalized
+/// word (`HTTPServer`: HTTP, Server).
+fn camel_case_parts(word: &str) -> Vec<&str> {
+    let chars: Vec<(usize, char)> = word.char_indices().collect();
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for i in 1..chars.len() {
+        let (offset, c) = chars[i];
+        let previous = chars[i - 1].1;
+        let lower_to_upper = previous.is_lowercase() && c.is_uppercase();
+        let acronym_end = previous.is_uppercase()
+            && c.is_uppercase()
+            && chars.get(i + 1).is_some_and(|&(_, next)| next.is_lowercase());
+        if lower_to_upper || acronym_end {
+            parts.push(&word[start..offset]);
+            start = offset;
+        }
+    }
+    parts.push(&word[start..]);
+    parts
+}
+
+/// The words of `text` that fit in `max_bytes`: a word cut in two would
+/// put a word nobody wrote in the spelling dictionary.
+fn leading_words(text: &str, max_bytes: usize) -> &str {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    if text[end..].starts_with(char::is_whitespace) {
+        return &text[..end];
+    }
+    let end = text[..end].rfind(char::is_whitespace).unwrap_or(0);
+    &text[..end]
 }
 
 /// Read access to an index directory, following the writer's commits
@@ -127,5 +201,115 @@ impl IndexReaderHandle {
         }
         ids.sort();
         Ok(ids)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::collector::Count;
+    use tantivy::query::TermQuery;
+    use tantivy::schema::IndexRecordOption;
+
+    use super::*;
+
+    fn url(text: &str) -> NormalizedUrl {
+        NormalizedUrl::parse(text).unwrap()
+    }
+
+    #[test]
+    fn url_words_are_the_host_and_path_with_camel_case_split() {
+        assert_eq!(
+            url_words(&url("http://127.0.0.1:8080/std/collections/struct.HashMap.html")),
+            (
+                "127.0.0.1 /std/collections/struct.HashMap.html".to_string(),
+                "Hash Map".to_string()
+            )
+        );
+        assert_eq!(
+            url_words(&url(
+                "https://docs.rs/tokio/latest/tokio/net/struct.TcpListener.html?x=1"
+            ))
+            .1,
+            "Tcp Listener"
+        );
+        // Percent-escapes decoded: "café" is searchable, not "c3", "a9".
+        assert_eq!(
+            url_words(&url("http://a.example/wiki/Caf%C3%A9")).0,
+            "a.example /wiki/Café"
+        );
+        assert_eq!(url_words(&url("http://a.example/")).1, "");
+    }
+
+    #[test]
+    fn the_spelling_dictionary_gets_whole_words() {
+        assert_eq!(leading_words("ownership rules", 100), "ownership rules");
+        assert_eq!(leading_words("ownership rules", 15), "ownership rules");
+        assert_eq!(leading_words("ownership rules", 14), "ownership");
+        assert_eq!(leading_words("ownership rules", 10), "ownership");
+        assert_eq!(leading_words("ownership rules", 9), "ownership");
+        assert_eq!(leading_words("ownership rules", 8), "");
+        // "société" is 8 bytes, é 2 of them: never cut inside a character.
+        assert_eq!(leading_words("café société", 11), "café");
+        assert_eq!(leading_words("café société", 4), "");
+    }
+
+    #[test]
+    fn camel_case_words_split_at_case_changes() {
+        assert_eq!(camel_case_parts("HashMap"), ["Hash", "Map"]);
+        assert_eq!(camel_case_parts("HTTPServer"), ["HTTP", "Server"]);
+        assert_eq!(camel_case_parts("parseIntoVec2"), ["parse", "Into", "Vec2"]);
+        assert_eq!(camel_case_parts("ÉtéÀ"), ["Été", "À"]);
+        assert_eq!(camel_case_parts("lowercase"), ["lowercase"]);
+        assert_eq!(camel_case_parts("HTML"), ["HTML"]);
+        assert_eq!(camel_case_parts(""), [""]);
+    }
+
+    #[test]
+    fn an_upserted_page_is_found_by_its_url_words_and_spell_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let page_url = url("http://127.0.0.1:8080/std/collections/struct.HashMap.html");
+        let page = PageMessage {
+            url: page_url.clone(),
+            canonical_url: page_url,
+            fetched_at_ms: 0,
+            status: 200,
+            title: "HashMap in std::collections".into(),
+            description: String::new(),
+            headings: vec!["Borrowing Keys".into()],
+            text: "A hash map implemented with quadratic probing.".into(),
+            outlinks: vec![],
+            language: None,
+            simhash: 0,
+            content_hash: 0,
+        };
+        let mut writer = IndexWriterHandle::open(dir.path(), 1).unwrap();
+        writer.upsert(&page).unwrap();
+        writer.commit().unwrap();
+        let reader = IndexReaderHandle::open(dir.path()).unwrap();
+        reader.reload().unwrap();
+        let searcher = reader.reader.searcher();
+        let f = &reader.fields;
+        let hits = |field, word: &str| {
+            let query = TermQuery::new(Term::from_field_text(field, word), IndexRecordOption::Basic);
+            searcher.search(&query, &Count).unwrap()
+        };
+        // url_words is stemmed ("collections": "collect"), like the query's words.
+        for word in [
+            "127", "std", "collect", "struct", "hashmap", "hash", "map", "html",
+        ] {
+            assert_eq!(hits(f.url_words, word), 1, "url_words: {word}");
+        }
+        // spell keeps words as written, lower-cased: title, headings and body.
+        for word in [
+            "hashmap",
+            "collections",
+            "borrowing",
+            "keys",
+            "quadratic",
+            "probing",
+        ] {
+            assert_eq!(hits(f.spell, word), 1, "spell: {word}");
+        }
+        assert_eq!(hits(f.spell, "borrow"), 0, "spell words are not stemmed");
     }
 }

@@ -9,7 +9,8 @@
 //! an index shard and the document service each their own).
 //!
 //! - [`schema`]: the index fields.
-//! - [`analyzer`]: the analyzer of the full-text fields (English, stemmed).
+//! - [`analyzer`]: the analyzers of the full-text fields (English, stemmed;
+//!   unstemmed for spelling suggestions).
 //! - [`page_kind`]: what kind of page a document is (print, listing, source).
 //! - [`index`]: tantivy writer (upsert by document id, remove, commit) and reader.
 //! - [`docstore`]: RocksDB store of document id -> URL, title, snippet, text.

@@ -1,10 +1,16 @@
 //! The tantivy schema: one place that names every field and its analyzer.
 
-use crate::analyzer::TEXT_ANALYZER;
+use crate::analyzer::{RAW_ANALYZER, TEXT_ANALYZER};
 pub use crate::page_kind::{PAGE_KIND_FIELD, PageKind};
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
+
+/// How much of a page's body the `spell` field takes. The whole body would
+/// add 65% to the CPU time of indexing a page of the std docs; 8 KB adds
+/// 30% and still finds 78% of the words that are in two pages or more
+/// (BENCHMARKS.md, section 5).
+pub const SPELL_BODY_BYTES: usize = 8 * 1024;
 
 /// The fields of a document in the index.
 #[derive(Clone, Debug)]
@@ -20,11 +26,15 @@ pub struct IndexSchema {
     pub title: Field,
     pub headings: Field,
     pub body: Field,
-    /// Words of the URL (ranking).
+    /// The words of the canonical URL's host and path, CamelCase words also
+    /// split (`struct.HashMap.html`: struct, hashmap, hash, map, html):
+    /// people search for the names that URLs are made of.
     pub url_words: Field,
-    /// Unstemmed words of title, headings and body: the spelling dictionary.
+    /// Title, headings and the body's first [`SPELL_BODY_BYTES`] again,
+    /// unstemmed and without positions: only its term dictionary is read,
+    /// for spelling suggestions.
     pub spell: Field,
-    /// [`crate::page_kind::PageKind`], a fast field for ranking.
+    /// [`PageKind`], a fast field for ranking.
     pub page_kind: Field,
 }
 
@@ -52,14 +62,12 @@ impl IndexSchema {
             "spell",
             TextOptions::default().set_indexing_options(
                 TextFieldIndexing::default()
-                    .set_tokenizer(TEXT_ANALYZER)
-                    .set_index_option(IndexRecordOption::Basic),
+                    .set_tokenizer(RAW_ANALYZER)
+                    .set_index_option(IndexRecordOption::Basic)
+                    .set_fieldnorms(false), // nothing scores on it
             ),
         );
-        let page_kind = builder.add_u64_field(
-            crate::page_kind::PAGE_KIND_FIELD,
-            NumericOptions::default().set_fast(),
-        );
+        let page_kind = builder.add_u64_field(PAGE_KIND_FIELD, NumericOptions::default().set_fast());
         IndexSchema {
             schema: builder.build(),
             doc_id,

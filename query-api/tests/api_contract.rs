@@ -121,6 +121,16 @@ async fn bad_requests_get_json_errors_never_500() {
         ("/api/v1/search?query=ownership&page=999999".into(), 400), // deeper than paging allows
         ("/api/v1/search?query=ownership&per_page=100000".into(), 200),
         ("/api/v1/search?query=ownership&color=blue".into(), 200), // unknown parameter
+        ("/api/v1/search?query=-ownership".into(), 400),           // only exclusions
+        ("/api/v1/search?query=NOT+OR+AND".into(), 400),           // only operators
+        ("/api/v1/search?query=%22%22%22".into(), 400),            // only quotes
+        ("/api/v1/search?query=ownership&ranking=best".into(), 400),
+        ("/api/v1/search?query=ownership&ranking=baseline".into(), 200),
+        (
+            "/api/v1/search?query=own%C3%A9rship+%E6%97%A5%E6%9C%AC".into(),
+            200,
+        ), // non-ASCII
+        ("/api/v1/search?query=a%20OR%20%22b&page=2&per_page=1".into(), 200),
     ];
     for (path, expected) in cases {
         let (status, body) = get(&base, &path).await;
@@ -136,6 +146,43 @@ async fn bad_requests_get_json_errors_never_500() {
     }
     let (_, body) = get(&base, "/api/v1/search?query=ownership&per_page=100000").await;
     assert_eq!(body["per_page"], 50, "per_page is capped");
+}
+
+#[tokio::test]
+async fn the_answer_has_every_field_the_openapi_document_requires() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = start_api(dir.path()).await;
+    let (status, openapi) = get(&base, "/api/v1/openapi.json").await;
+    assert_eq!(status, 200);
+    let parameters: Vec<&str> = openapi["paths"]["/api/v1/search"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(parameters, ["query", "page", "per_page", "ranking"]);
+
+    let (_, body) = get(&base, "/api/v1/search?query=ownership").await;
+    let schemas = &openapi["components"]["schemas"];
+    for field in schemas["SearchResponse"]["required"].as_array().unwrap() {
+        let field = field.as_str().unwrap();
+        assert!(body.get(field).is_some(), "answer lacks {field}: {body}");
+    }
+    for field in schemas["SearchResult"]["required"].as_array().unwrap() {
+        let field = field.as_str().unwrap();
+        assert!(
+            body["results"][0].get(field).is_some(),
+            "result lacks {field}: {body}"
+        );
+    }
+    assert_eq!(body["shards"]["searched"], 1);
+    assert_eq!(body["partial"], false);
+    let (status, ready) = get(&base, "/readyz").await;
+    assert_eq!(
+        (status, &ready["ready"]),
+        (200, &serde_json::json!(true)),
+        "{ready}"
+    );
 }
 
 #[tokio::test]

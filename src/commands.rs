@@ -432,6 +432,7 @@ impl ConsumerDaemon {
             tokio::spawn(common::amqp::sample_queue_depth(
                 amqp,
                 queue,
+                consumer.status(),
                 shutdown.clone().cancelled_owned(),
             ))
         });

@@ -386,12 +386,27 @@ impl BrokerStatus {
 /// Keeps the [`names::INDEXER_QUEUE_READY`] gauge at the number of
 /// messages ready in `queue` (waiting for a consumer: the consumer's lag),
 /// asking the broker every [`QUEUE_DEPTH_EVERY`] with a passive declare,
-/// until `shutdown` resolves. Its own connection: a passive declare of a
-/// queue not declared yet closes its channel, which must not be the
-/// consumer's. A broker out of reach is tried again, quietly (the consumer
-/// says so already).
-pub async fn sample_queue_depth(config: AmqpConfig, queue: String, shutdown: impl Future<Output = ()>) {
+/// until `shutdown` resolves. It starts once `consumer` (the queue's
+/// consumer, which declares it) has connected: a passive declare of a
+/// queue that does not exist fails, closing its channel. Its own
+/// connection, for the same reason. A broker out of reach is tried again,
+/// quietly (the consumer says so already).
+pub async fn sample_queue_depth(
+    config: AmqpConfig,
+    queue: String,
+    consumer: BrokerStatus,
+    shutdown: impl Future<Output = ()>,
+) {
     let mut shutdown = std::pin::pin!(shutdown);
+    let connected = async {
+        while !consumer.is_connected() {
+            tokio::time::sleep(RECONNECT_MIN).await;
+        }
+    };
+    tokio::select! {
+        () = &mut shutdown => return,
+        () = connected => {}
+    }
     let mut backoff = Backoff::new();
     loop {
         let sampled = async {

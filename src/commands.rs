@@ -3,6 +3,11 @@
 //! in-process channel into the index and docstore under the data directory,
 //! or to RabbitMQ, where index shards (`trawl index`) and the document
 //! service (`trawl docs`) consume them with the same loop.
+//!
+//! Every daemon stops the same way on its shutdown signal: it stops taking
+//! work (claiming links, consuming messages), finishes or gives back what
+//! it holds, commits, acknowledges, and returns; `/readyz` turns false as
+//! soon as it begins ([`crate::signal`] bounds how long all this may take).
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -27,6 +32,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 use crate::DataDir;
+use crate::operations::{self, Readiness};
 
 /// Pages parsed but not yet indexed; beyond this the crawl waits
 /// (back-pressure).
@@ -70,28 +76,49 @@ impl FrontierChoice {
 
 /// `trawl crawl`: a crawl into `data_dir`, until the frontier is exhausted
 /// (unless it is a daemon), the page budget is spent or `shutdown` resolves.
+/// With a `listener`, serves `/metrics`, `/healthz` and `/readyz` on it
+/// while it crawls.
 pub async fn crawl(
     config: CrawlConfig,
     frontier: FrontierChoice,
     data_dir: &DataDir,
+    listener: Option<TcpListener>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<CrawlSummary> {
     let docstore = Arc::new(open_docstore(data_dir)?);
-    crawl_into(config, frontier, data_dir, Pages::Embedded(docstore), shutdown).await
+    crawl_into(
+        config,
+        frontier,
+        data_dir,
+        Pages::Embedded(docstore),
+        listener,
+        shutdown,
+    )
+    .await
 }
 
 /// `trawl crawl --amqp`: a crawl that publishes its pages to RabbitMQ for
 /// the index shards and the document service, instead of indexing them. A
 /// link is done once the broker has confirmed its page. Only the frontier
-/// and `crawled_links` live in `data_dir`.
+/// and `crawled_links` live in `data_dir`. The `listener` as for [`crawl`];
+/// ready while the publisher is connected.
 pub async fn crawl_to_broker(
     config: CrawlConfig,
     frontier: FrontierChoice,
     data_dir: &DataDir,
     amqp: AmqpConfig,
+    listener: Option<TcpListener>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<CrawlSummary> {
-    crawl_into(config, frontier, data_dir, Pages::Broker(amqp), shutdown).await
+    crawl_into(
+        config,
+        frontier,
+        data_dir,
+        Pages::Broker(amqp),
+        listener,
+        shutdown,
+    )
+    .await
 }
 
 /// Where a crawl's pages go.
@@ -214,6 +241,7 @@ pub async fn run(
         frontier,
         data_dir,
         Pages::Embedded(docstore),
+        None,
         shutdown.clone().cancelled_owned(),
     )
     .await?;
@@ -240,10 +268,43 @@ async fn crawl_into(
     frontier: FrontierChoice,
     data_dir: &DataDir,
     pages: Pages,
+    listener: Option<TcpListener>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<CrawlSummary> {
     std::fs::create_dir_all(data_dir.root())
         .with_context(|| format!("creating the data directory {}", data_dir.root().display()))?;
+    // Up before the frontier opens (joining a shared one may take a while):
+    // alive, not ready yet.
+    let readiness = Readiness::default();
+    let stop_server = CancellationToken::new();
+    let server = match listener {
+        Some(listener) => {
+            let router = operations::router_with_health(readiness.clone());
+            Some(spawn_server(
+                listener,
+                router,
+                "crawler metrics",
+                stop_server.clone(),
+            )?)
+        }
+        None => None,
+    };
+    let crawled = crawl_serving(config, frontier, data_dir, pages, &readiness, shutdown).await;
+    stop_server.cancel();
+    if let Some(server) = server {
+        server.await.context("server task")??;
+    }
+    crawled
+}
+
+async fn crawl_serving(
+    config: CrawlConfig,
+    frontier: FrontierChoice,
+    data_dir: &DataDir,
+    pages: Pages,
+    readiness: &Readiness,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<CrawlSummary> {
     let frontier = frontier.open(data_dir).await?;
     let crawled_links = Arc::new(
         CrawledLinks::open(&data_dir.crawled_links(), config.freshness).context("opening crawled_links")?,
@@ -264,8 +325,14 @@ async fn crawl_into(
         Pages::Broker(amqp) => {
             info!(prefix = %amqp.prefix, shards = amqp.shards, "publishing pages to RabbitMQ");
             let sink = AmqpSink::start(amqp).context("starting the RabbitMQ publisher")?;
+            readiness.depends_on(sink.status());
             (Arc::new(sink), None)
         }
+    };
+    readiness.opened();
+    let shutdown = async {
+        shutdown.await;
+        readiness.stopping();
     };
     // The crawl owns the only sink: when it returns, an in-process indexer
     // sees the queue close, commits what is left and stops; the RabbitMQ
@@ -288,6 +355,13 @@ async fn crawl_into(
     }
     let summary = crawled.context("crawl failed")?;
     std::fs::write(data_dir.last_crawl(), serde_json::to_vec_pretty(&summary)?)?;
+    info!(
+        fetched = summary.fetched,
+        indexed = summary.indexed,
+        skipped = summary.skipped.values().sum::<u64>(),
+        elapsed_secs = summary.elapsed_secs,
+        "crawler stopped"
+    );
     Ok(summary)
 }
 
@@ -323,17 +397,36 @@ pub async fn index_shard(
             data_dir.root().display()
         )
     })?;
+    let consumer =
+        AmqpConsumer::new(config.amqp.clone(), queue.clone()).context("configuring the consumer")?;
+    let readiness = Readiness::default();
+    readiness.depends_on(consumer.status());
     let server = match listener {
         Some(listener) => {
             let reader = IndexReaderHandle::open(&data_dir.index()).context("opening the index")?;
-            let router = query_api::shard::router(Arc::new(ShardSearcher::new(reader, shard)));
+            let router = query_api::shard::router(Arc::new(ShardSearcher::new(reader, shard)))
+                .merge(operations::router(readiness.clone()));
             Some(spawn_server(listener, router, "shard search", shutdown.clone())?)
         }
         None => None,
     };
-    info!(%queue, "index shard consuming");
-    let consumer = AmqpConsumer::new(config.amqp, queue).context("configuring the consumer")?;
-    consume_then_stop(consumer, writer, config.commit, server, shutdown).await
+    info!(
+        %queue,
+        shard,
+        shards,
+        prefetch = config.amqp.prefetch,
+        commit_docs = config.commit.max_batch_docs,
+        commit_ms = config.commit.max_batch_delay.as_millis() as u64,
+        data_dir = %data_dir.root().display(),
+        "index shard consuming"
+    );
+    let service = ConsumerDaemon {
+        consumer,
+        amqp: config.amqp,
+        readiness,
+        server,
+    };
+    service.consume_then_stop(writer, config.commit, shutdown).await
 }
 
 /// `trawl docs`: the document service. Consumes the docs queue (or, as
@@ -349,42 +442,98 @@ pub async fn docs(
     shutdown: CancellationToken,
 ) -> anyhow::Result<IndexingStats> {
     let consumer = match replica {
-        Some(replica) => AmqpConsumer::docs_replica(config.amqp, replica),
+        Some(replica) => AmqpConsumer::docs_replica(config.amqp.clone(), replica),
         None => {
             let queue = config.amqp.topology().docs_queue();
-            AmqpConsumer::new(config.amqp, queue)
+            AmqpConsumer::new(config.amqp.clone(), queue)
         }
     }
     .context("configuring the consumer")?;
     claim_data_dir(data_dir, consumer.queue(), None)?;
     let docstore = Arc::new(open_docstore(data_dir)?);
+    let readiness = Readiness::default();
+    readiness.depends_on(consumer.status());
     let server = match listener {
         Some(listener) => {
-            let router = query_api::docs::router(docstore.clone());
+            let router =
+                query_api::docs::router(docstore.clone()).merge(operations::router(readiness.clone()));
             Some(spawn_server(listener, router, "documents", shutdown.clone())?)
         }
         None => None,
     };
-    info!(queue = %consumer.queue(), "document service consuming");
+    info!(
+        queue = %consumer.queue(),
+        replica,
+        prefetch = config.amqp.prefetch,
+        commit_docs = config.commit.max_batch_docs,
+        commit_ms = config.commit.max_batch_delay.as_millis() as u64,
+        data_dir = %data_dir.root().display(),
+        "document service consuming"
+    );
     let writer = DocstoreWriter::new(docstore);
-    consume_then_stop(consumer, writer, config.commit, server, shutdown).await
+    let service = ConsumerDaemon {
+        consumer,
+        amqp: config.amqp,
+        readiness,
+        server,
+    };
+    service.consume_then_stop(writer, config.commit, shutdown).await
 }
 
-/// The consumer loop of `trawl index` and `trawl docs`, until `shutdown`;
-/// then the service's HTTP server stops too, whatever ended the loop.
-async fn consume_then_stop(
+/// An index shard or the document service, set up: its consumer, and its
+/// HTTP server if it has one.
+struct ConsumerDaemon {
     consumer: AmqpConsumer,
-    store: impl indexer::service::EventStore + 'static,
-    commit: CommitPolicy,
+    amqp: AmqpConfig,
+    readiness: Readiness,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    shutdown: CancellationToken,
-) -> anyhow::Result<IndexingStats> {
-    let stats = indexer::service::run(consumer, store, commit, shutdown.clone().cancelled_owned()).await;
-    shutdown.cancel();
-    if let Some(server) = server {
-        server.await.context("server task")??;
+}
+
+impl ConsumerDaemon {
+    /// The consumer loop of `trawl index` and `trawl docs`, until
+    /// `shutdown`; then the service's HTTP server stops too, whatever ended
+    /// the loop. With a server, the queue's depth is sampled for its
+    /// metrics meanwhile.
+    async fn consume_then_stop(
+        self,
+        store: impl indexer::service::EventStore + 'static,
+        commit: CommitPolicy,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<IndexingStats> {
+        let ConsumerDaemon {
+            consumer,
+            amqp,
+            readiness,
+            server,
+        } = self;
+        // The store is open by now: ready once the consumer is connected.
+        readiness.opened();
+        let sampler = server.is_some().then(|| {
+            let queue = consumer.queue().to_string();
+            tokio::spawn(common::amqp::sample_queue_depth(
+                amqp,
+                queue,
+                consumer.status(),
+                shutdown.clone().cancelled_owned(),
+            ))
+        });
+        let stopping = {
+            let shutdown = shutdown.clone();
+            async move {
+                shutdown.cancelled().await;
+                readiness.stopping();
+            }
+        };
+        let stats = indexer::service::run(consumer, store, commit, stopping).await;
+        shutdown.cancel();
+        if let Some(sampler) = sampler {
+            sampler.await.context("queue depth sampler")?;
+        }
+        if let Some(server) = server {
+            server.await.context("server task")??;
+        }
+        Ok(stats?)
     }
-    Ok(stats?)
 }
 
 /// Ties a consumer's data directory to its queue (and shard count), in
@@ -441,6 +590,7 @@ fn spawn_server(
     }))
 }
 
+/// Serves the search API, and `/metrics`, on `listener` until `shutdown`.
 async fn serve_on(
     listener: TcpListener,
     service: Arc<SearchService>,
@@ -448,7 +598,11 @@ async fn serve_on(
 ) -> anyhow::Result<()> {
     info!(address = %listener.local_addr()?, "serving search");
     eprintln!("search at http://{}/", listener.local_addr()?);
-    query_api::serve(listener, service, shutdown).await?;
+    // The API's router serves /metrics itself (with its cache's counts).
+    let router = query_api::router(service);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await?;
     Ok(())
 }
 

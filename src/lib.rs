@@ -5,10 +5,12 @@
 //! - [`commands`]: the subcommands wired: `crawl`, `serve`, `run`, `seed`,
 //!   `index`, `docs`.
 //! - [`data_dir`]: where each store lives under `--data-dir`.
+//! - [`operations`]: `/metrics`, `/readyz`, `/healthz` of every daemon.
 //! - [`signal`]: the shutdown signal (Ctrl-C, SIGTERM).
 
 pub mod commands;
 pub mod data_dir;
+pub mod operations;
 pub mod signal;
 
 pub use data_dir::DataDir;

@@ -45,6 +45,10 @@ enum Command {
         crawl: CrawlArgs,
         #[command(flatten)]
         amqp: PublishArgs,
+        /// Serve /metrics, /healthz and /readyz here (e.g. 127.0.0.1:9100)
+        /// while crawling; none without it.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
     },
     /// Serve searches over a data directory.
     Serve(ServeArgs),
@@ -504,15 +508,21 @@ async fn main() -> anyhow::Result<()> {
     init_logging(cli.log_json);
     let shutdown = signal::shutdown_token();
     match cli.command {
-        Command::Crawl { crawl, amqp } => {
+        Command::Crawl { crawl, amqp, listen } => {
             let (config, frontier, data_dir) = crawl.configs()?;
+            let listener = match listen {
+                Some(address) => Some(bind(address).await?),
+                None => None,
+            };
             let summary = match amqp.config() {
                 Some(amqp) => {
                     amqp.validate()?;
-                    commands::crawl_to_broker(config, frontier, &data_dir, amqp, shutdown.cancelled_owned())
-                        .await?
+                    let shutdown = shutdown.cancelled_owned();
+                    commands::crawl_to_broker(config, frontier, &data_dir, amqp, listener, shutdown).await?
                 }
-                None => commands::crawl(config, frontier, &data_dir, shutdown.cancelled_owned()).await?,
+                None => {
+                    commands::crawl(config, frontier, &data_dir, listener, shutdown.cancelled_owned()).await?
+                }
             };
             println!("{summary}");
         }

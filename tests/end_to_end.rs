@@ -53,6 +53,7 @@ async fn crawl_indexes_every_reachable_page_once_and_resumes_with_nothing_to_do(
         config_for(&fixture),
         FrontierChoice::Embedded(FrontierConfig::default()),
         &data,
+        None,
         std::future::pending(),
     )
     .await
@@ -104,6 +105,7 @@ async fn crawl_indexes_every_reachable_page_once_and_resumes_with_nothing_to_do(
         config_for(&fixture),
         FrontierChoice::Embedded(FrontierConfig::default()),
         &data,
+        None,
         std::future::pending(),
     )
     .await
@@ -130,6 +132,7 @@ async fn a_page_gone_on_revisit_leaves_the_index_and_the_docstore() {
                 config,
                 FrontierChoice::Embedded(FrontierConfig::default()),
                 &data,
+                None,
                 std::future::pending(),
             )
             .await
@@ -177,6 +180,7 @@ async fn private_addresses_are_refused_unless_allowed() {
             config,
             FrontierChoice::Embedded(FrontierConfig::default()),
             &DataDir::new(dir.path()),
+            None,
             std::future::pending(),
         )
         .await
@@ -200,6 +204,7 @@ async fn private_addresses_are_refused_unless_allowed() {
         config,
         FrontierChoice::Embedded(FrontierConfig::default()),
         &DataDir::new(dir.path()),
+        None,
         std::future::pending(),
     )
     .await

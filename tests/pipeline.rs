@@ -897,3 +897,374 @@ async fn rabbitmq_stopped_and_started_mid_crawl_loses_nothing_and_duplicates_not
         &expected,
     );
 }
+
+// Operations: graceful shutdown on SIGTERM, and the metrics every daemon
+// serves. These tests also need Redis (`TRAWL_TEST_REDIS`, or the local
+// one): the crawler shares its frontier there, so that the leases it holds
+// can be seen from outside.
+
+fn redis_url() -> String {
+    std::env::var("TRAWL_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string())
+}
+
+/// A crawler worker on the shared frontier `{redis_prefix}` in Redis,
+/// publishing to the broker, serving its metrics on `listen`. `extra`
+/// follows the common arguments (`--until-empty`, `--per-host`...).
+fn worker(
+    config: &AmqpConfig,
+    redis_prefix: &str,
+    fixture: &Fixture,
+    data_dir: &Path,
+    listen: &str,
+    extra: &[&str],
+) -> Child {
+    let mut command = crawl(config, fixture, data_dir);
+    command
+        .args(["--redis", &redis_url(), "--redis-prefix", redis_prefix])
+        .args(["--listen", listen])
+        .args(extra);
+    command.spawn().unwrap()
+}
+
+/// Deletes the crawl's keys from Redis when dropped, also when the test
+/// panics.
+struct RedisTearDown(String);
+
+impl Drop for RedisTearDown {
+    fn drop(&mut self) {
+        let client = redis::Client::open(redis_url()).unwrap();
+        let Ok(mut conn) = client.get_connection() else {
+            return;
+        };
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{{{}:*", self.0))
+            .query(&mut conn)
+            .unwrap_or_default();
+        if !keys.is_empty() {
+            let _: redis::RedisResult<()> = redis::cmd("DEL").arg(keys).query(&mut conn);
+        }
+    }
+}
+
+/// The URLs leased in the frontier `{prefix}`, with the worker holding
+/// each (every lease names its worker, whose id carries its pid).
+async fn leases(prefix: &str) -> Vec<(String, String)> {
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{{{prefix}:*}}:leased"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let mut leases = Vec::new();
+    for key in keys {
+        let entries: Vec<(String, String)> = redis::cmd("HGETALL")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        for (url, state) in entries {
+            // token \t released \t host \t worker
+            let worker = state.rsplit('\t').next().unwrap_or_default().to_string();
+            leases.push((url, worker));
+        }
+    }
+    leases
+}
+
+/// `/metrics` of the daemon at `base`, as text (empty while it starts).
+async fn scrape(base: &str) -> String {
+    match reqwest::get(format!("{base}/metrics")).await {
+        Ok(response) if response.status().is_success() => response.text().await.unwrap(),
+        _ => String::new(),
+    }
+}
+
+/// The sum of every sample of the metric `name` (all its label sets; for a
+/// histogram, name its `_count` or `_sum`), or `None` if it has none.
+fn metric(text: &str, name: &str) -> Option<f64> {
+    let samples: Vec<f64> = text
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            let metric_name = series.split('{').next()?;
+            (metric_name == name).then(|| value.parse::<f64>().ok())?
+        })
+        .collect();
+    (!samples.is_empty()).then(|| samples.iter().sum())
+}
+
+/// The sample of `name` with the label `label="value"`.
+fn labelled(text: &str, name: &str, label: &str, value: &str) -> Option<f64> {
+    let series = format!("{name}{{{label}=\"{value}\"}} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&series))
+        .and_then(|value| value.parse().ok())
+}
+
+/// Scrapes `base` until `done` holds for its metrics; returns them.
+async fn until_metrics(what: &str, base: &str, done: impl Fn(&str) -> bool) -> String {
+    within(what, async {
+        loop {
+            let text = scrape(base).await;
+            if done(&text) {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+}
+
+/// Sends SIGTERM; the process must drain and exit 0 (within the generous
+/// bound of [`within`], far above the daemons' own shutdown deadline).
+async fn terminate(child: &mut Child) {
+    signal("-TERM", &child.id().expect("still running").to_string());
+    let status = within("a process stopping on SIGTERM", child.wait())
+        .await
+        .unwrap();
+    assert!(status.success(), "SIGTERM must drain and exit 0: {status}");
+}
+
+// SIGTERM mid-crawl to a crawler worker (Redis frontier, RabbitMQ pages)
+// and mid-consume to an index shard, then both restarted: nothing is lost,
+// nothing is indexed or fetched twice, and the worker gave its leases back
+// as it exited, rather than leaving them to expire (they last ten minutes
+// here: a lease left behind would stall the restarted crawl).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_to_a_crawler_and_an_index_shard_mid_work_loses_nothing() {
+    let _broker = BROKER.lock().await;
+    // Slow pages, so that both signals land in the middle of the crawl.
+    let fixture = Fixture::start(Duration::from_millis(250)).await;
+    let config = broker("sigterm");
+    let _tear_down = TearDown(config.clone());
+    let redis_prefix = config.prefix.clone();
+    let _redis_tear_down = RedisTearDown(redis_prefix.clone());
+    let shards = [Service::index(&config, 0, &[]), Service::index(&config, 1, &[])];
+    let docs = Service::docs(&config, None);
+    for service in shards.iter().chain([&docs]) {
+        healthy(&service.base).await;
+    }
+
+    let crawl_dir = tempfile::tempdir().unwrap();
+    let crawler_listen = format!("127.0.0.1:{}", free_port());
+    let worker_args = ["--until-empty", "--per-host", "3", "--lease-ms", "600000"];
+    let mut crawler = worker(
+        &config,
+        &redis_prefix,
+        &fixture,
+        crawl_dir.path(),
+        &crawler_listen,
+        &worker_args,
+    );
+    let pages = fixture.indexable_urls().len();
+
+    // Shard 0 is stopped once it has consumed pages, while the crawl goes on.
+    let [shard_0, shard_1] = shards;
+    until_metrics("shard 0 consuming", &shard_0.base, |text| {
+        metric(text, "trawl_indexer_messages_consumed_total").is_some_and(|n| n >= 3.0)
+    })
+    .await;
+    assert!(
+        fixture.total_hits() < pages,
+        "the crawl was over when shard 0 stopped: the test proves little"
+    );
+    let shard_0_dir = shard_0.stop().await;
+    let shard_0 = Service::index_in(shard_0_dir, &config, 0, &[]);
+
+    // The worker is stopped holding leases: frozen until it holds some, so
+    // that its leases can be read, then signalled, then let go.
+    within("the crawl half done", async {
+        while fixture.total_hits() < pages / 2 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let pid = crawler.id().unwrap().to_string();
+    let held = within("the worker holding leases", async {
+        loop {
+            signal("-STOP", &pid);
+            let held = leases(&redis_prefix).await;
+            if !held.is_empty() {
+                return held;
+            }
+            signal("-CONT", &pid);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(
+        held.iter()
+            .all(|(_, worker)| worker.contains(&format!("-{pid}-"))),
+        "leases of another worker: {held:?}"
+    );
+    signal("-TERM", &pid);
+    signal("-CONT", &pid);
+    let status = within("the worker stopping on SIGTERM", crawler.wait())
+        .await
+        .unwrap();
+    assert!(status.success(), "SIGTERM must drain and exit 0: {status}");
+    let left = leases(&redis_prefix).await;
+    assert!(
+        left.is_empty(),
+        "the worker exited holding {left:?} (it held {held:?} when signalled)"
+    );
+    let stopped_at = fixture.total_hits();
+    assert!(
+        stopped_at < pages,
+        "the crawl was over when the worker stopped: the test proves little"
+    );
+    eprintln!(
+        "worker stopped after {stopped_at} requests holding {} leases",
+        held.len()
+    );
+
+    // The same worker again, on the same data directory, to the end.
+    let mut crawler = worker(
+        &config,
+        &redis_prefix,
+        &fixture,
+        crawl_dir.path(),
+        &crawler_listen,
+        &worker_args,
+    );
+    let status = within("the resumed crawl", crawler.wait()).await.unwrap();
+    assert!(status.success(), "the resumed crawl failed: {status}");
+    // The drain finished what was in flight: no page was fetched twice.
+    // (robots.txt is cached per process: each run reads it once.)
+    for (path, hits) in fixture.hits() {
+        let most = if path == "/robots.txt" { 2 } else { 1 };
+        assert!(hits <= most, "{path} was fetched {hits} times");
+    }
+
+    let expected = fixture.indexable_doc_ids();
+    until_consumed(
+        &[shard_0.dir.path(), shard_1.dir.path()],
+        &[docs.dir.path()],
+        &expected,
+    )
+    .await;
+    let dirs = [shard_0.stop().await, shard_1.stop().await, docs.stop().await];
+    assert_exactly_once(
+        &config,
+        &[dirs[0].path(), dirs[1].path()],
+        &[dirs[2].path()],
+        &expected,
+    );
+}
+
+// `/metrics` of a crawler daemon and of index shards: every metric of the
+// table in ARCHITECTURE.md is there, with the values the fixture implies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crawler_and_index_shards_serve_their_metrics() {
+    let _broker = BROKER.lock().await;
+    let fixture = Fixture::start(Duration::ZERO).await;
+    let config = broker("metrics");
+    let _tear_down = TearDown(config.clone());
+    let redis_prefix = config.prefix.clone();
+    let _redis_tear_down = RedisTearDown(redis_prefix.clone());
+    // One message that no consumer can decode, for shard 0 to dead-letter.
+    let (connection, channel) = raw_channel(&config).await;
+    let topology = config.topology();
+    topology.declare(&channel).await.unwrap();
+    let garbage: &[u8] = &[FORMAT_VERSION, 0xc1, 0xde, 0xad];
+    let confirm = channel
+        .basic_publish(
+            topology.exchange().into(),
+            Topology::routing_key(0).into(),
+            BasicPublishOptions::default(),
+            garbage,
+            BasicProperties::default().with_delivery_mode(2),
+        )
+        .await
+        .unwrap();
+    assert!(confirm.await.unwrap().is_ack());
+    connection.close(200, "done".into()).await.unwrap();
+
+    let shards = [Service::index(&config, 0, &[]), Service::index(&config, 1, &[])];
+    // A daemon (no --until-empty): it stays up, to be scraped, once the
+    // crawl is over.
+    let crawl_dir = tempfile::tempdir().unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let crawler_base = format!("http://{listen}");
+    let mut crawler = worker(&config, &redis_prefix, &fixture, crawl_dir.path(), &listen, &[]);
+    healthy(&crawler_base).await;
+    within("the crawler ready", async {
+        while reqwest::get(format!("{crawler_base}/readyz"))
+            .await
+            .map_or(true, |response| response.status() != 200)
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+
+    // fetched = pages + 404 + PDF + 2 redirects (as in the embedded crawl)
+    let pages = fixture.indexable_urls().len() as f64;
+    // The frontier's gauges are samples (every 5 s): waited for, not asserted.
+    let text = until_metrics("the crawl done and sampled", &crawler_base, |text| {
+        metric(text, "trawl_crawler_pages_indexed_total") == Some(pages)
+            && metric(text, "trawl_crawler_frontier_queued_links") == Some(0.0)
+            && metric(text, "trawl_crawler_frontier_leased_links") == Some(0.0)
+            && metric(text, "trawl_crawler_leases_held") == Some(0.0)
+    })
+    .await;
+    let value = |name: &str| metric(&text, name).unwrap_or_else(|| panic!("no {name} in\n{text}"));
+    let fetched = |status: &str| labelled(&text, "trawl_crawler_pages_fetched_total", "status", status);
+    let skipped = |reason: &str| labelled(&text, "trawl_crawler_urls_skipped_total", "reason", reason);
+    assert_eq!(value("trawl_crawler_pages_fetched_total"), pages + 4.0, "{text}");
+    assert_eq!(fetched("200"), Some(pages + 1.0), "the pages and the PDF");
+    assert_eq!(fetched("404"), Some(1.0));
+    assert_eq!(skipped("http_status"), Some(1.0));
+    assert_eq!(skipped("wrong_type"), Some(1.0));
+    assert_eq!(skipped("out_of_scope"), Some(1.0));
+    let robots = labelled(
+        &text,
+        "trawl_crawler_robots_fetches_total",
+        "outcome",
+        "unavailable",
+    );
+    assert_eq!(robots, Some(1.0), "the fixture has no robots.txt");
+    assert!(value("trawl_crawler_downloaded_bytes_total") > 100.0 * pages);
+    assert_eq!(value("trawl_crawler_fetch_duration_seconds_count"), pages + 4.0);
+    assert_eq!(value("trawl_crawler_fetches_in_flight"), 0.0);
+    // The fixture is an IP address: nothing to look up, but the counters
+    // are there from the start.
+    assert_eq!(value("trawl_crawler_dns_cache_hits_total"), 0.0);
+    assert_eq!(value("trawl_crawler_dns_cache_misses_total"), 0.0);
+    assert!(text.contains("# TYPE trawl_crawler_fetch_duration_seconds histogram"));
+    assert!(text.contains("# HELP trawl_crawler_urls_skipped_total"));
+
+    // Each page reached one shard, was consumed once and committed; the
+    // poison message was dead-lettered by shard 0.
+    let mut consumed = 0.0;
+    for (shard, service) in shards.iter().enumerate() {
+        let text = until_metrics("a shard's commits and queue depth", &service.base, |text| {
+            let consumed = metric(text, "trawl_indexer_messages_consumed_total");
+            consumed.is_some()
+                && metric(text, "trawl_indexer_messages_committed_total") == consumed
+                && metric(text, "trawl_indexer_queue_ready_messages") == Some(0.0)
+        })
+        .await;
+        let value = |name: &str| metric(&text, name).unwrap_or_else(|| panic!("no {name} in\n{text}"));
+        consumed += value("trawl_indexer_messages_consumed_total");
+        assert!(value("trawl_indexer_commit_duration_seconds_count") >= 1.0);
+        let dead = labelled(
+            &text,
+            "trawl_indexer_messages_dead_lettered_total",
+            "reason",
+            "malformed",
+        );
+        assert_eq!(dead, if shard == 0 { Some(1.0) } else { None }, "{text}");
+        let (status, ready) = get_json(&format!("{}/readyz", service.base)).await;
+        assert_eq!(status, 200, "{ready}");
+        assert_eq!(ready["broker_connected"], true);
+    }
+    assert_eq!(consumed, pages, "every page consumed once, by one shard");
+
+    terminate(&mut crawler).await;
+    let [shard_0, shard_1] = shards;
+    shard_0.stop().await;
+    shard_1.stop().await;
+}

@@ -32,10 +32,15 @@
 //! gives up on (a message redelivered [`DELIVERY_LIMIT`] times, i.e. one that
 //! keeps killing its consumer), and the consumer sends there what it cannot
 //! decode, with the reason in the [`REASON_HEADER`].
+//!
+//! For operations: a sink and a consumer tell whether they are connected
+//! ([`BrokerStatus`], a daemon's readiness), the consumer counts what it
+//! dead-letters, and [`sample_queue_depth`] keeps a gauge of the messages
+//! waiting in a queue ([`crate::metrics`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -51,6 +56,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tracing::{debug, info, warn};
 
 use crate::message::{FORMAT_VERSION, PageEvent};
+use crate::metrics as names;
 use crate::model::DocId;
 use crate::queue::{Confirmation, PageSink, QueueError};
 
@@ -83,6 +89,10 @@ const RECONNECT_MIN: Duration = Duration::from_millis(100);
 /// The longest wait between two connection attempts: a broker back after
 /// an outage is found within this.
 const RECONNECT_MAX: Duration = Duration::from_secs(10);
+
+/// How often [`sample_queue_depth`] asks the broker: often enough to see a
+/// backlog grow, rarely enough to cost the broker nothing.
+pub const QUEUE_DEPTH_EVERY: Duration = Duration::from_secs(5);
 
 /// Queue and exchange names must fit an AMQP short string (255 bytes)
 /// with the longest suffix (`.index.4294967295`).
@@ -358,6 +368,83 @@ async fn close_quietly(connection: Connection) {
     let _ = tokio::time::timeout(Duration::from_secs(1), close).await;
 }
 
+/// Whether a sink or a consumer has a working session with the broker
+/// right now: what a daemon's `/readyz` reports. Clones share the state.
+#[derive(Debug, Clone, Default)]
+pub struct BrokerStatus(Arc<AtomicBool>);
+
+impl BrokerStatus {
+    pub fn is_connected(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn set(&self, connected: bool) {
+        self.0.store(connected, Ordering::Relaxed);
+    }
+}
+
+/// Keeps the [`names::INDEXER_QUEUE_READY`] gauge at the number of
+/// messages ready in `queue` (waiting for a consumer: the consumer's lag),
+/// asking the broker every [`QUEUE_DEPTH_EVERY`] with a passive declare,
+/// until `shutdown` resolves. It starts once `consumer` (the queue's
+/// consumer, which declares it) has connected: a passive declare of a
+/// queue that does not exist fails, closing its channel. Its own
+/// connection, for the same reason. A broker out of reach is tried again,
+/// quietly (the consumer says so already).
+pub async fn sample_queue_depth(
+    config: AmqpConfig,
+    queue: String,
+    consumer: BrokerStatus,
+    shutdown: impl Future<Output = ()>,
+) {
+    let mut shutdown = std::pin::pin!(shutdown);
+    let connected = async {
+        while !consumer.is_connected() {
+            tokio::time::sleep(RECONNECT_MIN).await;
+        }
+    };
+    tokio::select! {
+        () = &mut shutdown => return,
+        () = connected => {}
+    }
+    let mut backoff = Backoff::new();
+    loop {
+        let sampled = async {
+            let connection = connect(&config, "queue-depth").await?;
+            let result = async {
+                let channel = connection.create_channel().await?;
+                let passive = QueueDeclareOptions {
+                    passive: true,
+                    ..QueueDeclareOptions::default()
+                };
+                loop {
+                    let declared = channel
+                        .queue_declare(queue.as_str().into(), passive, FieldTable::default())
+                        .await?;
+                    metrics::gauge!(names::INDEXER_QUEUE_READY).set(declared.message_count() as f64);
+                    tokio::time::sleep(QUEUE_DEPTH_EVERY).await;
+                }
+            }
+            .await;
+            close_quietly(connection).await;
+            result
+        };
+        tokio::select! {
+            () = &mut shutdown => return,
+            result = sampled => {
+                let result: Result<(), QueueError> = result;
+                if let Err(error) = result {
+                    debug!(%error, %queue, "cannot sample the queue's depth");
+                }
+            }
+        }
+        tokio::select! {
+            () = &mut shutdown => return,
+            () = backoff.wait() => {}
+        }
+    }
+}
+
 /// Capped exponential back-off between connection attempts.
 struct Backoff {
     delay: Duration,
@@ -418,6 +505,7 @@ pub struct AmqpSink {
     /// One permit per event between `publish` and the broker's answer.
     buffer: Arc<Semaphore>,
     topology: Topology,
+    status: BrokerStatus,
 }
 
 /// An event the broker has not answered for yet.
@@ -436,17 +524,24 @@ impl AmqpSink {
     pub fn start(config: AmqpConfig) -> Result<AmqpSink, QueueError> {
         config.validate()?;
         let (to_publisher, from_sinks) = mpsc::unbounded_channel();
+        let status = BrokerStatus::default();
         let sink = AmqpSink {
             to_publisher,
             buffer: Arc::new(Semaphore::new(config.publish_buffer)),
             topology: config.topology(),
+            status: status.clone(),
         };
-        tokio::spawn(Publisher::new(config).run(from_sinks));
+        tokio::spawn(Publisher::new(config, status).run(from_sinks));
         Ok(sink)
     }
 
     pub fn topology(&self) -> &Topology {
         &self.topology
+    }
+
+    /// Whether the publisher is connected (and has declared the topology).
+    pub fn status(&self) -> BrokerStatus {
+        self.status.clone()
     }
 }
 
@@ -487,10 +582,11 @@ struct Publisher {
     /// False once every sink is dropped.
     sinks_open: bool,
     backoff: Backoff,
+    status: BrokerStatus,
 }
 
 impl Publisher {
-    fn new(config: AmqpConfig) -> Publisher {
+    fn new(config: AmqpConfig, status: BrokerStatus) -> Publisher {
         Publisher {
             topology: config.topology(),
             config,
@@ -498,6 +594,7 @@ impl Publisher {
             next_seq: 0,
             sinks_open: true,
             backoff: Backoff::new(),
+            status,
         }
     }
 
@@ -512,6 +609,7 @@ impl Publisher {
                 }
             };
             let result = self.session(&connection, &mut from_sinks).await;
+            self.status.set(false);
             close_quietly(connection).await;
             if let Err(error) = result {
                 warn!(
@@ -540,6 +638,7 @@ impl Publisher {
         self.topology.declare(&channel).await?;
         channel.confirm_select(ConfirmSelectOptions::default()).await?;
         self.backoff.reset();
+        self.status.set(true);
         info!(republishing = self.unconfirmed.len(), "publisher connected");
 
         let mut answers = FuturesUnordered::new();
@@ -628,6 +727,7 @@ pub struct AmqpConsumer {
     replica: Option<String>,
     session: Option<ConsumerSession>,
     backoff: Backoff,
+    status: BrokerStatus,
 }
 
 struct ConsumerSession {
@@ -647,6 +747,7 @@ impl AmqpConsumer {
             replica: None,
             session: None,
             backoff: Backoff::new(),
+            status: BrokerStatus::default(),
         })
     }
 
@@ -670,6 +771,12 @@ impl AmqpConsumer {
         &self.queue
     }
 
+    /// Whether the consumer is connected and consuming its queue (it
+    /// connects on its first [`AmqpConsumer::recv`]).
+    pub fn status(&self) -> BrokerStatus {
+        self.status.clone()
+    }
+
     /// The next decoded event. Waits (reconnecting as needed) until there
     /// is one.
     ///
@@ -681,7 +788,10 @@ impl AmqpConsumer {
             let session = match &mut self.session {
                 Some(session) => session,
                 None => match self.open().await {
-                    Ok(session) => self.session.insert(session),
+                    Ok(session) => {
+                        self.status.set(true);
+                        self.session.insert(session)
+                    }
                     Err(error) => {
                         warn!(
                             %error,
@@ -729,7 +839,14 @@ impl AmqpConsumer {
                     let reason = error.to_string();
                     warn!(queue = %self.queue, %reason, "dead-lettering an undecodable message");
                     let dead_exchange = self.topology.dead_exchange();
-                    let dead = dead_letter(&channel, &dead_exchange, &self.queue, &delivery, &reason);
+                    let dead = dead_letter(
+                        &channel,
+                        &dead_exchange,
+                        &self.queue,
+                        &delivery,
+                        &reason,
+                        error.kind(),
+                    );
                     if let Err(error) = dead.await {
                         warn!(%error, queue = %self.queue, "cannot dead-letter; reconnecting");
                         self.reconnect().await;
@@ -777,6 +894,7 @@ impl AmqpConsumer {
     }
 
     async fn reconnect(&mut self) {
+        self.status.set(false);
         if let Some(session) = self.session.take() {
             close_quietly(session.connection).await;
         }
@@ -785,6 +903,7 @@ impl AmqpConsumer {
 
     /// Closes the connection; what is unacknowledged goes back to the queue.
     pub async fn close(mut self) {
+        self.status.set(false);
         if let Some(session) = self.session.take() {
             close_quietly(session.connection).await;
         }
@@ -834,7 +953,7 @@ impl AmqpDelivery {
     }
 
     /// The event can never be processed: moves it to the dead-letter queue
-    /// with `reason` in its [`REASON_HEADER`].
+    /// with `reason` in its [`REASON_HEADER`] (counted as `unprocessable`).
     pub async fn dead_letter(self, reason: &str) -> Result<(), QueueError> {
         dead_letter(
             &self.channel,
@@ -842,6 +961,7 @@ impl AmqpDelivery {
             &self.queue,
             &self.delivery,
             reason,
+            "unprocessable",
         )
         .await
     }
@@ -855,13 +975,15 @@ impl AmqpDelivery {
 /// `x-death` header (reason "rejected"), and a client cannot attach why. The
 /// copy carries [`REASON_HEADER`] and [`QUEUE_HEADER`]. Acknowledging only
 /// after the confirm means a crash in between leaves the message in both
-/// queues, never in neither.
+/// queues, never in neither. Counted under `kind`, the reason without its
+/// details.
 async fn dead_letter(
     channel: &Channel,
     dead_exchange: &str,
     queue: &str,
     delivery: &Delivery,
     reason: &str,
+    kind: &'static str,
 ) -> Result<(), QueueError> {
     let mut headers = delivery.properties.headers().clone().unwrap_or_default();
     headers.insert(REASON_HEADER.into(), AMQPValue::LongString(reason.into()));
@@ -883,5 +1005,6 @@ async fn dead_letter(
         .await?;
     verdict(answer)?;
     delivery.acker.ack(BasicAckOptions::default()).await?;
+    metrics::counter!(names::INDEXER_MESSAGES_DEAD_LETTERED, "reason" => kind).increment(1);
     Ok(())
 }

@@ -10,6 +10,7 @@
 //!
 //! - [`amqp`]: the RabbitMQ topology, sink (publisher confirms, reconnection)
 //!   and consumer (dead-lettering with a reason).
+//! - [`metrics`]: the Prometheus recorder and the name of every metric.
 //! - [`normalize`]: URL normalization, the one place a URL becomes a
 //!   [`NormalizedUrl`]; where a URL's life begins.
 //! - [`model`]: newtypes for hosts and document ids.
@@ -20,6 +21,7 @@
 
 pub mod amqp;
 pub mod message;
+pub mod metrics;
 pub mod model;
 pub mod normalize;
 pub mod queue;

@@ -109,6 +109,17 @@ pub enum MessageError {
     Malformed(String),
 }
 
+impl MessageError {
+    /// The error's name without its details: a metric label.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            MessageError::Empty => "empty",
+            MessageError::UnknownVersion(_) => "unknown_version",
+            MessageError::Malformed(_) => "malformed",
+        }
+    }
+}
+
 /// Cuts `text` to at most `max_bytes`, at a char boundary.
 pub fn truncate_at_char_boundary(text: &mut String, max_bytes: usize) {
     if text.len() > max_bytes {

@@ -30,6 +30,12 @@ pub const DEFAULT_MAX_DEPTH: u32 = 256;
 /// Redirect hops followed from one link; a longer chain is a trap.
 pub const DEFAULT_MAX_REDIRECTS: u8 = 10;
 
+/// How long a stopping crawl waits for in-flight links to finish before it
+/// gives back those that have not. Below `trawl`'s shutdown deadline
+/// (`SHUTDOWN_DEADLINE` in src/signal.rs), so that the links are given back
+/// before the process is made to exit.
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// Sitemap indexes may point at sitemaps, which may not point further
 /// (sitemaps.org); one more level tolerates sites that nest anyway.
 pub const MAX_SITEMAP_DEPTH: u32 = 2;
@@ -70,6 +76,9 @@ pub struct CrawlConfig {
     /// How often a daemon looks for pages whose next visit is due (a batch
     /// run looks once, at its start).
     pub revisit_scan_every: Duration,
+    /// When stopping, how long in-flight links may take to finish; the
+    /// rest go back to the frontier.
+    pub drain_timeout: Duration,
     pub progress: Progress,
 }
 
@@ -99,6 +108,7 @@ impl CrawlConfig {
             host_give_up: Duration::from_secs(600),
             freshness: FreshnessConfig::default(),
             revisit_scan_every: Duration::from_secs(60),
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             progress: Progress::Quiet,
         }
     }

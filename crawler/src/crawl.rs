@@ -19,15 +19,17 @@
 //! fetched with a conditional GET: 304 keeps the page, 404 or 410 removes it
 //! from the index, a changed text indexes it again.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::message::{MAX_OUTLINKS, Outlink};
+use common::metrics::{self as names, GaugeGuard};
 use common::queue::{PageSink, QueueError};
 use common::signature::{content_hash, lead_simhash, text_simhash};
 use common::{DocId, NormalizedUrl, PageEvent, PageMessage, SkipReason};
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
@@ -52,10 +54,6 @@ use crate::trap::check_url;
 /// How long the dispatcher sleeps at most when nothing is claimable; other
 /// workers (distributed mode) or expiring leases may change that any time.
 const MAX_IDLE_POLL: Duration = Duration::from_millis(200);
-
-/// How long a stopping crawl waits for in-flight links before it leaves
-/// them to their leases.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(60);
 
 const RETRY_MAX_DELAY: Duration = Duration::from_secs(600);
 
@@ -87,6 +85,20 @@ pub async fn run(
     let resolver = Arc::new(Resolver::new(&config.dns, config.address_policy.clone()));
     let fetcher = Fetcher::new(config.fetch.clone(), resolver)?;
     let stats = Arc::new(CrawlStats::default());
+    register_metrics();
+    info!(
+        seeds = config.seeds.len(),
+        scope = ?config.scope,
+        include = config.include.len(),
+        max_pages = ?config.max_pages,
+        max_depth = config.max_depth,
+        stop_when_empty = config.stop_when_empty,
+        concurrency = config.concurrency,
+        parse_threads = config.parse_threads,
+        min_delay_ms = config.politeness.min_delay.as_millis() as u64,
+        user_agent = %config.fetch.user_agent,
+        "crawl starting"
+    );
     let crawler = Arc::new(Crawler {
         parse_slots: Arc::new(Semaphore::new(config.parse_threads.max(1))),
         ip_limiter: IpLimiter::new(config.politeness.max_in_flight_per_ip),
@@ -100,6 +112,8 @@ pub async fn run(
         stats: stats.clone(),
         trouble: HostTrouble::default(),
         wakeup: Notify::new(),
+        held: HeldLeases::default(),
+        stopping: watch::Sender::new(false),
     });
     let seeds = crawler
         .config
@@ -142,6 +156,41 @@ struct Crawler {
     /// Signalled when a task may have made a link claimable (a host was
     /// released, links were added), so the dispatcher need not poll.
     wakeup: Notify,
+    held: HeldLeases,
+    /// True once the crawl stops claiming: a link still waiting for a slot
+    /// at its IP goes back at once instead of holding up the drain.
+    stopping: watch::Sender<bool>,
+}
+
+/// The links this worker holds: claimed, and not yet completed, retried or
+/// given back by their task. What a drain that runs out of time gives back,
+/// so that they are fetched again at once (by this worker when it resumes,
+/// or by another) rather than after their leases expire.
+#[derive(Default)]
+struct HeldLeases {
+    /// By URL and lease token: a lease that expired and was claimed again is
+    /// another lease.
+    leases: std::sync::Mutex<HashMap<(NormalizedUrl, u64), Lease>>,
+}
+
+impl HeldLeases {
+    fn hold(&self, lease: &Lease) {
+        let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+        leases.insert((lease.url.clone(), lease.token), lease.clone());
+        metrics::gauge!(names::CRAWLER_LEASES_HELD).set(leases.len() as f64);
+    }
+
+    fn let_go(&self, lease: &Lease) {
+        let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+        leases.remove(&(lease.url.clone(), lease.token));
+        metrics::gauge!(names::CRAWLER_LEASES_HELD).set(leases.len() as f64);
+    }
+
+    fn take_all(&self) -> Vec<Lease> {
+        let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+        metrics::gauge!(names::CRAWLER_LEASES_HELD).set(0.0);
+        leases.drain().map(|(_, lease)| lease).collect()
+    }
 }
 
 /// Hosts whose name or robots.txt keeps failing, and since when. Their
@@ -210,6 +259,7 @@ impl Crawler {
             let wait = match self.frontier.claim().await? {
                 Claim::Leased(lease) => {
                     claimed += 1;
+                    self.held.hold(&lease);
                     let crawler = self.clone();
                     tasks.spawn(async move { crawler.crawl_link_guarded(lease, permit).await });
                     continue;
@@ -230,8 +280,10 @@ impl Crawler {
 
         // Stop claiming; let every claimed link finish: its fetch, its
         // publication, and the confirmation that completes it.
-        if !tasks.is_empty() {
-            info!(in_flight = tasks.len(), "draining in-flight links");
+        self.stopping.send_replace(true);
+        let in_flight = tasks.len();
+        if in_flight > 0 {
+            info!(in_flight, "draining in-flight links");
         }
         let drain = async {
             while let Some(done) = tasks.join_next().await {
@@ -239,15 +291,28 @@ impl Crawler {
             }
             Ok::<_, CrawlError>(())
         };
-        match tokio::time::timeout(DRAIN_TIMEOUT, drain).await {
-            Ok(result) => result,
+        match tokio::time::timeout(self.config.drain_timeout, drain).await {
+            Ok(result) => {
+                if in_flight > 0 {
+                    info!(finished = in_flight, "drain done");
+                }
+                result
+            }
             Err(_) => {
-                // Their leases stay: the links are fetched again on resume.
-                warn!(
-                    abandoned = tasks.len(),
-                    "drain timed out; unfinished links stay queued"
-                );
+                // Stop the stragglers, then hand their links back: nothing
+                // of theirs may touch a lease after it is given back.
                 tasks.abort_all();
+                while tasks.join_next().await.is_some() {}
+                let unfinished = self.held.take_all();
+                warn!(
+                    finished = in_flight.saturating_sub(unfinished.len()),
+                    given_back = unfinished.len(),
+                    timeout_ms = self.config.drain_timeout.as_millis() as u64,
+                    "drain timed out; giving back the unfinished links"
+                );
+                for lease in &unfinished {
+                    self.frontier.give_back(lease).await?;
+                }
                 Ok(())
             }
         }
@@ -263,14 +328,19 @@ impl Crawler {
     ) -> Result<(), CrawlError> {
         use futures::FutureExt;
         let link = std::panic::AssertUnwindSafe(self.crawl_link(lease.clone(), fetch_slot));
-        match link.catch_unwind().await {
+        let result = match link.catch_unwind().await {
             Ok(result) => result,
             Err(_) => {
                 warn!(url = %lease.url, "link task panicked; skipping the link");
-                self.release_host(&lease, Duration::ZERO).await?;
-                self.skip(&lease, SkipReason::Error).await
+                match self.release_host(&lease, Duration::ZERO).await {
+                    Ok(()) => self.skip(&lease, SkipReason::Error).await,
+                    Err(error) => Err(error),
+                }
             }
-        }
+        };
+        // Done with, or (on an error, which ends the crawl) left to its lease.
+        self.held.let_go(&lease);
+        result
     }
 
     /// The life of one claimed link.
@@ -329,8 +399,14 @@ impl Crawler {
                 });
             }
         };
-        let Ok(ip_slot) = tokio::time::timeout(IP_SLOT_WAIT, self.ip_limiter.acquire(ip)).await else {
-            return Ok(Gate::IpBusy);
+        let mut stopping = self.stopping.subscribe();
+        let ip_slot = tokio::select! {
+            slot = tokio::time::timeout(IP_SLOT_WAIT, self.ip_limiter.acquire(ip)) => match slot {
+                Ok(slot) => slot,
+                Err(_) => return Ok(Gate::IpBusy),
+            },
+            // Not fetched yet: the link goes back rather than hold up the drain.
+            _ = stopping.wait_for(|stopping| *stopping) => return Ok(Gate::IpBusy),
         };
         let robots = self.robots.check(&self.fetcher, &lease.url).await;
         if !robots.new_sitemaps.is_empty() {
@@ -373,7 +449,13 @@ impl Crawler {
                 last_modified: known.last_modified.clone(),
             });
         let started = Instant::now();
-        let response = self.fetcher.fetch(&lease.url, &validators).await;
+        let response = {
+            let _in_flight = GaugeGuard::new(metrics::gauge!(names::CRAWLER_FETCHES_IN_FLIGHT));
+            self.fetcher.fetch(&lease.url, &validators).await
+        };
+        if response.is_ok() {
+            metrics::histogram!(names::CRAWLER_FETCH_DURATION).record(started.elapsed().as_secs_f64());
+        }
         drop(ip_slot);
         let (status, retry_after) = match &response {
             Ok(FetchResponse::Status { status, retry_after }) => (Some(*status), *retry_after),
@@ -467,10 +549,12 @@ impl Crawler {
     ) -> Result<(), CrawlError> {
         let started = Instant::now();
         // One byte past the limit tells the parser the sitemap went on.
-        let response = self
-            .fetcher
-            .get_raw(&lease.url, SITEMAP_ACCEPT, MAX_SITEMAP_BYTES + 1)
-            .await;
+        let response = {
+            let _in_flight = GaugeGuard::new(metrics::gauge!(names::CRAWLER_FETCHES_IN_FLIGHT));
+            self.fetcher
+                .get_raw(&lease.url, SITEMAP_ACCEPT, MAX_SITEMAP_BYTES + 1)
+                .await
+        };
         drop(ip_slot);
         let (status, retry) = match &response {
             Ok(raw) => (Some(raw.status), retry_after(&raw.headers)),
@@ -937,6 +1021,27 @@ impl Crawler {
             }
             RetryDecision::GaveUp => self.skip(lease, reason).await,
         }
+    }
+}
+
+/// Registers the crawler's metrics that have no labels at zero: a scrape
+/// shows them (and a rate over them works) before their first event.
+fn register_metrics() {
+    for counter in [
+        names::CRAWLER_PAGES_INDEXED,
+        names::CRAWLER_DOWNLOADED_BYTES,
+        names::CRAWLER_DNS_CACHE_HITS,
+        names::CRAWLER_DNS_CACHE_MISSES,
+    ] {
+        metrics::counter!(counter).increment(0);
+    }
+    for gauge in [
+        names::CRAWLER_FETCHES_IN_FLIGHT,
+        names::CRAWLER_LEASES_HELD,
+        names::CRAWLER_FRONTIER_QUEUED,
+        names::CRAWLER_FRONTIER_LEASED,
+    ] {
+        metrics::gauge!(gauge).increment(0.0);
     }
 }
 

@@ -305,9 +305,11 @@ impl Resolver {
             && entry.expires_at > now
         {
             self.stats.hits.fetch_add(1, Relaxed);
+            metrics::counter!(common::metrics::CRAWLER_DNS_CACHE_HITS).increment(1);
             return entry.answer.clone();
         }
         self.stats.misses.fetch_add(1, Relaxed);
+        metrics::counter!(common::metrics::CRAWLER_DNS_CACHE_MISSES).increment(1);
         let (answer, ttl) = match self.hickory.lookup_ip(host).await {
             Ok(lookup) => {
                 let ips: Vec<IpAddr> = lookup.iter().collect();

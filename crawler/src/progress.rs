@@ -1,9 +1,12 @@
 //! Progress of a running crawl: a live bar on a terminal, log lines
-//! otherwise.
+//! otherwise; and, whatever the mode, the frontier's gauges
+//! ([`common::metrics`]), sampled on the same tick rather than per page (a
+//! shared frontier counts with a round trip to Redis).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::metrics as names;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -13,6 +16,9 @@ use crate::config::Progress;
 use crate::frontier::Frontier;
 use crate::stats::CrawlStats;
 
+/// How often a quiet crawl samples the frontier for its gauges.
+const SAMPLE_EVERY: Duration = Duration::from_secs(5);
+
 pub struct Reporter {
     task: Option<JoinHandle<()>>,
     bar: Option<ProgressBar>,
@@ -21,12 +27,7 @@ pub struct Reporter {
 impl Reporter {
     pub fn start(mode: Progress, stats: Arc<CrawlStats>, frontier: Arc<dyn Frontier>) -> Reporter {
         let (bar, period) = match mode {
-            Progress::Quiet => {
-                return Reporter {
-                    task: None,
-                    bar: None,
-                };
-            }
+            Progress::Quiet => (None, SAMPLE_EVERY),
             Progress::Bar => {
                 let bar = ProgressBar::new_spinner();
                 bar.set_style(
@@ -44,15 +45,18 @@ impl Reporter {
             loop {
                 ticker.tick().await;
                 let counts = frontier.counts().await.unwrap_or_default();
+                metrics::gauge!(names::CRAWLER_FRONTIER_QUEUED).set(counts.queued as f64);
+                metrics::gauge!(names::CRAWLER_FRONTIER_LEASED).set(counts.leased as f64);
                 let fetched = stats.fetched();
                 let rate = fetched as f64 / started.elapsed().as_secs_f64().max(0.001);
-                match &task_bar {
-                    Some(bar) => bar.set_message(format!(
+                match (&task_bar, mode) {
+                    (Some(bar), _) => bar.set_message(format!(
                         "fetched {fetched} · indexed {} · queued {} · {rate:.0} pages/s",
                         stats.indexed(),
                         counts.queued
                     )),
-                    None => info!(
+                    (None, Progress::Quiet) => {}
+                    (None, _) => info!(
                         fetched,
                         indexed = stats.indexed(),
                         queued = counts.queued,

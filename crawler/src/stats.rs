@@ -1,4 +1,6 @@
-//! Counters of a crawl, and the summary printed at its end.
+//! Counters of a crawl, and the summary printed at its end. Each counter
+//! also feeds its Prometheus metric ([`common::metrics`]), from the same
+//! call: the summary counts one run, the metric the life of the process.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -7,6 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use common::SkipReason;
+use common::metrics as names;
+use metrics::counter;
 use serde::Serialize;
 
 use crate::dns::DnsStats;
@@ -42,6 +46,8 @@ impl CrawlStats {
     pub fn record_response(&self, status: u16, body_bytes: usize) {
         self.fetched.fetch_add(1, Relaxed);
         self.bytes.fetch_add(body_bytes as u64, Relaxed);
+        counter!(names::CRAWLER_PAGES_FETCHED, "status" => status.to_string()).increment(1);
+        counter!(names::CRAWLER_DOWNLOADED_BYTES).increment(body_bytes as u64);
         *self
             .by_status
             .lock()
@@ -60,10 +66,14 @@ impl CrawlStats {
             .position(|r| *r == reason)
             .expect("ALL lists every reason");
         self.skipped[index].fetch_add(count, Relaxed);
+        if count > 0 {
+            counter!(names::CRAWLER_URLS_SKIPPED, "reason" => reason.as_str()).increment(count);
+        }
     }
 
     pub fn record_indexed(&self) {
         self.indexed.fetch_add(1, Relaxed);
+        counter!(names::CRAWLER_PAGES_INDEXED).increment(1);
     }
 
     pub fn record_redirect(&self) {

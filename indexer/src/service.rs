@@ -12,6 +12,9 @@
 //!   process together ([`Stores`]), an index shard alone
 //!   ([`IndexWriterHandle`]), or the document service's docstore alone
 //!   ([`DocstoreWriter`]).
+//!
+//! It records what it consumes and commits, and how long commits take, as
+//! Prometheus metrics ([`common::metrics`]).
 
 use std::future::Future;
 use std::pin::pin;
@@ -20,6 +23,7 @@ use std::time::Duration;
 
 use common::PageEvent;
 use common::amqp::{AmqpConsumer, AmqpDelivery};
+use common::metrics as names;
 use common::queue::{ChannelSource, Delivery, QueueError};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
@@ -250,10 +254,7 @@ where
     S: DeliverySource + 'static,
     T: EventStore + 'static,
 {
-    let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || runtime.block_on(consume(source, store, policy, shutdown)))
-        .await
-        .map_err(|e| IndexerError::Task(e.to_string()))?
+    run_logging(source, store, policy, shutdown, CommitLog::Info).await
 }
 
 /// [`run`] over the in-process channel, until every publisher is gone.
@@ -262,7 +263,36 @@ pub async fn run_embedded(
     stores: Stores,
     policy: CommitPolicy,
 ) -> Result<IndexingStats> {
-    run(source, stores, policy, std::future::pending()).await
+    // A commit a second beside a crawl's own progress reports: each is
+    // worth a debug line only.
+    run_logging(source, stores, policy, std::future::pending(), CommitLog::Debug).await
+}
+
+/// How loudly each commit is logged: a daemon logs every commit; a crawl
+/// that indexes in process reports its progress otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CommitLog {
+    Info,
+    Debug,
+}
+
+async fn run_logging<S, T>(
+    source: S,
+    store: T,
+    policy: CommitPolicy,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    commit_log: CommitLog,
+) -> Result<IndexingStats>
+where
+    S: DeliverySource + 'static,
+    T: EventStore + 'static,
+{
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        runtime.block_on(consume(source, store, policy, shutdown, commit_log))
+    })
+    .await
+    .map_err(|e| IndexerError::Task(e.to_string()))?
 }
 
 async fn consume<S: DeliverySource, T: EventStore>(
@@ -270,9 +300,13 @@ async fn consume<S: DeliverySource, T: EventStore>(
     mut store: T,
     policy: CommitPolicy,
     shutdown: impl Future<Output = ()>,
+    commit_log: CommitLog,
 ) -> Result<IndexingStats> {
     let mut shutdown = pin!(shutdown);
     let mut stats = IndexingStats::default();
+    // At zero from the start, so that a scrape shows them before the first event.
+    metrics::counter!(names::INDEXER_MESSAGES_CONSUMED).increment(0);
+    metrics::counter!(names::INDEXER_MESSAGES_COMMITTED).increment(0);
     let mut uncommitted: Vec<S::Delivery> = Vec::new();
     let mut batch_started = Instant::now();
     loop {
@@ -290,13 +324,14 @@ async fn consume<S: DeliverySource, T: EventStore>(
                 break;
             }
             () = commit_due => {
-                commit(&mut store, &mut uncommitted, &mut stats).await?;
+                commit(&mut store, &mut uncommitted, &mut stats, commit_log).await?;
                 continue;
             }
             next = source.recv() => next,
         };
         let Some(delivery) = next else { break };
         store.apply(delivery.event())?;
+        metrics::counter!(names::INDEXER_MESSAGES_CONSUMED).increment(1);
         match delivery.event() {
             PageEvent::Upsert(_) => stats.upserted += 1,
             PageEvent::Remove { .. } => stats.removed += 1,
@@ -306,10 +341,10 @@ async fn consume<S: DeliverySource, T: EventStore>(
         }
         uncommitted.push(delivery);
         if uncommitted.len() >= policy.max_batch_docs {
-            commit(&mut store, &mut uncommitted, &mut stats).await?;
+            commit(&mut store, &mut uncommitted, &mut stats, commit_log).await?;
         }
     }
-    commit(&mut store, &mut uncommitted, &mut stats).await?;
+    commit(&mut store, &mut uncommitted, &mut stats, commit_log).await?;
     source.close().await;
     info!(
         upserted = stats.upserted,
@@ -324,20 +359,29 @@ async fn commit<T: EventStore, D: Acknowledge>(
     store: &mut T,
     uncommitted: &mut Vec<D>,
     stats: &mut IndexingStats,
+    commit_log: CommitLog,
 ) -> Result<()> {
     if uncommitted.is_empty() {
         return Ok(());
     }
+    let started = Instant::now();
     store.commit()?;
+    let took = started.elapsed();
+    metrics::histogram!(names::INDEXER_COMMIT_DURATION).record(took.as_secs_f64());
     stats.commits += 1;
-    debug!(docs = uncommitted.len(), "committed");
+    let docs = uncommitted.len();
+    let took_ms = took.as_millis() as u64;
+    match commit_log {
+        CommitLog::Info => info!(docs, took_ms, commits = stats.commits, "committed"),
+        CommitLog::Debug => debug!(docs, took_ms, commits = stats.commits, "committed"),
+    }
     // Acknowledge only now: the events are durable in the store.
     let batch = std::mem::take(uncommitted);
-    let docs = batch.len();
-    if let Err(error) = D::ack_all(batch).await {
+    match D::ack_all(batch).await {
+        Ok(()) => metrics::counter!(names::INDEXER_MESSAGES_COMMITTED).increment(docs as u64),
         // The connection dropped: the broker delivers these again, and
         // applying them again changes nothing.
-        warn!(%error, docs, "acknowledgements lost; the events will come again");
+        Err(error) => warn!(%error, docs, "acknowledgements lost; the events will come again"),
     }
     Ok(())
 }
@@ -447,6 +491,7 @@ mod tests {
             Recorder(log.clone()),
             policy,
             std::future::pending(),
+            CommitLog::Debug,
         )
         .await
         .unwrap();
@@ -468,9 +513,15 @@ mod tests {
         source.then_wait = true;
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let policy = CommitPolicy::every(100, Duration::from_secs(3600));
-        let consuming = consume(source, Recorder(log.clone()), policy, async {
-            let _ = stop_rx.await;
-        });
+        let consuming = consume(
+            source,
+            Recorder(log.clone()),
+            policy,
+            async {
+                let _ = stop_rx.await;
+            },
+            CommitLog::Debug,
+        );
         let stopping = async {
             while log.lock().unwrap().len() < 2 {
                 tokio::task::yield_now().await;
@@ -495,7 +546,7 @@ mod tests {
         let shutdown = async {
             let _ = acked_rx.await;
         };
-        consume(source, Recorder(log.clone()), policy, shutdown)
+        consume(source, Recorder(log.clone()), policy, shutdown, CommitLog::Debug)
             .await
             .unwrap();
         assert_eq!(log_of(&log), "apply 1, commit, ack 1, close");

@@ -57,5 +57,5 @@ pub async fn serve(
 
 /// The Prometheus text of every metric this process records.
 pub fn render_metrics() -> String {
-    String::new()
+    common::metrics::render()
 }

@@ -165,6 +165,8 @@ impl SearchService {
         docs: Arc<dyn DocumentSource>,
         config: SearchConfig,
     ) -> SearchService {
+        // Record from the first search on, not from the first scrape.
+        common::metrics::handle();
         SearchService {
             shards,
             docs,

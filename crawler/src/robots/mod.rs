@@ -118,6 +118,8 @@ impl RobotsStats {
             RobotsOutcome::Unreachable => &self.unreachable,
         }
         .fetch_add(1, Relaxed);
+        metrics::counter!(common::metrics::CRAWLER_ROBOTS_FETCHES, "outcome" => outcome.as_str())
+            .increment(1);
     }
 }
 

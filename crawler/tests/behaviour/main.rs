@@ -1,6 +1,6 @@
 //! The crawler's behaviour towards the sites it visits, tested against
 //! local fixture servers: politeness, robots.txt, DNS, hostile servers,
-//! near-duplicates and revisits.
+//! near-duplicates, revisits and stopping.
 
 mod dns;
 mod freshness;
@@ -8,4 +8,5 @@ mod hostile;
 mod hygiene;
 mod politeness;
 mod robots;
+mod shutdown;
 mod support;

@@ -2,6 +2,8 @@
 //! subcommand. It is the only code that sees the crawler, the indexer and
 //! the query API at once; all the logic lives in those crates.
 //!
+//! - [`config`]: settings from a TOML file, the environment and flags, in
+//!   that order of precedence, for every subcommand; `--print-config`.
 //! - [`commands`]: the subcommands wired: `crawl`, `serve`, `run`, `seed`,
 //!   `index`, `docs`.
 //! - [`data_dir`]: where each store lives under `--data-dir`.
@@ -9,6 +11,7 @@
 //! - [`signal`]: the shutdown signal (Ctrl-C, SIGTERM).
 
 pub mod commands;
+pub mod config;
 pub mod data_dir;
 pub mod operations;
 pub mod signal;

@@ -1,5 +1,6 @@
-//! `trawl`: parse the command line, set up logging, and hand over to the
-//! library. Everything else lives in the workspace's crates.
+//! `trawl`: parse the command line (with the config file and environment
+//! under it: `trawl::config`), set up logging, and hand over to the library.
+//! Everything else lives in the workspace's crates.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -504,7 +505,12 @@ async fn bind(address: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let loaded = trawl::config::parse::<Cli>();
+    if loaded.print_config {
+        print!("{}", loaded.effective_settings());
+        return Ok(());
+    }
+    let cli = loaded.cli;
     init_logging(cli.log_json);
     let shutdown = signal::shutdown_token();
     match cli.command {

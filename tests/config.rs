@@ -6,11 +6,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// Samples that use flags not yet in `trawl serve` (`--shard`, `--docs`,
-/// `--shard-timeout-ms`, `--cache-entries`, `--cache-mb`): checked by the
-/// ignored test below until those flags land; then empty this list and drop
-/// the `#[ignore]`.
-const AWAITING_FLAGS: &[&str] = &["serve.toml"];
 
 fn trawl(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_trawl"));
@@ -113,7 +108,7 @@ fn every_sample_config_validates() {
     for entry in std::fs::read_dir(samples_dir()).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_str().unwrap().to_string();
-        if path.extension().is_some_and(|ext| ext == "toml") && !AWAITING_FLAGS.contains(&name.as_str()) {
+        if path.extension().is_some_and(|ext| ext == "toml") {
             check_sample(&path);
             checked.push(name);
         }
@@ -121,15 +116,10 @@ fn every_sample_config_validates() {
     checked.sort();
     assert_eq!(
         checked,
-        ["crawler.toml", "docs.toml", "index.toml", "single.toml"]
+        ["crawler.toml", "docs.toml", "index.toml", "serve.toml", "single.toml"]
     );
 }
 
-#[test]
-#[ignore = "serve.toml uses trawl serve's --shard, --docs, --shard-timeout-ms, --cache-entries, --cache-mb"]
-fn the_serve_sample_validates() {
-    check_sample(&samples_dir().join("serve.toml"));
-}
 
 #[test]
 fn a_flag_beats_the_environment_beats_the_file_beats_the_default() {

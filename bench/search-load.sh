@@ -27,8 +27,8 @@ wait_up() {
   echo "$1 did not come up" >&2; exit 1
 }
 
-cargo bench --bench search_load --no-run >/dev/null 2>&1
-load=(cargo bench --bench search_load -q --)
+cargo bench --profile "${BENCH_PROFILE:-bench}" --bench search_load --no-run >/dev/null 2>&1
+load=(cargo bench --profile "${BENCH_PROFILE:-bench}" --bench search_load -q --)
 
 "$trawl" serve --data-dir "$data" --listen 127.0.0.1:8090 2>"$work/cached.log" & pids+=($!)
 "$trawl" serve --data-dir "$data" --listen 127.0.0.1:8091 --cache-entries 0 2>"$work/uncached.log" & pids+=($!)

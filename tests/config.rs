@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-
 fn trawl(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_trawl"));
     // The developer's own TRAWL_ variables must not leak into the checks.
@@ -116,10 +115,15 @@ fn every_sample_config_validates() {
     checked.sort();
     assert_eq!(
         checked,
-        ["crawler.toml", "docs.toml", "index.toml", "serve.toml", "single.toml"]
+        [
+            "crawler.toml",
+            "docs.toml",
+            "index.toml",
+            "serve.toml",
+            "single.toml"
+        ]
     );
 }
-
 
 #[test]
 fn a_flag_beats_the_environment_beats_the_file_beats_the_default() {

@@ -6,27 +6,10 @@
 use std::process::Command;
 use std::sync::Arc;
 
-use common::{NormalizedUrl, PageMessage};
-use indexer::{Docstore, IndexReaderHandle, IndexWriterHandle, StoredDoc};
 use query_api::SearchService;
+use support::{build, page};
 
-fn page(path: &str, title: &str, text: &str) -> PageMessage {
-    let url = NormalizedUrl::parse(&format!("http://docs.test{path}")).unwrap();
-    PageMessage {
-        url: url.clone(),
-        canonical_url: url,
-        fetched_at_ms: 0,
-        status: 200,
-        title: title.into(),
-        description: String::new(),
-        headings: vec![],
-        text: text.into(),
-        outlinks: vec![],
-        language: None,
-        simhash: 0,
-        content_hash: 0,
-    }
-}
+mod support;
 
 /// The page at `url` as Chromium renders it (its DOM after loading).
 fn rendered(url: &str) -> String {
@@ -50,27 +33,19 @@ fn rendered(url: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_search_page_shows_results_and_suggestions_in_chromium() {
     let dir = tempfile::tempdir().unwrap();
-    let docstore = Arc::new(Docstore::open(&dir.path().join("docstore")).unwrap());
-    let mut writer = IndexWriterHandle::open(&dir.path().join("index"), 1).unwrap();
     let mut pages = vec![page(
-        "/ownership.html",
+        "http://docs.test/ownership.html",
         "What is Ownership?",
         "Ownership is a set of rules that govern how a Rust program manages memory.",
     )];
     for i in 0..14 {
         pages.push(page(
-            &format!("/memory/{i}.html"),
+            &format!("http://docs.test/memory/{i}.html"),
             &format!("Memory chapter {i}"),
             "How a program manages memory on the stack and the heap.",
         ));
     }
-    for page in &pages {
-        docstore.put(page.doc_id(), &StoredDoc::from_page(page)).unwrap();
-        writer.upsert(page).unwrap();
-    }
-    writer.commit().unwrap();
-    let index = IndexReaderHandle::open(&dir.path().join("index")).unwrap();
-    index.reload().unwrap();
+    let (index, docstore) = build(dir.path(), &pages);
     let service = Arc::new(SearchService::new(index, docstore));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -2,34 +2,18 @@
 //! language, spelling, host crowding, the cache's freshness, partial
 //! answers from slow shards, and scores that compare across shards.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use common::{NormalizedUrl, PageMessage};
-use indexer::{Docstore, IndexReaderHandle, IndexWriterHandle, StoredDoc};
+use common::PageMessage;
+use indexer::{IndexWriterHandle, StoredDoc};
 use query_api::shard::{PrepareRequest, Prepared, QueryRequest, ShardHits, ShardSearcher};
 use query_api::shards::{BackendError, IndexShard, LocalDocs, LocalShard, RemoteDocs, RemoteShard};
 use query_api::{SearchConfig, SearchResponse, SearchService};
+use support::{build, page};
 
-fn page(url: &str, title: &str, text: &str) -> PageMessage {
-    let url = NormalizedUrl::parse(url).unwrap();
-    PageMessage {
-        url: url.clone(),
-        canonical_url: url,
-        fetched_at_ms: 0,
-        status: 200,
-        title: title.into(),
-        description: String::new(),
-        headings: vec![],
-        text: text.into(),
-        outlinks: vec![],
-        language: None,
-        simhash: 0,
-        content_hash: 0,
-    }
-}
+mod support;
 
 fn corpus() -> Vec<PageMessage> {
     vec![
@@ -63,20 +47,6 @@ fn corpus() -> Vec<PageMessage> {
             "A UTF-8 encoded, growable string. The String type owns its contents, unlike a borrowed str.",
         ),
     ]
-}
-
-/// Writes `pages` into an index and docstore under `dir`.
-fn build(dir: &Path, pages: &[PageMessage]) -> (IndexReaderHandle, Arc<Docstore>) {
-    let docstore = Arc::new(Docstore::open(&dir.join("docstore")).unwrap());
-    let mut writer = IndexWriterHandle::open(&dir.join("index"), 1).unwrap();
-    for page in pages {
-        docstore.put(page.doc_id(), &StoredDoc::from_page(page)).unwrap();
-        writer.upsert(page).unwrap();
-    }
-    writer.commit().unwrap();
-    let index = IndexReaderHandle::open(&dir.join("index")).unwrap();
-    index.reload().unwrap();
-    (index, docstore)
 }
 
 fn links(response: &SearchResponse) -> Vec<&str> {

@@ -24,11 +24,12 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use common::amqp::{self, AmqpConfig, AmqpConsumer, AmqpSink};
+use amqp::{AmqpConfig, AmqpConsumer, AmqpSink};
 use common::message::Outlink;
+use common::queue::DeliverySource;
 use common::queue::{PageSink, page_channel};
 use common::{NormalizedUrl, PageEvent, PageMessage};
-use indexer::service::{self, CommitPolicy, DeliverySource};
+use indexer::service::{self, CommitPolicy};
 use indexer::{Docstore, DocstoreWriter, IndexWriterHandle};
 
 const COMMIT_DOCS: usize = 2000;

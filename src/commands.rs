@@ -13,8 +13,8 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use amqp::{AmqpConfig, AmqpConsumer, AmqpSink};
 use anyhow::{Context, bail};
-use common::amqp::{AmqpConfig, AmqpConsumer, AmqpSink};
 use common::queue::{PageSink, page_channel};
 use crawler::crawled::CrawledLinks;
 use crawler::frontier::{
@@ -23,8 +23,8 @@ use crawler::frontier::{
 use crawler::{CrawlConfig, CrawlSummary};
 use indexer::service::{CommitPolicy, IndexingStats, Stores};
 use indexer::{Docstore, DocstoreWriter, IndexReaderHandle, IndexWriterHandle};
-use query_api::shard::ShardSearcher;
-use query_api::shards::{DocumentSource, IndexShard, LocalDocs, LocalShard, RemoteDocs, RemoteShard};
+use query_api::backends::{DocumentSource, IndexShard, LocalDocs, LocalShard, RemoteDocs, RemoteShard};
+use query_api::shard_search::ShardSearcher;
 use query_api::{SearchConfig, SearchService};
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -62,13 +62,19 @@ impl FrontierChoice {
             FrontierChoice::Embedded(config) => Arc::new(
                 EmbeddedFrontier::open(&data_dir.frontier(), config).context("opening the frontier")?,
             ),
-            FrontierChoice::Redis(config) => {
+            FrontierChoice::Redis(mut config) => {
                 let url = config.url.clone();
-                Arc::new(
-                    RedisFrontier::worker(config)
-                        .await
-                        .with_context(|| format!("joining the crawl at {url}"))?,
-                )
+                std::fs::create_dir_all(data_dir.root())?;
+                config.epoch = data_dir
+                    .read_frontier_epoch()
+                    .context("reading the data directory's frontier epoch")?;
+                let frontier = RedisFrontier::worker(config)
+                    .await
+                    .with_context(|| format!("joining the crawl at {url}"))?;
+                if let Some(epoch) = frontier.epoch() {
+                    write_atomically(&data_dir.frontier_epoch(), epoch.as_bytes())?;
+                }
+                Arc::new(frontier)
             }
         })
     }
@@ -159,6 +165,9 @@ pub struct ServeConfig {
     pub shards: Vec<Backend>,
     /// The document service; none means the data directory's docstore.
     pub docs: Option<Backend>,
+    /// Create an empty index (and docstore) in a directory that has none;
+    /// otherwise such a directory is an error.
+    pub create_missing: bool,
     pub search: SearchConfig,
 }
 
@@ -179,6 +188,13 @@ impl ServeConfig {
                 Backend::Url(url) => Arc::new(RemoteShard::new(url)),
                 Backend::Dir(dir) => {
                     let data_dir = DataDir::new(dir);
+                    if !self.create_missing && !IndexReaderHandle::exists(&data_dir.index()) {
+                        bail!(
+                            "{} holds no index: give the data directory of a crawl or an index \
+                             shard (or --create to serve an empty one)",
+                            dir.display()
+                        );
+                    }
                     let index = IndexReaderHandle::open(&data_dir.index())
                         .with_context(|| format!("opening the index in {}", dir.display()))?;
                     let name = dir.display().to_string();
@@ -194,6 +210,13 @@ impl ServeConfig {
         let docs: Arc<dyn DocumentSource> = match &docs_backend {
             Backend::Url(url) => Arc::new(RemoteDocs::new(url)),
             Backend::Dir(dir) => {
+                if self.create_missing {
+                    // A secondary instance needs a primary's files to open.
+                    drop(
+                        Docstore::open(&DataDir::new(dir).docstore())
+                            .with_context(|| format!("creating the docstore in {}", dir.display()))?,
+                    );
+                }
                 let docstore = Docstore::open_secondary(&DataDir::new(dir).docstore())
                     .with_context(|| format!("opening the docstore in {}", dir.display()))?;
                 Arc::new(LocalDocs::new(dir.display().to_string(), Arc::new(docstore)))
@@ -404,7 +427,7 @@ pub async fn index_shard(
     let server = match listener {
         Some(listener) => {
             let reader = IndexReaderHandle::open(&data_dir.index()).context("opening the index")?;
-            let router = query_api::shard::router(Arc::new(ShardSearcher::new(reader, shard)))
+            let router = query_api::shard_search::router(Arc::new(ShardSearcher::new(reader, shard)))
                 .merge(operations::router(readiness.clone()));
             Some(spawn_server(listener, router, "shard search", shutdown.clone())?)
         }
@@ -430,7 +453,7 @@ pub async fn index_shard(
 }
 
 /// `trawl docs`: the document service. Consumes the docs queue (or, as
-/// replica `replica`, a queue of its own: [`common::amqp::Topology::docs_replica_queue`])
+/// replica `replica`, a queue of its own: [`amqp::Topology::docs_replica_queue`])
 /// into the docstore in `data_dir`, in batches acknowledged after each
 /// synced write, and serves `/docs/{doc_id}` and `/healthz` on `listener`.
 /// Runs until `shutdown`, then writes, acknowledges and returns.
@@ -510,7 +533,7 @@ impl ConsumerDaemon {
         readiness.opened();
         let sampler = server.is_some().then(|| {
             let queue = consumer.queue().to_string();
-            tokio::spawn(common::amqp::sample_queue_depth(
+            tokio::spawn(amqp::sample_queue_depth(
                 amqp,
                 queue,
                 consumer.status(),
@@ -583,8 +606,7 @@ fn spawn_server(
     info!(%address, "serving {what}");
     eprintln!("{what} at http://{address}/");
     Ok(tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown.cancelled_owned())
+        query_api::wire::serve(listener, router, shutdown.cancelled_owned())
             .await
             .context("serving")
     }))
@@ -599,11 +621,73 @@ async fn serve_on(
     info!(address = %listener.local_addr()?, "serving search");
     eprintln!("search at http://{}/", listener.local_addr()?);
     // The API's router serves /metrics itself (with its cache's counts).
-    let router = query_api::router(service);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    query_api::serve(listener, service, shutdown).await?;
     Ok(())
+}
+
+/// What `trawl rebuild` did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RebuildReport {
+    /// The epoch the data directory now belongs to.
+    pub epoch: String,
+    /// Pages of the data directory's `crawled_links` queued again.
+    pub pages_queued: usize,
+    /// Seeds that were new to the frontier.
+    pub seeds_added: usize,
+}
+
+/// `trawl rebuild`: refills a shared frontier that Redis lost from one
+/// worker's data directory and the seeds. Run it once per worker data
+/// directory (the first run starts a new epoch, the others join it), then
+/// start the workers again.
+///
+/// Every page the worker fetched is queued again and its validators are
+/// forgotten, so that it is fetched whole: a 304 would not give back the
+/// links of a page, and the links of the lost frontier are found again
+/// only by reading the pages. Upserts are idempotent: the index ends as it
+/// was.
+pub async fn rebuild(
+    config: RedisFrontierConfig,
+    data_dir: &DataDir,
+    seeds: Vec<common::NormalizedUrl>,
+    force: bool,
+) -> anyhow::Result<RebuildReport> {
+    let old_epoch = data_dir
+        .read_frontier_epoch()
+        .context("reading the data directory's frontier epoch")?;
+    let url = config.url.clone();
+    let mut frontier = RedisFrontier::client(config)
+        .await
+        .with_context(|| format!("connecting to {url}"))?;
+    let epoch = frontier.rebuild_epoch(old_epoch.as_deref(), force).await?;
+    let crawled = CrawledLinks::open(
+        &data_dir.crawled_links(),
+        crawler::crawled::FreshnessConfig::default(),
+    )
+    .context("opening crawled_links")?;
+    let mut pages_queued = 0;
+    let mut batch = Vec::new();
+    for page in crawled.forget_validators()? {
+        if let Ok(url) = common::NormalizedUrl::parse(&page.url) {
+            batch.push(NewLink::page(url, page.depth, page.revisit_priority()));
+        }
+        if batch.len() >= 1000 {
+            pages_queued += frontier.revisit(std::mem::take(&mut batch)).await?;
+        }
+    }
+    pages_queued += frontier.revisit(batch).await?;
+    let links = seeds
+        .into_iter()
+        .map(|seed| NewLink::page(seed, 0, 1.0))
+        .collect();
+    let seeds_added = frontier.add(links).await?.added;
+    write_atomically(&data_dir.frontier_epoch(), epoch.as_bytes())?;
+    info!(%epoch, pages_queued, seeds_added, "frontier rebuilt from the data directory");
+    Ok(RebuildReport {
+        epoch,
+        pages_queued,
+        seeds_added,
+    })
 }
 
 /// `trawl seed`: adds seeds to a crawl running on Redis; returns how many

@@ -45,6 +45,21 @@ impl DataDir {
         self.root.join("consumer.json")
     }
 
+    /// The epoch of the crawl on Redis this worker belongs to (a worker's
+    /// `crawled_links` only makes sense with the frontier it came from).
+    pub fn frontier_epoch(&self) -> PathBuf {
+        self.root.join("frontier-epoch")
+    }
+
+    /// The epoch recorded by [`DataDir::frontier_epoch`], if any.
+    pub fn read_frontier_epoch(&self) -> std::io::Result<Option<String>> {
+        match std::fs::read_to_string(self.frontier_epoch()) {
+            Ok(text) => Ok(Some(text.trim().to_string()).filter(|e| !e.is_empty())),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
     /// The summary of the last crawl, as JSON.
     pub fn last_crawl(&self) -> PathBuf {
         self.root.join("last-crawl.json")

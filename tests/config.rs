@@ -1,12 +1,38 @@
-//! Configuration through the real `trawl` binary: every sample under
-//! deploy/config/ validates, and a flag beats an environment variable beats
-//! the config file beats the built-in default (read back with
-//! `--print-config`, which starts nothing).
+//! Configuration through the library's command line (`trawl::cli`), as the
+//! binary parses it: every sample under deploy/config/ validates; a flag
+//! beats an environment variable beats the config file beats the built-in
+//! default (read back with `--print-config`'s report); a value out of range
+//! is an error that names the setting, wherever it was set. One test runs
+//! the real binary, for `--help`.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn trawl(args: &[&str], env: &[(&str, &str)]) -> Output {
+use trawl::cli::Cli;
+
+/// What `trawl ARGS --print-config` prints with `env` as the environment
+/// (and nothing else of the process's), or the error it stops with:
+/// parsing, layering and the validation of every setting.
+fn print_config(args: &[&str], env: &[(&str, &str)]) -> Result<String, String> {
+    let args = std::iter::once("trawl").chain(args.iter().copied());
+    let env = env
+        .iter()
+        .map(|(name, value)| (OsString::from(name), OsString::from(value)));
+    let loaded = trawl::config::try_parse_from::<Cli, _, _>(args, env).map_err(|e| e.to_string())?;
+    loaded.cli.job().map_err(|e| format!("{e:#}"))?;
+    Ok(loaded.effective_settings())
+}
+
+fn stdout(result: Result<String, String>) -> String {
+    result.unwrap_or_else(|error| panic!("trawl failed: {error}"))
+}
+
+fn stderr_of_failure(result: Result<String, String>) -> String {
+    result.expect_err("trawl should have failed")
+}
+
+fn trawl_binary(args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_trawl"));
     // The developer's own TRAWL_ variables must not leak into the checks.
     for (name, _) in std::env::vars_os() {
@@ -14,22 +40,7 @@ fn trawl(args: &[&str], env: &[(&str, &str)]) -> Output {
             command.env_remove(name);
         }
     }
-    command.args(args).envs(env.iter().copied());
-    command.output().expect("run trawl")
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "trawl failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stderr_of_failure(output: &Output) -> String {
-    assert!(!output.status.success(), "trawl should have failed");
-    String::from_utf8(output.stderr.clone()).unwrap()
+    command.args(args).output().expect("run trawl")
 }
 
 /// The value and origin `--print-config` reports for `key`.
@@ -68,11 +79,10 @@ fn check_sample(path: &Path) {
         .collect();
     assert!(!tables.is_empty(), "{}: no subcommand table", path.display());
     for (subcommand, table) in tables {
-        let output = trawl(
+        let report = stdout(print_config(
             &["--config", path.to_str().unwrap(), subcommand, "--print-config"],
             &[],
-        );
-        let report = stdout(&output);
+        ));
         let printed: toml::Table = report.parse().expect("the report is TOML");
         for (key, value) in sample.iter().filter(|(_, value)| !value.is_table()) {
             assert_eq!(reported(&report, key).1, "file", "{}: {key}", path.display());
@@ -133,23 +143,43 @@ fn a_flag_beats_the_environment_beats_the_file_beats_the_default() {
     let config = file.to_str().unwrap();
     let env = [("TRAWL_DELAY_MS", "222")];
 
-    let both = ["--config", config, "crawl", "--print-config"];
-    let report = stdout(&trawl(&[&both[..], &["--delay-ms", "333"]].concat(), &env));
+    let both = [
+        "--config",
+        config,
+        "crawl",
+        "--seed",
+        "http://a.test/",
+        "--print-config",
+    ];
+    let report = stdout(print_config(&[&both[..], &["--delay-ms", "333"]].concat(), &env));
     assert_eq!(reported(&report, "delay_ms"), ("333", "flag"));
     assert_eq!(reported(&report, "data_dir"), ("\"/from/file\"", "file"));
 
-    let report = stdout(&trawl(&both, &env));
+    let report = stdout(print_config(&both, &env));
     assert_eq!(reported(&report, "delay_ms"), ("222", "env TRAWL_DELAY_MS"));
 
-    let report = stdout(&trawl(&both, &[]));
+    let report = stdout(print_config(&both, &[]));
     assert_eq!(reported(&report, "delay_ms"), ("111", "file"));
 
-    let report = stdout(&trawl(&["crawl", "--data-dir", "d", "--print-config"], &[]));
+    let report = stdout(print_config(
+        &[
+            "crawl",
+            "--seed",
+            "http://a.test/",
+            "--data-dir",
+            "d",
+            "--print-config",
+        ],
+        &[],
+    ));
     assert_eq!(reported(&report, "delay_ms"), ("1000", "default"));
     assert_eq!(reported(&report, "data_dir"), ("\"d\"", "flag"));
 
     // TRAWL_CONFIG names the file when --config does not.
-    let report = stdout(&trawl(&["crawl", "--print-config"], &[("TRAWL_CONFIG", config)]));
+    let report = stdout(print_config(
+        &["crawl", "--seed", "http://a.test/", "--print-config"],
+        &[("TRAWL_CONFIG", config)],
+    ));
     assert_eq!(reported(&report, "delay_ms"), ("111", "file"));
 }
 
@@ -161,7 +191,7 @@ fn environment_variables_set_lists_and_switches() {
         ("TRAWL_DATA_DIR", "/from/env"),
         ("TRAWL_LOG_JSON", "true"),
     ];
-    let report = stdout(&trawl(&["crawl", "--print-config"], &env));
+    let report = stdout(print_config(&["crawl", "--print-config"], &env));
     assert_eq!(
         reported(&report, "seed"),
         ("[\"http://a.test/\", \"http://b.test/\"]", "env TRAWL_SEED")
@@ -178,7 +208,7 @@ fn environment_variables_set_lists_and_switches() {
 
     // Flags replace an environment list rather than add to it.
     let args = ["crawl", "--print-config", "--seed", "http://c.test/"];
-    let report = stdout(&trawl(&args, &env));
+    let report = stdout(print_config(&args, &env));
     assert_eq!(reported(&report, "seed"), ("[\"http://c.test/\"]", "flag"));
 }
 
@@ -215,12 +245,15 @@ fn unknown_keys_and_wrong_types_are_errors_that_name_them() {
         ),
     ] {
         std::fs::write(&file, text).unwrap();
-        let error = stderr_of_failure(&trawl(&["--config", config, "crawl", "--print-config"], &[]));
+        let error = stderr_of_failure(print_config(
+            &["--config", config, "crawl", "--print-config"],
+            &[],
+        ));
         assert!(error.contains(config), "{text}: {error}");
         assert!(error.contains(expected), "{text}: {error}");
     }
 
-    let error = stderr_of_failure(&trawl(
+    let error = stderr_of_failure(print_config(
         &["crawl", "--data-dir", "d", "--print-config"],
         &[("TRAWL_PER_HOST", "many")],
     ));
@@ -229,13 +262,97 @@ fn unknown_keys_and_wrong_types_are_errors_that_name_them() {
         "{error}"
     );
 
-    let error = stderr_of_failure(&trawl(&["--config", "/no/such/trawl.toml", "crawl"], &[]));
+    let error = stderr_of_failure(print_config(&["--config", "/no/such/trawl.toml", "crawl"], &[]));
     assert!(error.contains("/no/such/trawl.toml"), "{error}");
+}
+
+// What --print-config prints is what runs: a value out of its range is an
+// error naming the setting, from a flag, the environment or the file, and
+// so is a combination that cannot run; nothing is clamped.
+#[test]
+fn out_of_range_settings_are_errors_that_name_them() {
+    let crawl = [
+        "crawl",
+        "--seed",
+        "http://a.test/",
+        "--data-dir",
+        "d",
+        "--print-config",
+    ];
+    for (extra, expected) in [
+        (&["--lease-ms", "50"][..], "--lease-ms"),
+        (&["--per-host", "0"][..], "--per-host"),
+        (&["--concurrency", "0"][..], "--concurrency"),
+        (&["--max-body-bytes", "10"][..], "--max-body-bytes"),
+        (&["--delay-factor=-1"][..], "--delay-factor"),
+        (&["--timeout-ms", "0"][..], "--timeout-ms"),
+        (
+            &["--redis", "redis://127.0.0.1/", "--partitions", "0"][..],
+            "--partitions",
+        ),
+        (
+            &["--redis", "redis://127.0.0.1/", "--partition-lease-ms", "10"][..],
+            "--partition-lease-ms",
+        ),
+        (&["--per-host", "4", "--per-ip", "2"][..], "--per-ip"),
+        (
+            &["--revisit-min-secs", "10", "--revisit-max-secs", "5"][..],
+            "--revisit-min-secs",
+        ),
+    ] {
+        let error = stderr_of_failure(print_config(&[&crawl[..], extra].concat(), &[]));
+        assert!(error.contains(expected), "{extra:?}: {error}");
+    }
+    let error = stderr_of_failure(print_config(&crawl, &[("TRAWL_LEASE_MS", "50")]));
+    assert!(error.contains("TRAWL_LEASE_MS"), "{error}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("trawl.toml");
+    std::fs::write(&file, "[crawl]\nlease_ms = 50\n").unwrap();
+    let error = stderr_of_failure(print_config(
+        &[&["--config", file.to_str().unwrap()][..], &crawl[..]].concat(),
+        &[],
+    ));
+    assert!(error.contains("[crawl] lease_ms"), "{error}");
+
+    let serve = ["serve", "--data-dir", "d", "--print-config"];
+    let error = stderr_of_failure(print_config(
+        &[&serve[..], &["--shard-timeout-ms", "0"]].concat(),
+        &[],
+    ));
+    assert!(error.contains("--shard-timeout-ms"), "{error}");
+    let index = [
+        "index",
+        "--amqp",
+        "amqp://127.0.0.1/",
+        "--data-dir",
+        "d",
+        "--print-config",
+    ];
+    let error = stderr_of_failure(print_config(
+        &[&index[..], &["--shard", "2", "--shards", "2"]].concat(),
+        &[],
+    ));
+    assert!(error.contains("--shard 2"), "{error}");
+    let error = stderr_of_failure(print_config(
+        &[
+            &index[..],
+            &["--shard", "0", "--shards", "1", "--commit-docs", "0"],
+        ]
+        .concat(),
+        &[],
+    ));
+    assert!(error.contains("--commit-docs"), "{error}");
+
+    // The value that runs is the value printed.
+    let report = stdout(print_config(&[&crawl[..], &["--lease-ms", "100"]].concat(), &[]));
+    assert_eq!(reported(&report, "lease_ms"), ("100", "flag"));
 }
 
 #[test]
 fn help_names_each_flags_environment_variable() {
-    let help = stdout(&trawl(&["crawl", "--help"], &[]));
+    let output = trawl_binary(&["crawl", "--help"]);
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
     for expected in [
         "[env: TRAWL_DELAY_MS]",
         "[env: TRAWL_SEED]",

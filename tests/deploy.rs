@@ -10,16 +10,14 @@
 //!   nginx. Its run has a Redis and RabbitMQ prefix of its own, deleted at
 //!   the end, panics included.
 
-mod fixture;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::amqp::{self, AmqpConfig};
+use amqp::AmqpConfig;
 use crawler::frontier::{RedisFrontier, RedisFrontierConfig};
-use fixture::{Fixture, PAGES, unique_word};
+use test_support::fixture::{Fixture, PAGES, unique_word};
 use yaml_rust2::{Yaml, YamlLoader};
 
 fn repo() -> PathBuf {

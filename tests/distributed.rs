@@ -16,6 +16,7 @@ use axum::response::Html;
 use axum::routing::get;
 use common::{DocId, NormalizedUrl};
 use indexer::IndexReaderHandle;
+use test_support::redis_server::{delete_keys, leases};
 use tokio::process::{Child, Command};
 
 const HOSTS: usize = 5;
@@ -224,19 +225,6 @@ fn expected_ids(port: u16) -> Vec<DocId> {
     ids
 }
 
-async fn delete_keys(redis: &str, prefix: &str) {
-    let client = redis::Client::open(redis).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{{{prefix}:*"))
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    if !keys.is_empty() {
-        let _: () = redis::cmd("DEL").arg(keys).query_async(&mut conn).await.unwrap();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_workers_fetch_and_index_every_page_once_politely() {
     let (web, addr) = Web::start().await;
@@ -332,36 +320,15 @@ async fn a_worker_killed_midway_loses_nothing_and_only_its_held_links_are_fetche
     );
 }
 
-/// The links the worker with process id `pid` holds (its id carries the
-/// pid, and every lease names its worker). Read while that worker is
-/// stopped, so the answer cannot change under us.
+/// The links the worker with process id `pid` holds. Read while that
+/// worker is stopped, so the answer cannot change under us.
 async fn held_links(redis: &str, prefix: &str, pid: &str) -> HashSet<String> {
-    let client = redis::Client::open(redis).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{{{prefix}:*}}:leased"))
-        .query_async(&mut conn)
+    leases(redis, prefix)
         .await
-        .unwrap();
-    let mut held = HashSet::new();
-    for key in keys {
-        let leases: BTreeMap<String, String> = redis::cmd("HGETALL")
-            .arg(&key)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-        for (url, state) in leases {
-            // token \t released \t host \t worker
-            if state
-                .rsplit('\t')
-                .next()
-                .is_some_and(|worker| worker.contains(&format!("-{pid}-")))
-            {
-                held.insert(url.trim_start_matches("http://").to_string());
-            }
-        }
-    }
-    held
+        .into_iter()
+        .filter(|(_, worker)| worker.contains(&format!("-{pid}-")))
+        .map(|(url, _)| url.trim_start_matches("http://").to_string())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

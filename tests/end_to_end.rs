@@ -1,8 +1,6 @@
 //! The whole system on a local fixture web: crawl, index, search, resume.
 //! No test here touches the internet; the fixture site runs on 127.0.0.1:0.
 
-mod fixture;
-
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,9 +8,9 @@ use std::time::Duration;
 use common::{DocId, NormalizedUrl, SkipReason};
 use crawler::CrawlConfig;
 use crawler::frontier::FrontierConfig;
-use fixture::{Fixture, unique_word};
 use indexer::{Docstore, IndexReaderHandle};
 use query_api::SearchService;
+use test_support::fixture::{Fixture, unique_word};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use trawl::commands::FrontierChoice;
@@ -450,4 +448,90 @@ async fn a_seeds_file_may_rank_its_seeds_and_bad_lines_are_named() {
         stderr.contains("seeds.txt:1") && stderr.contains("from 0 to 1"),
         "{stderr}"
     );
+}
+
+// `trawl serve` on a directory without an index is most likely a typo: it
+// refuses to start, rather than serve an empty index that says it is
+// ready. `--create` serves an empty one on purpose.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_refuses_a_directory_without_an_index_unless_told_to_create_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("typo");
+    let output = Command::new(env!("CARGO_BIN_EXE_trawl"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&typo)
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success(), "served a directory without an index");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("holds no index"), "{stderr}");
+    assert!(!typo.join("index").exists(), "it created an index anyway");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trawl"))
+        .args([
+            "serve",
+            "--create",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(&typo)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let readyz = format!("http://127.0.0.1:{port}/readyz");
+    let body: serde_json::Value = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            if let Ok(response) = reqwest::get(&readyz).await {
+                return serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("serve --create did not start");
+    assert_eq!(body["documents"], 0);
+    child.kill().await.unwrap();
+}
+
+// A batch whose every seed is unreachable (here: nothing listens on the
+// seed's port) fails, rather than exit 0 with nothing crawled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crawl_whose_every_seed_is_unreachable_exits_with_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = tokio::time::timeout(
+        Duration::from_secs(120),
+        Command::new(env!("CARGO_BIN_EXE_trawl"))
+            .args([
+                "crawl",
+                "--allow-private",
+                "--seed",
+                &format!("http://127.0.0.1:{port}/"),
+            ])
+            .arg("--data-dir")
+            .arg(dir.path())
+            .output(),
+    )
+    .await
+    .expect("the crawl of a dead seed did not end")
+    .unwrap();
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stdout.contains("seed failed"), "{stdout}");
+    assert!(stderr.contains("no seed could be reached"), "{stderr}");
+    assert!(stdout.contains("host_unreachable"), "{stdout}");
 }

@@ -10,24 +10,22 @@
 //!
 //! `TRAWL_TEST_LOG=1` shows the processes' logs.
 
-mod fixture;
-
-use std::future::Future;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use common::amqp::lapin::message::BasicGetMessage;
-use common::amqp::lapin::options::{
-    BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions,
-};
-use common::amqp::lapin::types::{AMQPValue, FieldTable};
-use common::amqp::lapin::{BasicProperties, Channel, Connection};
-use common::amqp::{self, AmqpConfig, QUEUE_HEADER, REASON_HEADER, Topology};
+use amqp::lapin::message::BasicGetMessage;
+use amqp::lapin::options::{BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions};
+use amqp::lapin::types::{AMQPValue, FieldTable};
+use amqp::lapin::{BasicProperties, Channel, Connection};
+use amqp::{AmqpConfig, QUEUE_HEADER, REASON_HEADER, Topology};
 use common::message::FORMAT_VERSION;
 use common::{DocId, NormalizedUrl};
-use fixture::{Fixture, unique_word};
 use indexer::{Docstore, IndexReaderHandle};
+use test_support::broker::{TearDown, unique_broker};
+use test_support::daemons::{free_port, within};
+use test_support::fixture::{Fixture, unique_word};
+use test_support::redis_server::{RedisTearDown, leases, shared_redis_url};
 use tokio::process::{Child, Command};
 
 const SHARDS: u32 = 2;
@@ -40,50 +38,6 @@ const REPLICA: &str = "b";
 /// a test that stops the broker must not pull it from under another.
 static BROKER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn broker_url() -> String {
-    std::env::var("TRAWL_TEST_AMQP").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_string())
-}
-
-/// A configuration whose names no other test or run shares.
-fn broker(name: &str) -> AmqpConfig {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    let mut config = AmqpConfig::new(
-        broker_url(),
-        format!("trawl-test-pipeline-{name}-{}-{nanos}", std::process::id()),
-    );
-    config.shards = SHARDS;
-    config
-}
-
-/// Deletes the test's topology (and replica queue) when dropped, also when
-/// the test panics.
-struct TearDown(AmqpConfig);
-
-impl Drop for TearDown {
-    fn drop(&mut self) {
-        let config = self.0.clone();
-        // Drop cannot await, and the test's runtime may be unwinding: a
-        // runtime of its own on a thread of its own.
-        let deleted = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                let (connection, channel) = raw_channel(&config).await;
-                let topology = config.topology();
-                topology.delete_docs_replica(&channel, REPLICA).await.unwrap();
-                topology.delete(&channel).await.unwrap();
-                connection.close(200, "done".into()).await.unwrap();
-            });
-        })
-        .join();
-        if deleted.is_err() && !std::thread::panicking() {
-            panic!("could not delete the test's queues");
-        }
-    }
-}
-
 async fn raw_channel(config: &AmqpConfig) -> (Connection, Channel) {
     let connection = amqp::connect(config, "test")
         .await
@@ -94,22 +48,6 @@ async fn raw_channel(config: &AmqpConfig) -> (Connection, Channel) {
         .await
         .unwrap();
     (connection, channel)
-}
-
-/// Guards against a hang (a lost page would be waited for forever);
-/// generous, never a measure of speed.
-async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(180), future)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: not after three minutes"))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn trawl(subcommand: &str, config: &AmqpConfig) -> Command {
@@ -353,8 +291,8 @@ async fn until_declared(config: &AmqpConfig, queue: &str) {
 async fn a_crawl_over_rabbitmq_reaches_one_shard_and_every_docstore_once() {
     let _broker = BROKER.lock().await;
     let fixture = Fixture::start(Duration::ZERO).await;
-    let config = broker("once");
-    let _tear_down = TearDown(config.clone());
+    let config = unique_broker("once", SHARDS);
+    let _tear_down = TearDown::new(&config).with_replica(REPLICA);
     let shards = [Service::index(&config, 0, &[]), Service::index(&config, 1, &[])];
     let docs = Service::docs(&config, None);
     let replica = Service::docs(&config, Some(REPLICA));
@@ -502,8 +440,8 @@ async fn an_index_shard_killed_mid_batch_loses_no_page_and_indexes_none_twice() 
     let _broker = BROKER.lock().await;
     // Slow pages, so that the crawl is still going when the shard dies.
     let fixture = Fixture::start(Duration::from_millis(80)).await;
-    let config = broker("kill");
-    let _tear_down = TearDown(config.clone());
+    let config = unique_broker("kill", SHARDS);
+    let _tear_down = TearDown::new(&config).with_replica(REPLICA);
     // Shard 0 would commit only after 100,000 pages or an hour: everything
     // it holds when killed is an uncommitted batch.
     let never = ["--commit-docs", "100000", "--commit-ms", "3600000"];
@@ -566,8 +504,8 @@ fn text_header(message: &BasicGetMessage, name: &str) -> String {
 async fn poison_messages_are_dead_lettered_with_their_reason_and_the_pipeline_goes_on() {
     let _broker = BROKER.lock().await;
     let fixture = Fixture::start(Duration::ZERO).await;
-    let config = broker("poison");
-    let _tear_down = TearDown(config.clone());
+    let config = unique_broker("poison", SHARDS);
+    let _tear_down = TearDown::new(&config).with_replica(REPLICA);
     let topology = config.topology();
     let (connection, channel) = raw_channel(&config).await;
     topology.declare(&channel).await.unwrap();
@@ -696,8 +634,8 @@ async fn cut(name: String) -> usize {
 async fn connections_cut_mid_crawl_lose_nothing_and_duplicate_nothing() {
     let _broker = BROKER.lock().await;
     let fixture = Fixture::start(Duration::from_millis(30)).await;
-    let config = broker("cut");
-    let _tear_down = TearDown(config.clone());
+    let config = unique_broker("cut", SHARDS);
+    let _tear_down = TearDown::new(&config).with_replica(REPLICA);
     let shards = [Service::index(&config, 0, &[]), Service::index(&config, 1, &[])];
     let docs = Service::docs(&config, None);
     let crawl_dir = tempfile::tempdir().unwrap();
@@ -811,8 +749,8 @@ async fn rabbitmq_stopped_and_started_mid_crawl_loses_nothing_and_duplicates_not
     let _broker = BROKER.lock().await;
     // Slow pages, so that the crawl is still going when the broker stops.
     let fixture = Fixture::start(Duration::from_millis(80)).await;
-    let config = broker("outage");
-    let _tear_down = TearDown(config.clone());
+    let config = unique_broker("outage", SHARDS);
+    let _tear_down = TearDown::new(&config).with_replica(REPLICA);
     // Shard 0 commits (and so acknowledges) only when stopped: every page
     // it gets before the outage is in its queue, unacknowledged, when the
     // broker stops, and must be there again when it starts.
@@ -903,10 +841,6 @@ async fn rabbitmq_stopped_and_started_mid_crawl_loses_nothing_and_duplicates_not
 // one): the crawler shares its frontier there, so that the leases it holds
 // can be seen from outside.
 
-fn redis_url() -> String {
-    std::env::var("TRAWL_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string())
-}
-
 /// A crawler worker on the shared frontier `{redis_prefix}` in Redis,
 /// publishing to the broker, serving its metrics on `listen`. `extra`
 /// follows the common arguments (`--until-empty`, `--per-host`...).
@@ -920,56 +854,10 @@ fn worker(
 ) -> Child {
     let mut command = crawl(config, fixture, data_dir);
     command
-        .args(["--redis", &redis_url(), "--redis-prefix", redis_prefix])
+        .args(["--redis", &shared_redis_url(), "--redis-prefix", redis_prefix])
         .args(["--listen", listen])
         .args(extra);
     command.spawn().unwrap()
-}
-
-/// Deletes the crawl's keys from Redis when dropped, also when the test
-/// panics.
-struct RedisTearDown(String);
-
-impl Drop for RedisTearDown {
-    fn drop(&mut self) {
-        let client = redis::Client::open(redis_url()).unwrap();
-        let Ok(mut conn) = client.get_connection() else {
-            return;
-        };
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(format!("{{{}:*", self.0))
-            .query(&mut conn)
-            .unwrap_or_default();
-        if !keys.is_empty() {
-            let _: redis::RedisResult<()> = redis::cmd("DEL").arg(keys).query(&mut conn);
-        }
-    }
-}
-
-/// The URLs leased in the frontier `{prefix}`, with the worker holding
-/// each (every lease names its worker, whose id carries its pid).
-async fn leases(prefix: &str) -> Vec<(String, String)> {
-    let client = redis::Client::open(redis_url()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{{{prefix}:*}}:leased"))
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    let mut leases = Vec::new();
-    for key in keys {
-        let entries: Vec<(String, String)> = redis::cmd("HGETALL")
-            .arg(&key)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-        for (url, state) in entries {
-            // token \t released \t host \t worker
-            let worker = state.rsplit('\t').next().unwrap_or_default().to_string();
-            leases.push((url, worker));
-        }
-    }
-    leases
 }
 
 /// `/metrics` of the daemon at `base`, as text (empty while it starts).
@@ -1037,8 +925,8 @@ async fn sigterm_to_a_crawler_and_an_index_shard_mid_work_loses_nothing() {
     let _broker = BROKER.lock().await;
     // Slow pages, so that both signals land in the middle of the crawl.
     let fixture = Fixture::start(Duration::from_millis(250)).await;
-    let config = broker("sigterm");
-    let _tear_down = TearDown(config.clone());
+    let config = unique_broker("sigterm", SHARDS);
+    let _tear_down = TearDown::new(&config).with_replica(REPLICA);
     let redis_prefix = config.prefix.clone();
     let _redis_tear_down = RedisTearDown(redis_prefix.clone());
     let shards = [Service::index(&config, 0, &[]), Service::index(&config, 1, &[])];
@@ -1085,7 +973,7 @@ async fn sigterm_to_a_crawler_and_an_index_shard_mid_work_loses_nothing() {
     let held = within("the worker holding leases", async {
         loop {
             signal("-STOP", &pid);
-            let held = leases(&redis_prefix).await;
+            let held = leases(&shared_redis_url(), &redis_prefix).await;
             if !held.is_empty() {
                 return held;
             }
@@ -1105,7 +993,7 @@ async fn sigterm_to_a_crawler_and_an_index_shard_mid_work_loses_nothing() {
         .await
         .unwrap();
     assert!(status.success(), "SIGTERM must drain and exit 0: {status}");
-    let left = leases(&redis_prefix).await;
+    let left = leases(&shared_redis_url(), &redis_prefix).await;
     assert!(
         left.is_empty(),
         "the worker exited holding {left:?} (it held {held:?} when signalled)"
@@ -1160,8 +1048,8 @@ async fn sigterm_to_a_crawler_and_an_index_shard_mid_work_loses_nothing() {
 async fn a_crawler_and_index_shards_serve_their_metrics() {
     let _broker = BROKER.lock().await;
     let fixture = Fixture::start(Duration::ZERO).await;
-    let config = broker("metrics");
-    let _tear_down = TearDown(config.clone());
+    let config = unique_broker("metrics", SHARDS);
+    let _tear_down = TearDown::new(&config).with_replica(REPLICA);
     let redis_prefix = config.prefix.clone();
     let _redis_tear_down = RedisTearDown(redis_prefix.clone());
     // One message that no consumer can decode, for shard 0 to dead-letter.

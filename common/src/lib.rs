@@ -2,24 +2,23 @@
 //! message and a skip reason are, and the seam through which pages travel
 //! from the crawler to the indexing services.
 //!
-//! It also owns the one transport both sides of that seam speak, RabbitMQ
-//! ([`amqp`]): the crawler publishes with it, the indexing services consume
-//! with it, and the topology and wire conventions live in one place. Apart
-//! from that module, this crate does no network and no disk I/O; everything
-//! else in it is pure data and logic.
+//! It does no network and no disk I/O: it is data and logic, shared by the
+//! crawler, the indexer and the query API. The transport that carries pages
+//! between machines, RabbitMQ, is the `amqp` crate.
 //!
-//! - [`amqp`]: the RabbitMQ topology, sink (publisher confirms, reconnection)
-//!   and consumer (dead-lettering with a reason).
+//! - [`failpoint`]: crash points that fault-injection tests arm.
 //! - [`metrics`]: the Prometheus recorder and the name of every metric.
 //! - [`normalize`]: URL normalization, the one place a URL becomes a
 //!   [`NormalizedUrl`]; where a URL's life begins.
 //! - [`model`]: newtypes for hosts and document ids.
 //! - [`message`]: the versioned page messages and their encoding.
-//! - [`queue`]: the [`queue::PageSink`] trait and its in-process channel.
+//! - [`queue`]: the seam's traits ([`queue::PageSink`] for publishers,
+//!   [`queue::DeliverySource`] and [`queue::Acknowledge`] for consumers) and
+//!   its in-process channel.
 //! - [`reason`]: why a URL was not fetched or not indexed.
 //! - [`signature`]: simhash and content hash of a page's text.
 
-pub mod amqp;
+pub mod failpoint;
 pub mod message;
 pub mod metrics;
 pub mod model;

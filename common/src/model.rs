@@ -26,6 +26,14 @@ impl HostKey {
     }
 }
 
+// Here rather than in `normalize`, so that the dependency goes one way:
+// identities are made from normalized URLs.
+impl NormalizedUrl {
+    pub fn host_key(&self) -> HostKey {
+        HostKey::of(self)
+    }
+}
+
 impl fmt::Display for HostKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

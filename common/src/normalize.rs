@@ -21,8 +21,6 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::model::HostKey;
-
 /// Query parameters that only track the visitor and never change the page.
 const TRACKING_PARAMS: &[&str] = &[
     "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "mc_cid", "mc_eid", "igshid",
@@ -63,10 +61,6 @@ impl NormalizedUrl {
 
     pub fn as_url(&self) -> &Url {
         &self.0
-    }
-
-    pub fn host_key(&self) -> HostKey {
-        HostKey::of(self)
     }
 
     /// Whether this URL starts with `prefix` (both normalized), the test of

@@ -8,6 +8,8 @@
 //! does the crawler mark the URL done, so a crash at any point loses no page:
 //! an unconfirmed URL is fetched again.
 
+use std::future::Future;
+
 use futures::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
 
@@ -96,6 +98,68 @@ impl Delivery {
     /// The event can never be processed.
     pub fn reject(self, reason: String) {
         let _ = self.confirm_tx.send(Err(reason));
+    }
+}
+
+/// Where a consumer's events come from.
+pub trait DeliverySource: Send {
+    type Delivery: Acknowledge;
+
+    /// The next delivery; `None` once the source has ended for good (every
+    /// publisher of a channel gone). The loop drops this future when a
+    /// commit falls due, so it must lose nothing when dropped.
+    fn recv(&mut self) -> impl Future<Output = Option<Self::Delivery>> + Send;
+
+    /// Lets go of the source once the loop is done: whatever was delivered
+    /// and not acknowledged goes back to the queue.
+    fn close(self) -> impl Future<Output = ()> + Send;
+}
+
+/// One event taken from a [`DeliverySource`].
+pub trait Acknowledge: Send {
+    fn event(&self) -> &PageEvent;
+
+    /// The event is durable: its publisher (or the broker) may forget it.
+    /// An error means the acknowledgement was lost, and the event will come
+    /// again.
+    fn ack(self) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Acknowledges a batch: every delivery received since the last batch,
+    /// in order. One by one, unless the source knows a faster way.
+    fn ack_all(batch: Vec<Self>) -> impl Future<Output = Result<(), QueueError>> + Send
+    where
+        Self: Sized,
+    {
+        async move {
+            let mut result = Ok(());
+            for delivery in batch {
+                if let Err(error) = delivery.ack().await {
+                    result = Err(error);
+                }
+            }
+            result
+        }
+    }
+}
+
+impl DeliverySource for ChannelSource {
+    type Delivery = Delivery;
+
+    fn recv(&mut self) -> impl Future<Output = Option<Delivery>> + Send {
+        ChannelSource::recv(self)
+    }
+
+    async fn close(self) {}
+}
+
+impl Acknowledge for Delivery {
+    fn event(&self) -> &PageEvent {
+        &self.event
+    }
+
+    async fn ack(self) -> Result<(), QueueError> {
+        Delivery::ack(self);
+        Ok(())
     }
 }
 

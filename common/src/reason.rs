@@ -32,12 +32,19 @@ pub enum SkipReason {
     OutOfScope,
     /// The server answered with a status that has no page (4xx, 5xx after retries).
     HttpStatus,
-    /// Network errors, timeouts, undecodable bodies, after retries.
+    /// The host did not answer (its name does not resolve, it refuses
+    /// connections, or they time out) a bounded number of times in a row,
+    /// with back-off between them.
+    HostUnreachable,
+    /// The server was too slow: a response that timed out twice, or a body
+    /// that trickled in below the minimum rate and was cut.
+    TooSlow,
+    /// Network errors, undecodable bodies, after retries.
     Error,
 }
 
 impl SkipReason {
-    pub const ALL: [SkipReason; 12] = [
+    pub const ALL: [SkipReason; 14] = [
         SkipReason::Robots,
         SkipReason::DuplicateUrl,
         SkipReason::NearDuplicate,
@@ -49,6 +56,8 @@ impl SkipReason {
         SkipReason::PrivateAddress,
         SkipReason::OutOfScope,
         SkipReason::HttpStatus,
+        SkipReason::HostUnreachable,
+        SkipReason::TooSlow,
         SkipReason::Error,
     ];
 
@@ -65,6 +74,8 @@ impl SkipReason {
             SkipReason::PrivateAddress => "private_address",
             SkipReason::OutOfScope => "out_of_scope",
             SkipReason::HttpStatus => "http_status",
+            SkipReason::HostUnreachable => "host_unreachable",
+            SkipReason::TooSlow => "too_slow",
             SkipReason::Error => "error",
         }
     }

@@ -68,9 +68,8 @@ pub struct CrawlConfig {
     pub parse_threads: usize,
     /// First retry delay after a network error or a 5xx; doubles per retry.
     pub retry_base_delay: Duration,
-    /// A host whose name or robots.txt keeps failing has its links put back
-    /// for this long; after that they are skipped.
-    pub host_give_up: Duration,
+    /// How hosts that keep failing are tried again, then given up on.
+    pub host_failures: HostFailurePolicy,
     /// When fetched pages are visited again.
     pub freshness: FreshnessConfig,
     /// How often a daemon looks for pages whose next visit is due (a batch
@@ -105,7 +104,7 @@ impl CrawlConfig {
             // handed over (measured: 12% idle, BENCHMARKS.md).
             parse_threads: std::thread::available_parallelism().map_or(2, |n| n.get()) + 1,
             retry_base_delay: Duration::from_secs(2),
-            host_give_up: Duration::from_secs(600),
+            host_failures: HostFailurePolicy::default(),
             freshness: FreshnessConfig::default(),
             revisit_scan_every: Duration::from_secs(60),
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
@@ -115,6 +114,42 @@ impl CrawlConfig {
 
     pub fn scope_rules(&self) -> ScopeRules {
         ScopeRules::new(self.scope, &self.seeds, &self.include)
+    }
+}
+
+/// How a host that fails (its name does not resolve, it takes no
+/// connection, it does not answer, its robots.txt is unreachable) is tried
+/// again: after each failure in a row it rests `first_backoff`, then four
+/// times as long each time; after `max_failures` in a row it counts as
+/// unreachable. A batch run then skips its links (`host_unreachable`), so
+/// it ends whatever the web does; a daemon puts them off and tries the
+/// host again after `retry_unreachable_after`.
+#[derive(Debug, Clone)]
+pub struct HostFailurePolicy {
+    pub max_failures: u32,
+    pub first_backoff: Duration,
+    pub retry_unreachable_after: Duration,
+}
+
+impl Default for HostFailurePolicy {
+    fn default() -> Self {
+        // Three tries over about 10 s (more when DNS remembers a failure,
+        // see DnsConfig::negative_ttl): a host down for longer than that
+        // during a batch run loses its links for this run, not the run its
+        // end.
+        HostFailurePolicy {
+            max_failures: 3,
+            first_backoff: Duration::from_secs(2),
+            retry_unreachable_after: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+impl HostFailurePolicy {
+    /// The rest after the `in_a_row`th failure in a row.
+    pub fn backoff(&self, in_a_row: u32) -> Duration {
+        self.first_backoff
+            .saturating_mul(4u32.saturating_pow(in_a_row.saturating_sub(1)))
     }
 }
 

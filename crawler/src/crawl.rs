@@ -35,7 +35,7 @@ use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use crate::CrawlError;
-use crate::config::{CrawlConfig, DEPTH_DECAY, MAX_SITEMAP_DEPTH, SITEMAP_PRIORITY};
+use crate::config::{CrawlConfig, DEPTH_DECAY, HostFailurePolicy, MAX_SITEMAP_DEPTH, SITEMAP_PRIORITY};
 use crate::crawled::{CrawledLink, CrawledLinks, FetchedVisit, Sameness, title_hash};
 use crate::dns::{DnsError, Resolver};
 use crate::fetch::{
@@ -99,6 +99,7 @@ pub async fn run(
         user_agent = %config.fetch.user_agent,
         "crawl starting"
     );
+    let health = HostHealth::new(config.host_failures.clone());
     let crawler = Arc::new(Crawler {
         parse_slots: Arc::new(Semaphore::new(config.parse_threads.max(1))),
         ip_limiter: IpLimiter::new(config.politeness.max_in_flight_per_ip),
@@ -110,7 +111,7 @@ pub async fn run(
         sink,
         fetcher,
         stats: stats.clone(),
-        trouble: HostTrouble::default(),
+        health,
         wakeup: Notify::new(),
         held: HeldLeases::default(),
         stopping: watch::Sender::new(false),
@@ -152,7 +153,7 @@ struct Crawler {
     ip_limiter: IpLimiter,
     stats: Arc<CrawlStats>,
     parse_slots: Arc<Semaphore>,
-    trouble: HostTrouble,
+    health: HostHealth,
     /// Signalled when a task may have made a link claimable (a host was
     /// released, links were added), so the dispatcher need not poll.
     wakeup: Notify,
@@ -193,24 +194,80 @@ impl HeldLeases {
     }
 }
 
-/// Hosts whose name or robots.txt keeps failing, and since when. Their
-/// links wait (given back, the host rested) rather than spend their own
-/// retries: a host that is down for a few minutes loses nothing. Past
-/// `host_give_up`, its links are skipped, so that a batch crawl ends.
-#[derive(Default)]
-struct HostTrouble {
-    since: std::sync::Mutex<std::collections::HashMap<common::HostKey, Instant>>,
+/// Hosts that keep failing: their name does not resolve, they take no
+/// connection, they do not answer, or their robots.txt is unreachable.
+/// Each failure in a row rests the host longer ([`HostFailurePolicy`]);
+/// after `max_failures` the host counts as unreachable and its links are
+/// skipped (a batch run, which so always ends) or put off until the host is
+/// tried again (a daemon). Any answer from the host ends its run of
+/// failures. Kept in memory: a worker that restarts gives every host a
+/// fresh start.
+struct HostHealth {
+    policy: HostFailurePolicy,
+    failing: std::sync::Mutex<HashMap<common::HostKey, HostFailures>>,
 }
 
-impl HostTrouble {
-    /// Notes a failure; returns how long the host has been failing.
-    fn failing_for(&self, host: &common::HostKey) -> Duration {
-        let mut since = self.since.lock().unwrap_or_else(|p| p.into_inner());
-        since.entry(host.clone()).or_insert_with(Instant::now).elapsed()
+struct HostFailures {
+    in_a_row: u32,
+    last: Instant,
+}
+
+/// What one more failure of a host means.
+enum HostVerdict {
+    /// Try again after this rest.
+    Rest(Duration),
+    /// The host failed `max_failures` times in a row.
+    Unreachable,
+}
+
+impl HostHealth {
+    fn new(policy: HostFailurePolicy) -> HostHealth {
+        HostHealth {
+            policy,
+            failing: Default::default(),
+        }
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<common::HostKey, HostFailures>> {
+        self.failing.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Counts one more failure in a row; returns it with what it means.
+    fn failed(&self, host: &common::HostKey) -> (u32, HostVerdict) {
+        let mut failing = self.lock();
+        let entry = failing.entry(host.clone()).or_insert(HostFailures {
+            in_a_row: 0,
+            last: Instant::now(),
+        });
+        entry.in_a_row += 1;
+        entry.last = Instant::now();
+        let verdict = if entry.in_a_row >= self.policy.max_failures {
+            HostVerdict::Unreachable
+        } else {
+            HostVerdict::Rest(self.policy.backoff(entry.in_a_row))
+        };
+        (entry.in_a_row, verdict)
+    }
+
+    /// How much longer the host counts as unreachable, if it does.
+    fn unreachable_for(&self, host: &common::HostKey) -> Option<Duration> {
+        let failing = self.lock();
+        let entry = failing.get(host)?;
+        if entry.in_a_row < self.policy.max_failures {
+            return None;
+        }
+        self.policy
+            .retry_unreachable_after
+            .checked_sub(entry.last.elapsed())
+            .filter(|left| !left.is_zero())
+    }
+
+    /// The host answered.
     fn recovered(&self, host: &common::HostKey) {
-        self.since.lock().unwrap_or_else(|p| p.into_inner()).remove(host);
+        let mut failing = self.lock();
+        if !failing.is_empty() {
+            failing.remove(host);
+        }
     }
 }
 
@@ -224,9 +281,16 @@ enum Gate {
     /// Skip the link. `requested`: a request went to the host (robots.txt),
     /// so it rests as after any request.
     Refused { reason: SkipReason, requested: bool },
-    /// The host cannot be visited now (its name or its robots.txt fails):
-    /// give the link back and rest the host this long.
-    HostDown { reason: SkipReason, rest: Duration },
+    /// The host cannot be visited now (its name does not resolve, its
+    /// robots.txt is unreachable): see [`Crawler::host_failed`]. `counts`:
+    /// this was a new failure (not a remembered one), and the host rests
+    /// at least `rest`.
+    HostDown {
+        reason: SkipReason,
+        rest: Duration,
+        counts: bool,
+        error: String,
+    },
     /// The IP's slots stayed taken: give the link back for now.
     IpBusy,
 }
@@ -345,6 +409,12 @@ impl Crawler {
 
     /// The life of one claimed link.
     async fn crawl_link(&self, lease: Lease, fetch_slot: OwnedSemaphorePermit) -> Result<(), CrawlError> {
+        if let Some(left) = self.health.unreachable_for(&lease.host) {
+            self.release_host(&lease, Duration::ZERO).await?;
+            return self
+                .put_off_unreachable(&lease, SkipReason::HostUnreachable, left)
+                .await;
+        }
         let (ip_slot, crawl_delay) = match self.pass_gates(&lease).await? {
             Gate::Open { ip_slot, crawl_delay } => (ip_slot, crawl_delay),
             Gate::Refused { reason, requested } => {
@@ -356,15 +426,13 @@ impl Crawler {
                 self.release_host(&lease, rest).await?;
                 return self.skip(&lease, reason).await;
             }
-            Gate::HostDown { reason, rest } => {
-                if self.trouble.failing_for(&lease.host) >= self.config.host_give_up {
-                    self.release_host(&lease, Duration::ZERO).await?;
-                    return self.skip(&lease, reason).await;
-                }
-                self.release_host(&lease, rest).await?;
-                self.stats.record_host_backoff();
-                self.frontier.give_back(&lease).await?;
-                return Ok(());
+            Gate::HostDown {
+                reason,
+                rest,
+                counts,
+                error,
+            } => {
+                return self.host_failed(&lease, reason, rest, counts, &error).await;
             }
             Gate::IpBusy => {
                 self.release_host(&lease, IP_BUSY_REST).await?;
@@ -393,9 +461,15 @@ impl Crawler {
             }
             Err(error) => {
                 debug!(url = %lease.url, %error, "DNS lookup failed");
+                // A failed lookup is remembered for the negative TTL: the
+                // host rests at least that long, or the next try would
+                // only meet the remembered failure (which counts as none).
+                let remembered = matches!(error, DnsError::Lookup { remembered: true, .. });
                 return Ok(Gate::HostDown {
-                    reason: SkipReason::Error,
+                    reason: SkipReason::HostUnreachable,
                     rest: self.config.dns.negative_ttl,
+                    counts: !remembered,
+                    error: error.to_string(),
                 });
             }
         };
@@ -413,7 +487,10 @@ impl Crawler {
             self.queue_sitemaps(&lease.url, robots.new_sitemaps, 0).await?;
         }
         if robots.verdict != Verdict::Unreachable {
-            self.trouble.recovered(&lease.host);
+            self.health.recovered(&lease.host);
+            if lease.depth == 0 {
+                self.stats.record_seed_answered();
+            }
         }
         Ok(match robots.verdict {
             Verdict::Allowed => Gate::Open {
@@ -426,9 +503,21 @@ impl Crawler {
             },
             // RFC 9309 2.3.1.4: an unreachable robots.txt disallows
             // everything, until a later fetch of it succeeds.
+            // Only a fetch made now counts as a failure; a remembered one
+            // rests the host until robots.txt is tried again.
             Verdict::Unreachable => Gate::HostDown {
-                reason: SkipReason::Robots,
+                reason: if robots.no_answer {
+                    SkipReason::HostUnreachable
+                } else {
+                    SkipReason::Robots
+                },
                 rest: self.config.robots.unreachable_retry,
+                counts: robots.fetched_now,
+                error: if robots.no_answer {
+                    "no answer to robots.txt".to_string()
+                } else {
+                    "robots.txt answered a server error".to_string()
+                },
             },
         })
     }
@@ -457,18 +546,30 @@ impl Crawler {
             metrics::histogram!(names::CRAWLER_FETCH_DURATION).record(started.elapsed().as_secs_f64());
         }
         drop(ip_slot);
+        if let Err(error) = &response
+            && error.is_host_failure()
+        {
+            let rest = self.rest_after(None, None, started.elapsed(), crawl_delay);
+            return self.fetch_failed(&lease, error, rest).await;
+        }
         let (status, retry_after) = match &response {
             Ok(FetchResponse::Status { status, retry_after }) => (Some(*status), *retry_after),
             _ => (None, None),
         };
-        self.release_host(
-            &lease,
-            self.rest_after(status, retry_after, started.elapsed(), crawl_delay),
-        )
-        .await?;
+        if response.is_ok() {
+            self.health.recovered(&lease.host);
+            if lease.depth == 0 {
+                self.stats.record_seed_answered();
+            }
+        }
+        let rest = self.rest_after(status, retry_after, started.elapsed(), crawl_delay);
+        if let Err(error) = &response {
+            return self.fetch_failed(&lease, error, rest).await;
+        }
+        self.release_host(&lease, rest).await?;
 
         match response {
-            Err(error) => self.fetch_failed(&lease, error).await,
+            Err(_) => unreachable!("handled above"),
             Ok(FetchResponse::Redirect { status, location }) => {
                 self.stats.record_response(status, 0);
                 self.stats.record_redirect();
@@ -489,7 +590,7 @@ impl Crawler {
                 self.crawled
                     .record_not_modified(partition, &lease.url, now_ms())?;
                 self.stats.record_not_modified();
-                self.frontier.complete(&lease).await?;
+                self.complete(&lease).await?;
                 Ok(())
             }
             Ok(FetchResponse::Status {
@@ -560,16 +661,13 @@ impl Crawler {
             Ok(raw) => (Some(raw.status), retry_after(&raw.headers)),
             Err(_) => (None, None),
         };
-        self.release_host(
-            &lease,
-            self.rest_after(status, retry, started.elapsed(), crawl_delay),
-        )
-        .await?;
-
+        let rest = self.rest_after(status, retry, started.elapsed(), crawl_delay);
         let response = match response {
             Ok(response) => response,
-            Err(error) => return self.fetch_failed(&lease, error).await,
+            Err(error) => return self.fetch_failed(&lease, &error, rest).await,
         };
+        self.health.recovered(&lease.host);
+        self.release_host(&lease, rest).await?;
         match response.status {
             200..=299 => {}
             300..=399 => {
@@ -583,7 +681,7 @@ impl Crawler {
                 // Most sites have no /sitemap.xml: counted, but not as a failure of a page.
                 debug!(url = %lease.url, status, "no sitemap");
                 self.stats.record_sitemap_missing();
-                self.frontier.complete(&lease).await?;
+                self.complete(&lease).await?;
                 return Ok(());
             }
         }
@@ -595,7 +693,7 @@ impl Crawler {
             Err(error) => {
                 debug!(url = %lease.url, %error, "unreadable sitemap");
                 self.stats.record_sitemap_missing();
-                self.frontier.complete(&lease).await?;
+                self.complete(&lease).await?;
                 return Ok(());
             }
         };
@@ -613,7 +711,7 @@ impl Crawler {
                 .await?;
         }
         self.stats.record_sitemap(queued);
-        self.frontier.complete(&lease).await?;
+        self.complete(&lease).await?;
         Ok(())
     }
 
@@ -673,6 +771,7 @@ impl Crawler {
                     now_ms: now_ms(),
                 },
             )?;
+            common::failpoint::hit("crawl.recorded");
             // What the index holds for this URL from an earlier visit, and
             // no longer should: the page became a duplicate, or it is now
             // indexed under another canonical URL.
@@ -700,7 +799,7 @@ impl Crawler {
                 // its original led.
                 debug!(url = %lease.url, %original, ?reason, "duplicate page");
                 self.stats.record_duplicate(reason, lease.url.as_str(), &original);
-                self.frontier.complete(&lease).await?;
+                self.complete(&lease).await?;
                 return Ok(());
             }
         }
@@ -731,13 +830,15 @@ impl Crawler {
 
         let message = page_message(&lease, canonical_url, page.status, parsed, simhash, content_hash);
         let confirmation = self.sink.publish(PageEvent::Upsert(Box::new(message))).await;
+        common::failpoint::hit("crawl.published");
         // The page is handed over: let another fetch start while this one
         // waits for its page to become durable.
         drop(fetch_slot);
         match confirmation?.await {
             Ok(()) => {
+                common::failpoint::hit("crawl.confirmed");
                 self.stats.record_indexed();
-                self.frontier.complete(&lease).await?;
+                self.complete(&lease).await?;
                 Ok(())
             }
             Err(QueueError::Rejected(reason)) => {
@@ -756,7 +857,7 @@ impl Crawler {
         if !self.forget_page(lease, partition, known).await? {
             return self.skip(lease, SkipReason::Error).await;
         }
-        self.frontier.complete(lease).await?;
+        self.complete(lease).await?;
         Ok(())
     }
 
@@ -880,7 +981,7 @@ impl Crawler {
                 }
             }
         }
-        self.frontier.complete(lease).await?;
+        self.complete(lease).await?;
         Ok(())
     }
 
@@ -981,22 +1082,150 @@ impl Crawler {
         Ok(())
     }
 
-    async fn fetch_failed(&self, lease: &Lease, error: FetchError) -> Result<(), CrawlError> {
-        match error {
-            FetchError::Dns(DnsError::PrivateAddress { ip, .. }) => {
-                debug!(url = %lease.url, %ip, "refused: non-public address");
-                self.skip(lease, SkipReason::PrivateAddress).await
+    /// A fetch got no answer. The host is released here: a failure of the
+    /// host itself (no name, no connection, no response) rests it by the
+    /// back-off of [`Crawler::host_failed`]; otherwise it rests `rest`.
+    /// A URL the server was too slow for is tried twice at most.
+    async fn fetch_failed(
+        &self,
+        lease: &Lease,
+        error: &FetchError,
+        rest: Duration,
+    ) -> Result<(), CrawlError> {
+        if let FetchError::Dns(DnsError::PrivateAddress { ip, .. }) = error {
+            debug!(url = %lease.url, %ip, "refused: non-public address");
+            self.release_host(lease, Duration::ZERO).await?;
+            return self.skip(lease, SkipReason::PrivateAddress).await;
+        }
+        debug!(url = %lease.url, %error, "fetch failed");
+        if error.is_host_failure() && !error.is_slow() {
+            return self
+                .host_failed(lease, SkipReason::HostUnreachable, rest, true, &error.to_string())
+                .await;
+        }
+        let mut rest = rest;
+        if error.is_host_failure() {
+            // A request that got no response counts against the host too.
+            match self.note_host_failure(lease, SkipReason::HostUnreachable, &error.to_string()) {
+                HostVerdict::Rest(backoff) => rest = rest.max(backoff),
+                HostVerdict::Unreachable => {
+                    self.release_host(lease, Duration::ZERO).await?;
+                    let retry_after = self.config.host_failures.retry_unreachable_after;
+                    return self
+                        .put_off_unreachable(lease, SkipReason::HostUnreachable, retry_after)
+                        .await;
+                }
             }
-            error => {
-                debug!(url = %lease.url, %error, "fetch failed");
-                self.retry_or_skip(lease, SkipReason::Error, None).await
+        }
+        self.release_host(lease, rest).await?;
+        if error.is_slow() {
+            if lease.retries >= 1 {
+                return self.skip(lease, SkipReason::TooSlow).await;
             }
+            return self.retry_or_skip(lease, SkipReason::TooSlow, Some(rest)).await;
+        }
+        self.retry_or_skip(lease, SkipReason::Error, None).await
+    }
+
+    /// The host of `lease` failed (see [`HostHealth`]): the link goes back
+    /// untouched (it spends none of its own retries) and the host rests by
+    /// its back-off, at least `rest`; once the host failed
+    /// `max_failures` times in a row, its links are skipped under
+    /// `reason`, or put off in a daemon. `counts`: a new failure, rather
+    /// than one remembered (a cached DNS failure, a cached unreachable
+    /// robots.txt), which only rests the host.
+    async fn host_failed(
+        &self,
+        lease: &Lease,
+        reason: SkipReason,
+        rest: Duration,
+        counts: bool,
+        error: &str,
+    ) -> Result<(), CrawlError> {
+        let verdict = if counts {
+            self.note_host_failure(lease, reason, error)
+        } else {
+            HostVerdict::Rest(rest)
+        };
+        match verdict {
+            HostVerdict::Rest(backoff) => {
+                self.release_host(lease, backoff.max(rest)).await?;
+                self.stats.record_host_backoff();
+                self.frontier.give_back(lease).await?;
+                Ok(())
+            }
+            HostVerdict::Unreachable => {
+                self.release_host(lease, Duration::ZERO).await?;
+                let retry_after = self.config.host_failures.retry_unreachable_after;
+                self.put_off_unreachable(lease, reason, retry_after).await
+            }
+        }
+    }
+
+    /// Counts a failure of the host of `lease` and logs it: a seed's host
+    /// failing, and a host given up on, at WARN (an operator must hear of
+    /// a crawl that cannot start), others at DEBUG.
+    fn note_host_failure(&self, lease: &Lease, reason: SkipReason, error: &str) -> HostVerdict {
+        let (in_a_row, verdict) = self.health.failed(&lease.host);
+        let max_failures = self.config.host_failures.max_failures;
+        match &verdict {
+            HostVerdict::Unreachable if in_a_row == max_failures => warn!(
+                host = %lease.host,
+                %reason,
+                failures = in_a_row,
+                %error,
+                "host unreachable: its links are skipped"
+            ),
+            HostVerdict::Rest(rest) if lease.depth == 0 && in_a_row == 1 => warn!(
+                url = %lease.url,
+                %error,
+                retry_in_ms = rest.as_millis() as u64,
+                "seed host failed; trying again"
+            ),
+            _ => debug!(host = %lease.host, %error, failures = in_a_row, "host failed"),
+        }
+        verdict
+    }
+
+    /// A link of a host that counts as unreachable: skipped in a batch run,
+    /// which so ends; put off in a daemon until the host is tried again
+    /// (`left`), which spends one of the link's retries.
+    async fn put_off_unreachable(
+        &self,
+        lease: &Lease,
+        reason: SkipReason,
+        left: Duration,
+    ) -> Result<(), CrawlError> {
+        if self.config.stop_when_empty {
+            if lease.depth == 0 {
+                self.stats.record_seed_failed(lease.url.as_str(), reason);
+            }
+            return self.skip(lease, reason).await;
+        }
+        match self.frontier.retry(lease, left).await? {
+            RetryDecision::Requeued => {
+                self.stats.record_retry();
+                Ok(())
+            }
+            RetryDecision::GaveUp => self.skip(lease, reason).await,
         }
     }
 
     async fn skip(&self, lease: &Lease, reason: SkipReason) -> Result<(), CrawlError> {
         self.stats.record_skip(reason);
+        self.complete(lease).await?;
+        Ok(())
+    }
+
+    /// The link is done for good: what its visit recorded in
+    /// `crawled_links` stands (its page, or its removal, is durable by
+    /// now), and the frontier forgets it. In this order: a crash between
+    /// the two fetches the link again, and the upsert is idempotent.
+    async fn complete(&self, lease: &Lease) -> Result<(), CrawlError> {
+        self.crawled
+            .settle(self.frontier.partition_of(&lease.host), &lease.url)?;
         self.frontier.complete(lease).await?;
+        common::failpoint::hit("crawl.completed");
         Ok(())
     }
 

@@ -17,12 +17,24 @@
 //! Hamming distance does not change under a permutation, so the permuted
 //! values are compared as they are.
 //!
+//! Durability order: what a visit records here (validators, signatures,
+//! the verdict) counts only once its page, or its removal, is durable
+//! downstream. [`CrawledLinks::record_page`] keeps the record it replaces in
+//! `pending`; [`CrawledLinks::settle`], called when the link is completed,
+//! drops that. A process killed in between leaves the entry, and the next
+//! [`CrawledLinks::open`] puts the old record back: a resumed crawl sees
+//! neither validators that would earn a 304 for a page the index never got,
+//! nor signatures that would make a copy of it look like a duplicate.
+//!
 //! Column families:
 //! - `links`:   partition, URL hash -> [`CrawledLink`]
 //! - `simhash`: partition, table, permuted simhash, URL hash -> ()
 //! - `content`: partition, content hash, URL hash -> ()
 //! - `due`:     next visit (ms), partition, URL hash -> ()
+//! - `pending`: partition, URL hash -> the record before an unsettled visit
+//!   (`Option<CrawledLink>`)
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -189,7 +201,10 @@ pub struct CrawledLinks {
     freshness: FreshnessConfig,
     /// Held across a lookup and the write that follows, so that two
     /// near-duplicate pages recorded at once cannot both find nothing.
-    write: Mutex<()>,
+    /// It also holds the keys (partition, URL hash) with a `pending` entry
+    /// written by this process, so that settling a link that has none
+    /// costs no write.
+    write: Mutex<HashSet<[u8; 12]>>,
 }
 
 const FORMAT_KEY: &[u8] = b"format";
@@ -197,6 +212,7 @@ const LINKS: &str = "links";
 const SIMHASH: &str = "simhash";
 const CONTENT: &str = "content";
 const DUE: &str = "due";
+const PENDING: &str = "pending";
 
 impl CrawledLinks {
     pub fn open(dir: &Path, freshness: FreshnessConfig) -> Result<CrawledLinks> {
@@ -221,7 +237,8 @@ impl CrawledLinks {
             ColumnFamilyDescriptor::new(LINKS, point_lookups),
             ColumnFamilyDescriptor::new(SIMHASH, scans.clone()),
             ColumnFamilyDescriptor::new(CONTENT, scans.clone()),
-            ColumnFamilyDescriptor::new(DUE, scans),
+            ColumnFamilyDescriptor::new(DUE, scans.clone()),
+            ColumnFamilyDescriptor::new(PENDING, scans),
         ];
         let db = DB::open_cf_descriptors(&options, dir, families)?;
         // The tables are laid out by the block count: a store must be read
@@ -238,12 +255,60 @@ impl CrawledLinks {
                 )));
             }
         }
-        Ok(CrawledLinks {
+        let links = CrawledLinks {
             db,
             tables: Permutation::tables(blocks),
             freshness,
-            write: Mutex::new(()),
-        })
+            write: Mutex::new(HashSet::new()),
+        };
+        let rolled_back = links.roll_back_unsettled()?;
+        if rolled_back > 0 {
+            tracing::info!(
+                pages = rolled_back,
+                "crawled_links: visits whose pages never became durable were undone"
+            );
+        }
+        Ok(links)
+    }
+
+    /// Puts back the record every unsettled visit replaced (see the
+    /// module's durability order). Returns how many were undone.
+    fn roll_back_unsettled(&self) -> Result<usize> {
+        let mut undone = 0;
+        for entry in self.db.iterator_cf(self.cf(PENDING), IteratorMode::Start) {
+            let (key, value) = entry?;
+            let (partition, id) = parse_link_key(&key)?;
+            let previous: Option<CrawledLink> =
+                rmp_serde::from_slice(&value).map_err(|e| CrawledError::Corrupt(e.to_string()))?;
+            let mut batch = WriteBatch::default();
+            if let Some(current) = self.get_by_id(partition, id)? {
+                self.unindex(&mut batch, partition, id, &current);
+                batch.delete_cf(self.cf(LINKS), link_key(partition, id));
+            }
+            if let Some(previous) = &previous {
+                self.index_record(&mut batch, partition, id, previous);
+                self.put_record(&mut batch, partition, id, previous)?;
+            }
+            batch.delete_cf(self.cf(PENDING), &key);
+            self.db.write(batch)?;
+            undone += 1;
+        }
+        Ok(undone)
+    }
+
+    /// The link of `url` is completed: what its visit recorded stands.
+    pub fn settle(&self, partition: u32, url: &NormalizedUrl) -> Result<()> {
+        let key = link_key(partition, url_id(url.as_str()));
+        let mut pending = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        if pending.remove(&key) {
+            self.db.delete_cf(self.cf(PENDING), key)?;
+        }
+        Ok(())
+    }
+
+    /// Visits recorded and not settled yet, in this process.
+    pub fn unsettled(&self) -> usize {
+        self.write.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     pub fn get(&self, partition: u32, url: &NormalizedUrl) -> Result<Option<CrawledLink>> {
@@ -256,8 +321,11 @@ impl CrawledLinks {
     /// [`MAX_DISTANCE`] bits. An original's signatures join the index; a
     /// duplicate's do not (so a chain of small edits is measured against
     /// the page first seen). Either way the page gets its next visit.
+    ///
+    /// The visit counts at once for the pages recorded after it in this
+    /// process, and for good once [`CrawledLinks::settle`]d.
     pub fn record_page(&self, partition: u32, visit: FetchedVisit<'_>) -> Result<PageVerdict> {
-        let _write = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pending = self.write.lock().unwrap_or_else(|p| p.into_inner());
         let id = url_id(visit.url.as_str());
         let previous = self.get(partition, visit.url)?;
         let sameness = match self.same_content(partition, visit.content_hash, id)? {
@@ -310,21 +378,16 @@ impl CrawledLinks {
         if let Some(previous) = &previous {
             self.unindex(&mut batch, partition, id, previous);
         }
-        if record.indexed() {
-            for (table, permutation) in self.tables.iter().enumerate() {
-                batch.put_cf(
-                    self.cf(SIMHASH),
-                    simhash_key(partition, table as u8, permutation.apply(record.simhash), id),
-                    [],
-                );
-            }
-            batch.put_cf(
-                self.cf(CONTENT),
-                content_key(partition, record.content_hash, id),
-                [],
-            );
-        }
+        self.index_record(&mut batch, partition, id, &record);
         self.put_record(&mut batch, partition, id, &record)?;
+        // Keep what this visit replaces until it is settled; a visit not
+        // settled yet (recorded twice in one process) keeps the first.
+        let key = link_key(partition, id);
+        if pending.insert(key) {
+            let before =
+                rmp_serde::to_vec_named(&previous).map_err(|e| CrawledError::Corrupt(e.to_string()))?;
+            batch.put_cf(self.cf(PENDING), key, before);
+        }
         self.db.write(batch)?;
         Ok(PageVerdict {
             sameness,
@@ -366,6 +429,32 @@ impl CrawledLinks {
         batch.delete_cf(self.cf(LINKS), link_key(partition, id));
         self.db.write(batch)?;
         Ok(Some(record))
+    }
+
+    /// Forgets the validators of every page, so that each is fetched whole
+    /// on its next visit, and returns every page (for `trawl rebuild`: a
+    /// lost frontier's links are found again only in the pages' bodies).
+    pub fn forget_validators(&self) -> Result<Vec<CrawledLink>> {
+        let _write = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pages = Vec::new();
+        let mut batch = WriteBatch::default();
+        for entry in self.db.iterator_cf(self.cf(LINKS), IteratorMode::Start) {
+            let (key, value) = entry?;
+            let (partition, id) = parse_link_key(&key)?;
+            let mut record: CrawledLink =
+                rmp_serde::from_slice(&value).map_err(|e| CrawledError::Corrupt(e.to_string()))?;
+            if record.etag.is_some() || record.last_modified.is_some() {
+                record.etag = None;
+                record.last_modified = None;
+                self.put_record(&mut batch, partition, id, &record)?;
+            }
+            pages.push(record);
+            if batch.len() >= 1000 {
+                self.db.write(std::mem::take(&mut batch))?;
+            }
+        }
+        self.db.write(batch)?;
+        Ok(pages)
     }
 
     /// Up to `limit` pages whose next visit is at or before `now_ms`, the
@@ -516,6 +605,25 @@ impl CrawledLinks {
     }
 
     /// Deletes what the index and the schedule hold for a record.
+    /// Adds an original's signatures to the near-duplicate tables.
+    fn index_record(&self, batch: &mut WriteBatch, partition: u32, id: u64, record: &CrawledLink) {
+        if !record.indexed() {
+            return;
+        }
+        for (table, permutation) in self.tables.iter().enumerate() {
+            batch.put_cf(
+                self.cf(SIMHASH),
+                simhash_key(partition, table as u8, permutation.apply(record.simhash), id),
+                [],
+            );
+        }
+        batch.put_cf(
+            self.cf(CONTENT),
+            content_key(partition, record.content_hash, id),
+            [],
+        );
+    }
+
     fn unindex(&self, batch: &mut WriteBatch, partition: u32, id: u64, record: &CrawledLink) {
         if record.indexed() {
             for (table, permutation) in self.tables.iter().enumerate() {
@@ -596,6 +704,16 @@ fn link_key(partition: u32, id: u64) -> [u8; 12] {
     key[..4].copy_from_slice(&partition.to_be_bytes());
     key[4..].copy_from_slice(&id.to_be_bytes());
     key
+}
+
+fn parse_link_key(key: &[u8]) -> Result<(u32, u64)> {
+    if key.len() != 12 {
+        return Err(CrawledError::Corrupt(format!("link key of {} bytes", key.len())));
+    }
+    Ok((
+        u32::from_be_bytes(key[..4].try_into().expect("4 bytes")),
+        u64::from_be_bytes(key[4..].try_into().expect("8 bytes")),
+    ))
 }
 
 fn simhash_key(partition: u32, table: u8, permuted: u64, id: u64) -> [u8; 21] {
@@ -962,6 +1080,7 @@ mod tests {
         {
             let store = open(dir.path());
             store.record_page(3, visit(&a, 42, 7, 0)).unwrap();
+            store.settle(3, &a).unwrap();
         }
         let store = open(dir.path());
         assert_eq!(store.get(3, &a).unwrap().unwrap().content_hash, 7);
@@ -973,5 +1092,77 @@ mod tests {
                 distance: 1
             }
         );
+    }
+
+    // Durability order: a process killed after recording a visit and
+    // before its page was durable must not keep the visit's validators
+    // (a resumed fetch would get 304 and complete the link without its
+    // page) nor its signatures (a copy would be dropped as a duplicate of
+    // a page the index never got).
+    #[test]
+    fn an_unsettled_visit_is_undone_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, copy) = (
+            url("http://h.test/a"),
+            url("http://h.test/b"),
+            url("http://h.test/copy/a"),
+        );
+        let base = 0x1234_5678_9abc_def0u64;
+        {
+            let store = open(dir.path());
+            // a: visited once and settled (its page is durable), then
+            // visited again with a new text and new validators: not settled.
+            store.record_page(0, visit(&a, base, 1, 10)).unwrap();
+            store.settle(0, &a).unwrap();
+            let mut second = visit(&a, !base, 2, 20);
+            second.etag = Some("\"v2\"".into());
+            store.record_page(0, second).unwrap();
+            // b: a first visit, not settled.
+            store
+                .record_page(0, visit(&b, base ^ 0xffff_0000, 3, 20))
+                .unwrap();
+            assert_eq!(store.unsettled(), 2);
+            // killed here: no settle
+        }
+        let store = open(dir.path());
+        assert_eq!(store.unsettled(), 0);
+        let a_record = store.get(0, &a).unwrap().unwrap();
+        assert_eq!(a_record.content_hash, 1, "a's first visit stands");
+        assert_eq!(
+            a_record.etag.as_deref(),
+            Some("\"v1\""),
+            "validators of the durable page"
+        );
+        assert_eq!(a_record.visits, 1);
+        assert_eq!(
+            store.get(0, &b).unwrap(),
+            None,
+            "b's unsettled first visit is gone"
+        );
+        // The signatures are those of the durable pages: a copy of a's
+        // first text is its duplicate, a copy of a's second or of b's is not.
+        let near_first = store.record_page(0, visit(&copy, base ^ 1, 9, 30)).unwrap();
+        assert_eq!(
+            near_first.sameness,
+            Sameness::Near {
+                of: a.as_str().into(),
+                distance: 1
+            }
+        );
+        let other = url("http://h.test/copy/b");
+        let of_b = store
+            .record_page(0, visit(&other, base ^ 0xffff_0001, 3, 30))
+            .unwrap();
+        assert_eq!(
+            of_b.sameness,
+            Sameness::Original,
+            "b's content hash was rolled back too"
+        );
+        // Settled visits survive a reopen.
+        store.settle(0, &copy).unwrap();
+        drop(store);
+        let store = open(dir.path());
+        assert!(store.get(0, &copy).unwrap().is_some());
+        assert_eq!(store.get(0, &other).unwrap(), None);
     }
 }

@@ -31,7 +31,13 @@ pub enum DnsError {
     #[error("{host} resolves to a non-public address {ip}")]
     PrivateAddress { host: String, ip: IpAddr },
     #[error("cannot resolve {host}: {reason}")]
-    Lookup { host: String, reason: String },
+    Lookup {
+        host: String,
+        reason: String,
+        /// The failure was remembered from an earlier lookup (the negative
+        /// cache), not a new one.
+        remembered: bool,
+    },
 }
 
 /// An IP network, `127.0.0.1/32` or `fd00::/8`.
@@ -181,7 +187,9 @@ impl Default for DnsConfig {
             // names with tiny TTLs; over an hour, moved hosts are missed.
             min_ttl: Duration::from_secs(60),
             max_ttl: Duration::from_secs(3600),
-            negative_ttl: Duration::from_secs(30),
+            // Short: a failing host is also rested by the crawl (see
+            // HostFailurePolicy), which tries it again only after this.
+            negative_ttl: Duration::from_secs(10),
             max_entries: 100_000,
         }
     }
@@ -286,9 +294,10 @@ impl Resolver {
         } else {
             self.lookup_cached(&host)
                 .await
-                .map_err(|reason| DnsError::Lookup {
+                .map_err(|(reason, remembered)| DnsError::Lookup {
                     host: host.clone(),
                     reason,
+                    remembered,
                 })?
         };
         // Refuse the host if any address is refused: a name that mixes public
@@ -299,14 +308,16 @@ impl Resolver {
         Ok(ips)
     }
 
-    async fn lookup_cached(&self, host: &str) -> Result<Vec<IpAddr>, String> {
+    /// The addresses of `host`, or why not and whether that failure was
+    /// remembered rather than new.
+    async fn lookup_cached(&self, host: &str) -> Result<Vec<IpAddr>, (String, bool)> {
         let now = Instant::now();
         if let Some(entry) = self.lock_cache().get(host)
             && entry.expires_at > now
         {
             self.stats.hits.fetch_add(1, Relaxed);
             metrics::counter!(common::metrics::CRAWLER_DNS_CACHE_HITS).increment(1);
-            return entry.answer.clone();
+            return entry.answer.clone().map_err(|reason| (reason, true));
         }
         self.stats.misses.fetch_add(1, Relaxed);
         metrics::counter!(common::metrics::CRAWLER_DNS_CACHE_MISSES).increment(1);
@@ -333,7 +344,7 @@ impl Resolver {
                 expires_at,
             },
         );
-        answer
+        answer.map_err(|reason| (reason, false))
     }
 
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, LruCache<String, CacheEntry>> {

@@ -25,6 +25,12 @@ pub struct FetchConfig {
     pub total_timeout: Duration,
     /// Bytes of (decompressed) body kept; the rest is not downloaded.
     pub max_body_bytes: usize,
+    /// A body that has come in slower than this on average, once
+    /// `slow_body_grace` has passed since the request, is cut: a server
+    /// trickling a byte a second must not hold its host (and a fetch slot)
+    /// for the whole `total_timeout`.
+    pub min_body_bytes_per_sec: u64,
+    pub slow_body_grace: Duration,
 }
 
 impl Default for FetchConfig {
@@ -35,6 +41,10 @@ impl Default for FetchConfig {
             first_byte_timeout: Duration::from_secs(20),
             total_timeout: Duration::from_secs(60),
             max_body_bytes: 8 * 1024 * 1024,
+            // 1 KiB/s: a page of 100 KB still has 100 s, longer than the
+            // total timeout; a tarpit is cut after the grace.
+            min_body_bytes_per_sec: 1024,
+            slow_body_grace: Duration::from_secs(5),
         }
     }
 }
@@ -92,11 +102,42 @@ pub struct Validators {
 pub enum FetchError {
     #[error(transparent)]
     Dns(#[from] DnsError),
+    /// No connection to the host: refused, unreachable, or timed out.
+    #[error("cannot connect: {0}")]
+    Connect(String),
     #[error("timed out waiting for {0}")]
     Timeout(&'static str),
+    /// The body came in below `min_body_bytes_per_sec` and was cut.
+    #[error("body too slow: {bytes} bytes in {elapsed_ms} ms")]
+    TooSlow { bytes: usize, elapsed_ms: u64 },
     #[error("network error: {0}")]
     Network(String),
 }
+
+impl FetchError {
+    /// Whether the failure is the host's rather than the URL's: its name
+    /// does not resolve, it takes no connection, or it does not answer a
+    /// request at all. Such failures count against the host (bounded
+    /// retries with back-off, then its links are skipped), not against
+    /// each of its links.
+    pub fn is_host_failure(&self) -> bool {
+        match self {
+            FetchError::Dns(DnsError::PrivateAddress { .. }) => false,
+            FetchError::Dns(_) | FetchError::Connect(_) => true,
+            FetchError::Timeout(what) => *what == HEADERS,
+            FetchError::TooSlow { .. } | FetchError::Network(_) => false,
+        }
+    }
+
+    /// Whether the server was too slow for this URL: it is retried at most
+    /// once.
+    pub fn is_slow(&self) -> bool {
+        matches!(self, FetchError::Timeout(_) | FetchError::TooSlow { .. })
+    }
+}
+
+/// What a timeout before the response headers waited for.
+const HEADERS: &str = "response headers";
 
 pub struct Fetcher {
     client: reqwest::Client,
@@ -240,7 +281,7 @@ impl Fetcher {
         let request = request.send();
         tokio::time::timeout(self.config.first_byte_timeout, request)
             .await
-            .map_err(|_| FetchError::Timeout("response headers"))?
+            .map_err(|_| FetchError::Timeout(HEADERS))?
             .map_err(classify)
     }
 
@@ -258,12 +299,22 @@ impl Fetcher {
         // beyond the cap, whatever it says).
         let announced = response.content_length().unwrap_or(0) as usize;
         let mut body = Vec::with_capacity(announced.min(max_bytes));
+        // Wakes at least this often to check the body's rate, also while
+        // no byte arrives.
+        const RATE_CHECK: Duration = Duration::from_millis(500);
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
-            let chunk = tokio::time::timeout(remaining, response.chunk())
-                .await
-                .map_err(|_| FetchError::Timeout("response body"))?
-                .map_err(classify)?;
+            if remaining.is_zero() {
+                return Err(FetchError::Timeout("response body"));
+            }
+            let chunk = match tokio::time::timeout(remaining.min(RATE_CHECK), response.chunk()).await {
+                Ok(chunk) => chunk.map_err(classify)?,
+                Err(_) => {
+                    self.check_body_rate(started, body.len())?;
+                    continue;
+                }
+            };
+            self.check_body_rate(started, body.len())?;
             let Some(chunk) = chunk else {
                 return Ok((body, false));
             };
@@ -276,6 +327,25 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
+    }
+}
+
+impl Fetcher {
+    /// Fails once the body has come in slower than the minimum rate,
+    /// after the grace period.
+    fn check_body_rate(&self, started: Instant, bytes: usize) -> Result<(), FetchError> {
+        let elapsed = started.elapsed();
+        if elapsed < self.config.slow_body_grace {
+            return Ok(());
+        }
+        let rate = bytes as f64 / elapsed.as_secs_f64();
+        if rate < self.config.min_body_bytes_per_sec as f64 {
+            return Err(FetchError::TooSlow {
+                bytes,
+                elapsed_ms: elapsed.as_millis() as u64,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -310,7 +380,9 @@ fn classify(error: reqwest::Error) -> FetchError {
         }
         source = err.source();
     }
-    if error.is_timeout() {
+    if error.is_connect() {
+        FetchError::Connect(error.to_string())
+    } else if error.is_timeout() {
         FetchError::Timeout("the server")
     } else {
         FetchError::Network(error.to_string())

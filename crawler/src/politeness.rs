@@ -22,8 +22,9 @@ pub struct PolitenessConfig {
     pub response_time_factor: f64,
     /// `Crawl-delay` from robots.txt is honoured up to this.
     pub max_crawl_delay: Duration,
-    /// No delay we compute (crawl delay, slow responses) exceeds this.
-    pub max_delay: Duration,
+    /// The rest a slow response (or one that never came) earns is capped
+    /// at this: one tarpit URL must not hold its host for minutes.
+    pub max_slow_rest: Duration,
     /// Back-off after a 429 or 503 that names no `Retry-After`.
     pub default_backoff: Duration,
     /// `Retry-After` is honoured up to this.
@@ -38,7 +39,7 @@ impl Default for PolitenessConfig {
             min_delay: Duration::from_secs(1),
             response_time_factor: 1.0,
             max_crawl_delay: Duration::from_secs(30),
-            max_delay: Duration::from_secs(60),
+            max_slow_rest: Duration::from_secs(10),
             default_backoff: Duration::from_secs(60),
             max_backoff: Duration::from_secs(3600),
             max_in_flight_per_ip: 4,
@@ -49,9 +50,11 @@ impl Default for PolitenessConfig {
 impl PolitenessConfig {
     /// The rest a host gets after a fetch that took `response_time`.
     pub fn delay_after(&self, response_time: Duration, crawl_delay: Option<Duration>) -> Duration {
-        let slow = response_time.mul_f64(self.response_time_factor.max(0.0));
+        let slow = response_time
+            .mul_f64(self.response_time_factor.max(0.0))
+            .min(self.max_slow_rest);
         let asked = crawl_delay.unwrap_or_default().min(self.max_crawl_delay);
-        self.min_delay.max(slow.max(asked).min(self.max_delay))
+        self.min_delay.max(slow).max(asked)
     }
 
     /// The rest a host gets after it answered 429 or 503.
@@ -118,7 +121,8 @@ mod tests {
             ms(30_000),
             "crawl-delay cap"
         );
-        assert_eq!(config.delay_after(ms(900_000), None), ms(60_000), "slow-host cap");
+        // A tarpit (a response that took 15 minutes) rests its host 10 s.
+        assert_eq!(config.delay_after(ms(900_000), None), ms(10_000), "slow-host cap");
         assert_eq!(config.backoff(Some(ms(7000))), ms(7000));
         assert_eq!(config.backoff(None), ms(60_000));
         let off = PolitenessConfig {

@@ -38,6 +38,10 @@ pub struct CrawlStats {
     not_modified: AtomicU64,
     removed: AtomicU64,
     duplicates: Mutex<Vec<(String, String)>>,
+    /// A seed's host answered (any response, robots.txt included).
+    seed_answered: std::sync::atomic::AtomicBool,
+    /// Seeds whose host could not be reached, with why.
+    failed_seeds: Mutex<Vec<(String, SkipReason)>>,
     skipped: [AtomicU64; SkipReason::ALL.len()],
     by_status: Mutex<BTreeMap<u16, u64>>,
 }
@@ -137,6 +141,19 @@ impl CrawlStats {
         }
     }
 
+    /// The host of a seed (or of a hop of its redirects) answered.
+    pub fn record_seed_answered(&self) {
+        self.seed_answered.store(true, Relaxed);
+    }
+
+    /// A seed was given up on: its host is unreachable.
+    pub fn record_seed_failed(&self, url: &str, reason: SkipReason) {
+        let mut failed = self.failed_seeds.lock().unwrap_or_else(|p| p.into_inner());
+        if failed.len() < 100 {
+            failed.push((url.to_string(), reason));
+        }
+    }
+
     pub fn fetched(&self) -> u64 {
         self.fetched.load(Relaxed)
     }
@@ -153,6 +170,14 @@ impl CrawlStats {
             .map(|(reason, count)| (*reason, count.load(Relaxed)))
             .filter(|(_, count)| *count > 0)
             .collect();
+        // Copied out first: a guard taken inside the struct literal below
+        // would live to its end, and a second lock of the same mutex there
+        // would wait forever.
+        let failed_seeds = self
+            .failed_seeds
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         CrawlSummary {
             fetched: self.fetched(),
             indexed: self.indexed(),
@@ -182,6 +207,8 @@ impl CrawlStats {
             .collect(),
             skipped,
             by_status: self.by_status.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            every_seed_failed: !self.seed_answered.load(Relaxed) && !failed_seeds.is_empty(),
+            failed_seeds,
             elapsed_secs: elapsed.as_secs_f64(),
         }
     }
@@ -226,6 +253,11 @@ pub struct CrawlSummary {
     pub robots: BTreeMap<RobotsOutcome, u64>,
     pub skipped: BTreeMap<SkipReason, u64>,
     pub by_status: BTreeMap<u16, u64>,
+    /// Seeds whose host could not be reached, with why (at most 100).
+    pub failed_seeds: Vec<(String, SkipReason)>,
+    /// No seed's host answered, and some was given up on: the crawl could
+    /// not start at all (a batch run then exits with an error).
+    pub every_seed_failed: bool,
     pub elapsed_secs: f64,
 }
 
@@ -267,7 +299,7 @@ impl fmt::Display for CrawlSummary {
         if self.host_backoffs > 0 {
             writeln!(
                 f,
-                "  host waits  {:>9}  (links put back while their host's DNS or robots.txt failed)",
+                "  host waits  {:>9}  (links put back while their host failed: DNS, connection, robots.txt)",
                 self.host_backoffs
             )?;
         }
@@ -324,6 +356,9 @@ impl fmt::Display for CrawlSummary {
             for (url, original) in &self.duplicates {
                 writeln!(f, "      {url} repeats {original}")?;
             }
+        }
+        for (url, reason) in &self.failed_seeds {
+            writeln!(f, "  seed failed {url} ({reason})")?;
         }
         write!(f, "  errors      {:>9}", self.skipped(SkipReason::Error))
     }

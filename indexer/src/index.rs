@@ -177,6 +177,13 @@ impl IndexReaderHandle {
         })
     }
 
+    /// Whether `dir` holds an index (a first commit was made there).
+    pub fn exists(dir: &Path) -> bool {
+        MmapDirectory::open(dir)
+            .ok()
+            .is_some_and(|directory| Index::exists(&directory).unwrap_or(false))
+    }
+
     /// Picks up the latest commit now instead of when the watcher notices.
     pub fn reload(&self) -> Result<()> {
         Ok(self.reader.reload()?)

@@ -5,9 +5,10 @@
 //! twice gives the same store.
 //!
 //! One loop serves every pairing of the two seams it sits between:
-//! - where events come from ([`DeliverySource`]): the in-process channel of
-//!   `trawl crawl` and `trawl run` ([`ChannelSource`]), or a RabbitMQ queue
-//!   for `trawl index` and `trawl docs` ([`AmqpConsumer`]);
+//! - where events come from ([`DeliverySource`], in `common::queue`): the
+//!   in-process channel of `trawl crawl` and `trawl run`
+//!   ([`common::queue::ChannelSource`]), or a RabbitMQ queue for `trawl
+//!   index` and `trawl docs` (`amqp::AmqpConsumer`);
 //! - what makes them durable ([`EventStore`]): the index and docstore of one
 //!   process together ([`Stores`]), an index shard alone
 //!   ([`IndexWriterHandle`]), or the document service's docstore alone
@@ -22,9 +23,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::PageEvent;
-use common::amqp::{AmqpConsumer, AmqpDelivery};
 use common::metrics as names;
-use common::queue::{ChannelSource, Delivery, QueueError};
+use common::queue::{Acknowledge, ChannelSource, DeliverySource};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
@@ -92,47 +92,6 @@ pub struct IndexingStats {
     pub commits: u64,
 }
 
-/// Where a consumer's events come from.
-pub trait DeliverySource: Send {
-    type Delivery: Acknowledge;
-
-    /// The next delivery; `None` once the source has ended for good (every
-    /// publisher of a channel gone). The loop drops this future when a
-    /// commit falls due, so it must lose nothing when dropped.
-    fn recv(&mut self) -> impl Future<Output = Option<Self::Delivery>> + Send;
-
-    /// Lets go of the source once the loop is done: whatever was delivered
-    /// and not acknowledged goes back to the queue.
-    fn close(self) -> impl Future<Output = ()> + Send;
-}
-
-/// One event taken from a [`DeliverySource`].
-pub trait Acknowledge: Send {
-    fn event(&self) -> &PageEvent;
-
-    /// The event is durable: its publisher (or the broker) may forget it.
-    /// An error means the acknowledgement was lost, and the event will come
-    /// again.
-    fn ack(self) -> impl Future<Output = Result<(), QueueError>> + Send;
-
-    /// Acknowledges a batch: every delivery received since the last batch,
-    /// in order. One by one, unless the source knows a faster way.
-    fn ack_all(batch: Vec<Self>) -> impl Future<Output = Result<(), QueueError>> + Send
-    where
-        Self: Sized,
-    {
-        async move {
-            let mut result = Ok(());
-            for delivery in batch {
-                if let Err(error) = delivery.ack().await {
-                    result = Err(error);
-                }
-            }
-            result
-        }
-    }
-}
-
 /// What makes events durable.
 pub trait EventStore: Send {
     /// Applies one event; it needs to be durable only after [`EventStore::commit`].
@@ -140,54 +99,6 @@ pub trait EventStore: Send {
 
     /// Makes every event applied so far durable (and visible to readers).
     fn commit(&mut self) -> Result<()>;
-}
-
-impl DeliverySource for ChannelSource {
-    type Delivery = Delivery;
-
-    fn recv(&mut self) -> impl Future<Output = Option<Delivery>> + Send {
-        ChannelSource::recv(self)
-    }
-
-    async fn close(self) {}
-}
-
-impl Acknowledge for Delivery {
-    fn event(&self) -> &PageEvent {
-        &self.event
-    }
-
-    async fn ack(self) -> Result<(), QueueError> {
-        Delivery::ack(self);
-        Ok(())
-    }
-}
-
-impl DeliverySource for AmqpConsumer {
-    type Delivery = AmqpDelivery;
-
-    async fn recv(&mut self) -> Option<AmqpDelivery> {
-        // A broker queue never ends; the loop stops on its shutdown signal.
-        Some(AmqpConsumer::recv(self).await)
-    }
-
-    fn close(self) -> impl Future<Output = ()> + Send {
-        AmqpConsumer::close(self)
-    }
-}
-
-impl Acknowledge for AmqpDelivery {
-    fn event(&self) -> &PageEvent {
-        &self.event
-    }
-
-    fn ack(self) -> impl Future<Output = Result<(), QueueError>> + Send {
-        AmqpDelivery::ack(self)
-    }
-
-    fn ack_all(batch: Vec<AmqpDelivery>) -> impl Future<Output = Result<(), QueueError>> + Send {
-        AmqpDelivery::ack_all(batch)
-    }
 }
 
 /// The index and the docstore of one process, written together.
@@ -331,6 +242,7 @@ async fn consume<S: DeliverySource, T: EventStore>(
         };
         let Some(delivery) = next else { break };
         store.apply(delivery.event())?;
+        common::failpoint::hit("index.applied");
         metrics::counter!(names::INDEXER_MESSAGES_CONSUMED).increment(1);
         match delivery.event() {
             PageEvent::Upsert(_) => stats.upserted += 1,
@@ -366,6 +278,7 @@ async fn commit<T: EventStore, D: Acknowledge>(
     }
     let started = Instant::now();
     store.commit()?;
+    common::failpoint::hit("index.committed");
     let took = started.elapsed();
     metrics::histogram!(names::INDEXER_COMMIT_DURATION).record(took.as_secs_f64());
     stats.commits += 1;
@@ -377,7 +290,9 @@ async fn commit<T: EventStore, D: Acknowledge>(
     }
     // Acknowledge only now: the events are durable in the store.
     let batch = std::mem::take(uncommitted);
-    match D::ack_all(batch).await {
+    let acked = D::ack_all(batch).await;
+    common::failpoint::hit("index.acknowledged");
+    match acked {
         Ok(()) => metrics::counter!(names::INDEXER_MESSAGES_COMMITTED).increment(docs as u64),
         // The connection dropped: the broker delivers these again, and
         // applying them again changes nothing.
@@ -391,6 +306,7 @@ mod tests {
     use std::collections::VecDeque;
     use std::sync::Mutex;
 
+    use common::queue::QueueError;
     use common::{DocId, NormalizedUrl};
     use tokio::sync::oneshot;
 

@@ -15,17 +15,11 @@ use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::routing::get;
 use common::DocId;
-use indexer::{Docstore, StoredDoc};
-use serde::{Deserialize, Serialize};
+use indexer::Docstore;
 
-use crate::ApiError;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DocResponse {
-    pub doc_id: String,
-    #[serde(flatten)]
-    pub doc: StoredDoc,
-}
+use crate::error::ApiError;
+use crate::protocol::{DocResponse, DocsResponse};
+use crate::search_error::SearchError;
 
 /// Most documents one `/docs?ids=` request may ask for.
 pub const MAX_IDS_PER_REQUEST: usize = 256;
@@ -33,11 +27,6 @@ pub const MAX_IDS_PER_REQUEST: usize = 256;
 /// How often a reader in another process than the writer picks up the
 /// docstore's new writes.
 const CATCH_UP_EVERY: Duration = Duration::from_millis(500);
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DocsResponse {
-    pub docs: Vec<Option<DocResponse>>,
-}
 
 /// Decides when a docstore secondary should catch up with its writer: at
 /// most every [`CATCH_UP_EVERY`].
@@ -88,7 +77,8 @@ async fn document(
         docstore.get(doc_id)
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    .map_err(SearchError::from)?
+    .map_err(SearchError::from)?;
     match found {
         Some(doc) => Ok(axum::Json(DocResponse {
             doc_id: doc_id.to_string(),
@@ -126,7 +116,8 @@ async fn documents(
         }
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    .map_err(SearchError::from)?
+    .map_err(SearchError::from)?;
     Ok(axum::Json(DocsResponse {
         docs: ids
             .iter()

@@ -6,10 +6,13 @@
 //! through the indexer crate's read side and never writes to either.
 //!
 //! A search's path: [`routes`] reads the request, [`query`] parses it,
-//! [`search`] asks every shard ([`shards`], each one a [`shard`]) for
-//! statistics and matches ranked by [`rank`], corrects spelling with
-//! [`spell`], keeps answers in the [`cache`], and cuts [`snippet`]s from
-//! the documents the document service ([`docs`]) returns.
+//! [`search`] asks every shard ([`backends`]: each one a
+//! [`shard_search::ShardSearcher`], here or over HTTP, spoken to in the
+//! [`protocol`]) for statistics and matches ranked by [`rank`], corrects
+//! spelling with [`spell`], keeps answers in the [`cache`], and cuts
+//! [`snippet`]s from the documents the document service ([`docs`])
+//! returns. Domain code fails with a [`SearchError`]; [`error`] turns it
+//! into an HTTP status, once, at the edge.
 //!
 //! - [`query`]: the query language (AND, OR, NOT, phrases, site:, intitle:).
 //! - [`rank`]: a parsed query to a tantivy query; priors; corpus statistics.
@@ -17,25 +20,32 @@
 //! - [`snippet`]: highlighted, phrase-aware snippets.
 //! - [`cache`]: the LRU query cache with single flight.
 //! - [`search`]: scatter-gather over shards, paging, host crowding.
-//! - [`shards`]: shards and documents in this process or over HTTP.
-//! - [`shard`]: one shard's searches, `/shard/*`, served by `trawl index`.
+//! - [`backends`]: shards and documents in this process or over HTTP.
+//! - [`protocol`]: what the API and a shard or the document service say to
+//!   each other; the paging limits.
+//! - [`shard_search`]: one shard's searches, `/shard/*`, served by `trawl index`.
 //! - [`docs`]: stored documents, `/docs`, served by `trawl docs`.
 //! - [`routes`]: `/api/v1/search`, `/api/v1/openapi.json`, `/`, health.
 //! - [`page`]: the HTML search page (works without JavaScript).
+//! - [`search_error`]: why a search failed, in the domain's terms.
 //! - [`error`]: API errors, mapped to JSON with a 4xx or 5xx status.
+//! - [`wire`]: serving HTTP so that even the HTTP library's own errors are JSON.
 
+pub mod backends;
 pub mod cache;
 pub mod docs;
 pub mod error;
 pub mod page;
+pub mod protocol;
 pub mod query;
 pub mod rank;
 pub mod routes;
 pub mod search;
-pub mod shard;
-pub mod shards;
+pub mod search_error;
+pub mod shard_search;
 pub mod snippet;
 pub mod spell;
+pub mod wire;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -43,6 +53,7 @@ use std::sync::Arc;
 pub use error::ApiError;
 pub use routes::router;
 pub use search::{SearchConfig, SearchRequest, SearchResponse, SearchResult, SearchService};
+pub use search_error::SearchError;
 
 /// Serves the API on `listener` until `shutdown` resolves.
 pub async fn serve(
@@ -50,9 +61,7 @@ pub async fn serve(
     service: Arc<SearchService>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(service))
-        .with_graceful_shutdown(shutdown)
-        .await
+    wire::serve(listener, router(service), shutdown).await
 }
 
 /// The Prometheus text of every metric this process records.

@@ -14,8 +14,6 @@
 //! here (lower-cased); the index's analyzer turns them into terms when the
 //! query is built ([`crate::rank`]).
 
-use crate::ApiError;
-
 /// Longest query accepted, in bytes.
 pub const MAX_QUERY_BYTES: usize = 512;
 /// Words and phrases kept from one query; the rest are ignored.
@@ -57,13 +55,22 @@ pub struct ParsedQuery {
     pub excluded_sites: Vec<String>,
 }
 
+/// Why a query cannot be searched.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("query too long: at most {MAX_QUERY_BYTES} bytes")]
+    TooLong,
+    #[error("empty query")]
+    Empty,
+    #[error("nothing to search for in {0:?}: give at least one word that is not excluded")]
+    NothingToSearch(String),
+}
+
 impl ParsedQuery {
     /// Reads `raw` (as the user typed it) into a query.
-    pub fn parse(raw: &str) -> Result<ParsedQuery, ApiError> {
+    pub fn parse(raw: &str) -> Result<ParsedQuery, QueryError> {
         if raw.len() > MAX_QUERY_BYTES {
-            return Err(ApiError::BadRequest(format!(
-                "query too long: at most {MAX_QUERY_BYTES} bytes"
-            )));
+            return Err(QueryError::TooLong);
         }
         let cleaned = clean(raw);
         let mut query = ParsedQuery::default();
@@ -143,11 +150,11 @@ impl ParsedQuery {
             }
         }
         if query.groups.is_empty() && query.sites.is_empty() {
-            return Err(ApiError::BadRequest(if cleaned.is_empty() {
-                "empty query".to_string()
+            return Err(if cleaned.is_empty() {
+                QueryError::Empty
             } else {
-                format!("nothing to search for in {cleaned:?}: give at least one word that is not excluded")
-            }));
+                QueryError::NothingToSearch(cleaned)
+            });
         }
         Ok(query)
     }

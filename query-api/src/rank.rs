@@ -29,7 +29,7 @@ use tantivy::query::{
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TokenizerManager;
-use tantivy::{DocId, Score, Searcher, SegmentReader, Term};
+use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, Term};
 
 use crate::query::{Atom, ParsedQuery};
 
@@ -322,13 +322,48 @@ pub fn build_baseline(text: &str, fields: &IndexSchema) -> Box<dyn Query> {
     parser.parse_query_lenient(text).0
 }
 
-/// The score factor of a document from what it is, not what it says: for
-/// the tuned ranking only.
-pub fn prior_fn(
+/// A hit's place in a ranking: its score, ties broken by document id (the
+/// smaller first). Paging is stable, and one shard or many order the same
+/// hits the same way: tantivy's own tie-break, the address of a document in
+/// its segment, changes with every merge and means nothing across shards.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RankKey {
+    pub score: Score,
+    pub doc_id: u64,
+}
+
+impl PartialOrd for RankKey {
+    /// Greater ranks first.
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(
+            self.score
+                .total_cmp(&other.score)
+                .then_with(|| other.doc_id.cmp(&self.doc_id)),
+        )
+    }
+}
+
+/// A document's [`RankKey`] from its BM25 score: with the tuned ranking,
+/// the score is multiplied by the priors of the page (what it is, not what
+/// it says); the baseline keeps the plain score.
+pub fn rank_key_fn(
     fields: &IndexSchema,
-) -> impl Fn(&SegmentReader) -> Box<dyn Fn(DocId, Score) -> Score> + Send + Sync + 'static {
+    ranking: Ranking,
+) -> impl Fn(&SegmentReader) -> Box<dyn Fn(DocId, Score) -> RankKey> + Send + Sync + 'static {
     let body = fields.body;
     move |segment: &SegmentReader| {
+        let doc_ids = segment
+            .fast_fields()
+            .u64("doc_id")
+            .ok()
+            .map(|column| column.first_or_default_col(0));
+        let doc_id_of = move |doc: DocId| doc_ids.as_ref().map_or(0, |column| column.get_val(doc));
+        if ranking == Ranking::Baseline {
+            return Box::new(move |doc: DocId, score: Score| RankKey {
+                score,
+                doc_id: doc_id_of(doc),
+            });
+        }
         let kinds = segment
             .fast_fields()
             .u64(indexer::schema::PAGE_KIND_FIELD)
@@ -352,7 +387,10 @@ pub fn prior_fn(
             } else {
                 1.0
             };
-            score * kind_factor * length_factor
+            RankKey {
+                score: score * kind_factor * length_factor,
+                doc_id: doc_id_of(doc),
+            }
         })
     }
 }
@@ -376,7 +414,8 @@ pub struct TermDf {
 }
 
 impl CorpusStats {
-    /// The statistics of `query`'s terms in `searcher`'s index.
+    /// The statistics of `query`'s terms in `searcher`'s index, over its
+    /// live documents only (see [`live_doc_freq`]).
     pub fn of(searcher: &Searcher, query: &dyn Query) -> tantivy::Result<CorpusStats> {
         let schema = searcher.schema();
         let mut terms: Vec<Term> = Vec::new();
@@ -395,16 +434,14 @@ impl CorpusStats {
             let Some(text) = value.as_str() else { continue };
             let field_name = schema.get_field_name(field).to_string();
             if !stats.field_tokens.contains_key(&field_name) {
-                let mut tokens = 0;
-                for segment in searcher.segment_readers() {
-                    tokens += segment.inverted_index(field)?.total_num_tokens();
-                }
-                stats.field_tokens.insert(field_name.clone(), tokens);
+                stats
+                    .field_tokens
+                    .insert(field_name.clone(), live_num_tokens(searcher, field)?);
             }
             stats.terms.push(TermDf {
                 field: field_name,
                 text: text.to_string(),
-                df: searcher.doc_freq(&term)?,
+                df: live_doc_freq(searcher, &term)?,
             });
         }
         Ok(stats)
@@ -431,8 +468,61 @@ impl CorpusStats {
     }
 }
 
+/// The number of live documents that contain `term`.
+///
+/// tantivy's own `doc_freq` counts deleted documents until a merge purges
+/// them, while the live document count does not: after a page was indexed
+/// again (an upsert deletes the old copy), a common word's document
+/// frequency exceeded the document count and BM25 panicked ("112 >= 115").
+/// Every statistic here comes from one population, the live documents: a
+/// segment without deletes answers from its term dictionary, one with
+/// deletes counts the term's live postings.
+pub fn live_doc_freq(searcher: &Searcher, term: &Term) -> tantivy::Result<u64> {
+    let mut doc_freq = 0u64;
+    for segment in searcher.segment_readers() {
+        let inverted_index = segment.inverted_index(term.field())?;
+        match segment.alive_bitset() {
+            None => doc_freq += u64::from(inverted_index.doc_freq(term)?),
+            Some(alive) => {
+                let Some(mut postings) = inverted_index.read_postings(term, IndexRecordOption::Basic)? else {
+                    continue;
+                };
+                let mut doc = postings.doc();
+                while doc != tantivy::TERMINATED {
+                    if alive.is_alive(doc) {
+                        doc_freq += 1;
+                    }
+                    doc = postings.advance();
+                }
+            }
+        }
+    }
+    Ok(doc_freq)
+}
+
+/// Tokens of `field` in the live documents: a segment's total less what
+/// its deleted documents held (their field norms, which are exact up to 40
+/// tokens and close beyond).
+pub fn live_num_tokens(searcher: &Searcher, field: Field) -> tantivy::Result<u64> {
+    let mut tokens = 0u64;
+    for segment in searcher.segment_readers() {
+        let total = segment.inverted_index(field)?.total_num_tokens();
+        let Some(alive) = segment.alive_bitset() else {
+            tokens += total;
+            continue;
+        };
+        let norms = segment.get_fieldnorms_reader(field)?;
+        let deleted: u64 = (0..segment.max_doc())
+            .filter(|&doc| !alive.is_alive(doc))
+            .map(|doc| u64::from(norms.fieldnorm(doc)))
+            .sum();
+        tokens += total.saturating_sub(deleted);
+    }
+    Ok(tokens)
+}
+
 /// BM25 statistics from [`CorpusStats`], falling back to the local index
-/// for anything they do not cover.
+/// (its live documents) for anything they do not cover.
 pub struct GlobalStatistics<'a> {
     local: &'a Searcher,
     num_docs: u64,
@@ -468,7 +558,7 @@ impl Bm25StatisticsProvider for GlobalStatistics<'_> {
     fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
         match self.field_tokens.get(&field) {
             Some(tokens) => Ok(*tokens),
-            None => self.local.total_num_tokens(field),
+            None => live_num_tokens(self.local, field),
         }
     }
 
@@ -477,10 +567,14 @@ impl Bm25StatisticsProvider for GlobalStatistics<'_> {
     }
 
     fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
-        match self.dfs.get(term) {
-            Some(df) => Ok(*df),
-            None => self.local.doc_freq(term),
-        }
+        let doc_freq = match self.dfs.get(term) {
+            Some(df) => *df,
+            None => live_doc_freq(self.local, term)?,
+        };
+        // BM25's idf asserts this. Statistics gathered from one population
+        // satisfy it; the clamp keeps a query from panicking should a shard
+        // ever send inconsistent ones.
+        Ok(doc_freq.min(self.num_docs.max(1)))
     }
 }
 

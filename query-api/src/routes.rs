@@ -15,10 +15,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
-use crate::ApiError;
+use crate::error::ApiError;
 use crate::page::render_page;
+use crate::protocol::DEFAULT_PER_PAGE;
 use crate::rank::Ranking;
-use crate::search::{DEFAULT_PER_PAGE, SearchRequest, SearchResponse, SearchService};
+use crate::search::{SearchRequest, SearchService};
 
 /// The OpenAPI 3.1 document of `/api/v1/search`.
 pub const OPENAPI_JSON: &str = include_str!("openapi.json");
@@ -107,7 +108,10 @@ fn record(route: &'static str, started: Instant, status: StatusCode) {
 async fn search_json(State(service): State<Arc<SearchService>>, RawQuery(raw): RawQuery) -> Response {
     let started = Instant::now();
     let result = match SearchParams::from_raw(raw.as_deref()) {
-        Ok(params) => service.search_with(params.request()).await,
+        Ok(params) => service
+            .search_with(params.request())
+            .await
+            .map_err(ApiError::from),
         Err(error) => Err(error),
     };
     let response = match result {
@@ -128,7 +132,7 @@ async fn search_page(State(service): State<Arc<SearchService>>, RawQuery(raw): R
     if query.trim().is_empty() {
         return page_response(render_page("", None, None));
     }
-    let answer: Result<SearchResponse, ApiError> = service.search_with(params.request()).await;
+    let answer = service.search_with(params.request()).await;
     let response = match answer {
         Ok(response) => page_response(render_page(&query, Some(&response), None)),
         Err(error) => page_response(render_page(&query, None, Some(&error.to_string()))),

@@ -21,20 +21,19 @@ use futures::future::join_all;
 use indexer::{Docstore, IndexReaderHandle};
 use serde::Serialize;
 
-use crate::ApiError;
+use crate::backends::{BackendError, DocumentSource, IndexShard, LocalDocs, LocalShard, within};
 use crate::cache::{CacheCounts, CacheKey, QueryCache};
-use crate::query::{self, ParsedQuery};
+use crate::protocol::{
+    MAX_LIMIT, MAX_PER_PAGE, MAX_RESULT_OFFSET, PrepareRequest, Prepared, QueryRequest, ShardHit,
+};
+use crate::query::{self, ParsedQuery, QueryError};
 use crate::rank::{self, CorpusStats, Ranking};
-use crate::shard::{PrepareRequest, Prepared, QueryRequest, ShardHit, ShardSearcher};
-use crate::shards::{BackendError, DocumentSource, IndexShard, LocalDocs, LocalShard, within};
+use crate::search_error::SearchError;
+use crate::shard_search::ShardSearcher;
 use crate::snippet::{Highlight, SnippetQuery};
 use crate::spell;
 
 pub use crate::query::MAX_QUERY_BYTES;
-pub const MAX_PER_PAGE: usize = 50;
-pub const DEFAULT_PER_PAGE: usize = 10;
-/// Deepest result reachable by paging.
-pub const MAX_RESULT_OFFSET: usize = 1000;
 /// Results of one host on a page, unless the query names a `site:`.
 pub const MAX_PER_HOST: usize = 2;
 /// A query with fewer results than this is searched again spelled right,
@@ -122,6 +121,19 @@ pub struct ShardsReport {
 pub struct ShardFailure {
     pub shard: String,
     pub error: String,
+    /// The shard did not answer within its deadline (rather than answer
+    /// an error).
+    pub timed_out: bool,
+}
+
+impl ShardFailure {
+    fn new(shard: &dyn IndexShard, error: &BackendError) -> ShardFailure {
+        ShardFailure {
+            shard: shard.name().to_string(),
+            error: error.to_string(),
+            timed_out: matches!(error, BackendError::Timeout(_)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -143,7 +155,7 @@ pub struct SearchResult {
 pub struct SearchService {
     shards: Vec<Arc<dyn IndexShard>>,
     docs: Arc<dyn DocumentSource>,
-    cache: QueryCache<SearchResponse, ApiError>,
+    cache: QueryCache<SearchResponse, SearchError>,
     config: SearchConfig,
 }
 
@@ -185,17 +197,17 @@ impl SearchService {
         query: &str,
         page: usize,
         per_page: usize,
-    ) -> Result<SearchResponse, ApiError> {
+    ) -> Result<SearchResponse, SearchError> {
         self.search_with(SearchRequest::new(query, page, per_page)).await
     }
 
-    pub async fn search_with(&self, request: SearchRequest) -> Result<SearchResponse, ApiError> {
+    pub async fn search_with(&self, request: SearchRequest) -> Result<SearchResponse, SearchError> {
         let started = Instant::now();
         let plan = Plan::new(&request)?;
         let generations = self.generations().await;
         let all_answered = generations.iter().all(Result::is_ok);
         if !generations.iter().any(Result::is_ok) {
-            return Err(ApiError::Unavailable(format!(
+            return Err(SearchError::Unavailable(format!(
                 "no index shard answered: {}",
                 failures(&self.shards, &generations)
                     .iter()
@@ -253,15 +265,24 @@ impl SearchService {
         answers
     }
 
-    /// Whether every shard and the document service answer now.
+    /// Whether every shard and the document service answer now, and how
+    /// many documents the shards that answered hold.
     pub async fn readiness(&self) -> (bool, serde_json::Value) {
-        let generations = self.generations().await;
+        let deadline = self.config.shard_timeout;
+        let counts = join_all(
+            self.shards
+                .iter()
+                .map(|shard| within(deadline, shard.documents())),
+        )
+        .await;
         let docs = within(self.config.docs_timeout, self.docs.ping()).await;
-        let failed = failures(&self.shards, &generations);
+        let failed = failures(&self.shards, &counts);
+        let documents: u64 = counts.iter().filter_map(|count| count.as_ref().ok()).sum();
         let ready = failed.is_empty() && docs.is_ok();
         let body = serde_json::json!({
             "ready": ready,
             "shards": self.shards.len(),
+            "documents": documents,
             "failed_shards": failed,
             "docs": docs.err().map(|e| e.to_string()),
         });
@@ -274,7 +295,7 @@ impl SearchService {
         plan: &Plan,
         generations: &Generations,
         may_correct: bool,
-    ) -> Result<SearchResponse, ApiError> {
+    ) -> Result<SearchResponse, SearchError> {
         let mut failed = failures(&self.shards, generations);
         let live: Vec<&Arc<dyn IndexShard>> = self
             .shards
@@ -300,23 +321,19 @@ impl SearchService {
         for (shard, result) in live.into_iter().zip(prepared) {
             match result {
                 Ok(prepared) => answered.push((shard, prepared)),
-                Err(BackendError::BadRequest(message)) => return Err(ApiError::BadRequest(message)),
+                Err(BackendError::BadRequest(message)) => return Err(SearchError::Invalid(message)),
                 Err(error) => {
                     shard_error(shard.name(), &error);
-                    failed.push(ShardFailure {
-                        shard: shard.name().to_string(),
-                        error: error.to_string(),
-                    });
+                    failed.push(ShardFailure::new(shard.as_ref(), &error));
                 }
             }
         }
         if answered.is_empty() {
-            return Err(ApiError::Unavailable("no index shard answered".into()));
+            return Err(no_shard_answered(&failed));
         }
 
         let stats = CorpusStats::sum(answered.iter().map(|(_, p)| &p.stats));
-        let limit =
-            (plan.offset + plan.per_page * if plan.crowding { 4 } else { 1 }).min(crate::shard::MAX_LIMIT);
+        let limit = (plan.offset + plan.per_page * if plan.crowding { 4 } else { 1 }).min(MAX_LIMIT);
         let request = QueryRequest {
             query: plan.normalized.clone(),
             ranking: plan.ranking,
@@ -340,16 +357,19 @@ impl SearchService {
                     total += hits.total;
                     merged.extend(hits.hits);
                 }
-                Err(BackendError::BadRequest(message)) => return Err(ApiError::BadRequest(message)),
+                Err(BackendError::BadRequest(message)) => return Err(SearchError::Invalid(message)),
                 Err(error) => {
                     shard_error(shard.name(), &error);
-                    failed.push(ShardFailure {
-                        shard: shard.name().to_string(),
-                        error: error.to_string(),
-                    });
+                    failed.push(ShardFailure::new(shard.as_ref(), &error));
                 }
             }
         }
+        if shards_answered == 0 {
+            // Never an empty 200: nothing was searched.
+            return Err(no_shard_answered(&failed));
+        }
+        // The shards' own order (rank::RankKey): score, then document id
+        // (16 hex digits, so the strings compare as the numbers do).
         merged.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.doc_id.cmp(&b.doc_id)));
         if plan.crowding {
             merged = crowd(merged, plan.per_page, MAX_PER_HOST);
@@ -479,12 +499,12 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(request: &SearchRequest) -> Result<Plan, ApiError> {
+    fn new(request: &SearchRequest) -> Result<Plan, SearchError> {
         let per_page = request.per_page.clamp(1, MAX_PER_PAGE);
         let page = request.page.max(1);
         let offset = (page - 1) * per_page;
         if offset >= MAX_RESULT_OFFSET {
-            return Err(ApiError::BadRequest(format!(
+            return Err(SearchError::Invalid(format!(
                 "page too deep: at most {MAX_RESULT_OFFSET} results can be paged"
             )));
         }
@@ -496,13 +516,11 @@ impl Plan {
             }
             Ranking::Baseline => {
                 if request.query.len() > MAX_QUERY_BYTES {
-                    return Err(ApiError::BadRequest(format!(
-                        "query too long: at most {MAX_QUERY_BYTES} bytes"
-                    )));
+                    return Err(QueryError::TooLong.into());
                 }
                 let cleaned = query::clean(&request.query);
                 if cleaned.is_empty() {
-                    return Err(ApiError::BadRequest("empty query".into()));
+                    return Err(QueryError::Empty.into());
                 }
                 (None, cleaned)
             }
@@ -611,17 +629,32 @@ fn crowd(hits: Vec<ShardHit>, per_page: usize, max_per_host: usize) -> Vec<Shard
     ordered
 }
 
-fn failures(shards: &[Arc<dyn IndexShard>], generations: &Generations) -> Vec<ShardFailure> {
+fn failures<T>(shards: &[Arc<dyn IndexShard>], generations: &[Result<T, BackendError>]) -> Vec<ShardFailure> {
     shards
         .iter()
         .zip(generations)
         .filter_map(|(shard, g)| {
-            g.as_ref().err().map(|error| ShardFailure {
-                shard: shard.name().to_string(),
-                error: error.to_string(),
-            })
+            g.as_ref()
+                .err()
+                .map(|error| ShardFailure::new(shard.as_ref(), error))
         })
         .collect()
+}
+
+/// The error of a search that no shard answered, with each one's reason:
+/// 503 when they all timed out (try again later), 500 when one failed.
+fn no_shard_answered(failed: &[ShardFailure]) -> SearchError {
+    let reasons = failed
+        .iter()
+        .map(|f| format!("{}: {}", f.shard, f.error))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let message = format!("no index shard answered: {reasons}");
+    if failed.iter().all(|f| f.timed_out) {
+        SearchError::Unavailable(message)
+    } else {
+        SearchError::Internal(message)
+    }
 }
 
 fn shard_error(shard: &str, error: &BackendError) {

@@ -234,8 +234,8 @@ async fn shard_search_contract() {
     start_api(dir.path()).await;
     let index = IndexReaderHandle::open(&dir.path().join("index")).unwrap();
     index.reload().unwrap();
-    let searcher = query_api::shard::ShardSearcher::new(index, 3);
-    let base = serve_router(query_api::shard::router(Arc::new(searcher))).await;
+    let searcher = query_api::shard_search::ShardSearcher::new(index, 3);
+    let base = serve_router(query_api::shard_search::router(Arc::new(searcher))).await;
 
     let (status, body) = get(&base, "/shard/search?query=ownership&limit=1").await;
     assert_eq!(status, 200);
@@ -285,4 +285,98 @@ async fn docs_contract() {
     assert_eq!(status, 404, "{body}");
     let (status, body) = get(&base, "/docs/xyz").await;
     assert_eq!(status, 400, "{body}");
+}
+
+/// Sends raw bytes on a new connection; returns the status and the body.
+async fn raw_request(base: &str, request: &[u8]) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response).await;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {text:?}"));
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+// Every error is JSON with a status and a message, also those axum and
+// hyper answer by themselves (a first version answered these with an
+// empty body).
+#[tokio::test]
+async fn every_error_is_json_even_the_http_layers_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = start_api(dir.path()).await;
+    let json_error = |status: u16, body: &str| {
+        let json: Value =
+            serde_json::from_str(body).unwrap_or_else(|_| panic!("{status}: not JSON: {body:?}"));
+        assert_eq!(json["status"], status, "{body}");
+        assert!(!json["error"].as_str().unwrap().is_empty(), "{body}");
+    };
+
+    // An unknown route.
+    let (status, body) = get(&base, "/no/such/route").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["status"], 404);
+    // A method the route does not take.
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/v1/search?query=x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    json_error(405, &response.text().await.unwrap());
+    // A raw 0xff byte in the request line: hyper refuses it.
+    let (status, body) = raw_request(
+        &base,
+        b"GET /api/v1/search?query=\xff HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status, 400);
+    json_error(400, &body);
+    // Not HTTP at all.
+    let (status, body) = raw_request(&base, b"\x16\x03\x01 hello\r\n\r\n").await;
+    assert_eq!(status, 400);
+    json_error(400, &body);
+    // A URI over 64 KiB.
+    let long = format!(
+        "GET /api/v1/search?query={} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(70 * 1024)
+    );
+    let (status, body) = raw_request(&base, long.as_bytes()).await;
+    assert_eq!(status, 414);
+    json_error(414, &body);
+    // A search error names its status too.
+    let (status, body) = get(&base, "/api/v1/search?query=").await;
+    assert_eq!(status, 400);
+    assert_eq!(body["status"], 400);
+    // The OpenAPI document says so.
+    let (_, openapi) = get(&base, "/api/v1/openapi.json").await;
+    let description = openapi["info"]["description"].as_str().unwrap();
+    assert!(
+        description.contains("414") && description.contains("404"),
+        "{description}"
+    );
+    assert_eq!(
+        openapi["components"]["schemas"]["Error"]["required"],
+        serde_json::json!(["error", "status"])
+    );
+}
+
+// /readyz says how many documents the shards hold.
+#[tokio::test]
+async fn readyz_reports_the_document_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = start_api(dir.path()).await;
+    let (status, body) = get(&base, "/readyz").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["documents"], 3);
+    assert_eq!(body["ready"], true);
 }

@@ -8,8 +8,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use common::PageMessage;
 use indexer::{IndexWriterHandle, StoredDoc};
-use query_api::shard::{PrepareRequest, Prepared, QueryRequest, ShardHits, ShardSearcher};
-use query_api::shards::{BackendError, IndexShard, LocalDocs, LocalShard, RemoteDocs, RemoteShard};
+use query_api::backends::{BackendError, IndexShard, LocalDocs, LocalShard, RemoteDocs, RemoteShard};
+use query_api::protocol::{PrepareRequest, Prepared, QueryRequest, ShardHits};
+use query_api::shard_search::ShardSearcher;
 use query_api::{SearchConfig, SearchResponse, SearchService};
 use support::{build, page};
 
@@ -225,6 +226,9 @@ impl IndexShard for StuckShard {
     async fn generation(&self) -> Result<u64, BackendError> {
         Ok(7)
     }
+    async fn documents(&self) -> Result<u64, BackendError> {
+        Ok(0)
+    }
     async fn prepare(&self, _: &PrepareRequest) -> Result<Prepared, BackendError> {
         std::future::pending().await
     }
@@ -286,8 +290,14 @@ async fn two_http_shards_score_as_one_index_would() {
     for page in &pages[1..] {
         docs_a.put(page.doc_id(), &StoredDoc::from_page(page)).unwrap();
     }
-    let shard_a = serve(query_api::shard::router(Arc::new(ShardSearcher::new(index_a, 0)))).await;
-    let shard_b = serve(query_api::shard::router(Arc::new(ShardSearcher::new(index_b, 1)))).await;
+    let shard_a = serve(query_api::shard_search::router(Arc::new(ShardSearcher::new(
+        index_a, 0,
+    ))))
+    .await;
+    let shard_b = serve(query_api::shard_search::router(Arc::new(ShardSearcher::new(
+        index_b, 1,
+    ))))
+    .await;
     let docs = serve(query_api::docs::router(docs_a)).await;
     let sharded = SearchService::with_backends(
         vec![

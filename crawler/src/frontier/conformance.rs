@@ -602,6 +602,8 @@ mod redis_suite {
         async fn create(&self, config: FrontierConfig) -> Arc<dyn Frontier> {
             let mut redis = RedisFrontierConfig::new(&test_redis_url());
             redis.prefix = unique_prefix("conformance");
+            // The test Redis may keep nothing on disk; restarts are tested apart.
+            redis.allow_volatile = true;
             redis.frontier = config;
             let frontier = Arc::new(
                 RedisFrontier::worker(redis)

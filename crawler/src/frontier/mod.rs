@@ -152,6 +152,10 @@ pub enum FrontierError {
     Storage(String),
     #[error("corrupt frontier record for {url}: {reason}")]
     Corrupt { url: String, reason: String },
+    /// The shared frontier this worker was crawling is gone (see
+    /// `frontier::redis`): the crawl must stop, loudly.
+    #[error("{0}")]
+    Lost(String),
 }
 
 pub type Result<T, E = FrontierError> = std::result::Result<T, E>;

@@ -19,6 +19,16 @@
 //! Redis answers again (each script is safe to run twice), and scripts are
 //! loaded again if a restarted Redis forgot them.
 //!
+//! Redis coming back *empty* (restarted without persistence) would end a
+//! crawl silently: an empty frontier looks like a finished one. So a worker
+//! refuses a Redis that keeps nothing on disk (append-only file off) unless
+//! told otherwise, and every crawl has an epoch: a random name the first
+//! worker writes to `{prefix:meta}:epoch`, each worker remembers in its data
+//! directory, and the heartbeat (and the check that the crawl is over)
+//! compares with Redis. A missing or other epoch stops the worker with
+//! [`FrontierError::Lost`], which says how to rebuild the frontier
+//! ([`RedisFrontier::rebuild_epoch`], `trawl rebuild`).
+//!
 //! The seen-filter stores the 64-bit xxh3 hash of each URL, as an integer,
 //! in sets of a few hundred members; Redis keeps sets of integers that small
 //! as compact intsets: 9.6 bytes a URL at 10 million URLs, against 84 for
@@ -226,6 +236,9 @@ return remember(id, { queued })
 /// it twice changes nothing more.
 const PARTITIONS: &str = r#"
 local tag, me, lease_ms, partitions = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+if redis.call('GET', tag .. ':epoch') ~= ARGV[5] then
+  return redis.error_reply('TRAWL_EPOCH the crawl this worker joined is no longer in Redis')
+end
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local workers, owners = tag .. ':workers', tag .. ':owners'
@@ -292,6 +305,12 @@ pub struct RedisFrontierConfig {
     /// One pass over the owned partitions then serves this many claims.
     pub claim_batch: usize,
     pub frontier: FrontierConfig,
+    /// The epoch of the crawl this worker's data directory belongs to;
+    /// `None` for a worker that never joined one.
+    pub epoch: Option<String>,
+    /// Join a Redis that keeps nothing on disk (with a warning) rather than
+    /// refuse it.
+    pub allow_volatile: bool,
 }
 
 impl RedisFrontierConfig {
@@ -305,8 +324,19 @@ impl RedisFrontierConfig {
             partition_lease: Duration::from_secs(30),
             claim_batch: 16,
             frontier: FrontierConfig::default(),
+            epoch: None,
+            allow_volatile: false,
         }
     }
+}
+
+/// A new epoch name: random enough that two crawls never share one.
+fn new_epoch() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let seed = format!("{nanos}-{}-{}", std::process::id(), default_worker_id());
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(seed.as_bytes()))
 }
 
 fn default_worker_id() -> String {
@@ -387,14 +417,23 @@ pub struct RedisFrontier {
     /// When a worker without partitions last asked whether the crawl is over.
     last_global_check: Mutex<Instant>,
     heartbeat: Option<JoinHandle<()>>,
+    /// Set once the crawl's epoch is gone from Redis (see the module).
+    lost: Arc<Mutex<Option<String>>>,
 }
 
 impl RedisFrontier {
     /// Connects as a crawling worker: takes its share of partitions now and
     /// keeps them with a heartbeat. Fails if the crawl in Redis was started
     /// with another number of partitions or seen buckets.
+    ///
+    /// It also refuses a Redis that keeps nothing on disk (unless
+    /// `allow_volatile`), and a crawl whose epoch is not the one its data
+    /// directory belongs to: [`RedisFrontier::epoch`] is the one to
+    /// remember.
     pub async fn worker(config: RedisFrontierConfig) -> Result<RedisFrontier> {
         let mut frontier = RedisFrontier::connect(config, true).await?;
+        frontier.check_persistence().await?;
+        frontier.join_epoch().await?;
         let owned = frontier.renew_partitions().await?;
         info!(worker = %frontier.config.worker_id, partitions = owned.len(), "joined the crawl");
         *frontier.owned.write().unwrap_or_else(|p| p.into_inner()) = owned;
@@ -403,6 +442,7 @@ impl RedisFrontier {
             scripts: frontier.scripts.clone(),
             config: frontier.config.clone(),
             owned: frontier.owned.clone(),
+            lost: frontier.lost.clone(),
         };
         frontier.heartbeat = Some(tokio::spawn(heartbeat.run()));
         Ok(frontier)
@@ -438,7 +478,149 @@ impl RedisFrontier {
             requests: AtomicU64::new(0),
             last_global_check: Mutex::new(Instant::now()),
             heartbeat: None,
+            lost: Arc::new(Mutex::new(None)),
         })
+    }
+
+    /// The epoch of the crawl this worker joined.
+    pub fn epoch(&self) -> Option<&str> {
+        self.config.epoch.as_deref()
+    }
+
+    fn epoch_key(&self) -> String {
+        format!("{}:epoch", self.meta_tag())
+    }
+
+    /// Refuses (or, when allowed, warns about) a Redis that would come back
+    /// empty from a restart: one without its append-only file. Snapshots
+    /// alone are not enough either: a restart goes back to the last one.
+    async fn check_persistence(&self) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let info: String = redis::cmd("INFO")
+            .arg("persistence")
+            .query_async(&mut conn)
+            .await
+            .map_err(storage)?;
+        let aof_enabled = info.lines().any(|line| line.trim() == "aof_enabled:1");
+        if aof_enabled {
+            return Ok(());
+        }
+        let message = format!(
+            "Redis at {} keeps the frontier only in memory (appendonly no): a restart would empty it \
+             and end the crawl. Turn on its append-only file (`redis-cli CONFIG SET appendonly yes`, \
+             and `appendonly yes`, `appendfsync everysec` in redis.conf)",
+            self.config.url
+        );
+        if self.config.allow_volatile {
+            warn!("{message}; going on because --redis-allow-volatile was given");
+            Ok(())
+        } else {
+            Err(FrontierError::Storage(format!(
+                "{message}, or pass --redis-allow-volatile to crawl anyway"
+            )))
+        }
+    }
+
+    /// Agrees with Redis on the crawl's epoch (see the module).
+    async fn join_epoch(&mut self) -> Result<()> {
+        let key = self.epoch_key();
+        let mut conn = self.conn.clone();
+        let stored: Option<String> = redis::cmd("GET")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .map_err(storage)?;
+        let prefix = &self.config.prefix;
+        match (stored, self.config.epoch.clone()) {
+            (None, None) => {
+                // A new crawl: the first worker names it.
+                let _: Value = redis::cmd("SET")
+                    .arg(&key)
+                    .arg(new_epoch())
+                    .arg("NX")
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(storage)?;
+                let epoch: String = redis::cmd("GET")
+                    .arg(&key)
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(storage)?;
+                info!(epoch = %epoch, prefix = %prefix, "started a new crawl in Redis");
+                self.config.epoch = Some(epoch);
+            }
+            (None, Some(mine)) => return Err(FrontierError::Lost(lost_message(prefix, &mine, None))),
+            (Some(stored), None) => self.config.epoch = Some(stored),
+            (Some(stored), Some(mine)) if stored == mine => {}
+            (Some(stored), Some(mine)) => {
+                return Err(FrontierError::Lost(lost_message(prefix, &mine, Some(&stored))));
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes sure Redis holds a crawl that the data directory of epoch
+    /// `old` may join, for `trawl rebuild`: when the epoch is gone, deletes
+    /// whatever was written since (an empty Redis that workers touched
+    /// before they noticed), and starts a new epoch that records `old` as
+    /// rebuilt; when a rebuild of `old` already started one, joins it.
+    /// Returns the epoch to write into the data directory. Refuses when the
+    /// crawl is not lost (`old` is the current epoch) unless `force`.
+    pub async fn rebuild_epoch(&mut self, old: Option<&str>, force: bool) -> Result<String> {
+        let key = self.epoch_key();
+        let rebuilt_key = format!("{}:rebuilt_from", self.meta_tag());
+        let mut conn = self.conn.clone();
+        let (stored, rebuilt_from): (Option<String>, Vec<String>) = redis::pipe()
+            .cmd("GET")
+            .arg(&key)
+            .cmd("SMEMBERS")
+            .arg(&rebuilt_key)
+            .query_async(&mut conn)
+            .await
+            .map_err(storage)?;
+        let epoch = match stored {
+            None => {
+                self.delete_all().await?;
+                let epoch = new_epoch();
+                let mut pipe = redis::pipe();
+                pipe.cmd("SET").arg(&key).arg(&epoch).ignore();
+                if let Some(old) = old {
+                    pipe.cmd("SADD").arg(&rebuilt_key).arg(old).ignore();
+                }
+                let _: () = pipe.query_async(&mut conn).await.map_err(storage)?;
+                // The settings went with the rest: write them again.
+                agree_on_settings(&mut conn, &mut self.config, true).await?;
+                info!(epoch = %epoch, "started a new epoch for the rebuilt frontier");
+                epoch
+            }
+            Some(stored) if old.is_none_or(|old| rebuilt_from.iter().any(|r| r == old)) => stored,
+            Some(stored) if old == Some(stored.as_str()) => {
+                if !force {
+                    return Err(FrontierError::Storage(format!(
+                        "the crawl {:?} in Redis is this data directory's (epoch {stored}): nothing was lost. \
+                         Pass --force to queue its pages again anyway",
+                        self.config.prefix
+                    )));
+                }
+                stored
+            }
+            Some(stored) => {
+                return Err(FrontierError::Storage(format!(
+                    "Redis holds another crawl under {:?} (epoch {stored}); this data directory belongs to epoch {}",
+                    self.config.prefix,
+                    old.unwrap_or("-")
+                )));
+            }
+        };
+        self.config.epoch = Some(epoch.clone());
+        Ok(epoch)
+    }
+
+    fn check_not_lost(&self) -> Result<()> {
+        match self.lost.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            Some(message) => Err(FrontierError::Lost(message)),
+            None => Ok(()),
+        }
     }
 
     /// Gives this worker's partitions up at once, so the others take them
@@ -518,6 +700,22 @@ impl RedisFrontier {
         renew(&self.conn, &self.scripts, &self.config).await
     }
 
+    /// Whether the crawl's epoch is still the one this worker joined;
+    /// remembers a loss for every later call.
+    async fn verify_epoch(&self) -> Result<()> {
+        self.check_not_lost()?;
+        let Some(mine) = self.config.epoch.clone() else {
+            return Ok(());
+        };
+        let stored: Option<String> = self.run(redis::cmd("GET").arg(self.epoch_key())).await?;
+        if stored.as_deref() != Some(mine.as_str()) {
+            let message = lost_message(&self.config.prefix, &mine, stored.as_deref());
+            *self.lost.lock().unwrap_or_else(|p| p.into_inner()) = Some(message.clone());
+            return Err(FrontierError::Lost(message));
+        }
+        Ok(())
+    }
+
     /// Runs `cmd` until Redis answers: connection errors are retried with
     /// back-off, forgotten scripts are loaded again.
     async fn run<T: redis::FromRedisValue>(&self, cmd: &Cmd) -> Result<T> {
@@ -567,7 +765,12 @@ impl RedisFrontier {
     /// leased (their pages may still link into ours).
     async fn crawl_is_over(&self) -> Result<bool> {
         let counts = self.global_counts().await?;
-        Ok(counts.queued == 0 && counts.leased == 0)
+        if counts.queued == 0 && counts.leased == 0 {
+            // An emptied Redis looks exactly like a finished crawl.
+            self.verify_epoch().await?;
+            return Ok(true);
+        }
+        Ok(false)
     }
 
     fn lease_call(&self, op: Op, lease: &Lease) -> Cmd {
@@ -815,6 +1018,7 @@ impl Frontier for RedisFrontier {
     }
 
     async fn claim(&self) -> Result<Claim> {
+        self.check_not_lost()?;
         if let Some(lease) = self.next_claimed().await? {
             return Ok(Claim::Leased(lease));
         }
@@ -950,6 +1154,11 @@ impl Frontier for RedisFrontier {
         for lease in &unused {
             self.give_back(lease).await?;
         }
+        if self.config.epoch.is_some() {
+            // A crawl must not end as if it had finished when its frontier
+            // vanished under it.
+            self.verify_epoch().await?;
+        }
         self.leave().await
     }
 }
@@ -961,6 +1170,7 @@ struct Heartbeat {
     scripts: Arc<Scripts>,
     config: RedisFrontierConfig,
     owned: Arc<RwLock<Vec<u32>>>,
+    lost: Arc<Mutex<Option<String>>>,
 }
 
 impl Heartbeat {
@@ -976,6 +1186,15 @@ impl Heartbeat {
                         info!(worker = %self.config.worker_id, partitions = owned.len(), "partition share changed");
                         *current = owned;
                     }
+                }
+                Err(FrontierError::Lost(_)) => {
+                    let epoch = self.config.epoch.as_deref().unwrap_or("-");
+                    let message = lost_message(&self.config.prefix, epoch, None);
+                    tracing::error!(%message, "the frontier is gone from Redis");
+                    *self.lost.lock().unwrap_or_else(|p| p.into_inner()) = Some(message);
+                    // Claim from nothing: the next claim reports the loss.
+                    self.owned.write().unwrap_or_else(|p| p.into_inner()).clear();
+                    return;
                 }
                 Err(error) => warn!(%error, "partition heartbeat failed"),
             }
@@ -993,7 +1212,8 @@ async fn renew(
     cmd.arg(meta)
         .arg(&config.worker_id)
         .arg(config.partition_lease.as_millis() as u64)
-        .arg(config.partitions);
+        .arg(config.partitions)
+        .arg(config.epoch.as_deref().unwrap_or(""));
     retrying(conn, scripts, |mut conn| {
         let cmd = cmd.clone();
         async move { cmd.query_async(&mut conn).await }
@@ -1069,7 +1289,27 @@ fn is_transient(error: &RedisError) -> bool {
         )
 }
 
+/// What a worker says when the crawl it joined (`mine`) is not in Redis:
+/// what happened, and how to go on.
+fn lost_message(prefix: &str, mine: &str, stored: Option<&str>) -> String {
+    let what = match stored {
+        None => format!(
+            "the frontier of crawl {prefix:?} is gone from Redis (it restarted without persistence, or \
+             its keys were deleted)"
+        ),
+        Some(other) => format!("Redis holds another crawl under {prefix:?} (epoch {other})"),
+    };
+    format!(
+        "{what}; this worker's data directory belongs to epoch {mine}. Nothing is crawled until the \
+         frontier is rebuilt: run `trawl rebuild --redis URL --redis-prefix {prefix} --data-dir DIR \
+         --seed URL...` once for each worker's data directory, then start the workers again"
+    )
+}
+
 fn storage(error: RedisError) -> FrontierError {
+    if error.to_string().contains("TRAWL_EPOCH") {
+        return FrontierError::Lost(error.to_string());
+    }
     FrontierError::Storage(error.to_string())
 }
 
@@ -1081,6 +1321,7 @@ mod tests {
     async fn worker(prefix: &str, tweak: impl FnOnce(&mut RedisFrontierConfig)) -> Result<RedisFrontier> {
         let mut config = RedisFrontierConfig::new(&test_redis_url());
         config.prefix = prefix.to_string();
+        config.allow_volatile = true;
         tweak(&mut config);
         RedisFrontier::worker(config).await
     }

@@ -52,7 +52,10 @@ impl Default for RobotsConfig {
     fn default() -> Self {
         RobotsConfig {
             max_age: Duration::from_secs(24 * 3600),
-            unreachable_retry: Duration::from_secs(60),
+            // As often as a failing host is tried again (HostFailurePolicy):
+            // a host whose robots.txt fails is given up on after a few
+            // tries, and each try must fetch the file anew.
+            unreachable_retry: Duration::from_secs(10),
             fetch_timeout: Duration::from_secs(60),
             max_redirects: 5,
             max_origins: 100_000,
@@ -97,6 +100,9 @@ pub struct RobotsAnswer {
     pub verdict: Verdict,
     /// This check fetched robots.txt (a request went to the host).
     pub fetched_now: bool,
+    /// The robots.txt fetch got no answer at all (no name, no connection,
+    /// a timeout): the host is down, rather than its file unavailable.
+    pub no_answer: bool,
     pub crawl_delay: Option<Duration>,
     /// Sitemaps to queue: not empty only once per origin.
     pub new_sitemaps: Vec<NormalizedUrl>,
@@ -126,6 +132,8 @@ impl RobotsStats {
 struct Entry {
     rules: Rules,
     outcome: RobotsOutcome,
+    /// The fetch got no HTTP answer (see [`RobotsAnswer::no_answer`]).
+    no_answer: bool,
     expires_at: Instant,
 }
 
@@ -225,9 +233,14 @@ impl RobotsCache {
     async fn fetch(&self, fetcher: &Fetcher, origin: &str) -> (Entry, Vec<String>) {
         let fetched =
             tokio::time::timeout(self.config.fetch_timeout, self.fetch_rules(fetcher, origin)).await;
-        let (outcome, rules, sitemaps) = fetched.unwrap_or_else(|_| {
+        let (outcome, rules, sitemaps, no_answer) = fetched.unwrap_or_else(|_| {
             debug!(origin, "robots.txt fetch timed out");
-            (RobotsOutcome::Unreachable, Rules::disallow_all(), Vec::new())
+            (
+                RobotsOutcome::Unreachable,
+                Rules::disallow_all(),
+                Vec::new(),
+                true,
+            )
         });
         self.stats.record(outcome);
         debug!(origin, ?outcome, "robots.txt fetched");
@@ -239,15 +252,29 @@ impl RobotsCache {
             Entry {
                 rules,
                 outcome,
+                no_answer,
                 expires_at: Instant::now() + ttl,
             },
             sitemaps,
         )
     }
 
-    async fn fetch_rules(&self, fetcher: &Fetcher, origin: &str) -> (RobotsOutcome, Rules, Vec<String>) {
-        let unavailable = || (RobotsOutcome::Unavailable, Rules::allow_all(), Vec::new());
-        let unreachable = || (RobotsOutcome::Unreachable, Rules::disallow_all(), Vec::new());
+    /// Fetches and reads an origin's robots.txt: its outcome, rules and
+    /// sitemaps, and whether the host gave no answer at all.
+    async fn fetch_rules(
+        &self,
+        fetcher: &Fetcher,
+        origin: &str,
+    ) -> (RobotsOutcome, Rules, Vec<String>, bool) {
+        let unavailable = || (RobotsOutcome::Unavailable, Rules::allow_all(), Vec::new(), false);
+        let unreachable = || {
+            (
+                RobotsOutcome::Unreachable,
+                Rules::disallow_all(),
+                Vec::new(),
+                false,
+            )
+        };
         let Ok(mut url) = NormalizedUrl::parse(&format!("{origin}/robots.txt")) else {
             return unavailable();
         };
@@ -261,14 +288,19 @@ impl RobotsCache {
                 Ok(response) => response,
                 Err(error) => {
                     debug!(origin, %error, "robots.txt unreachable");
-                    return unreachable();
+                    return (
+                        RobotsOutcome::Unreachable,
+                        Rules::disallow_all(),
+                        Vec::new(),
+                        true,
+                    );
                 }
             };
             match response.status {
                 200..=299 => {
                     let robots = RobotsTxt::parse(&response.body);
                     let rules = robots.rules_for(&self.product_token);
-                    return (RobotsOutcome::Parsed, rules, robots.sitemaps().to_vec());
+                    return (RobotsOutcome::Parsed, rules, robots.sitemaps().to_vec(), false);
                 }
                 300..=399 => match redirect_location(&url, &response.headers) {
                     Some(Ok(next)) => url = next,
@@ -293,6 +325,7 @@ fn answer(entry: &Entry, path: &str) -> RobotsAnswer {
     RobotsAnswer {
         verdict,
         fetched_now: false,
+        no_answer: entry.no_answer,
         crawl_delay: entry.rules.crawl_delay(),
         new_sitemaps: Vec::new(),
     }

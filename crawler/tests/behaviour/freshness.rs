@@ -445,6 +445,7 @@ async fn copies_are_dropped_and_due_pages_revisited_on_redis() {
         .as_nanos();
     let mut redis = RedisFrontierConfig::new(&url);
     redis.prefix = format!("trawl-test-freshness-{}-{nanos}", std::process::id());
+    redis.allow_volatile = true;
     // One partition: crawled_links is looked up under the frontier's
     // partition of the host, and the test reads it back under 0.
     redis.partitions = 1;

@@ -2,6 +2,7 @@
 //! local fixture servers: politeness, robots.txt, DNS, hostile servers,
 //! near-duplicates, revisits and stopping.
 
+mod dead_hosts;
 mod dns;
 mod freshness;
 mod hostile;

@@ -146,7 +146,7 @@ pub fn test_config(seeds: &[String]) -> CrawlConfig {
     config.retry_base_delay = Duration::from_millis(100);
     config.robots.unreachable_retry = Duration::from_millis(200);
     config.dns.negative_ttl = Duration::from_millis(200);
-    config.host_give_up = Duration::from_secs(1);
+    config.host_failures.first_backoff = Duration::from_millis(100);
     config
 }
 

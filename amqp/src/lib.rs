@@ -36,13 +36,15 @@
 //! For operations: a sink and a consumer tell whether they are connected
 //! ([`BrokerStatus`], a daemon's readiness), the consumer counts what it
 //! dead-letters, and [`sample_queue_depth`] keeps a gauge of the messages
-//! waiting in a queue ([`crate::metrics`]).
+//! waiting in a queue ([`common::metrics`]).
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use lapin::message::Delivery;
@@ -55,10 +57,10 @@ use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Event, E
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tracing::{debug, info, warn};
 
-use crate::message::{FORMAT_VERSION, PageEvent};
-use crate::metrics as names;
-use crate::model::DocId;
-use crate::queue::{Confirmation, PageSink, QueueError};
+use common::message::{FORMAT_VERSION, PageEvent};
+use common::metrics as names;
+use common::model::DocId;
+use common::queue::{Acknowledge, Confirmation, DeliverySource, PageSink, QueueError};
 
 /// The client library, re-exported so that every crate talks to the broker
 /// with the same version (tests and tools use it for raw access).
@@ -221,7 +223,8 @@ impl Topology {
                 durable,
                 no_arguments(),
             )
-            .await?;
+            .await
+            .map_err(broker)?;
         let dead_queue = self.dead_queue();
         channel
             .queue_declare(
@@ -229,7 +232,8 @@ impl Topology {
                 QueueDeclareOptions::durable(),
                 quorum_arguments(),
             )
-            .await?;
+            .await
+            .map_err(broker)?;
         channel
             .queue_bind(
                 dead_queue.as_str().into(),
@@ -238,7 +242,8 @@ impl Topology {
                 QueueBindOptions::default(),
                 no_arguments(),
             )
-            .await?;
+            .await
+            .map_err(broker)?;
 
         let exchange = self.exchange();
         channel
@@ -248,7 +253,8 @@ impl Topology {
                 durable,
                 no_arguments(),
             )
-            .await?;
+            .await
+            .map_err(broker)?;
         self.declare_work_queue(channel, &self.docs_queue(), 0..self.shards)
             .await?;
         for shard in 0..self.shards {
@@ -274,7 +280,8 @@ impl Topology {
         arguments.insert("x-delivery-limit".into(), AMQPValue::LongLongInt(DELIVERY_LIMIT));
         channel
             .queue_declare(queue.into(), QueueDeclareOptions::durable(), arguments)
-            .await?;
+            .await
+            .map_err(broker)?;
         let exchange = self.exchange();
         for shard in shards {
             channel
@@ -285,7 +292,8 @@ impl Topology {
                     QueueBindOptions::default(),
                     FieldTable::default(),
                 )
-                .await?;
+                .await
+                .map_err(broker)?;
         }
         Ok(())
     }
@@ -318,7 +326,8 @@ impl Topology {
         let queue = self.docs_replica_queue(replica);
         channel
             .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-            .await?;
+            .await
+            .map_err(broker)?;
         Ok(())
     }
 
@@ -331,12 +340,14 @@ impl Topology {
         for queue in queues {
             channel
                 .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-                .await?;
+                .await
+                .map_err(broker)?;
         }
         for exchange in [self.exchange(), self.dead_exchange()] {
             channel
                 .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
-                .await?;
+                .await
+                .map_err(broker)?;
         }
         Ok(())
     }
@@ -348,10 +359,9 @@ fn quorum_arguments() -> FieldTable {
     arguments
 }
 
-impl From<lapin::Error> for QueueError {
-    fn from(error: lapin::Error) -> QueueError {
-        QueueError::Broker(error.to_string())
-    }
+/// A broker error as the seam's error.
+fn broker(error: lapin::Error) -> QueueError {
+    QueueError::Broker(error.to_string())
 }
 
 /// Opens a connection named `{prefix}.{role}` (the name shows in the
@@ -359,7 +369,9 @@ impl From<lapin::Error> for QueueError {
 pub async fn connect(config: &AmqpConfig, role: &str) -> Result<Connection, QueueError> {
     let name = format!("{}.{role}", config.prefix);
     let properties = ConnectionProperties::default().with_connection_name(name.into());
-    Ok(Connection::connect(&config.url, properties).await?)
+    Connection::connect(&config.url, properties)
+        .await
+        .map_err(broker)
 }
 
 /// Closes a connection that may already be dead, without waiting on it.
@@ -412,7 +424,7 @@ pub async fn sample_queue_depth(
         let sampled = async {
             let connection = connect(&config, "queue-depth").await?;
             let result = async {
-                let channel = connection.create_channel().await?;
+                let channel = connection.create_channel().await.map_err(broker)?;
                 let passive = QueueDeclareOptions {
                     passive: true,
                     ..QueueDeclareOptions::default()
@@ -420,7 +432,8 @@ pub async fn sample_queue_depth(
                 loop {
                     let declared = channel
                         .queue_declare(queue.as_str().into(), passive, FieldTable::default())
-                        .await?;
+                        .await
+                        .map_err(broker)?;
                     metrics::gauge!(names::INDEXER_QUEUE_READY).set(declared.message_count() as f64);
                     tokio::time::sleep(QUEUE_DEPTH_EVERY).await;
                 }
@@ -545,7 +558,7 @@ impl AmqpSink {
     }
 }
 
-#[async_trait::async_trait]
+#[async_trait]
 impl PageSink for AmqpSink {
     async fn publish(&self, event: PageEvent) -> Result<Confirmation, QueueError> {
         let slot = Arc::clone(&self.buffer)
@@ -634,9 +647,12 @@ impl Publisher {
     ) -> Result<(), QueueError> {
         // Listen before anything can fail, so that no error is missed.
         let mut events = Box::pin(connection.events_listener());
-        let channel = connection.create_channel().await?;
+        let channel = connection.create_channel().await.map_err(broker)?;
         self.topology.declare(&channel).await?;
-        channel.confirm_select(ConfirmSelectOptions::default()).await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .map_err(broker)?;
         self.backoff.reset();
         self.status.set(true);
         info!(republishing = self.unconfirmed.len(), "publisher connected");
@@ -662,13 +678,13 @@ impl Publisher {
                 Some((seq, answer)) = answers.next(), if !answers.is_empty() => {
                     // An error here is the channel or connection failing: the
                     // event stays unconfirmed and goes out again.
-                    let answer = answer?;
+                    let answer = answer.map_err(broker)?;
                     if let Some(unconfirmed) = self.unconfirmed.remove(&seq) {
                         let _ = unconfirmed.answer_tx.send(verdict(answer));
                     }
                 }
                 event = events.next() => match event {
-                    Some(Event::Error(error)) => return Err(error.into()),
+                    Some(Event::Error(error)) => return Err(broker(error)),
                     Some(Event::ConnectionBlocked(reason)) => warn!(%reason, "broker blocks publishing"),
                     Some(Event::ConnectionUnblocked) => info!("broker unblocks publishing"),
                     Some(_) => {}
@@ -707,7 +723,8 @@ async fn publish_event(
             &unconfirmed.body,
             properties,
         )
-        .await?;
+        .await
+        .map_err(broker)?;
     Ok(async move { (seq, answer.await) })
 }
 
@@ -861,17 +878,21 @@ impl AmqpConsumer {
         let queue = self.queue.strip_prefix(&format!("{}.", self.config.prefix));
         let role = format!("consumer.{}", queue.unwrap_or(&self.queue));
         let connection = connect(&self.config, &role).await?;
-        let channel = connection.create_channel().await?;
+        let channel = connection.create_channel().await.map_err(broker)?;
         self.topology.declare(&channel).await?;
         if let Some(replica) = &self.replica {
             self.topology.declare_docs_replica(&channel, replica).await?;
         }
         channel
             .basic_qos(self.config.prefetch, BasicQosOptions::default())
-            .await?;
+            .await
+            .map_err(broker)?;
         // For dead-lettering, which must be confirmed before the original
         // is acknowledged.
-        channel.confirm_select(ConfirmSelectOptions::default()).await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .map_err(broker)?;
         let tag = format!(
             "trawl-{}-{}",
             std::process::id(),
@@ -884,7 +905,8 @@ impl AmqpConsumer {
                 BasicConsumeOptions::default(),
                 FieldTable::default(),
             )
-            .await?;
+            .await
+            .map_err(broker)?;
         info!(queue = %self.queue, prefetch = self.config.prefetch, "consumer connected");
         Ok(ConsumerSession {
             connection,
@@ -930,7 +952,11 @@ impl AmqpDelivery {
     /// The event is durable: the broker may forget it. Fails only when the
     /// connection is gone, in which case the broker delivers it again.
     pub async fn ack(self) -> Result<(), QueueError> {
-        self.delivery.acker.ack(BasicAckOptions::default()).await?;
+        self.delivery
+            .acker
+            .ack(BasicAckOptions::default())
+            .await
+            .map_err(broker)?;
         Ok(())
     }
 
@@ -947,7 +973,7 @@ impl AmqpDelivery {
             .iter()
             .map(|delivery| delivery.delivery.acker.ack(BasicAckOptions::default()));
         for answer in futures::future::join_all(acks).await {
-            answer?;
+            answer.map_err(broker)?;
         }
         Ok(())
     }
@@ -1001,10 +1027,42 @@ async fn dead_letter(
             &delivery.data,
             properties,
         )
-        .await?
-        .await?;
+        .await
+        .map_err(broker)?
+        .await
+        .map_err(broker)?;
     verdict(answer)?;
-    delivery.acker.ack(BasicAckOptions::default()).await?;
+    delivery
+        .acker
+        .ack(BasicAckOptions::default())
+        .await
+        .map_err(broker)?;
     metrics::counter!(names::INDEXER_MESSAGES_DEAD_LETTERED, "reason" => kind).increment(1);
     Ok(())
+}
+impl DeliverySource for AmqpConsumer {
+    type Delivery = AmqpDelivery;
+
+    async fn recv(&mut self) -> Option<AmqpDelivery> {
+        // A broker queue never ends; the loop stops on its shutdown signal.
+        Some(AmqpConsumer::recv(self).await)
+    }
+
+    fn close(self) -> impl Future<Output = ()> + Send {
+        AmqpConsumer::close(self)
+    }
+}
+
+impl Acknowledge for AmqpDelivery {
+    fn event(&self) -> &PageEvent {
+        &self.event
+    }
+
+    fn ack(self) -> impl Future<Output = Result<(), QueueError>> + Send {
+        AmqpDelivery::ack(self)
+    }
+
+    fn ack_all(batch: Vec<AmqpDelivery>) -> impl Future<Output = Result<(), QueueError>> + Send {
+        AmqpDelivery::ack_all(batch)
+    }
 }

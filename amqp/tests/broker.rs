@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::amqp::lapin::options::{BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions};
-use common::amqp::lapin::types::{AMQPValue, FieldTable};
-use common::amqp::lapin::{BasicProperties, Channel, Connection, message::BasicGetMessage};
-use common::amqp::{self, AmqpConfig, AmqpConsumer, AmqpSink, REASON_HEADER, Topology};
+use amqp::lapin::options::{BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions};
+use amqp::lapin::types::{AMQPValue, FieldTable};
+use amqp::lapin::{BasicProperties, Channel, Connection, message::BasicGetMessage};
+use amqp::{AmqpConfig, AmqpConsumer, AmqpSink, REASON_HEADER, Topology};
 use common::message::{FORMAT_VERSION, Outlink};
 use common::queue::PageSink;
 use common::{DocId, NormalizedUrl, PageEvent, PageMessage};
@@ -300,7 +300,7 @@ async fn declaring_twice_is_harmless() {
 
     // The channels are still open: no declaration conflicted.
     let queue = topology.index_queue(2);
-    let mut options = common::amqp::lapin::options::QueueDeclareOptions::durable();
+    let mut options = amqp::lapin::options::QueueDeclareOptions::durable();
     options.passive = true;
     channel
         .queue_declare(queue.as_str().into(), options, FieldTable::default())

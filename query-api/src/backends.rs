@@ -11,8 +11,11 @@ use common::DocId;
 use indexer::{Docstore, StoredDoc};
 use serde::de::DeserializeOwned;
 
-use crate::docs::DocsResponse;
-use crate::shard::{GenerationResponse, PrepareRequest, Prepared, QueryRequest, ShardHits, ShardSearcher};
+use crate::protocol::{
+    DocsResponse, ErrorBody, GenerationResponse, PrepareRequest, Prepared, QueryRequest, ShardHits,
+};
+use crate::search_error::SearchError;
+use crate::shard_search::ShardSearcher;
 
 /// Why a shard or the document service did not answer.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -27,10 +30,10 @@ pub enum BackendError {
     BadRequest(String),
 }
 
-impl From<crate::ApiError> for BackendError {
-    fn from(error: crate::ApiError) -> Self {
+impl From<SearchError> for BackendError {
+    fn from(error: SearchError) -> Self {
         match error {
-            crate::ApiError::BadRequest(message) => BackendError::BadRequest(message),
+            SearchError::Invalid(message) => BackendError::BadRequest(message),
             other => BackendError::Failed(other.to_string()),
         }
     }
@@ -43,6 +46,8 @@ pub trait IndexShard: Send + Sync {
     fn name(&self) -> &str;
     /// Changes with every commit the shard's searches see.
     async fn generation(&self) -> Result<u64, BackendError>;
+    /// The live documents its searches see now (for /readyz).
+    async fn documents(&self) -> Result<u64, BackendError>;
     async fn prepare(&self, request: &PrepareRequest) -> Result<Prepared, BackendError>;
     async fn query(&self, request: &QueryRequest) -> Result<ShardHits, BackendError>;
 }
@@ -68,11 +73,11 @@ pub async fn within<T>(
 }
 
 async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, crate::ApiError> + Send + 'static,
+    work: impl FnOnce() -> Result<T, SearchError> + Send + 'static,
 ) -> Result<T, BackendError> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| BackendError::Failed(e.to_string()))?
+        .map_err(|e| BackendError::from(SearchError::from(e)))?
         .map_err(BackendError::from)
 }
 
@@ -100,6 +105,10 @@ impl IndexShard for LocalShard {
     async fn generation(&self) -> Result<u64, BackendError> {
         // Hashing a few segment ids: no need for a blocking thread.
         Ok(self.searcher.generation())
+    }
+
+    async fn documents(&self) -> Result<u64, BackendError> {
+        Ok(self.searcher.documents())
     }
 
     async fn prepare(&self, request: &PrepareRequest) -> Result<Prepared, BackendError> {
@@ -131,15 +140,16 @@ async fn read_json<T: DeserializeOwned>(response: reqwest::Response) -> Result<T
             .map_err(|e| BackendError::Failed(e.to_string()))?;
         return serde_json::from_slice(&body).map_err(|e| BackendError::Failed(format!("bad answer: {e}")));
     }
+    // An error answer is an ErrorBody; a proxy in between may answer
+    // anything, kept as it came.
     let body = response.text().await.unwrap_or_default();
+    let message = serde_json::from_str::<ErrorBody>(&body)
+        .map(|answer| answer.error)
+        .unwrap_or(body);
     if status == reqwest::StatusCode::BAD_REQUEST {
-        let message = serde_json::from_str::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| v["error"].as_str().map(str::to_string))
-            .unwrap_or(body);
         return Err(BackendError::BadRequest(message));
     }
-    Err(BackendError::Failed(format!("HTTP {status}: {body}")))
+    Err(BackendError::Failed(format!("HTTP {status}: {message}")))
 }
 
 /// A shard served by `trawl index --listen`.
@@ -189,6 +199,17 @@ impl IndexShard for RemoteShard {
             .map_err(|e| BackendError::Failed(e.to_string()))?;
         let answer: GenerationResponse = read_json(response).await?;
         Ok(answer.generation)
+    }
+
+    async fn documents(&self) -> Result<u64, BackendError> {
+        let response = self
+            .client
+            .get(format!("{}/shard/generation", self.base))
+            .send()
+            .await
+            .map_err(|e| BackendError::Failed(e.to_string()))?;
+        let answer: GenerationResponse = read_json(response).await?;
+        Ok(answer.documents)
     }
 
     async fn prepare(&self, request: &PrepareRequest) -> Result<Prepared, BackendError> {

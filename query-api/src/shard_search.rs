@@ -1,8 +1,8 @@
 //! One index shard's side of a search: the statistics of a query's terms,
 //! spelling candidates from its term dictionary, and its best matches with
 //! their scores. The query API gathers these over every shard
-//! ([`crate::shards`]) and fetches titles and snippets from the document
-//! service.
+//! ([`crate::backends`]) and fetches titles and snippets from the document
+//! service. What is asked and answered is [`crate::protocol`].
 //!
 //! Over HTTP (`trawl index --listen`):
 //! - `GET /shard/generation` answers the generation of the commit searched
@@ -15,9 +15,6 @@
 //!   scores of different shards compare;
 //! - `GET /shard/search?query=...&limit=...` is the same search for people
 //!   and scripts, scored with this shard's own statistics.
-//!
-//! Document ids are their 16 hex digits (a JSON number would lose bits in
-//! JavaScript).
 
 use std::sync::Arc;
 
@@ -26,89 +23,19 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use common::DocId;
 use indexer::IndexReaderHandle;
-use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::Query;
 use tantivy::schema::Value;
 use tantivy::{Searcher, TantivyDocument, Term};
 
-use crate::ApiError;
-use crate::query::ParsedQuery;
+use crate::error::ApiError;
+use crate::protocol::{
+    DEFAULT_LIMIT, GenerationResponse, MAX_LIMIT, PrepareRequest, Prepared, QueryRequest, ShardHit,
+    ShardHits, WordSpelling,
+};
+use crate::query::{ParsedQuery, QueryError};
 use crate::rank::{self, CorpusStats, GlobalStatistics, Ranking};
-use crate::search::{MAX_PER_PAGE, MAX_RESULT_OFFSET};
-
-pub const DEFAULT_LIMIT: usize = 10;
-/// The deepest the full API asks any one shard for: every result it may
-/// page to, and those that host crowding may move onto the last page.
-pub const MAX_LIMIT: usize = MAX_RESULT_OFFSET + 4 * MAX_PER_PAGE;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PrepareRequest {
-    /// The normalized query (or, for the baseline, the cleaned text).
-    pub query: String,
-    #[serde(default)]
-    pub ranking: Ranking,
-    /// Require most words rather than all ([`rank::build`]).
-    #[serde(default)]
-    pub relaxed: bool,
-    /// Words to find spelling candidates for.
-    #[serde(default)]
-    pub spell_words: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Prepared {
-    pub shard: u32,
-    /// Changes with every commit the shard's reader has loaded.
-    pub generation: u64,
-    pub stats: CorpusStats,
-    pub spelling: Vec<WordSpelling>,
-}
-
-/// A query word in this shard's dictionary, and the words within two
-/// edits of it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WordSpelling {
-    pub word: String,
-    /// Documents containing the word as typed.
-    pub df: u64,
-    pub candidates: Vec<(String, u64)>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct QueryRequest {
-    pub query: String,
-    #[serde(default)]
-    pub ranking: Ranking,
-    pub limit: usize,
-    /// Require most words rather than all ([`rank::build`]).
-    #[serde(default)]
-    pub relaxed: bool,
-    /// Every shard's statistics together; this shard's own when absent.
-    #[serde(default)]
-    pub stats: Option<CorpusStats>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ShardHits {
-    pub shard: u32,
-    pub generation: u64,
-    pub query: String,
-    /// Matching documents in this shard, beyond the `limit` returned.
-    pub total: usize,
-    /// Best first.
-    pub hits: Vec<ShardHit>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ShardHit {
-    pub doc_id: String,
-    pub score: f32,
-    pub url: String,
-    pub title: String,
-    /// The host key, for at most two results per host on a page.
-    pub site: String,
-}
+use crate::search_error::SearchError;
 
 /// Searches one shard's index, following its writer's commits.
 pub struct ShardSearcher {
@@ -130,13 +57,18 @@ impl ShardSearcher {
         generation(&self.index.reader.searcher())
     }
 
-    fn build(&self, query: &str, ranking: Ranking, relaxed: bool) -> Result<Box<dyn Query>, ApiError> {
+    /// The live documents searches see now.
+    pub fn documents(&self) -> u64 {
+        self.index.reader.searcher().num_docs()
+    }
+
+    fn build(&self, query: &str, ranking: Ranking, relaxed: bool) -> Result<Box<dyn Query>, SearchError> {
         Ok(match ranking {
             Ranking::Tuned => rank::build(&ParsedQuery::parse(query)?, &self.index.fields, relaxed),
             Ranking::Baseline => {
                 let cleaned = crate::query::clean(query);
                 if cleaned.is_empty() {
-                    return Err(ApiError::BadRequest("empty query".into()));
+                    return Err(QueryError::Empty.into());
                 }
                 rank::build_baseline(&cleaned, &self.index.fields)
             }
@@ -145,14 +77,14 @@ impl ShardSearcher {
 
     /// Statistics and spelling candidates for a query, and the generation
     /// that answers it.
-    pub fn prepare(&self, request: &PrepareRequest) -> Result<Prepared, ApiError> {
+    pub fn prepare(&self, request: &PrepareRequest) -> Result<Prepared, SearchError> {
         let searcher = self.index.reader.searcher();
         let query = self.build(&request.query, request.ranking, request.relaxed)?;
         let stats = CorpusStats::of(&searcher, &*query)?;
         let spell_field = self.index.fields.spell;
         let mut spelling = Vec::new();
         for word in request.spell_words.iter().take(crate::query::MAX_ATOMS) {
-            let df = searcher.doc_freq(&Term::from_field_text(spell_field, word))?;
+            let df = rank::live_doc_freq(&searcher, &Term::from_field_text(spell_field, word))?;
             let candidates = crate::spell::candidates(&searcher, spell_field, word)?;
             spelling.push(WordSpelling {
                 word: word.clone(),
@@ -169,7 +101,7 @@ impl ShardSearcher {
     }
 
     /// The best `request.limit` matches (1 to [`MAX_LIMIT`]).
-    pub fn query(&self, request: &QueryRequest) -> Result<ShardHits, ApiError> {
+    pub fn query(&self, request: &QueryRequest) -> Result<ShardHits, SearchError> {
         let searcher = self.index.reader.searcher();
         let query = self.build(&request.query, request.ranking, request.relaxed)?;
         let limit = request.limit.clamp(1, MAX_LIMIT);
@@ -182,22 +114,14 @@ impl ShardSearcher {
             }
         };
         let statistics = GlobalStatistics::new(&searcher, stats);
-        let (top, total): (Vec<(f32, tantivy::DocAddress)>, usize) = match request.ranking {
-            Ranking::Tuned => {
-                let collector = (
-                    TopDocs::with_limit(limit).tweak_score(rank::prior_fn(&self.index.fields)),
-                    Count,
-                );
-                searcher.search_with_statistics_provider(&*query, &collector, &statistics)?
-            }
-            Ranking::Baseline => {
-                let collector = (TopDocs::with_limit(limit).order_by_score(), Count);
-                searcher.search_with_statistics_provider(&*query, &collector, &statistics)?
-            }
-        };
+        let collector = (
+            TopDocs::with_limit(limit).tweak_score(rank::rank_key_fn(&self.index.fields, request.ranking)),
+            Count,
+        );
+        let (top, total) = searcher.search_with_statistics_provider(&*query, &collector, &statistics)?;
         let mut hits = Vec::with_capacity(top.len());
-        for (score, address) in top {
-            hits.push(self.hit(&searcher, score, address)?);
+        for (key, address) in top {
+            hits.push(self.hit(&searcher, key.score, address)?);
         }
         Ok(ShardHits {
             shard: self.shard,
@@ -209,7 +133,7 @@ impl ShardSearcher {
     }
 
     /// `query`'s best `limit` matches, scored with this shard's statistics.
-    pub fn search(&self, query: &str, limit: usize) -> Result<ShardHits, ApiError> {
+    pub fn search(&self, query: &str, limit: usize) -> Result<ShardHits, SearchError> {
         let parsed = ParsedQuery::parse(query)?;
         self.query(&QueryRequest {
             query: parsed.normalized(),
@@ -225,7 +149,7 @@ impl ShardSearcher {
         searcher: &Searcher,
         score: f32,
         address: tantivy::DocAddress,
-    ) -> Result<ShardHit, ApiError> {
+    ) -> Result<ShardHit, SearchError> {
         let fields = &self.index.fields;
         let doc: TantivyDocument = searcher.doc(address)?;
         let text = |field| {
@@ -270,25 +194,22 @@ pub fn router(searcher: Arc<ShardSearcher>) -> Router {
         .with_state(searcher)
 }
 
+/// Runs a search on the blocking pool (it reads mmapped segments); its
+/// error, or its panic, as the HTTP answer.
 async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+    work: impl FnOnce() -> Result<T, SearchError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    // Searching reads mmapped segments: blocking work.
-    tokio::task::spawn_blocking(work)
+    let answer = tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GenerationResponse {
-    pub shard: u32,
-    pub generation: u64,
+        .map_err(SearchError::from)?;
+    Ok(answer?)
 }
 
 async fn current_generation(State(searcher): State<Arc<ShardSearcher>>) -> Json<GenerationResponse> {
     Json(GenerationResponse {
         shard: searcher.shard,
         generation: searcher.generation(),
+        documents: searcher.documents(),
     })
 }
 

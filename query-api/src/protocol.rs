@@ -1,0 +1,121 @@
+//! The shard protocol: what the query API says to an index shard and to
+//! the document service, and what they answer, the same in this process
+//! ([`crate::backends::LocalShard`]) or over HTTP (`trawl index --listen`,
+//! `trawl docs --listen`); and the paging limits both sides agree on.
+//!
+//! Document ids travel as their 16 hex digits (a JSON number would lose
+//! bits in JavaScript). An error answer is JSON `{"error": "...",
+//! "status": N}` ([`ErrorBody`]); a 400 means the request was bad and would
+//! be bad on every shard.
+
+use indexer::StoredDoc;
+use serde::{Deserialize, Serialize};
+
+use crate::rank::{CorpusStats, Ranking};
+
+/// Results on one page of the API at most.
+pub const MAX_PER_PAGE: usize = 50;
+pub const DEFAULT_PER_PAGE: usize = 10;
+/// Deepest result reachable by paging.
+pub const MAX_RESULT_OFFSET: usize = 1000;
+/// Results a shard's `/shard/search` answers unless told.
+pub const DEFAULT_LIMIT: usize = 10;
+/// The deepest the full API asks any one shard for: every result it may
+/// page to, and those that host crowding may move onto the last page.
+pub const MAX_LIMIT: usize = MAX_RESULT_OFFSET + 4 * MAX_PER_PAGE;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrepareRequest {
+    /// The normalized query (or, for the baseline, the cleaned text).
+    pub query: String,
+    #[serde(default)]
+    pub ranking: Ranking,
+    /// Require most words rather than all ([`crate::rank::build`]).
+    #[serde(default)]
+    pub relaxed: bool,
+    /// Words to find spelling candidates for.
+    #[serde(default)]
+    pub spell_words: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prepared {
+    pub shard: u32,
+    /// Changes with every commit the shard's reader has loaded.
+    pub generation: u64,
+    pub stats: CorpusStats,
+    pub spelling: Vec<WordSpelling>,
+}
+
+/// A query word in this shard's dictionary, and the words within two
+/// edits of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WordSpelling {
+    pub word: String,
+    /// Documents containing the word as typed.
+    pub df: u64,
+    pub candidates: Vec<(String, u64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryRequest {
+    pub query: String,
+    #[serde(default)]
+    pub ranking: Ranking,
+    pub limit: usize,
+    /// Require most words rather than all ([`crate::rank::build`]).
+    #[serde(default)]
+    pub relaxed: bool,
+    /// Every shard's statistics together; this shard's own when absent.
+    #[serde(default)]
+    pub stats: Option<CorpusStats>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardHits {
+    pub shard: u32,
+    pub generation: u64,
+    pub query: String,
+    /// Matching documents in this shard, beyond the `limit` returned.
+    pub total: usize,
+    /// Best first.
+    pub hits: Vec<ShardHit>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardHit {
+    pub doc_id: String,
+    pub score: f32,
+    pub url: String,
+    pub title: String,
+    /// The host key, for at most two results per host on a page.
+    pub site: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerationResponse {
+    pub shard: u32,
+    pub generation: u64,
+    /// Live documents in the commit searched now.
+    #[serde(default)]
+    pub documents: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocResponse {
+    pub doc_id: String,
+    #[serde(flatten)]
+    pub doc: StoredDoc,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocsResponse {
+    pub docs: Vec<Option<DocResponse>>,
+}
+
+/// The body of every error answer, of the API and of the shard servers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    pub status: u16,
+}

@@ -1,0 +1,205 @@
+//! Serving HTTP so that every error is JSON, even those the HTTP library
+//! answers by itself.
+//!
+//! axum's handlers and fallbacks answer JSON (see [`crate::error`]). A
+//! request hyper cannot parse never reaches them: a raw 0xff byte in the
+//! request line, a URI over 64 KiB, headers too large. hyper then writes a
+//! bare `400`, `414` or `431` with an empty body and closes the connection.
+//! [`JsonErrorsListener`] wraps each connection so that such an empty error
+//! response is rewritten on its way out into the same JSON as every other
+//! error (`{"error": "...", "status": N}`).
+//!
+//! Only a response that is an error (4xx or 5xx), has no body and is
+//! written whole in one write is rewritten: that is what hyper's automatic
+//! answers look like (its connections write one flattened buffer, see
+//! [`JsonErrorsIo::is_write_vectored`]); trawl's own handlers never answer
+//! an error without a body.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use axum::Router;
+use axum::serve::Listener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Serves `router` on `listener` until `shutdown` resolves, with every
+/// error answered as JSON: unknown paths (404) and methods (405) too.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let router = router
+        .fallback(crate::error::not_found)
+        .method_not_allowed_fallback(crate::error::method_not_allowed);
+    axum::serve(JsonErrorsListener(listener), router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// A TCP listener whose connections answer hyper's own errors as JSON.
+pub struct JsonErrorsListener(pub TcpListener);
+
+impl Listener for JsonErrorsListener {
+    type Io = JsonErrorsIo;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        let (stream, addr) = Listener::accept(&mut self.0).await;
+        (
+            JsonErrorsIo {
+                stream,
+                rewritten: None,
+            },
+            addr,
+        )
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        self.0.local_addr()
+    }
+}
+
+/// One connection; see the module.
+pub struct JsonErrorsIo {
+    stream: TcpStream,
+    /// A rewritten response being written: its bytes, how many are written,
+    /// and how many bytes of the caller's buffer it stands for.
+    rewritten: Option<(Vec<u8>, usize, usize)>,
+}
+
+impl AsyncRead for JsonErrorsIo {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for JsonErrorsIo {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        if this.rewritten.is_none() {
+            match json_error_response(buf) {
+                Some(bytes) => this.rewritten = Some((bytes, 0, buf.len())),
+                None => return Pin::new(&mut this.stream).poll_write(cx, buf),
+            }
+        }
+        let (bytes, written, stands_for) = this.rewritten.as_mut().expect("set above");
+        while *written < bytes.len() {
+            let n = ready!(Pin::new(&mut this.stream).poll_write(cx, &bytes[*written..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            *written += n;
+        }
+        let stands_for = *stands_for;
+        this.rewritten = None;
+        Poll::Ready(Ok(stands_for))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+
+    /// No: hyper then writes each response as one buffer, so an automatic
+    /// error response arrives whole in one `poll_write`.
+    fn is_write_vectored(&self) -> bool {
+        false
+    }
+}
+
+/// The JSON version of `head` if it is a whole HTTP/1.1 error response
+/// without a body; `None` for anything else.
+pub fn json_error_response(head: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(head).ok()?;
+    let rest = text.strip_prefix("HTTP/1.1 ")?;
+    if !text.ends_with("\r\n\r\n") || text.len() > 4096 {
+        return None;
+    }
+    let (status_line, headers) = rest.split_once("\r\n")?;
+    let status: u16 = status_line.get(..3)?.parse().ok()?;
+    if !(400..600).contains(&status) {
+        return None;
+    }
+    let mut kept = Vec::new();
+    for line in headers.split("\r\n").filter(|line| !line.is_empty()) {
+        let (name, value) = line.split_once(':')?;
+        match name.trim().to_ascii_lowercase().as_str() {
+            "content-length" if value.trim() == "0" => {}
+            // A body, or one to come: not an empty answer.
+            "content-length" | "transfer-encoding" => return None,
+            "connection" | "content-type" => {}
+            _ => kept.push(line),
+        }
+    }
+    let reason = status_line.get(4..).unwrap_or("").trim();
+    let message = match status {
+        400 => "bad request: the request could not be parsed (invalid bytes or syntax)".to_string(),
+        414 => "URI too long".to_string(),
+        431 => "request headers too large".to_string(),
+        _ => reason.to_lowercase(),
+    };
+    let body = serde_json::json!({ "error": message, "status": status }).to_string();
+    let mut out = format!(
+        "HTTP/1.1 {status_line}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    for line in kept {
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    out.push_str("\r\n");
+    out.push_str(&body);
+    Some(out.into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_error_responses_become_json() {
+        let head =
+            b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\ndate: Thu, 03 Dec 2026 10:00:00 GMT\r\n\r\n";
+        let out = String::from_utf8(json_error_response(head).unwrap()).unwrap();
+        let (headers, body) = out.split_once("\r\n\r\n").unwrap();
+        assert!(headers.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{headers}");
+        assert!(headers.contains("content-type: application/json"));
+        assert!(headers.contains(&format!("content-length: {}", body.len())));
+        assert!(headers.contains("date: Thu"));
+        let json: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(json["status"], 400);
+        assert!(json["error"].as_str().unwrap().contains("could not be parsed"));
+
+        let head = b"HTTP/1.1 414 URI Too Long\r\n\r\n";
+        assert!(json_error_response(head).is_some());
+    }
+
+    #[test]
+    fn other_responses_pass_untouched() {
+        for head in [
+            &b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"[..],
+            b"HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: 40\r\n\r\n",
+            b"HTTP/1.1 500 Internal Server Error\r\ntransfer-encoding: chunked\r\n\r\n",
+            b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n{\"body\": 1}",
+            b"{\"error\": \"HTTP/1.1 400\"}",
+        ] {
+            assert_eq!(
+                json_error_response(head),
+                None,
+                "{}",
+                String::from_utf8_lossy(head)
+            );
+        }
+    }
+}

@@ -277,10 +277,10 @@ pub struct CrawlArgs {
     /// Requests in flight to one host at once.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = at_least(1))]
     per_host: usize,
-    /// Requests in flight to one IP address at once, across its hosts
-    /// (at least --per-host).
-    #[arg(long, value_name = "N", default_value_t = PolitenessConfig::default().max_in_flight_per_ip, value_parser = at_least(1))]
-    per_ip: usize,
+    /// Requests in flight to one IP address at once, across its hosts; at
+    /// least --per-host [default: 4, or --per-host when that is more].
+    #[arg(long, value_name = "N", value_parser = at_least(1))]
+    per_ip: Option<usize>,
     /// Pages parsed at once (parsing is the crawl's main CPU work) [default:
     /// one more than the cores, so that no core waits for the next page].
     #[arg(long, value_name = "N", value_parser = at_least(1))]
@@ -423,14 +423,15 @@ impl CrawlArgs {
         config.politeness.min_delay = Duration::from_millis(self.delay_ms);
         config.politeness.response_time_factor = self.delay_factor;
         config.politeness.max_crawl_delay = Duration::from_millis(self.max_crawl_delay_ms);
-        if self.per_ip < self.per_host {
-            bail!(
-                "--per-ip ({}) is below --per-host ({}): one host's requests share its IP address's slots",
-                self.per_ip,
+        let per_ip = match self.per_ip {
+            Some(per_ip) if per_ip < self.per_host => bail!(
+                "--per-ip ({per_ip}) is below --per-host ({}): one host's requests share its IP address's slots",
                 self.per_host
-            );
-        }
-        config.politeness.max_in_flight_per_ip = self.per_ip;
+            ),
+            Some(per_ip) => per_ip,
+            None => PolitenessConfig::default().max_in_flight_per_ip.max(self.per_host),
+        };
+        config.politeness.max_in_flight_per_ip = per_ip;
         config.concurrency = self.concurrency;
         if let Some(threads) = self.parse_threads {
             config.parse_threads = threads;

@@ -343,6 +343,9 @@ fn out_of_range_settings_are_errors_that_name_them() {
     ));
     assert!(error.contains("--commit-docs"), "{error}");
 
+    // --per-ip unset follows a larger --per-host: no error to work around.
+    stdout(print_config(&[&crawl[..], &["--per-host", "8"]].concat(), &[]));
+
     // The value that runs is the value printed.
     let report = stdout(print_config(&[&crawl[..], &["--lease-ms", "100"]].concat(), &[]));
     assert_eq!(reported(&report, "lease_ms"), ("100", "flag"));

@@ -82,6 +82,26 @@ pub struct CrawlConfig {
 }
 
 impl CrawlConfig {
+    /// Whether the crawl can run with these settings: the limits that
+    /// would stop it for good (no fetch slot, no parse thread) or that
+    /// contradict each other. The binary's settings are checked before
+    /// they get here (`trawl::cli`), with the flags' names.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.concurrency == 0 {
+            return Err("concurrency must be at least 1".into());
+        }
+        if self.parse_threads == 0 {
+            return Err("parse_threads must be at least 1".into());
+        }
+        if self.politeness.max_in_flight_per_ip == 0 {
+            return Err("politeness.max_in_flight_per_ip must be at least 1".into());
+        }
+        if self.freshness.min_interval > self.freshness.max_interval {
+            return Err("freshness.min_interval is above freshness.max_interval".into());
+        }
+        Ok(())
+    }
+
     pub fn new(seeds: Vec<NormalizedUrl>) -> CrawlConfig {
         CrawlConfig {
             seeds,

@@ -81,6 +81,7 @@ pub async fn run(
     sink: Arc<dyn PageSink>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<CrawlSummary, CrawlError> {
+    config.validate().map_err(CrawlError::Config)?;
     let started = Instant::now();
     let resolver = Arc::new(Resolver::new(&config.dns, config.address_policy.clone()));
     let fetcher = Fetcher::new(config.fetch.clone(), resolver)?;
@@ -101,7 +102,7 @@ pub async fn run(
     );
     let health = HostHealth::new(config.host_failures.clone());
     let crawler = Arc::new(Crawler {
-        parse_slots: Arc::new(Semaphore::new(config.parse_threads.max(1))),
+        parse_slots: Arc::new(Semaphore::new(config.parse_threads)),
         ip_limiter: IpLimiter::new(config.politeness.max_in_flight_per_ip),
         robots: RobotsCache::new(config.robots.clone(), &config.fetch.user_agent),
         scope: config.scope_rules(),
@@ -298,7 +299,7 @@ enum Gate {
 impl Crawler {
     async fn dispatch(self: &Arc<Self>, shutdown: impl Future<Output = ()>) -> Result<(), CrawlError> {
         tokio::pin!(shutdown);
-        let fetch_slots = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
+        let fetch_slots = Arc::new(Semaphore::new(self.config.concurrency));
         let mut tasks: JoinSet<Result<(), CrawlError>> = JoinSet::new();
         let mut claimed = 0u64;
         self.queue_revisits().await?;

@@ -56,4 +56,7 @@ pub enum CrawlError {
     Crawled(#[from] crawled::CrawledError),
     #[error("crawl task failed: {0}")]
     Task(String),
+    /// A configuration that cannot run ([`CrawlConfig::validate`]).
+    #[error("invalid crawl configuration: {0}")]
+    Config(String),
 }

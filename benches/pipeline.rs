@@ -127,6 +127,7 @@ fn pages(count: usize) -> Vec<PageEvent> {
                 language: Some("en".into()),
                 simhash: rng.next(),
                 content_hash: rng.next(),
+                sections: Vec::new(),
             }))
         })
         .collect()

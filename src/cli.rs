@@ -429,7 +429,9 @@ impl CrawlArgs {
                 self.per_host
             ),
             Some(per_ip) => per_ip,
-            None => PolitenessConfig::default().max_in_flight_per_ip.max(self.per_host),
+            None => PolitenessConfig::default()
+                .max_in_flight_per_ip
+                .max(self.per_host),
         };
         config.politeness.max_in_flight_per_ip = per_ip;
         config.concurrency = self.concurrency;

@@ -369,9 +369,7 @@ fn broker(error: lapin::Error) -> QueueError {
 pub async fn connect(config: &AmqpConfig, role: &str) -> Result<Connection, QueueError> {
     let name = format!("{}.{role}", config.prefix);
     let properties = ConnectionProperties::default().with_connection_name(name.into());
-    Connection::connect(&config.url, properties)
-        .await
-        .map_err(broker)
+    Connection::connect(&config.url, properties).await.map_err(broker)
 }
 
 /// Closes a connection that may already be dead, without waiting on it.

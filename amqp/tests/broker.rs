@@ -105,6 +105,7 @@ fn event(i: usize) -> PageEvent {
         language: i.is_multiple_of(2).then(|| "en".to_string()),
         simhash: i as u64 * 31,
         content_hash: i as u64 * 17,
+        sections: Vec::new(),
     }))
 }
 

@@ -47,6 +47,33 @@ pub struct PageMessage {
     pub simhash: u64,
     /// xxh3 of the main text: equal for exact duplicates.
     pub content_hash: u64,
+    /// The parts of `text` that start at an anchor, in order (none for a
+    /// page without anchors).
+    #[serde(default)]
+    pub sections: Vec<Section>,
+}
+
+/// A part of a page's text that a URL fragment can land on: it starts at a
+/// heading or a definition with an id (`url#anchor`) and runs to the next
+/// section's start (or the end of the text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Section {
+    /// The id the fragment names.
+    pub anchor: String,
+    /// The headings it sits under, outermost first, its own last.
+    pub heading_path: Vec<String>,
+    /// Where its text starts in the page's `text`, in bytes.
+    pub start: u32,
+}
+
+impl Section {
+    /// Its text within `text` (the page's), given the section that
+    /// follows it, if any.
+    pub fn text<'a>(&self, text: &'a str, next: Option<&Section>) -> &'a str {
+        let start = (self.start as usize).min(text.len());
+        let end = next.map_or(text.len(), |next| (next.start as usize).clamp(start, text.len()));
+        text.get(start..end).unwrap_or_default()
+    }
 }
 
 impl PageMessage {
@@ -153,6 +180,7 @@ mod tests {
             language: Some("en".into()),
             simhash: 42,
             content_hash: 7,
+            sections: Vec::new(),
         }
     }
 

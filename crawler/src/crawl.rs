@@ -1334,5 +1334,6 @@ fn page_message(
         language: parsed.language,
         simhash,
         content_hash,
+        sections: parsed.sections,
     }
 }

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use common::NormalizedUrl;
-use common::message::{MAX_TEXT_BYTES, truncate_at_char_boundary};
+use common::message::{MAX_TEXT_BYTES, Section, truncate_at_char_boundary};
 use ego_tree::NodeRef;
 use ego_tree::iter::Edge;
 use html5ever::{LocalName, local_name};
@@ -100,6 +100,8 @@ pub struct ParsedPage {
     pub canonical: Option<NormalizedUrl>,
     pub language: Option<String>,
     pub meta_robots: MetaRobots,
+    /// The parts of `text` that start at an anchor ([`Sections`]).
+    pub sections: Vec<Section>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -402,6 +404,7 @@ fn is_boilerplate_block(element: &Element) -> bool {
 fn extract_text(root: NodeRef<'_, Node>, page: &mut ParsedPage) {
     let mut skipping: Option<ego_tree::NodeId> = None;
     let mut heading: Option<String> = None;
+    let mut sections = Sections::default();
     for edge in root.traverse() {
         match edge {
             Edge::Open(node) => {
@@ -425,12 +428,14 @@ fn extract_text(root: NodeRef<'_, Node>, page: &mut ParsedPage) {
                         if HEADINGS.contains(name) && page.headings.len() < MAX_HEADINGS {
                             heading = Some(String::new());
                         }
+                        sections.open(node.id(), element, &page.text);
                     }
                     Node::Text(text) => {
                         push_collapsed(&mut page.text, text, MAX_TEXT_BYTES);
                         if let Some(heading) = heading.as_mut() {
                             push_collapsed(heading, text, 512);
                         }
+                        sections.text(text);
                     }
                     _ => {}
                 }
@@ -443,6 +448,7 @@ fn extract_text(root: NodeRef<'_, Node>, page: &mut ParsedPage) {
                 if skipping.is_some() {
                     continue;
                 }
+                sections.close(node.id());
                 if let Node::Element(element) = node.value() {
                     let name = &element.name.local;
                     if BLOCK.contains(name) {
@@ -462,6 +468,110 @@ fn extract_text(root: NodeRef<'_, Node>, page: &mut ParsedPage) {
     }
     let trimmed = page.text.trim_end().len();
     page.text.truncate(trimmed);
+    page.sections = sections.done;
+}
+
+/// Most sections kept of one page.
+const MAX_SECTIONS: usize = 2_000;
+
+/// Splits a page's text into [`Section`]s while it is extracted: a section
+/// starts at a heading (`h1`-`h6`) or a definition term (`dt`) that has an
+/// anchor, its own `id` or that of the element it opens (`<section
+/// id=...><h2>`, as Sphinx, javadoc and rustdoc write it; `<div
+/// class="sect1" id=...><h2>` in DocBook), or an empty `<a id|name>`
+/// just before or inside it (DocBook, Doxygen, Texinfo). Its heading path
+/// is the headings above it by level (a definition sits below the
+/// heading it is under). Text before the first anchored heading belongs to
+/// no section.
+#[derive(Default)]
+struct Sections {
+    done: Vec<Section>,
+    /// An id of an element opened since the last text: a container or an
+    /// empty link that names the heading that follows.
+    pending_anchor: Option<String>,
+    /// The heading or term being read: its element, level, anchor, where it
+    /// starts in the text, and its text so far.
+    reading: Option<(ego_tree::NodeId, usize, Option<String>, u32, String)>,
+    /// The headings above the current point, by level (1-6; 7 for a term).
+    path: Vec<(usize, String)>,
+}
+
+impl Sections {
+    fn open(&mut self, id: ego_tree::NodeId, element: &Element, text: &str) {
+        let name = &element.name.local;
+        let own = attr(element, &local_name!("id"))
+            .or_else(|| {
+                (*name == local_name!("a"))
+                    .then(|| attr(element, &local_name!("name")))
+                    .flatten()
+            })
+            .map(str::trim)
+            .filter(|id| !id.is_empty() && id.len() <= 256);
+        let level = match name {
+            n if *n == local_name!("h1") => Some(1),
+            n if *n == local_name!("h2") => Some(2),
+            n if *n == local_name!("h3") => Some(3),
+            n if *n == local_name!("h4") => Some(4),
+            n if *n == local_name!("h5") => Some(5),
+            n if *n == local_name!("h6") => Some(6),
+            n if *n == local_name!("dt") => Some(7),
+            _ => None,
+        };
+        match (level, &mut self.reading) {
+            (Some(level), None) => {
+                let anchor = own.map(str::to_string).or_else(|| self.pending_anchor.take());
+                // A term without an anchor is a plain list, not a definition.
+                if level == 7 && anchor.is_none() {
+                    return;
+                }
+                self.reading = Some((id, level, anchor, text.len() as u32, String::new()));
+            }
+            // An anchor inside the heading being read names it.
+            (_, Some((_, _, anchor @ None, _, _))) => *anchor = own.map(str::to_string),
+            _ => {
+                if let Some(own) = own {
+                    self.pending_anchor = Some(own.to_string());
+                }
+            }
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        match &mut self.reading {
+            Some((_, _, _, _, heading)) => push_collapsed(heading, text, 256),
+            // Text between an id and a heading: the id named something
+            // else. Whitespace, and the "§" or "¶" of a self-link, do not
+            // count.
+            None if text.chars().any(char::is_alphanumeric) => self.pending_anchor = None,
+            None => {}
+        }
+    }
+
+    fn close(&mut self, id: ego_tree::NodeId) {
+        if !matches!(&self.reading, Some((reading, ..)) if *reading == id) {
+            return;
+        }
+        let Some((_, level, anchor, start, heading)) = self.reading.take() else {
+            return;
+        };
+        let heading = heading.trim_matches(|c: char| c.is_whitespace() || matches!(c, '¶' | '§' | '#'));
+        if heading.is_empty() {
+            return;
+        }
+        let heading = heading.to_string();
+        // Definitions are leaves: a term does not sit under another term.
+        self.path.retain(|(above, _)| *above < level);
+        self.path.push((level, heading));
+        if let Some(anchor) = anchor
+            && self.done.len() < MAX_SECTIONS
+        {
+            self.done.push(Section {
+                anchor,
+                heading_path: self.path.iter().map(|(_, heading)| heading.clone()).collect(),
+                start,
+            });
+        }
+    }
 }
 
 /// The collapsed text content of one element.
@@ -658,6 +768,91 @@ mod tests {
         );
     }
 
+    fn sections_of(html: &str) -> Vec<(String, Vec<String>, String)> {
+        let page = parse(html);
+        page.sections
+            .iter()
+            .enumerate()
+            .map(|(i, section)| {
+                let text = section
+                    .text(&page.text, page.sections.get(i + 1))
+                    .trim()
+                    .to_string();
+                (section.anchor.clone(), section.heading_path.clone(), text)
+            })
+            .collect()
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn sphinx_sections_and_definitions_carry_their_anchor_and_heading_path() {
+        let html = r##"<html><body><div role="main">
+            <section id="built-in-types"><h1>Built-in Types<a class="headerlink" href="#built-in-types">¶</a></h1>
+            <p>Intro text.</p>
+            <section id="string-methods"><h2>String Methods<a class="headerlink" href="#string-methods">¶</a></h2>
+            <dl class="py method"><dt class="sig sig-object py" id="str.split"><span>str.</span><span>split</span>(<em>sep=None</em>)<a class="headerlink" href="#str.split">¶</a></dt>
+            <dd><p>Return a list of the words in the string.</p></dd></dl>
+            <dl><dt>plain term</dt><dd>not a definition</dd></dl>
+            </section></section></div></body></html>"##;
+        assert_eq!(
+            sections_of(html),
+            [
+                ("built-in-types".into(), strings(&["Built-in Types"]), "Built-in Types¶ Intro text.".into()),
+                ("string-methods".into(), strings(&["Built-in Types", "String Methods"]), "String Methods¶".into()),
+                (
+                    "str.split".into(),
+                    strings(&["Built-in Types", "String Methods", "str.split(sep=None)"]),
+                    "str.split(sep=None)¶ Return a list of the words in the string. plain term not a definition".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn rustdoc_javadoc_and_docbook_anchors_are_found() {
+        // rustdoc: the id on a <section>, a "§" self-link before the heading.
+        let rustdoc = r##"<main><h1>Struct Vec</h1><p>A growable array.</p>
+            <section id="method.push" class="method"><a href="#method.push" class="anchor">§</a>
+            <h4 class="code-header">pub fn push(&amp;mut self, value: T)</h4></section>
+            <div class="docblock"><p>Appends an element.</p></div></main>"##;
+        let sections = sections_of(rustdoc);
+        assert_eq!(sections.len(), 1, "{sections:?}");
+        assert_eq!(sections[0].0, "method.push");
+        assert_eq!(
+            sections[0].1,
+            strings(&["Struct Vec", "pub fn push(&mut self, value: T)"])
+        );
+        assert!(sections[0].2.ends_with("Appends an element."), "{sections:?}");
+
+        // javadoc: <section id="split(java.lang.String)"><h3>.
+        let javadoc = r##"<main><section class="detail" id="split(java.lang.String)"><h3>split</h3>
+            <div class="block">Splits this string.</div></section></main>"##;
+        assert_eq!(sections_of(javadoc)[0].0, "split(java.lang.String)");
+
+        // DocBook: the id on the sect1 <div>, wrappers in between; an empty
+        // index anchor followed by text names nothing.
+        let docbook = r##"<body><div class="sect1" id="DDL-BASICS"><div class="titlepage"><div><div>
+            <h2 class="title">5.1. Table Basics</h2></div></div></div>
+            <p><a id="id-1.5.4.3.3" class="indexterm"></a>A table in a relational database.</p>
+            <h3>Untitled</h3><p>No anchor here.</p></div></body>"##;
+        let sections = sections_of(docbook);
+        assert_eq!(sections.len(), 1, "{sections:?}");
+        assert_eq!(sections[0].0, "DDL-BASICS");
+        assert_eq!(sections[0].1, strings(&["5.1. Table Basics"]));
+    }
+
+    #[test]
+    fn a_page_without_anchors_has_no_sections() {
+        assert!(
+            parse("<h1>Title</h1><p>text</p><h2>More</h2><p>more</p>")
+                .sections
+                .is_empty()
+        );
+    }
+
     #[test]
     fn garbage_does_not_panic() {
         for html in [
@@ -692,6 +887,10 @@ mod tests {
                 Just("<link rel=canonical href=/c>".to_string()),
                 Just("<h1>".to_string()),
                 Just("</h2>".to_string()),
+                Just("<section id=s><h2>".to_string()),
+                Just("<h3 id=h>".to_string()),
+                Just("<dl><dt id=d>".to_string()),
+                Just("<a name=n></a>".to_string()),
                 Just("<p hidden>".to_string()),
                 Just("&amp;&nbsp;&#0;&#x110000;".to_string()),
                 "[ \t\n\r\u{a0}\u{3000}]{1,3}",
@@ -713,6 +912,13 @@ mod tests {
                 prop_assert!(!page.text.starts_with(' ') && !page.text.ends_with(' '));
                 prop_assert!(page.text.len() <= MAX_TEXT_BYTES);
                 prop_assert!(page.links.len() <= MAX_LINKS_PER_PAGE);
+                // Sections start in order, inside the text, on characters.
+                for pair in page.sections.windows(2) {
+                    prop_assert!(pair[0].start <= pair[1].start);
+                }
+                for section in &page.sections {
+                    prop_assert!(page.text.is_char_boundary((section.start as usize).min(page.text.len())));
+                }
             }
 
             #[test]

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use common::message::truncate_at_char_boundary;
+use common::message::{Section, truncate_at_char_boundary};
 use common::{DocId, PageMessage};
 use rocksdb::{DB, IteratorMode, Options, WriteBatch, WriteOptions};
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,11 @@ pub struct StoredDoc {
     pub headings: Vec<String>,
     pub text: String,
     pub fetched_at_ms: u64,
+    /// The parts of `text` a URL fragment lands on (see
+    /// [`common::message::Section`]); none for a page without anchors, or
+    /// one stored before sections were.
+    #[serde(default)]
+    pub sections: Vec<Section>,
 }
 
 impl StoredDoc {
@@ -43,6 +48,7 @@ impl StoredDoc {
             headings: page.headings.clone(),
             text: page.text.clone(),
             fetched_at_ms: page.fetched_at_ms,
+            sections: page.sections.clone(),
         }
     }
 }
@@ -196,6 +202,7 @@ mod tests {
             headings: vec![],
             text: "text".into(),
             fetched_at_ms: 0,
+            sections: vec![],
         }
     }
 

@@ -288,6 +288,7 @@ mod tests {
             language: None,
             simhash: 0,
             content_hash: 0,
+            sections: Vec::new(),
         };
         let mut writer = IndexWriterHandle::open(dir.path(), 1).unwrap();
         writer.upsert(&page).unwrap();

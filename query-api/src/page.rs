@@ -49,12 +49,23 @@ pub fn render_page(query: &str, response: Option<&SearchResponse>, error: Option
             (response.page - 1) * response.per_page + 1
         );
         for result in &response.results {
+            // The section the result lands on, as its heading path, linked
+            // to it; the page's own link stays below the title.
+            let section = if result.section.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    r#"<div class="section"><a href="{}">{}</a></div>"#,
+                    attr(&result.link),
+                    text(&result.section.join(" › "))
+                )
+            };
             let _ = write!(
                 body,
-                r#"<li><a class="title" href="{link}">{title}</a><div class="link">{link_text}</div><p class="snippet">{snippet}</p></li>"#,
+                r#"<li><a class="title" href="{link}">{title}</a>{section}<div class="link">{link_text}</div><p class="snippet">{snippet}</p></li>"#,
                 link = attr(&result.link),
                 title = text(&result.title),
-                link_text = text(&result.link),
+                link_text = text(&result.page_link),
                 // Already HTML: escaped text with <b> highlights.
                 snippet = result.snippet,
             );
@@ -71,7 +82,7 @@ body {{ font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto;
 form {{ display: flex; gap: .5rem; }} input[type=search] {{ flex: 1; font-size: 1.1rem; padding: .4rem; }}
 .results {{ padding-left: 1.2rem; }} .results li {{ margin: 1.2rem 0; }}
 .title {{ font-size: 1.1rem; }} .link {{ color: #166534; font-size: .85rem; word-break: break-all; }}
-.snippet {{ margin: .3rem 0; }} .meta {{ color: #666; }} .error {{ color: #b91c1c; }}
+.snippet {{ margin: .3rem 0; }} .section a {{ color: #444; font-size: .9rem; }} .meta {{ color: #666; }} .error {{ color: #b91c1c; }}
 .suggestion, .corrected {{ font-size: 1.05rem; }} .partial {{ color: #92400e; }}
 nav.pager {{ display: flex; gap: 1rem; }}
 </style></head>

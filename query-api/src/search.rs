@@ -139,7 +139,14 @@ impl ShardFailure {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SearchResult {
     pub title: String,
+    /// The page, at the section that answers the query when it has one
+    /// (`url#anchor`).
     pub link: String,
+    /// The page itself, without an anchor.
+    pub page_link: String,
+    /// The headings of the section `link` lands on, outermost first; empty
+    /// when it lands on the page.
+    pub section: Vec<String>,
     /// HTML: escaped text with the query's words and phrases in `<b>`.
     pub snippet: String,
     /// The snippet as plain text...
@@ -453,10 +460,25 @@ impl SearchService {
         hits.into_iter()
             .zip(docs)
             .map(|(hit, doc)| {
+                // The section that answers best: the result links to it and
+                // its snippet comes from its text.
+                let section = doc.as_ref().and_then(|doc| {
+                    let best = crate::snippet::best_section(&doc.text, &doc.sections, &snippet_query)?;
+                    let section = &doc.sections[best];
+                    Some((section, section.text(&doc.text, doc.sections.get(best + 1))))
+                });
                 let snippet = doc.as_ref().map(|doc| {
-                    crate::snippet::query_snippet(&doc.text, &snippet_query, SNIPPET_CHARS)
+                    let text = section.map_or(doc.text.as_str(), |(_, text)| text);
+                    crate::snippet::query_snippet(text, &snippet_query, SNIPPET_CHARS)
                         .unwrap_or_else(|| crate::snippet::static_snippet(&doc.static_snippet))
                 });
+                let (link, heading_path) = match section {
+                    Some((section, _)) => (
+                        with_fragment(&hit.url, &section.anchor),
+                        section.heading_path.clone(),
+                    ),
+                    None => (hit.url.clone(), Vec::new()),
+                };
                 let (snippet, snippet_text, highlights) = match snippet {
                     Some(s) => (s.html, s.text, s.highlights),
                     None => Default::default(),
@@ -468,7 +490,9 @@ impl SearchService {
                 };
                 SearchResult {
                     title,
-                    link: hit.url,
+                    link,
+                    page_link: hit.url,
+                    section: heading_path,
                     snippet,
                     snippet_text,
                     highlights,
@@ -478,6 +502,17 @@ impl SearchService {
                 }
             })
             .collect()
+    }
+}
+
+/// `url` with `anchor` as its fragment, escaped as a fragment must be.
+fn with_fragment(url: &str, anchor: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut url) => {
+            url.set_fragment(Some(anchor));
+            url.to_string()
+        }
+        Err(_) => url.to_string(),
     }
 }
 

@@ -16,6 +16,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+use common::message::Section;
 use serde::{Deserialize, Serialize};
 
 /// Where a snippet may start or end: after or before whitespace, failing
@@ -62,6 +63,50 @@ pub fn query_snippet(text: &str, query: &SnippetQuery, max_chars: usize) -> Opti
     let hits_end = best.iter().map(|hit| hit.bytes.end).max().unwrap_or_default();
     let (start, end) = widen(text, best[0].bytes.start, hits_end, max_chars);
     Some(render(text, start, end, &hits))
+}
+
+/// The section of `sections` (a page's, over its `text`) that answers the
+/// query best: the one holding the most distinct words and phrases of the
+/// query, then the one whose own heading holds the most of them, then the
+/// one with the most occurrences, then the first. `None` when no section
+/// holds any.
+pub fn best_section(text: &str, sections: &[Section], query: &SnippetQuery) -> Option<usize> {
+    if sections.is_empty() {
+        return None;
+    }
+    let words = QueryWords::new(query);
+    let hits = words.hits(text);
+    let mut best: Option<(usize, (usize, usize, usize))> = None;
+    for (i, section) in sections.iter().enumerate() {
+        let start = section.start as usize;
+        let end = sections.get(i + 1).map_or(text.len(), |next| next.start as usize);
+        let inside: Vec<&Hit> = hits
+            .iter()
+            .filter(|hit| hit.bytes.start >= start && hit.bytes.start < end)
+            .collect();
+        let distinct = inside
+            .iter()
+            .map(|hit| match hit.what {
+                Found::Term(word) => (0, word),
+                Found::Phrase(phrase) => (1, phrase),
+            })
+            .collect::<std::collections::HashSet<_>>()
+            .len();
+        if distinct == 0 {
+            continue;
+        }
+        let heading = section
+            .heading_path
+            .last()
+            .map(String::as_str)
+            .unwrap_or_default();
+        let in_heading = words.hits(heading).len();
+        let score = (distinct, in_heading, inside.len());
+        if best.is_none_or(|(_, best_score)| score > best_score) {
+            best = Some((i, score));
+        }
+    }
+    best.map(|(i, _)| i)
 }
 
 /// `text` as a snippet with nothing highlighted: the fallback when no word

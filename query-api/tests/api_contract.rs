@@ -22,6 +22,7 @@ fn page(path: &str, title: &str, text: &str) -> PageMessage {
         language: None,
         simhash: 0,
         content_hash: 0,
+        sections: Vec::new(),
     }
 }
 

@@ -326,3 +326,78 @@ async fn two_http_shards_score_as_one_index_would() {
         }
     }
 }
+
+// A page with anchored sections: the result links to the section that
+// answers (`url#anchor`), names its heading path, and cuts its snippet
+// from that section; a page without sections links to itself.
+#[tokio::test]
+async fn a_result_links_to_the_section_that_answers() {
+    use common::message::Section;
+    let mut guide = page(
+        "http://docs.test/library/stdtypes.html",
+        "Built-in Types",
+        "Built-in Types. The principal built-in types are numerics and sequences. \
+         String Methods. Strings implement the common sequence operations. \
+         str.split(sep) Return a list of the words in the string, using sep as the delimiter string.",
+    );
+    let text = guide.text.clone();
+    let at = |needle: &str| text.find(needle).unwrap() as u32;
+    guide.sections = vec![
+        Section {
+            anchor: "built-in-types".into(),
+            heading_path: vec!["Built-in Types".into()],
+            start: 0,
+        },
+        Section {
+            anchor: "string-methods".into(),
+            heading_path: vec!["Built-in Types".into(), "String Methods".into()],
+            start: at("String Methods"),
+        },
+        Section {
+            anchor: "str.split".into(),
+            heading_path: vec![
+                "Built-in Types".into(),
+                "String Methods".into(),
+                "str.split(sep)".into(),
+            ],
+            start: at("str.split"),
+        },
+    ];
+    let plain = page(
+        "http://docs.test/other.html",
+        "Other",
+        "Nothing about delimiters here but words.",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &[guide, plain]);
+    let service = SearchService::new(index, docstore);
+
+    let answer = service.search("sep delimiter", 1, 10).await.unwrap();
+    let top = &answer.results[0];
+    assert_eq!(top.link, "http://docs.test/library/stdtypes.html#str.split");
+    assert_eq!(top.page_link, "http://docs.test/library/stdtypes.html");
+    assert_eq!(
+        top.section,
+        ["Built-in Types", "String Methods", "str.split(sep)"]
+    );
+    assert!(top.snippet_text.starts_with("str.split"), "{}", top.snippet_text);
+    assert!(!top.snippet_text.contains("principal"), "{}", top.snippet_text);
+
+    let answer = service.search("principal numerics", 1, 10).await.unwrap();
+    assert_eq!(
+        answer.results[0].link,
+        "http://docs.test/library/stdtypes.html#built-in-types"
+    );
+
+    let answer = service.search("nothing delimiters", 1, 10).await.unwrap();
+    let other = answer
+        .results
+        .iter()
+        .find(|r| r.page_link.ends_with("other.html"))
+        .unwrap();
+    assert_eq!(
+        other.link, other.page_link,
+        "a page without sections links to itself"
+    );
+    assert!(other.section.is_empty());
+}

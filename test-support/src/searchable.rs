@@ -109,7 +109,11 @@ pub async fn assert_searchable(
     }
     for (url, word) in &expected.pages {
         let links = searcher.all_links(word).await;
-        assert_eq!(links, std::slice::from_ref(url), "{case}: {word:?} must find {url} alone");
+        assert_eq!(
+            links,
+            std::slice::from_ref(url),
+            "{case}: {word:?} must find {url} alone"
+        );
     }
     let every: BTreeSet<&String> = expected.pages.iter().map(|(url, _)| url).collect();
     for word in &expected.common_words {

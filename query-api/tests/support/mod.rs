@@ -22,6 +22,7 @@ pub fn page(url: &str, title: &str, text: &str) -> PageMessage {
         language: None,
         simhash: 0,
         content_hash: 0,
+        sections: Vec::new(),
     }
 }
 

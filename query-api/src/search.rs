@@ -594,7 +594,11 @@ impl Plan {
             None => ParsedQuery::parse(&self.normalized).unwrap_or_default(),
         };
         let (terms, phrases) = rank::snippet_terms(&parsed);
-        SnippetQuery { terms, phrases }
+        SnippetQuery {
+            terms,
+            phrases,
+            identifiers: crate::snippet::query_identifiers(&self.normalized),
+        }
     }
 }
 

@@ -30,6 +30,54 @@ const ELLIPSIS: &str = "…";
 pub struct SnippetQuery {
     pub terms: Vec<String>,
     pub phrases: Vec<Vec<String>>,
+    /// Identifiers the query names ([`query_identifiers`]): a section
+    /// whose anchor names one of them is the one that defines it.
+    pub identifiers: Vec<String>,
+}
+
+/// The words of `query` that look like identifiers of code: with a `.`,
+/// `::`, `_` or `()` in them (`str.split`, `Vec::push`, `__slots__`,
+/// `enumerate()`), in the form [`identifier_form`] gives.
+pub fn query_identifiers(query: &str) -> Vec<String> {
+    query
+        .split_whitespace()
+        .map(|word| word.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | '?' | '`')))
+        .filter(|word| word.contains(['.', '_']) || word.contains("::") || word.ends_with("()"))
+        .map(identifier_form)
+        .filter(|word| word.chars().any(char::is_alphanumeric))
+        .collect()
+}
+
+/// An identifier or an anchor compared as one: lower case, `::` as `.`,
+/// without an argument list (`split(java.lang.String)` is `split`).
+pub fn identifier_form(text: &str) -> String {
+    let text = text.trim().to_lowercase().replace("::", ".");
+    let text = match text.find('(') {
+        Some(paren) => &text[..paren],
+        None => &text,
+    };
+    text.trim_matches('.').to_string()
+}
+
+/// How well `anchor` names one of `identifiers`: 2 when it is one of them
+/// (or ends with it after a `.`), 1 when their last parts agree
+/// (`method.push` for `Vec::push`), 0 otherwise.
+fn names_identifier(anchor: &str, identifiers: &[String]) -> usize {
+    let anchor = identifier_form(anchor);
+    let last = |text: &str| text.rsplit('.').next().unwrap_or_default().to_string();
+    identifiers
+        .iter()
+        .map(|identifier| {
+            if anchor == *identifier || anchor.ends_with(&format!(".{identifier}")) {
+                2
+            } else if !identifier.is_empty() && last(&anchor) == last(identifier) {
+                1
+            } else {
+                0
+            }
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 /// A passage of text, plain and as HTML.
@@ -66,17 +114,18 @@ pub fn query_snippet(text: &str, query: &SnippetQuery, max_chars: usize) -> Opti
 }
 
 /// The section of `sections` (a page's, over its `text`) that answers the
-/// query best: the one holding the most distinct words and phrases of the
-/// query, then the one whose own heading holds the most of them, then the
-/// one with the most occurrences, then the first. `None` when no section
-/// holds any.
+/// query best: the one whose anchor names an identifier of the query (the
+/// definition of `str.split`), then the one holding the most distinct
+/// words and phrases of the query, then the one whose own heading holds
+/// the most of them, then the one with the most occurrences, then the
+/// first. `None` when no section holds any.
 pub fn best_section(text: &str, sections: &[Section], query: &SnippetQuery) -> Option<usize> {
     if sections.is_empty() {
         return None;
     }
     let words = QueryWords::new(query);
     let hits = words.hits(text);
-    let mut best: Option<(usize, (usize, usize, usize))> = None;
+    let mut best: Option<(usize, (usize, usize, usize, usize))> = None;
     for (i, section) in sections.iter().enumerate() {
         let start = section.start as usize;
         let end = sections.get(i + 1).map_or(text.len(), |next| next.start as usize);
@@ -101,7 +150,8 @@ pub fn best_section(text: &str, sections: &[Section], query: &SnippetQuery) -> O
             .map(String::as_str)
             .unwrap_or_default();
         let in_heading = words.hits(heading).len();
-        let score = (distinct, in_heading, inside.len());
+        let named = names_identifier(&section.anchor, &query.identifiers);
+        let score = (named, distinct, in_heading, inside.len());
         if best.is_none_or(|(_, best_score)| score > best_score) {
             best = Some((i, score));
         }
@@ -464,6 +514,7 @@ mod tests {
         SnippetQuery {
             terms: stems(words),
             phrases: Vec::new(),
+            identifiers: Vec::new(),
         }
     }
 
@@ -498,6 +549,7 @@ mod tests {
         let query = SnippetQuery {
             terms: stems("hash map"),
             phrases: vec![stems("hash map")],
+            identifiers: Vec::new(),
         };
         let snippet = query_snippet(&text, &query, 60).unwrap();
         assert_eq!(highlighted(&snippet), ["hash map"]);
@@ -514,10 +566,57 @@ mod tests {
     }
 
     #[test]
+    fn identifiers_of_a_query_and_the_anchors_that_name_them() {
+        assert_eq!(
+            query_identifiers("str.split Vec::push() __slots__ enumerate() how to sort"),
+            ["str.split", "vec.push", "__slots__", "enumerate"]
+        );
+        let ids = query_identifiers("String.split");
+        assert_eq!(names_identifier("split(java.lang.String)", &ids), 1);
+        assert_eq!(names_identifier("java.lang.String.split", &ids), 2);
+        assert_eq!(
+            names_identifier("bytes.split", &query_identifiers("str.split")),
+            1
+        );
+        assert_eq!(names_identifier("str.split", &query_identifiers("str.split")), 2);
+        assert_eq!(
+            names_identifier("method.push", &query_identifiers("Vec::push")),
+            1
+        );
+        assert_eq!(names_identifier("examples", &query_identifiers("Vec::push")), 0);
+    }
+
+    #[test]
+    fn the_section_that_defines_the_identifier_is_the_best() {
+        let text = "bytes.split(sep) Split the bytes on sep. str.split(sep) Return a list of the words.";
+        let sections = vec![
+            Section {
+                anchor: "bytes.split".into(),
+                heading_path: vec!["bytes.split(sep)".into()],
+                start: 0,
+            },
+            Section {
+                anchor: "str.split".into(),
+                heading_path: vec!["str.split(sep)".into()],
+                start: text.find("str.split").unwrap() as u32,
+            },
+        ];
+        let mut query = terms("split sep");
+        assert_eq!(
+            best_section(text, &sections, &query),
+            Some(0),
+            "by words alone, the first"
+        );
+        query.identifiers = query_identifiers("str.split sep");
+        assert_eq!(best_section(text, &sections, &query), Some(1));
+    }
+
+    #[test]
     fn phrase_words_must_be_consecutive() {
         let query = SnippetQuery {
             terms: Vec::new(),
             phrases: vec![stems("hash map")],
+            identifiers: Vec::new(),
         };
         assert_eq!(query_snippet("a hash of a map", &query, 100), None);
         let snippet = query_snippet("a hash, map! and HashMap", &query, 100).unwrap();

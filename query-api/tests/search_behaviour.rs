@@ -383,6 +383,13 @@ async fn a_result_links_to_the_section_that_answers() {
     assert!(top.snippet_text.starts_with("str.split"), "{}", top.snippet_text);
     assert!(!top.snippet_text.contains("principal"), "{}", top.snippet_text);
 
+    // An identifier lands on the section whose anchor names it.
+    let answer = service.search("str.split", 1, 10).await.unwrap();
+    assert_eq!(
+        answer.results[0].link,
+        "http://docs.test/library/stdtypes.html#str.split"
+    );
+
     let answer = service.search("principal numerics", 1, 10).await.unwrap();
     assert_eq!(
         answer.results[0].link,

@@ -473,6 +473,8 @@ fn extract_text(root: NodeRef<'_, Node>, page: &mut ParsedPage) {
 
 /// Most sections kept of one page.
 const MAX_SECTIONS: usize = 2_000;
+/// Text between an element's id and the heading it names, at most.
+const MAX_TEXT_BEFORE_HEADING: usize = 24;
 
 /// Splits a page's text into [`Section`]s while it is extracted: a section
 /// starts at a heading (`h1`-`h6`) or a definition term (`dt`) that has an
@@ -486,9 +488,10 @@ const MAX_SECTIONS: usize = 2_000;
 #[derive(Default)]
 struct Sections {
     done: Vec<Section>,
-    /// An id of an element opened since the last text: a container or an
-    /// empty link that names the heading that follows.
-    pending_anchor: Option<String>,
+    /// An id of an element opened shortly before: a container or an empty
+    /// link that names the heading that follows, with the bytes of text
+    /// read since.
+    pending_anchor: Option<(String, usize)>,
     /// The heading or term being read: its element, level, anchor, where it
     /// starts in the text, and its text so far.
     reading: Option<(ego_tree::NodeId, usize, Option<String>, u32, String)>,
@@ -519,7 +522,9 @@ impl Sections {
         };
         match (level, &mut self.reading) {
             (Some(level), None) => {
-                let anchor = own.map(str::to_string).or_else(|| self.pending_anchor.take());
+                let anchor = own
+                    .map(str::to_string)
+                    .or_else(|| self.pending_anchor.take().map(|(anchor, _)| anchor));
                 // A term without an anchor is a plain list, not a definition.
                 if level == 7 && anchor.is_none() {
                     return;
@@ -530,20 +535,26 @@ impl Sections {
             (_, Some((_, _, anchor @ None, _, _))) => *anchor = own.map(str::to_string),
             _ => {
                 if let Some(own) = own {
-                    self.pending_anchor = Some(own.to_string());
+                    self.pending_anchor = Some((own.to_string(), 0));
                 }
             }
         }
     }
 
     fn text(&mut self, text: &str) {
-        match &mut self.reading {
-            Some((_, _, _, _, heading)) => push_collapsed(heading, text, 256),
-            // Text between an id and a heading: the id named something
-            // else. Whitespace, and the "§" or "¶" of a self-link, do not
-            // count.
-            None if text.chars().any(char::is_alphanumeric) => self.pending_anchor = None,
-            None => {}
+        match (&mut self.reading, &mut self.pending_anchor) {
+            (Some((_, _, _, _, heading)), _) => push_collapsed(heading, text, 256),
+            // A sentence between an id and a heading: the id named
+            // something else. A few words do not count (rustdoc puts a
+            // "Source" link between a method's <section id> and its
+            // heading), nor whitespace or the "§" of a self-link.
+            (None, Some((_, read))) => {
+                *read += text.trim().len();
+                if *read > MAX_TEXT_BEFORE_HEADING {
+                    self.pending_anchor = None;
+                }
+            }
+            (None, None) => {}
         }
     }
 
@@ -815,7 +826,7 @@ mod tests {
     fn rustdoc_javadoc_and_docbook_anchors_are_found() {
         // rustdoc: the id on a <section>, a "§" self-link before the heading.
         let rustdoc = r##"<main><h1>Struct Vec</h1><p>A growable array.</p>
-            <section id="method.push" class="method"><a href="#method.push" class="anchor">§</a>
+            <section id="method.push" class="method"><a class="src rightside" href="../src/vec.rs.html#1">Source</a><a href="#method.push" class="anchor">§</a>
             <h4 class="code-header">pub fn push(&amp;mut self, value: T)</h4></section>
             <div class="docblock"><p>Appends an element.</p></div></main>"##;
         let sections = sections_of(rustdoc);

@@ -10,7 +10,8 @@ success@1 and success@10.
     score.py --check-paths [--docs-root DIR] [--queries queries.tsv]
 
 A result matches an answer when its link's path (no scheme, host, query or
-fragment, no leading "/", percent-decoded) equals the answer exactly:
+fragment, no leading "/", percent-decoded) equals the answer exactly
+(anchor@1 also compares the fragment, for answers written "path#anchor"):
 "book/" and "book/index.html" are different pages here, so answers are
 never directory indexes. A failed request (HTTP error, timeout, bad JSON)
 counts as not found and is reported.
@@ -43,6 +44,8 @@ class Query:
     text: str
     answers: list[str]
     note: str
+    # The answers written with a section's anchor: "path#anchor" (decoded).
+    anchored: list[str]
 
     @property
     def key(self):
@@ -64,7 +67,9 @@ def load_queries(path):
                 problems.append(f"{path}:{number}: expected 4 tab-separated columns, got {len(cols)}")
                 continue
             kind, text, answers, note = cols
-            answers = [normalize_path(a) for a in answers.split("|") if a.strip()]
+            written = [a.strip() for a in answers.split("|") if a.strip()]
+            answers = [normalize_path(a) for a in written]
+            anchored = [normalize_link(a) for a in written if "#" in a]
             if kind not in KINDS:
                 problems.append(f"{path}:{number}: unknown kind {kind!r} (one of {', '.join(KINDS)})")
             elif not text.strip() or not answers:
@@ -73,7 +78,7 @@ def load_queries(path):
                 problems.append(f"{path}:{number}: duplicate query {text!r}")
             else:
                 seen.add((kind, text))
-                queries.append(Query(number, kind, text, answers, note))
+                queries.append(Query(number, kind, text, answers, note, anchored))
     if problems:
         sys.exit("\n".join(problems))
     return queries
@@ -86,14 +91,22 @@ def normalize_path(link):
     return urllib.parse.unquote(parts.path).lstrip("/")
 
 
+def normalize_link(link):
+    """A result link or an answer as path#anchor (anchor decoded), or the
+    path alone when there is no anchor."""
+    parts = urllib.parse.urlsplit(link.strip())
+    path = urllib.parse.unquote(parts.path).lstrip("/")
+    return f"{path}#{urllib.parse.unquote(parts.fragment)}" if parts.fragment else path
+
+
 def search(api, query, params, timeout_secs):
-    """Returns (result paths, None) or (None, error description)."""
+    """Returns (result links as path#anchor, None) or (None, error description)."""
     args = [("query", query), ("per_page", str(PER_PAGE))] + params
     url = f"{api.rstrip('/')}/api/v1/search?{urllib.parse.urlencode(args)}"
     try:
         with urllib.request.urlopen(url, timeout=timeout_secs) as response:
             body = json.load(response)
-        return [normalize_path(r.get("link", "")) for r in body["results"]][:PER_PAGE], None
+        return [normalize_link(r.get("link", "")) for r in body["results"]][:PER_PAGE], None
     except urllib.error.HTTPError as e:
         detail = e.read(300).decode("utf-8", "replace").strip()
         return None, f"HTTP {e.code} {detail}"
@@ -103,35 +116,41 @@ def search(api, query, params, timeout_secs):
         return None, f"unexpected response: {e!r}"
 
 
-def summarize(ranks):
-    """queries, MRR@10, success@1, success@10 over a list of ranks (None:
-    not in the first ten)."""
+def summarize(records):
+    """queries, MRR@10, success@1, success@10 over {"rank"} records (rank
+    None: not in the first ten); and over those with an anchored answer,
+    how many there are and the share whose top result is that section
+    (anchor@1)."""
+    ranks = [r["rank"] for r in records]
     n = len(ranks)
-    if n == 0:
-        return {"queries": 0, "mrr@10": 0.0, "success@1": 0.0, "success@10": 0.0}
-    return {
-        "queries": n,
-        "mrr@10": sum(1 / r for r in ranks if r) / n,
-        "success@1": sum(1 for r in ranks if r == 1) / n,
-        "success@10": sum(1 for r in ranks if r) / n,
-    }
+    anchored = [r for r in records if r.get("anchored")]
+    out = {"queries": n, "mrr@10": 0.0, "success@1": 0.0, "success@10": 0.0,
+           "anchored": len(anchored), "anchor@1": 0.0}
+    if n:
+        out["mrr@10"] = sum(1 / r for r in ranks if r) / n
+        out["success@1"] = sum(1 for r in ranks if r == 1) / n
+        out["success@10"] = sum(1 for r in ranks if r) / n
+    if anchored:
+        out["anchor@1"] = sum(1 for r in anchored if r.get("anchor_hit")) / len(anchored)
+    return out
 
 
 def summaries(per_query):
-    """Per kind and overall, from {"kind", "rank"} records."""
+    """Per kind and overall, from {"kind", "rank", ...} records."""
     out = {}
     for kind in KINDS:
-        ranks = [q["rank"] for q in per_query if q["kind"] == kind]
-        if ranks:
-            out[kind] = summarize(ranks)
-    out["overall"] = summarize([q["rank"] for q in per_query])
+        records = [q for q in per_query if q["kind"] == kind]
+        if records:
+            out[kind] = summarize(records)
+    out["overall"] = summarize(per_query)
     return out
 
 
 def print_table(table):
-    print(f"{'kind':<12} {'queries':>7} {'MRR@10':>7} {'succ@1':>7} {'succ@10':>7}")
+    print(f"{'kind':<12} {'queries':>7} {'MRR@10':>7} {'succ@1':>7} {'succ@10':>7} {'anchored':>8} {'anchor@1':>8}")
     for kind, s in table.items():
-        print(f"{kind:<12} {s['queries']:>7} {s['mrr@10']:>7.3f} {s['success@1']:>7.3f} {s['success@10']:>7.3f}")
+        print(f"{kind:<12} {s['queries']:>7} {s['mrr@10']:>7.3f} {s['success@1']:>7.3f} {s['success@10']:>7.3f}"
+              f" {s.get('anchored', 0):>8} {s.get('anchor@1', 0.0):>8.3f}")
 
 
 def run(args):
@@ -146,17 +165,20 @@ def run(args):
     per_query, errors = [], []
     started = time.time()
     for q in queries:
-        paths, error = search(args.api, q.text, params, args.timeout)
+        links, error = search(args.api, q.text, params, args.timeout)
         rank = None
         if error:
             errors.append((q, error))
         else:
-            for i, path in enumerate(paths, 1):
-                if path in q.answers:
+            for i, link in enumerate(links, 1):
+                if link.split("#", 1)[0] in q.answers:
                     rank = i
                     break
+        top = links or []
+        anchor_hit = bool(q.anchored) and bool(top) and top[0] in q.anchored
         per_query.append({"kind": q.kind, "query": q.text, "answers": q.answers, "rank": rank,
-                          "error": error, "top": paths or []})
+                          "anchored": q.anchored, "anchor_hit": anchor_hit,
+                          "error": error, "top": top})
     elapsed = time.time() - started
 
     table = summaries(per_query)
@@ -256,6 +278,14 @@ def check_paths(queries_path, docs_root):
                 problems.append(f"{where}: a redirect stub, not a page")
             elif os.path.basename(answer) in ("index.html", "print.html"):
                 problems.append(f"{where}: index and print pages are not answers")
+        for link in q.anchored:
+            path, anchor = link.split("#", 1)
+            full = os.path.join(docs_root, path)
+            if os.path.isfile(full):
+                with open(full, encoding="utf-8", errors="replace") as f:
+                    html = f.read()
+                if f'id="{anchor}"' not in html and f'name="{anchor}"' not in html:
+                    problems.append(f"{queries_path}:{q.line} [{q.kind}] {q.text!r}: no id {anchor!r} in {path}")
     counts = {k: sum(1 for q in queries if q.kind == k) for k in KINDS}
     for kind, count in counts.items():
         if count < MIN_PER_KIND:

@@ -471,10 +471,16 @@ fn extract_text(root: NodeRef<'_, Node>, page: &mut ParsedPage) {
     page.sections = sections.done;
 }
 
+/// Elements whose id names what follows them rather than what they hold.
+const INLINE_ANCHORS: [LocalName; 2] = [local_name!("a"), local_name!("span")];
+
 /// Most sections kept of one page.
 const MAX_SECTIONS: usize = 2_000;
-/// Text between an element's id and the heading it names, at most.
+/// Text between an empty link's id and the heading it names, at most.
 const MAX_TEXT_BEFORE_HEADING: usize = 24;
+/// Text between a container's opening and the heading its id names, at
+/// most (rustdoc puts a version and a "Source" link there).
+const MAX_CONTAINER_TEXT_BEFORE_HEADING: usize = 200;
 
 /// Splits a page's text into [`Section`]s while it is extracted: a section
 /// starts at a heading (`h1`-`h6`) or a definition term (`dt`) that has an
@@ -488,10 +494,13 @@ const MAX_TEXT_BEFORE_HEADING: usize = 24;
 #[derive(Default)]
 struct Sections {
     done: Vec<Section>,
-    /// An id of an element opened shortly before: a container or an empty
-    /// link that names the heading that follows, with the bytes of text
-    /// read since.
+    /// An id of an inline element (an empty link) just before: it names
+    /// the heading that follows, with the bytes of text read since.
     pending_anchor: Option<(String, usize)>,
+    /// The open elements with an id that may contain a heading (a
+    /// `<section>`, a `<div>`): the element, its id, the bytes of text read
+    /// in it so far, and whether a heading has taken its id.
+    containers: Vec<(ego_tree::NodeId, String, usize, bool)>,
     /// The heading or term being read: its element, level, anchor, where it
     /// starts in the text, and its text so far.
     reading: Option<(ego_tree::NodeId, usize, Option<String>, u32, String)>,
@@ -524,7 +533,8 @@ impl Sections {
             (Some(level), None) => {
                 let anchor = own
                     .map(str::to_string)
-                    .or_else(|| self.pending_anchor.take().map(|(anchor, _)| anchor));
+                    .or_else(|| self.pending_anchor.take().map(|(anchor, _)| anchor))
+                    .or_else(|| self.container_anchor());
                 // A term without an anchor is a plain list, not a definition.
                 if level == 7 && anchor.is_none() {
                     return;
@@ -533,12 +543,28 @@ impl Sections {
             }
             // An anchor inside the heading being read names it.
             (_, Some((_, _, anchor @ None, _, _))) => *anchor = own.map(str::to_string),
-            _ => {
+            (None, None) => {
                 if let Some(own) = own {
-                    self.pending_anchor = Some((own.to_string(), 0));
+                    if INLINE_ANCHORS.contains(name) {
+                        self.pending_anchor = Some((own.to_string(), 0));
+                    } else {
+                        self.containers.push((id, own.to_string(), 0, false));
+                    }
                 }
             }
+            _ => {}
         }
+    }
+
+    /// The id of the innermost open container, for its first heading, if
+    /// little text came before it.
+    fn container_anchor(&mut self) -> Option<String> {
+        let (_, anchor, read, used) = self.containers.last_mut()?;
+        if *used || *read > MAX_CONTAINER_TEXT_BEFORE_HEADING {
+            return None;
+        }
+        *used = true;
+        Some(anchor.clone())
     }
 
     fn text(&mut self, text: &str) {
@@ -548,17 +574,25 @@ impl Sections {
             // something else. A few words do not count (rustdoc puts a
             // "Source" link between a method's <section id> and its
             // heading), nor whitespace or the "§" of a self-link.
-            (None, Some((_, read))) => {
-                *read += text.trim().len();
-                if *read > MAX_TEXT_BEFORE_HEADING {
-                    self.pending_anchor = None;
+            (None, pending) => {
+                let read = text.trim().len();
+                if let Some((_, before)) = pending {
+                    *before += read;
+                    if *before > MAX_TEXT_BEFORE_HEADING {
+                        *pending = None;
+                    }
+                }
+                if let Some((_, _, before, _)) = self.containers.last_mut() {
+                    *before += read;
                 }
             }
-            (None, None) => {}
         }
     }
 
     fn close(&mut self, id: ego_tree::NodeId) {
+        if matches!(self.containers.last(), Some((container, ..)) if *container == id) {
+            self.containers.pop();
+        }
         if !matches!(&self.reading, Some((reading, ..)) if *reading == id) {
             return;
         }
@@ -826,7 +860,7 @@ mod tests {
     fn rustdoc_javadoc_and_docbook_anchors_are_found() {
         // rustdoc: the id on a <section>, a "§" self-link before the heading.
         let rustdoc = r##"<main><h1>Struct Vec</h1><p>A growable array.</p>
-            <section id="method.push" class="method"><a class="src rightside" href="../src/vec.rs.html#1">Source</a><a href="#method.push" class="anchor">§</a>
+            <section id="method.push" class="method"><span class="rightside"><span class="since">1.0.0 (const: unstable)</span> · <a class="src" href="../src/vec.rs.html#1">Source</a></span><a href="#method.push" class="anchor">§</a>
             <h4 class="code-header">pub fn push(&amp;mut self, value: T)</h4></section>
             <div class="docblock"><p>Appends an element.</p></div></main>"##;
         let sections = sections_of(rustdoc);

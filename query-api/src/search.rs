@@ -598,6 +598,7 @@ impl Plan {
             terms,
             phrases,
             identifiers: crate::snippet::query_identifiers(&self.normalized),
+            plain_words: crate::snippet::query_plain_words(&self.normalized),
         }
     }
 }

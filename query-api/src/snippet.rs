@@ -33,19 +33,36 @@ pub struct SnippetQuery {
     /// Identifiers the query names ([`query_identifiers`]): a section
     /// whose anchor names one of them is the one that defines it.
     pub identifiers: Vec<String>,
+    /// The query's other words ([`query_plain_words`]), which name a
+    /// definition's anchor (`method.push`) less surely.
+    pub plain_words: Vec<String>,
 }
 
 /// The words of `query` that look like identifiers of code: with a `.`,
 /// `::`, `_` or `()` in them (`str.split`, `Vec::push`, `__slots__`,
 /// `enumerate()`), in the form [`identifier_form`] gives.
 pub fn query_identifiers(query: &str) -> Vec<String> {
-    query
-        .split_whitespace()
-        .map(|word| word.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | '?' | '`')))
+    query_words(query)
         .filter(|word| word.contains(['.', '_']) || word.contains("::") || word.ends_with("()"))
         .map(identifier_form)
         .filter(|word| word.chars().any(char::is_alphanumeric))
         .collect()
+}
+
+/// The other words of `query`, lower case: a plain word may still be the
+/// name of a definition (`PathBuf push` names `method.push`).
+pub fn query_plain_words(query: &str) -> Vec<String> {
+    query_words(query)
+        .filter(|word| !(word.contains(['.', '_']) || word.contains("::") || word.ends_with("()")))
+        .map(|word| word.to_lowercase())
+        .filter(|word| word.chars().any(char::is_alphanumeric))
+        .collect()
+}
+
+fn query_words(query: &str) -> impl Iterator<Item = &str> {
+    query
+        .split_whitespace()
+        .map(|word| word.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | '?' | '`')))
 }
 
 /// An identifier or an anchor compared as one: lower case, `::` as `.`,
@@ -57,6 +74,23 @@ pub fn identifier_form(text: &str) -> String {
         None => &text,
     };
     text.trim_matches('.').to_string()
+}
+
+/// How well `anchor` names what the query asks for: 3 when it is one of
+/// its identifiers (or ends with it after a `.`), 2 when their last parts
+/// agree (`method.push` for `Vec::push`), 1 when the last part of a
+/// definition's anchor (one with a `.`) is a plain word of the query
+/// (`method.push` for `PathBuf push`), 0 otherwise.
+fn names_query(anchor: &str, query: &SnippetQuery) -> usize {
+    let named = names_identifier(anchor, &query.identifiers);
+    if named > 0 {
+        return named + 1;
+    }
+    let anchor = identifier_form(anchor);
+    match anchor.rsplit_once('.') {
+        Some((_, last)) if query.plain_words.iter().any(|word| word == last) => 1,
+        _ => 0,
+    }
 }
 
 /// How well `anchor` names one of `identifiers`: 2 when it is one of them
@@ -141,7 +175,10 @@ pub fn best_section(text: &str, sections: &[Section], query: &SnippetQuery) -> O
             })
             .collect::<std::collections::HashSet<_>>()
             .len();
-        if distinct == 0 {
+        let named = names_query(&section.anchor, query);
+        // A section that names the identifier answers even when its text
+        // lies past the part of the page that was kept.
+        if distinct == 0 && named == 0 {
             continue;
         }
         let heading = section
@@ -150,7 +187,6 @@ pub fn best_section(text: &str, sections: &[Section], query: &SnippetQuery) -> O
             .map(String::as_str)
             .unwrap_or_default();
         let in_heading = words.hits(heading).len();
-        let named = names_identifier(&section.anchor, &query.identifiers);
         let score = (named, distinct, in_heading, inside.len());
         if best.is_none_or(|(_, best_score)| score > best_score) {
             best = Some((i, score));
@@ -515,6 +551,7 @@ mod tests {
             terms: stems(words),
             phrases: Vec::new(),
             identifiers: Vec::new(),
+            plain_words: Vec::new(),
         }
     }
 
@@ -550,6 +587,7 @@ mod tests {
             terms: stems("hash map"),
             phrases: vec![stems("hash map")],
             identifiers: Vec::new(),
+            plain_words: Vec::new(),
         };
         let snippet = query_snippet(&text, &query, 60).unwrap();
         assert_eq!(highlighted(&snippet), ["hash map"]);
@@ -609,6 +647,10 @@ mod tests {
         );
         query.identifiers = query_identifiers("str.split sep");
         assert_eq!(best_section(text, &sections, &query), Some(1));
+        // A plain word names a definition's anchor too.
+        let mut query = terms("str split");
+        query.plain_words = query_plain_words("str split");
+        assert_eq!(best_section(text, &sections, &query), Some(1));
     }
 
     #[test]
@@ -617,6 +659,7 @@ mod tests {
             terms: Vec::new(),
             phrases: vec![stems("hash map")],
             identifiers: Vec::new(),
+            plain_words: Vec::new(),
         };
         assert_eq!(query_snippet("a hash of a map", &query, 100), None);
         let snippet = query_snippet("a hash, map! and HashMap", &query, 100).unwrap();

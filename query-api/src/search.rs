@@ -625,7 +625,7 @@ fn spelling_correction<'a>(plan: &Plan, prepared: impl Iterator<Item = &'a Prepa
         None => (0, Vec::new()),
     })?;
     let mut corrected = parsed.clone();
-    for correction in corrections {
+    for correction in corrections.into_iter().filter(|c| !c.only_punctuation()) {
         corrected = corrected.with_word_replaced(&correction.original, &correction.corrected);
     }
     (corrected != *parsed).then_some(corrected)

@@ -10,6 +10,7 @@ use crawler::CrawlConfig;
 use crawler::frontier::FrontierConfig;
 use indexer::{Docstore, IndexReaderHandle};
 use query_api::SearchService;
+use test_support::daemons::free_port;
 use test_support::fixture::{Fixture, unique_word};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -318,11 +319,7 @@ async fn run_serves_new_pages_during_the_crawl_and_after_it() {
     // Slow enough that the crawl is still going when the first commit lands.
     let fixture = Fixture::start(Duration::from_millis(60)).await;
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_trawl"))
         .args([
             "run",
@@ -468,11 +465,7 @@ async fn serve_refuses_a_directory_without_an_index_unless_told_to_create_one() 
     assert!(stderr.contains("holds no index"), "{stderr}");
     assert!(!typo.join("index").exists(), "it created an index anyway");
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_trawl"))
         .args([
             "serve",
@@ -507,11 +500,7 @@ async fn serve_refuses_a_directory_without_an_index_unless_told_to_create_one() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crawl_whose_every_seed_is_unreachable_exits_with_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let output = tokio::time::timeout(
         Duration::from_secs(120),
         Command::new(env!("CARGO_BIN_EXE_trawl"))
@@ -533,5 +522,10 @@ async fn a_crawl_whose_every_seed_is_unreachable_exits_with_an_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stdout.contains("seed failed"), "{stdout}");
     assert!(stderr.contains("no seed could be reached"), "{stderr}");
+    // An operator hears of it at once, not only at the end.
+    assert!(
+        stderr.contains("WARN") && stderr.contains("seed host failed"),
+        "{stderr}"
+    );
     assert!(stdout.contains("host_unreachable"), "{stdout}");
 }

@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use indexer::{Docstore, IndexReaderHandle};
 use query_api::SearchService;
+use test_support::daemons::{self, DEADLINE, assert_killed_at, finish, free_port};
 use test_support::fixture::Fixture;
 use test_support::rng::Rng;
 use test_support::searchable::{Searcher, assert_searchable};
@@ -34,68 +35,19 @@ use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 use trawl::DataDir;
 
-/// Every crawl here must end within this; a hang is a failure, not a wait.
-const DEADLINE: Duration = Duration::from_secs(120);
-
+/// `trawl ARGS --data-dir DATA`, armed with `failpoint` if given.
 fn trawl(args: &[&str], data: &DataDir, failpoint: Option<&str>) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_trawl"));
-    command
-        .args(args)
-        .arg("--data-dir")
-        .arg(data.root())
-        .env("RUST_LOG", "warn")
-        .env_remove("TRAWL_FAILPOINTS")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    if let Some(failpoint) = failpoint {
-        command.env("TRAWL_FAILPOINTS", failpoint);
-    }
-    command
-}
-
-fn crawl_args(fixture: &Fixture) -> Vec<String> {
-    [
-        "crawl",
-        "--seed",
-        &fixture.url("/site/index.html"),
-        "--include",
-        &fixture.base(),
-        "--allow-private",
-        "--delay-ms",
-        "0",
-        "--delay-factor",
-        "0",
-        "--per-host",
-        "4",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    args.extend(["--data-dir".to_string(), data.root().display().to_string()]);
+    daemons::trawl(env!("CARGO_BIN_EXE_trawl"), &args, failpoint)
 }
 
 fn strs(args: &[String]) -> Vec<&str> {
     args.iter().map(String::as_str).collect()
 }
 
-/// Runs `command` to its end; returns its status and what it wrote to stderr.
-async fn finish(mut command: Command) -> (std::process::ExitStatus, String) {
-    let mut child = command.spawn().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let reading = tokio::spawn(async move {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text).await;
-        text
-    });
-    let status = tokio::time::timeout(DEADLINE, child.wait())
-        .await
-        .expect("trawl did not end before the deadline")
-        .unwrap();
-    (status, reading.await.unwrap())
-}
-
 async fn crawl_to_end(fixture: &Fixture, data: &DataDir) {
-    let (status, stderr) = finish(trawl(&strs(&crawl_args(fixture)), data, None)).await;
+    let (status, stderr) = finish(trawl(&strs(&fixture.crawl_args()), data, None)).await;
     assert!(status.success(), "the crawl failed: {status}\n{stderr}");
 }
 
@@ -103,16 +55,8 @@ async fn crawl_to_end(fixture: &Fixture, data: &DataDir) {
 /// died there, of SIGKILL.
 async fn crawl_killed_at(fixture: &Fixture, data: &DataDir, point: &str, n: u64) {
     let armed = format!("{point}={n}");
-    let (status, stderr) = finish(trawl(&strs(&crawl_args(fixture)), data, Some(&armed))).await;
-    assert_eq!(
-        status.signal(),
-        Some(9),
-        "{armed}: the crawl was not killed there ({status}): the case proves nothing\n{stderr}"
-    );
-    assert!(
-        stderr.contains(&format!("failpoint {point}: hit {n},")),
-        "{armed}: killed elsewhere?\n{stderr}"
-    );
+    let (status, stderr) = finish(trawl(&strs(&fixture.crawl_args()), data, Some(&armed))).await;
+    assert_killed_at(status, &stderr, point, n);
 }
 
 fn documents(data: &DataDir) -> u64 {
@@ -206,7 +150,7 @@ async fn a_crawl_killed_at_random_instants_resumes_to_the_clean_index() {
         let dir = tempfile::tempdir().unwrap();
         let data = DataDir::new(dir.path());
         for _ in 0..2 {
-            let mut child = trawl(&strs(&crawl_args(&fixture)), &data, None).spawn().unwrap();
+            let mut child = trawl(&strs(&fixture.crawl_args()), &data, None).spawn().unwrap();
             let started = fixture.total_hits();
             // Somewhere between the first request and most of the crawl.
             let after_hits = rng.between(1, 50) as usize;
@@ -234,7 +178,7 @@ async fn a_revisit_that_changes_every_page_keeps_every_word_searchable() {
     let dir = tempfile::tempdir().unwrap();
     let data = DataDir::new(dir.path());
     let revisit_now = ["--revisit-min-secs", "0", "--revisit-after-secs", "0"];
-    let mut args = crawl_args(&fixture);
+    let mut args = fixture.crawl_args();
     args.extend(revisit_now.iter().map(|s| s.to_string()));
     let (status, stderr) = finish(trawl(&strs(&args), &data, None)).await;
     assert!(status.success(), "{stderr}");
@@ -281,13 +225,9 @@ async fn trawl_run_killed_and_run_again_serves_the_clean_index() {
     };
     let dir = tempfile::tempdir().unwrap();
     let data = DataDir::new(dir.path());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let listen = format!("127.0.0.1:{port}");
-    let mut args = crawl_args(&fixture);
+    let mut args = fixture.crawl_args();
     args[0] = "run".to_string();
     args.extend(["--listen".to_string(), listen.clone()]);
 

@@ -169,19 +169,8 @@ impl Consumers {
 /// broker; leases short enough that a killed worker's links come back
 /// quickly.
 fn worker_args(fixture: &Fixture, redis: &str, prefix: &str, broker: &AmqpConfig, dir: &Path) -> Vec<String> {
-    strings(&[
-        "crawl",
-        "--seed",
-        &fixture.url("/site/index.html"),
-        "--include",
-        &fixture.base(),
-        "--allow-private",
-        "--delay-ms",
-        "0",
-        "--delay-factor",
-        "0",
-        "--per-host",
-        "4",
+    let mut args = fixture.crawl_args();
+    args.extend(strings(&[
         "--redis",
         redis,
         "--redis-prefix",
@@ -199,7 +188,8 @@ fn worker_args(fixture: &Fixture, redis: &str, prefix: &str, broker: &AmqpConfig
         &SHARDS.to_string(),
         "--data-dir",
         &dir.display().to_string(),
-    ])
+    ]));
+    args
 }
 
 /// Which process dies where.

@@ -182,6 +182,17 @@ impl RemoteShard {
             .map_err(|e| BackendError::Failed(e.to_string()))?;
         read_json(response).await
     }
+
+    /// `/shard/generation`: the commit searched now and its documents.
+    async fn current_generation(&self) -> Result<GenerationResponse, BackendError> {
+        let response = self
+            .client
+            .get(format!("{}/shard/generation", self.base))
+            .send()
+            .await
+            .map_err(|e| BackendError::Failed(e.to_string()))?;
+        read_json(response).await
+    }
 }
 
 #[async_trait]
@@ -191,25 +202,11 @@ impl IndexShard for RemoteShard {
     }
 
     async fn generation(&self) -> Result<u64, BackendError> {
-        let response = self
-            .client
-            .get(format!("{}/shard/generation", self.base))
-            .send()
-            .await
-            .map_err(|e| BackendError::Failed(e.to_string()))?;
-        let answer: GenerationResponse = read_json(response).await?;
-        Ok(answer.generation)
+        Ok(self.current_generation().await?.generation)
     }
 
     async fn documents(&self) -> Result<u64, BackendError> {
-        let response = self
-            .client
-            .get(format!("{}/shard/generation", self.base))
-            .send()
-            .await
-            .map_err(|e| BackendError::Failed(e.to_string()))?;
-        let answer: GenerationResponse = read_json(response).await?;
-        Ok(answer.documents)
+        Ok(self.current_generation().await?.documents)
     }
 
     async fn prepare(&self, request: &PrepareRequest) -> Result<Prepared, BackendError> {

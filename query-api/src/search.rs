@@ -214,14 +214,10 @@ impl SearchService {
         let generations = self.generations().await;
         let all_answered = generations.iter().all(Result::is_ok);
         if !generations.iter().any(Result::is_ok) {
-            return Err(SearchError::Unavailable(format!(
-                "no index shard answered: {}",
-                failures(&self.shards, &generations)
-                    .iter()
-                    .map(|f| format!("{}: {}", f.shard, f.error))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )));
+            return Err(SearchError::Unavailable(describe_failures(&failures(
+                &self.shards,
+                &generations,
+            ))));
         }
         let (answer, cached) = if all_answered {
             let key = CacheKey {
@@ -681,15 +677,19 @@ fn failures<T>(shards: &[Arc<dyn IndexShard>], generations: &[Result<T, BackendE
         .collect()
 }
 
+/// "no index shard answered", with each shard's reason.
+fn describe_failures(failed: &[ShardFailure]) -> String {
+    let reasons: Vec<String> = failed
+        .iter()
+        .map(|f| format!("{}: {}", f.shard, f.error))
+        .collect();
+    format!("no index shard answered: {}", reasons.join("; "))
+}
+
 /// The error of a search that no shard answered, with each one's reason:
 /// 503 when they all timed out (try again later), 500 when one failed.
 fn no_shard_answered(failed: &[ShardFailure]) -> SearchError {
-    let reasons = failed
-        .iter()
-        .map(|f| format!("{}: {}", f.shard, f.error))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let message = format!("no index shard answered: {reasons}");
+    let message = describe_failures(failed);
     if failed.iter().all(|f| f.timed_out) {
         SearchError::Unavailable(message)
     } else {

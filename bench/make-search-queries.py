@@ -3,7 +3,7 @@
 API's load benchmark, most popular first (the load generator draws them
 with Zipf's law by rank).
 
-The queries are the labelled ranking set's (bench/ranking/queries.tsv)
+The queries are the labelled ranking set's (bench/ranking/sites/rust/queries.tsv)
 followed by queries made from the titles of Rust documentation pages, one or
 two words of each, as people type them. Seeded: the same file every run.
 """
@@ -21,7 +21,7 @@ docs = os.path.join(root, "share/doc/rust/html")
 random.seed(20261123)
 
 queries = []
-with open(os.path.join(HERE, "ranking/queries.tsv")) as f:
+with open(os.path.join(HERE, "ranking/sites/rust/queries.tsv")) as f:
     for row in csv.reader(f, delimiter="\t"):
         if row and row[0] != "kind":
             queries.append(row[1])

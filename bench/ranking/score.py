@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""Scores search ranking against the labelled known-item queries of
-queries.tsv (see README.md): for each query, the rank of the first result
-whose link is one of the query's answers, summed up per kind as MRR@10,
-success@1 and success@10.
+"""Scores search ranking against the labelled known-item queries of one
+documentation site (sites/NAME/queries.tsv, see README.md): for each
+query, the rank of the first result whose link is one of the query's
+answers, summed up per kind as MRR@10, success@1 and success@10.
 
-    score.py --api http://127.0.0.1:8080 [--param ranking=baseline ...]
-             [--queries queries.tsv] [--json out.json] [--show-misses]
+    score.py --site python --api http://127.0.0.1:8080 [--param ranking=baseline ...]
+             [--json out.json] [--show-misses]
     score.py --compare before.json after.json
-    score.py --check-paths [--docs-root DIR] [--queries queries.tsv]
+    score.py --site python --check-paths
+    score.py --list-sites
+
+--site names the queries file and the directory the site's pages are
+installed in (SITES below); --queries and --docs-root override them.
 
 A result matches an answer when its link's path (no scheme, host, query or
 fragment, no leading "/", percent-decoded) equals the answer exactly
@@ -35,6 +39,38 @@ KINDS = ("title", "question", "api", "misspelling", "error")
 MIN_PER_KIND = 14
 PER_PAGE = 10
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def rust_docs_root():
+    try:
+        sysroot = subprocess.run(["rustc", "--print", "sysroot"], capture_output=True, text=True,
+                                 check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError) as e:
+        sys.exit(f"rustc cannot say where its docs are: {e}")
+    return os.path.join(sysroot, "share", "doc", "rust", "html")
+
+
+@dataclass
+class Site:
+    """A documentation site of the evaluation: who made it, where it is
+    installed, how to install it, and whether the ranking was tuned on it."""
+    generator: str
+    docs_root: object  # a path, or a function that finds it
+    install: str
+    tuned_on: bool
+
+    def root(self):
+        return self.docs_root() if callable(self.docs_root) else self.docs_root
+
+
+SITES = {
+    "rust": Site("rustdoc and mdBook", rust_docs_root, "rustup component add rust-docs", True),
+    "python": Site("Sphinx", "/usr/share/doc/python3-doc/html", "apt-get install python3-doc", True),
+    "postgresql": Site("DocBook (xsltproc)", "/usr/share/doc/postgresql-doc-15/html",
+                       "apt-get install postgresql-doc-15", True),
+    # Held out: nobody tunes the ranking on this one (README.md).
+    "javadoc": Site("javadoc", "/usr/share/doc/openjdk-17-doc/api", "apt-get install openjdk-17-doc", False),
+}
 
 
 @dataclass
@@ -116,6 +152,28 @@ def search(api, query, params, timeout_secs):
         return None, f"unexpected response: {e!r}"
 
 
+def score_queries(api, queries, params, timeout_secs):
+    """Sends every query; returns the per-query records and the
+    (query, error) pairs of the requests that failed."""
+    per_query, errors = [], []
+    for q in queries:
+        links, error = search(api, q.text, params, timeout_secs)
+        rank = None
+        if error:
+            errors.append((q, error))
+        else:
+            for i, link in enumerate(links, 1):
+                if link.split("#", 1)[0] in q.answers:
+                    rank = i
+                    break
+        top = links or []
+        anchor_hit = bool(q.anchored) and bool(top) and top[0] in q.anchored
+        per_query.append({"kind": q.kind, "query": q.text, "answers": q.answers, "rank": rank,
+                          "anchored": q.anchored, "anchor_hit": anchor_hit,
+                          "error": error, "top": top})
+    return per_query, errors
+
+
 def summarize(records):
     """queries, MRR@10, success@1, success@10 over {"rank"} records (rank
     None: not in the first ten); and over those with an anchored answer,
@@ -162,29 +220,14 @@ def run(args):
             sys.exit(f"--param wants key=value, got {p!r}")
         params.append((key, value))
 
-    per_query, errors = [], []
     started = time.time()
-    for q in queries:
-        links, error = search(args.api, q.text, params, args.timeout)
-        rank = None
-        if error:
-            errors.append((q, error))
-        else:
-            for i, link in enumerate(links, 1):
-                if link.split("#", 1)[0] in q.answers:
-                    rank = i
-                    break
-        top = links or []
-        anchor_hit = bool(q.anchored) and bool(top) and top[0] in q.anchored
-        per_query.append({"kind": q.kind, "query": q.text, "answers": q.answers, "rank": rank,
-                          "anchored": q.anchored, "anchor_hit": anchor_hit,
-                          "error": error, "top": top})
+    per_query, errors = score_queries(args.api, queries, params, args.timeout)
     elapsed = time.time() - started
 
     table = summaries(per_query)
     # Written before printing, so that a closed pipe (| head) cannot lose it.
     if args.json:
-        report = {"api": args.api, "params": dict(params), "queries_file": os.path.abspath(args.queries),
+        report = {"site": args.site, "api": args.api, "params": dict(params), "queries_file": os.path.abspath(args.queries),
                   "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
                   "errors": len(errors), "summary": table, "per_query": per_query}
         with open(args.json, "w", encoding="utf-8") as f:
@@ -255,13 +298,6 @@ def is_redirect_stub(path):
 
 
 def check_paths(queries_path, docs_root):
-    if docs_root is None:
-        try:
-            sysroot = subprocess.run(["rustc", "--print", "sysroot"], capture_output=True, text=True,
-                                     check=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError) as e:
-            sys.exit(f"no --docs-root given and rustc cannot say where its docs are: {e}")
-        docs_root = os.path.join(sysroot, "share", "doc", "rust", "html")
     if not os.path.isdir(docs_root):
         sys.exit(f"no such directory: {docs_root}")
     queries = load_queries(queries_path)
@@ -306,7 +342,10 @@ def main():
     parser.add_argument("--api", help="base URL of the query API, e.g. http://127.0.0.1:8080")
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                         help="extra query parameter for every search (repeatable)")
-    parser.add_argument("--queries", default=os.path.join(HERE, "queries.tsv"))
+    parser.add_argument("--site", choices=sorted(SITES), default="rust",
+                        help="the site whose queries and docs to use (default rust)")
+    parser.add_argument("--list-sites", action="store_true", help="print the sites, then exit")
+    parser.add_argument("--queries", help="the queries file (default: sites/SITE/queries.tsv)")
     parser.add_argument("--json", metavar="OUT", help="write per-query ranks and the summary here")
     parser.add_argument("--show-misses", action="store_true",
                         help="list queries with no answer in the first ten, with what came instead")
@@ -315,13 +354,20 @@ def main():
                         help="compare two --json reports: per-kind deltas and the queries that got worse")
     parser.add_argument("--check-paths", action="store_true",
                         help="verify every answer is a page under --docs-root, then exit")
-    parser.add_argument("--docs-root", help="the docs directory (default: rustc's installed docs)")
+    parser.add_argument("--docs-root", help="the docs directory (default: where SITE is installed)")
     args = parser.parse_args()
+    site = SITES[args.site]
+    args.queries = args.queries or os.path.join(HERE, "sites", args.site, "queries.tsv")
+
+    if args.list_sites:
+        for name, s in SITES.items():
+            print(f"{name}\t{s.generator}\t{s.root()}\t{'tuned on' if s.tuned_on else 'held out'}\t{s.install}")
+        return 0
 
     if args.compare:
         return compare(*args.compare)
     if args.check_paths:
-        return check_paths(args.queries, args.docs_root)
+        return check_paths(args.queries, args.docs_root or site.root())
     if not args.api:
         parser.error("one of --api, --compare or --check-paths is required")
     return run(args)

@@ -14,11 +14,19 @@ use crate::schema::{IndexSchema, SPELL_BODY_BYTES};
 /// Memory for tantivy's indexing buffer: it flushes a segment when full.
 const WRITER_MEMORY_BUDGET_BYTES: usize = 128 * 1024 * 1024;
 
-/// Opens the index in `dir`, creating it (and `dir`) when absent.
+/// Opens the index in `dir`, creating it (and `dir`) when absent. An
+/// index made with other fields (by an older trawl) is refused, untouched.
 fn open_or_create(dir: &Path) -> Result<Index> {
     std::fs::create_dir_all(dir)?;
     let directory = MmapDirectory::open(dir).map_err(tantivy::TantivyError::from)?;
-    let index = Index::open_or_create(directory, IndexSchema::new().schema)?;
+    let schema = IndexSchema::new().schema;
+    if Index::exists(&directory).map_err(tantivy::TantivyError::from)? {
+        let existing = Index::open(directory.clone())?;
+        if existing.schema() != schema {
+            return Err(crate::IndexerError::OtherSchema(dir.to_path_buf()));
+        }
+    }
+    let index = Index::open_or_create(directory, schema)?;
     crate::analyzer::register(&index);
     Ok(index)
 }
@@ -71,7 +79,17 @@ impl IndexWriterHandle {
             doc.add_text(f.spell, heading);
         }
         doc.add_text(f.spell, leading_words(&page.text, SPELL_BODY_BYTES));
+        let page_name = crate::identifiers::page_name(&page.title);
+        for section in &page.sections {
+            for key in crate::identifiers::anchor_keys(&section.anchor, page_name.as_deref()) {
+                doc.add_text(f.identifiers, key);
+            }
+        }
+        for term in crate::identifiers::code_terms(&page.text) {
+            doc.add_text(f.code_terms, term);
+        }
         doc.add_u64(f.page_kind, crate::page_kind::PageKind::of(page) as u64);
+        doc.add_u64(f.simhash, page.simhash);
         self.writer.delete_term(Term::from_field_u64(f.doc_id, doc_id.0));
         self.writer.add_document(doc)?;
         Ok(())
@@ -272,6 +290,28 @@ mod tests {
     }
 
     #[test]
+    fn an_index_with_other_fields_is_refused_and_left_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut older = tantivy::schema::Schema::builder();
+        older.add_u64_field("doc_id", tantivy::schema::INDEXED);
+        Index::create_in_dir(dir.path(), older.build()).unwrap();
+        let meta = std::fs::read(dir.path().join("meta.json")).unwrap();
+        for result in [
+            IndexWriterHandle::open(dir.path(), 1).err(),
+            IndexReaderHandle::open(dir.path()).err(),
+        ] {
+            let error = result.expect("refused");
+            assert!(matches!(error, crate::IndexerError::OtherSchema(_)), "{error}");
+            assert!(error.to_string().contains("new --data-dir"), "{error}");
+        }
+        assert_eq!(
+            std::fs::read(dir.path().join("meta.json")).unwrap(),
+            meta,
+            "untouched"
+        );
+    }
+
+    #[test]
     fn an_upserted_page_is_found_by_its_url_words_and_spell_words() {
         let dir = tempfile::tempdir().unwrap();
         let page_url = url("http://127.0.0.1:8080/std/collections/struct.HashMap.html");
@@ -283,12 +323,16 @@ mod tests {
             title: "HashMap in std::collections".into(),
             description: String::new(),
             headings: vec!["Borrowing Keys".into()],
-            text: "A hash map implemented with quadratic probing.".into(),
+            text: "A hash map implemented with quadratic probing. See HashMap::with_hasher.".into(),
             outlinks: vec![],
             language: None,
             simhash: 0,
             content_hash: 0,
-            sections: Vec::new(),
+            sections: vec![common::message::Section {
+                anchor: "method.with_capacity".into(),
+                heading_path: vec!["with_capacity".into()],
+                start: 0,
+            }],
         };
         let mut writer = IndexWriterHandle::open(dir.path(), 1).unwrap();
         writer.upsert(&page).unwrap();
@@ -319,5 +363,10 @@ mod tests {
             assert_eq!(hits(f.spell, word), 1, "spell: {word}");
         }
         assert_eq!(hits(f.spell, "borrow"), 0, "spell words are not stemmed");
+        // identifiers: the anchors whole and without their qualifier.
+        assert_eq!(hits(f.identifiers, "method.with_capacity"), 1);
+        assert_eq!(hits(f.identifiers, "with_capacity"), 1);
+        assert_eq!(hits(f.identifiers, "capacity"), 0, "not split into words");
+        assert_eq!(hits(f.code_terms, "hashmap.with_hasher"), 1);
     }
 }

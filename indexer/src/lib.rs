@@ -11,6 +11,7 @@
 //! - [`schema`]: the index fields.
 //! - [`analyzer`]: the analyzers of the full-text fields (English, stemmed;
 //!   unstemmed for spelling suggestions).
+//! - [`identifiers`]: names that documentation defines (`str.split`), as terms.
 //! - [`page_kind`]: what kind of page a document is (print, listing, source).
 //! - [`index`]: tantivy writer (upsert by document id, remove, commit) and reader.
 //! - [`docstore`]: RocksDB store of document id -> URL, title, snippet, text.
@@ -20,6 +21,7 @@
 
 pub mod analyzer;
 pub mod docstore;
+pub mod identifiers;
 pub mod index;
 pub mod page_kind;
 pub mod schema;
@@ -39,6 +41,11 @@ pub enum IndexerError {
     CorruptRecord(String),
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    #[error(
+        "the index in {0} was made by another version of trawl (its fields differ from this one's); \
+         it was left as it is: crawl into a new --data-dir, or move this one away"
+    )]
+    OtherSchema(std::path::PathBuf),
     #[error("indexing task failed: {0}")]
     Task(String),
 }

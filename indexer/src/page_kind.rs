@@ -13,9 +13,11 @@ use common::PageMessage;
 pub const PAGE_KIND_FIELD: &str = "page_kind";
 
 /// A listing page has at least this many links...
-const LISTING_MIN_LINKS: usize = 100;
-/// ...and fewer words of text than this per link.
-const LISTING_MAX_WORDS_PER_LINK: usize = 6;
+const LISTING_MIN_LINKS: usize = 30;
+/// ...and fewer words of text than this per link: a table of contents
+/// (a DocBook chapter's first page, Sphinx's genindex, rustdoc's all.html)
+/// is a title and a few words per entry.
+const LISTING_MAX_WORDS_PER_LINK: usize = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageKind {

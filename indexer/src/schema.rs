@@ -12,6 +12,9 @@ use tantivy::schema::{
 /// (BENCHMARKS.md, section 5).
 pub const SPELL_BODY_BYTES: usize = 8 * 1024;
 
+/// The fast field that holds a page's simhash.
+pub const SIMHASH_FIELD: &str = "simhash";
+
 /// The fields of a document in the index.
 #[derive(Clone, Debug)]
 pub struct IndexSchema {
@@ -34,8 +37,17 @@ pub struct IndexSchema {
     /// unstemmed and without positions: only its term dictionary is read,
     /// for spelling suggestions.
     pub spell: Field,
+    /// The identifiers the page defines: its sections' anchors as
+    /// [`crate::identifiers::anchor_keys`], one untokenized term each.
+    pub identifiers: Field,
+    /// The words of the text written as code
+    /// ([`crate::identifiers::code_terms`]), one untokenized term each.
+    pub code_terms: Field,
     /// [`PageKind`], a fast field for ranking.
     pub page_kind: Field,
+    /// The simhash of the page's text ([`common::signature`]), a fast
+    /// field: results that are the same page at two URLs collapse into one.
+    pub simhash: Field,
 }
 
 impl IndexSchema {
@@ -67,7 +79,17 @@ impl IndexSchema {
                     .set_fieldnorms(false), // nothing scores on it
             ),
         );
+        // Whole names, one term per value. BM25 scores them, so they keep
+        // field norms (without, tantivy refuses to score the field).
+        let names = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("raw")
+                .set_index_option(IndexRecordOption::WithFreqs),
+        );
+        let identifiers = builder.add_text_field("identifiers", names.clone());
+        let code_terms = builder.add_text_field("code_terms", names);
         let page_kind = builder.add_u64_field(PAGE_KIND_FIELD, NumericOptions::default().set_fast());
+        let simhash = builder.add_u64_field(SIMHASH_FIELD, NumericOptions::default().set_fast());
         IndexSchema {
             schema: builder.build(),
             doc_id,
@@ -78,7 +100,10 @@ impl IndexSchema {
             body,
             url_words,
             spell,
+            identifiers,
+            code_terms,
             page_kind,
+            simhash,
         }
     }
 }

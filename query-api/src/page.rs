@@ -60,9 +60,19 @@ pub fn render_page(query: &str, response: Option<&SearchResponse>, error: Option
                     text(&result.section.join(" › "))
                 )
             };
+            let also_at = if result.also_at.is_empty() {
+                String::new()
+            } else {
+                let links: Vec<String> = result
+                    .also_at
+                    .iter()
+                    .map(|url| format!(r#"<a href="{}">{}</a>"#, attr(url), text(url)))
+                    .collect();
+                format!(r#"<div class="also">also at {}</div>"#, links.join(", "))
+            };
             let _ = write!(
                 body,
-                r#"<li><a class="title" href="{link}">{title}</a>{section}<div class="link">{link_text}</div><p class="snippet">{snippet}</p></li>"#,
+                r#"<li><a class="title" href="{link}">{title}</a>{section}<div class="link">{link_text}</div><p class="snippet">{snippet}</p>{also_at}</li>"#,
                 link = attr(&result.link),
                 title = text(&result.title),
                 link_text = text(&result.page_link),
@@ -82,6 +92,7 @@ body {{ font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto;
 form {{ display: flex; gap: .5rem; }} input[type=search] {{ flex: 1; font-size: 1.1rem; padding: .4rem; }}
 .results {{ padding-left: 1.2rem; }} .results li {{ margin: 1.2rem 0; }}
 .title {{ font-size: 1.1rem; }} .link {{ color: #166534; font-size: .85rem; word-break: break-all; }}
+.also {{ color: #555; font-size: .8rem; word-break: break-all; }}
 .snippet {{ margin: .3rem 0; }} .section a {{ color: #444; font-size: .9rem; }} .meta {{ color: #666; }} .error {{ color: #b91c1c; }}
 .suggestion, .corrected {{ font-size: 1.05rem; }} .partial {{ color: #92400e; }}
 nav.pager {{ display: flex; gap: 1rem; }}

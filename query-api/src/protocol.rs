@@ -90,6 +90,11 @@ pub struct ShardHit {
     pub title: String,
     /// The host key, for at most two results per host on a page.
     pub site: String,
+    /// The simhash of the page's text: hits that are the same page at two
+    /// URLs collapse into one result. 0 when unknown (a shard of an older
+    /// trawl), which never collapses.
+    #[serde(default)]
+    pub simhash: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

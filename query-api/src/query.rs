@@ -174,12 +174,15 @@ impl ParsedQuery {
     }
 
     /// The plain words a user may have misspelled: positive, not phrases'
-    /// words excepted (each word of a phrase can be misspelled too).
+    /// words excepted (each word of a phrase can be misspelled too). An
+    /// identifier's parts are words of their own (`json.lods`: `json`,
+    /// `lods`), so a typo inside a name is corrected like any other and
+    /// punctuation is never what a correction changes.
     pub fn spellable_words(&self) -> Vec<String> {
         let mut words: Vec<String> = Vec::new();
         for atom in self.groups.iter().flatten() {
-            for word in atom.text.split_whitespace() {
-                if !words.iter().any(|w| w == word) {
+            for word in atom.text.split(|c: char| !c.is_alphanumeric()) {
+                if !word.is_empty() && !words.iter().any(|w| w == word) {
                     words.push(word.to_string());
                 }
             }
@@ -188,16 +191,27 @@ impl ParsedQuery {
     }
 
     /// This query with `from` replaced by `to` wherever it is a whole word
-    /// of a positive atom.
+    /// (a run of letters and digits) of a positive atom: `json.lods` with
+    /// `lods` replaced is `json.loads`.
     pub fn with_word_replaced(&self, from: &str, to: &str) -> ParsedQuery {
         let mut query = self.clone();
         for atom in query.groups.iter_mut().flatten() {
-            atom.text = atom
-                .text
-                .split(' ')
-                .map(|word| if word == from { to } else { word })
-                .collect::<Vec<_>>()
-                .join(" ");
+            let mut replaced = String::with_capacity(atom.text.len());
+            let mut word = String::new();
+            let flush = |word: &mut String, out: &mut String| {
+                out.push_str(if word == from { to } else { word.as_str() });
+                word.clear();
+            };
+            for c in atom.text.chars() {
+                if c.is_alphanumeric() {
+                    word.push(c);
+                } else {
+                    flush(&mut word, &mut replaced);
+                    replaced.push(c);
+                }
+            }
+            flush(&mut word, &mut replaced);
+            atom.text = replaced;
         }
         query
     }
@@ -381,5 +395,17 @@ mod tests {
         assert_eq!(query.spellable_words(), ["ownrship", "borow", "rules"]);
         let fixed = query.with_word_replaced("borow", "borrow");
         assert_eq!(fixed.normalized(), "ownrship \"borrow rules\" -x");
+        // Identifiers are corrected part by part, their punctuation kept.
+        let query = ParsedQuery::parse("json.lods sqllite3 connect").unwrap();
+        assert_eq!(query.spellable_words(), ["json", "lods", "sqllite3", "connect"]);
+        let fixed = query
+            .with_word_replaced("lods", "loads")
+            .with_word_replaced("sqllite3", "sqlite3");
+        assert_eq!(fixed.normalized(), "json.loads sqlite3 connect");
+        assert_eq!(
+            ParsedQuery::parse("f-string").unwrap().spellable_words(),
+            ["f", "string"],
+            "never one word across punctuation"
+        );
     }
 }

@@ -156,6 +156,9 @@ pub struct SearchResult {
     pub site: String,
     pub score: f32,
     pub doc_id: String,
+    /// The same page at other URLs (the same title and text), folded into
+    /// this result rather than shown again below it.
+    pub also_at: Vec<String>,
 }
 
 /// Searches shards, caches answers.
@@ -374,6 +377,7 @@ impl SearchService {
         // The shards' own order (rank::RankKey): score, then document id
         // (16 hex digits, so the strings compare as the numbers do).
         merged.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.doc_id.cmp(&b.doc_id)));
+        let (mut merged, also_at) = collapse(merged);
         if plan.crowding {
             merged = crowd(merged, plan.per_page, MAX_PER_HOST);
         }
@@ -416,7 +420,7 @@ impl SearchService {
         }
 
         let page_hits: Vec<ShardHit> = merged.into_iter().skip(plan.offset).take(plan.per_page).collect();
-        let results = self.results(plan, page_hits).await;
+        let results = self.results(plan, page_hits, &also_at).await;
         Ok(SearchResponse {
             query: plan.normalized.clone(),
             corrected_query: None,
@@ -439,7 +443,12 @@ impl SearchService {
 
     /// Titles, links and snippets of a page of hits. Without the document
     /// service, the results keep what the index stores (title and link).
-    async fn results(&self, plan: &Plan, hits: Vec<ShardHit>) -> Vec<SearchResult> {
+    async fn results(
+        &self,
+        plan: &Plan,
+        hits: Vec<ShardHit>,
+        also_at: &HashMap<String, Vec<String>>,
+    ) -> Vec<SearchResult> {
         let ids: Vec<DocId> = hits
             .iter()
             .map(|hit| hit.doc_id.parse().unwrap_or(DocId(0)))
@@ -494,6 +503,7 @@ impl SearchService {
                     highlights,
                     site: hit.site,
                     score: hit.score,
+                    also_at: also_at.get(&hit.doc_id).cloned().unwrap_or_default(),
                     doc_id: hit.doc_id,
                 }
             })
@@ -593,7 +603,7 @@ impl Plan {
         SnippetQuery {
             terms,
             phrases,
-            identifiers: crate::snippet::query_identifiers(&self.normalized),
+            identifiers: indexer::identifiers::query_identifiers(&self.normalized),
             plain_words: crate::snippet::query_plain_words(&self.normalized),
         }
     }
@@ -621,10 +631,44 @@ fn spelling_correction<'a>(plan: &Plan, prepared: impl Iterator<Item = &'a Prepa
         None => (0, Vec::new()),
     })?;
     let mut corrected = parsed.clone();
-    for correction in corrections.into_iter().filter(|c| !c.only_punctuation()) {
+    for correction in corrections {
         corrected = corrected.with_word_replaced(&correction.original, &correction.corrected);
     }
     (corrected != *parsed).then_some(corrected)
+}
+
+/// Simhashes this many bits apart or fewer are the same text: the
+/// crawler's own near-duplicate threshold.
+const SAME_PAGE_BITS: u32 = 3;
+
+/// Folds each hit that is the same page as a better one (simhashes at most
+/// [`SAME_PAGE_BITS`] apart, and the same title or the same file name:
+/// rustdoc's `HashMap` at two paths, `std::fmt::Display` re-exported as
+/// `core::fmt::Display`, a page under two URLs) into that one. Returns the
+/// hits left, in order, and for each that absorbed others, their URLs.
+fn collapse(hits: Vec<ShardHit>) -> (Vec<ShardHit>, HashMap<String, Vec<String>>) {
+    let mut kept: Vec<ShardHit> = Vec::with_capacity(hits.len());
+    let mut also_at: HashMap<String, Vec<String>> = HashMap::new();
+    for hit in hits {
+        let same = kept.iter().find(|k| {
+            hit.simhash != 0
+                && k.simhash != 0
+                && (k.title == hit.title || file_name(&k.url) == file_name(&hit.url))
+                && (k.simhash ^ hit.simhash).count_ones() <= SAME_PAGE_BITS
+        });
+        match same {
+            Some(first) => also_at.entry(first.doc_id.clone()).or_default().push(hit.url),
+            None => kept.push(hit),
+        }
+    }
+    (kept, also_at)
+}
+
+/// The last segment of a URL's path (`trait.Display.html`), without its
+/// query.
+fn file_name(url: &str) -> &str {
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    path.rsplit('/').next().unwrap_or_default()
 }
 
 /// Reorders ranked hits so that no page shows more than `max_per_host`
@@ -719,7 +763,37 @@ mod tests {
             url: format!("http://{site}/{id}"),
             title: String::new(),
             site: site.into(),
+            simhash: 0,
         }
+    }
+
+    #[test]
+    fn the_same_page_at_two_urls_is_one_result() {
+        let page = |id, title: &str, simhash| ShardHit {
+            title: title.into(),
+            simhash,
+            ..hit(id, "a")
+        };
+        let hits = vec![
+            page(1, "HashMap", 0b1111_0000),
+            page(2, "Vec", 0b1111_0000),
+            page(3, "HashMap", 0b1111_0111), // 3 bits from the first
+            page(4, "HashMap", 0b0000_1111), // a different text
+            page(5, "Unknown", 0),
+            page(6, "Unknown", 0),
+            page(7, "Display in std::fmt", 0b1010_1010),
+            ShardHit {
+                url: "http://b/x/7".into(), // the same file name
+                ..page(8, "Display in core::fmt", 0b1010_1011)
+            },
+            page(9, "Other in core::fmt", 0b1010_1011), // title and file differ
+        ];
+        let (kept, also_at) = collapse(hits);
+        let ids: Vec<&str> = kept.iter().map(|h| &h.doc_id[14..]).collect();
+        assert_eq!(ids, ["01", "02", "04", "05", "06", "07", "09"]);
+        assert_eq!(also_at[&format!("{:016x}", 1)], ["http://a/3"]);
+        assert_eq!(also_at[&format!("{:016x}", 7)], ["http://b/x/7"]);
+        assert_eq!(also_at.len(), 2, "an unknown simhash never collapses");
     }
 
     fn sites(hits: &[ShardHit]) -> String {

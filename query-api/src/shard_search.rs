@@ -162,12 +162,20 @@ impl ShardSearcher {
             .get_first(fields.doc_id)
             .and_then(|v| v.as_u64())
             .unwrap_or_default();
+        let simhash = searcher
+            .segment_reader(address.segment_ord)
+            .fast_fields()
+            .u64(indexer::schema::SIMHASH_FIELD)
+            .ok()
+            .and_then(|column| column.first(address.doc_id))
+            .unwrap_or_default();
         Ok(ShardHit {
             doc_id: DocId(id).to_string(),
             score,
             url: text(fields.url),
             title: text(fields.title),
             site: text(fields.site),
+            simhash,
         })
     }
 }

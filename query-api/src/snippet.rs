@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use common::message::Section;
+use indexer::identifiers::{identifier_form, looks_like_identifier};
 use serde::{Deserialize, Serialize};
 
 /// Where a snippet may start or end: after or before whitespace, failing
@@ -38,42 +39,16 @@ pub struct SnippetQuery {
     pub plain_words: Vec<String>,
 }
 
-/// The words of `query` that look like identifiers of code: with a `.`,
-/// `::`, `_` or `()` in them (`str.split`, `Vec::push`, `__slots__`,
-/// `enumerate()`), in the form [`identifier_form`] gives.
-pub fn query_identifiers(query: &str) -> Vec<String> {
-    query_words(query)
-        .filter(|word| word.contains(['.', '_']) || word.contains("::") || word.ends_with("()"))
-        .map(identifier_form)
-        .filter(|word| word.chars().any(char::is_alphanumeric))
-        .collect()
-}
-
 /// The other words of `query`, lower case: a plain word may still be the
 /// name of a definition (`PathBuf push` names `method.push`).
 pub fn query_plain_words(query: &str) -> Vec<String> {
-    query_words(query)
-        .filter(|word| !(word.contains(['.', '_']) || word.contains("::") || word.ends_with("()")))
+    query
+        .split_whitespace()
+        .filter(|word| !looks_like_identifier(word))
+        .map(|word| word.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | '?' | '`')))
         .map(|word| word.to_lowercase())
         .filter(|word| word.chars().any(char::is_alphanumeric))
         .collect()
-}
-
-fn query_words(query: &str) -> impl Iterator<Item = &str> {
-    query
-        .split_whitespace()
-        .map(|word| word.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | '?' | '`')))
-}
-
-/// An identifier or an anchor compared as one: lower case, `::` as `.`,
-/// without an argument list (`split(java.lang.String)` is `split`).
-pub fn identifier_form(text: &str) -> String {
-    let text = text.trim().to_lowercase().replace("::", ".");
-    let text = match text.find('(') {
-        Some(paren) => &text[..paren],
-        None => &text,
-    };
-    text.trim_matches('.').to_string()
 }
 
 /// How well `anchor` names what the query asks for: 3 when it is one of
@@ -534,6 +509,7 @@ fn render(text: &str, start: usize, end: usize, hits: &[Hit]) -> Snippet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use indexer::identifiers::query_identifiers;
 
     /// The analyzer's stems of `text`, as the query parser gives them.
     fn stems(text: &str) -> Vec<String> {

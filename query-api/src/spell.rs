@@ -47,17 +47,6 @@ pub struct Correction {
     pub corrected: String,
 }
 
-impl Correction {
-    /// Whether the correction only drops or moves punctuation
-    /// (`typeerror:` to `typeerror`, `f-string` to `fstring`): a
-    /// suggestion made of such corrections would repeat the query, or join
-    /// words the writer kept apart, so it is not made.
-    pub fn only_punctuation(&self) -> bool {
-        let letters = |word: &str| -> String { word.chars().filter(|c| c.is_alphanumeric()).collect() };
-        letters(&self.original) == letters(&self.corrected)
-    }
-}
-
 /// The words of `field` (the `spell` field) within the edit distance
 /// allowed for `word` (2, or 1 for words of [`MAX_ONE_EDIT_CHARS`]
 /// characters or fewer), each with its document frequency summed over the
@@ -221,18 +210,6 @@ mod tests {
     use tantivy::{Index, IndexWriter, TantivyDocument};
 
     use super::*;
-
-    #[test]
-    fn a_correction_that_only_drops_punctuation_is_none() {
-        let correction = |original: &str, corrected: &str| Correction {
-            original: original.into(),
-            corrected: corrected.into(),
-        };
-        assert!(correction("typeerror:", "typeerror").only_punctuation());
-        assert!(correction("f-string", "fstring").only_punctuation());
-        assert!(!correction("json.lods", "json.loads").only_punctuation());
-        assert!(!correction("ownrship", "ownership").only_punctuation());
-    }
 
     /// An in-RAM index with the real schema and analyzers; each inner list
     /// of texts is one commit (one segment), each text one document.

@@ -408,3 +408,103 @@ async fn a_result_links_to_the_section_that_answers() {
     );
     assert!(other.section.is_empty());
 }
+
+// A word written as code finds the page that defines it (a section
+// anchored by that name) before pages that use its words more often; the
+// section is where the result lands.
+#[tokio::test]
+async fn an_identifier_finds_the_page_that_defines_it() {
+    use common::message::Section;
+    let mut reference = page(
+        "http://docs.test/library/stdtypes.html",
+        "Built-in Types",
+        "Mapping Types. A dict maps keys to values, and many operations work on mappings of \
+         every kind, views and iteration and comparison among them. \
+         dict.setdefault(key, default) If key is in the dictionary, return its value.",
+    );
+    let start = reference.text.find("dict.setdefault").unwrap() as u32;
+    reference.sections = vec![Section {
+        anchor: "dict.setdefault".into(),
+        heading_path: vec!["Built-in Types".into(), "dict.setdefault(key, default)".into()],
+        start,
+    }];
+    let tutorial = page(
+        "http://docs.test/tutorial/dicts.html",
+        "Dict tricks",
+        "A dict and setdefault: call setdefault on a dict; setdefault on a dict, dict setdefault.",
+    );
+    // A name used as code in the text counts, less than a definition.
+    let functions = page(
+        "http://docs.test/functions-json.html",
+        "JSON Functions",
+        "jsonb_set(target, path, new_value) returns target with the item at path replaced. \
+         The set of jsonb functions.",
+    );
+    let types = page(
+        "http://docs.test/datatype-json.html",
+        "JSON Types",
+        "The jsonb type stores a set of values; jsonb set jsonb set jsonb set.",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &[reference, tutorial, functions, types]);
+    let service = SearchService::new(index, docstore);
+
+    let answer = service.search("dict.setdefault", 1, 10).await.unwrap();
+    assert_eq!(
+        links(&answer)[0],
+        "http://docs.test/library/stdtypes.html#dict.setdefault",
+        "{:?}",
+        links(&answer)
+    );
+    let answer = service.search("jsonb_set", 1, 10).await.unwrap();
+    assert_eq!(
+        links(&answer)[0],
+        "http://docs.test/functions-json.html",
+        "{:?}",
+        links(&answer)
+    );
+    // A typo inside a name is corrected part by part, its dot kept.
+    let answer = service.search("dict.setdefualt", 1, 10).await.unwrap();
+    assert_eq!(
+        answer.suggestion.as_deref(),
+        Some("dict.setdefault"),
+        "{answer:?}"
+    );
+}
+
+// The same page at two URLs (same title, same text) is one result; the
+// other address is listed under it.
+#[tokio::test]
+async fn the_same_page_at_two_urls_is_one_result() {
+    let text = "HashMap: a hash map implemented with quadratic probing and SIMD lookup.";
+    let mut first = page("http://std.test/collections/struct.HashMap.html", "HashMap", text);
+    let mut second = page(
+        "http://std.test/collections/hash_map/struct.HashMap.html",
+        "HashMap",
+        text,
+    );
+    let other = page(
+        "http://std.test/other.html",
+        "Other",
+        "A hash map, and quadratic probing.",
+    );
+    for p in [&mut first, &mut second] {
+        p.simhash = common::signature::text_simhash(&p.text);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &[first, second, other]);
+    let service = SearchService::new(index, docstore);
+
+    let answer = service.search("hash map quadratic probing", 1, 10).await.unwrap();
+    let hashmaps: Vec<_> = answer.results.iter().filter(|r| r.title == "HashMap").collect();
+    assert_eq!(hashmaps.len(), 1, "{:?}", links(&answer));
+    assert_eq!(hashmaps[0].also_at.len(), 1);
+    assert!(hashmaps[0].also_at[0].contains("struct.HashMap.html"));
+    assert_ne!(hashmaps[0].also_at[0], hashmaps[0].page_link);
+    assert!(
+        answer
+            .results
+            .iter()
+            .any(|r| r.title == "Other" && r.also_at.is_empty())
+    );
+}

@@ -1,0 +1,235 @@
+//! Identifiers as search terms: the names that documentation defines
+//! (`str.split`, `HashMap::entry`, `computeIfAbsent(K,Function)`,
+//! `__slots__`, `GUC-WORK-MEM`) compared whole, the way people type them.
+//!
+//! The body's analyzer splits `str.split` into "str" and "split", which
+//! every page about strings has. A page that defines `str.split` carries it
+//! as the id of the section that documents it; those ids, in their
+//! [`identifier_form`] and with their leading qualifiers dropped one by one
+//! ([`anchor_keys`]), are the terms of the index's `identifiers` field. The
+//! words of a page's text that are written as code (`jsonb_set`,
+//! `os.path.join()`: [`code_terms`]) are the terms of its `code_terms`
+//! field. An identifier in a query ([`query_identifiers`]) matches both
+//! exactly, a definition weighing more than a mention.
+
+/// An identifier or an anchor compared as one: lower case, `::` written
+/// `.`, without an argument list (`split(java.lang.String)` is `split`)
+/// and without surrounding dots.
+pub fn identifier_form(text: &str) -> String {
+    let text = text.trim().to_lowercase().replace("::", ".");
+    let text = match text.find('(') {
+        Some(paren) => &text[..paren],
+        None => &text,
+    };
+    text.trim_matches('.').to_string()
+}
+
+/// Longer keys are not identifiers (and tantivy's terms have a limit).
+const MAX_KEY_BYTES: usize = 100;
+
+/// The terms an anchor adds to the `identifiers` field: its whole
+/// [`identifier_form`] and every tail after a dot, so that `os.path.join`
+/// is found as `os.path.join`, `path.join` and `join`, and rustdoc's
+/// `method.with_capacity` as `with_capacity`. A hyphenated anchor (DocBook's
+/// `GUC-WORK-MEM`) also gives its tails of two words or more with
+/// underscores, the way the setting is written (`work_mem`). When the
+/// page is named for one thing (its title starts with a name: `Vec in
+/// std::vec`, `HashMap (Java SE 17)`), the anchor's last part qualified by
+/// that name is a key too (`vec.with_capacity`, `hashmap.computeifabsent`),
+/// as people write a method with its type. An anchor without a letter or
+/// digit adds nothing.
+pub fn anchor_keys(anchor: &str, page_name: Option<&str>) -> Vec<String> {
+    let form = identifier_form(anchor);
+    if form.len() > MAX_KEY_BYTES || !form.chars().any(char::is_alphanumeric) {
+        return Vec::new();
+    }
+    let mut keys = vec![form.clone()];
+    let mut add = |key: &str| {
+        if key.chars().any(char::is_alphanumeric) && !keys.iter().any(|k| k == key) {
+            keys.push(key.to_string());
+        }
+    };
+    for (dot, _) in form.match_indices('.') {
+        add(&form[dot + 1..]);
+    }
+    if form.contains('-') && !form.contains(['.', '_']) {
+        let snake = form.replace('-', "_");
+        for (dash, _) in snake.match_indices('_') {
+            let tail = &snake[dash + 1..];
+            if tail.contains('_') {
+                add(tail);
+            }
+        }
+    }
+    if let Some(name) = page_name {
+        let last = form.rsplit('.').next().unwrap_or_default();
+        if !last.is_empty() && last != name {
+            add(&format!("{name}.{last}"));
+        }
+    }
+    keys
+}
+
+/// The name a page is about, when its title starts with one: `Vec` of
+/// "Vec in std::vec - Rust", `HashMap` of "HashMap (Java SE 17 & JDK 17)",
+/// lower case. None for a title that starts with a word of prose or a
+/// number ("Built-in Types", "20.4. Resource Consumption"): a first word
+/// of letters, digits and underscores reads as a name when it is written
+/// as code (a capital or an underscore after its first letter) or the
+/// title goes on as rustdoc's and javadoc's do ("in std::vec", "(Java").
+pub fn page_name(title: &str) -> Option<String> {
+    let first = title.split_whitespace().next()?;
+    let rest = title[first.len()..].trim_start();
+    let name_like = first.chars().all(|c| c.is_alphanumeric() || c == '_')
+        && first.chars().next().is_some_and(char::is_alphabetic);
+    let code_like = first.chars().skip(1).any(|c| c.is_uppercase() || c == '_');
+    let is_name = name_like && (code_like || rest.starts_with("in ") || rest.starts_with('('));
+    is_name.then(|| first.to_lowercase())
+}
+
+/// The words of a page's text written as code ([`looks_like_identifier`]:
+/// `jsonb_set`, `os.path.join()`, `HashMap::entry`, `computeIfAbsent`), each
+/// in its [`identifier_form`], once per use. Addresses (with a `/` or
+/// `@`) are not code.
+pub fn code_terms(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split_whitespace()
+        .map(|word| word.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_')))
+        .filter(|word| !word.contains(['/', '@']) && looks_like_identifier(word))
+        .map(identifier_form)
+        .filter(|form| form.len() <= MAX_KEY_BYTES && form.chars().any(char::is_alphabetic))
+}
+
+/// Whether a word as typed reads as an identifier rather than a word:
+/// it has a dot, `::`, an underscore or a call's `()` between or after
+/// letters, or a capital letter after a small one (CamelCase).
+pub fn looks_like_identifier(word: &str) -> bool {
+    let word = word.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | '?' | '`' | ':' | ';'));
+    if !word.chars().any(char::is_alphabetic) {
+        return false;
+    }
+    let inner = word.trim_end_matches('.');
+    let camel = inner
+        .chars()
+        .zip(inner.chars().skip(1))
+        .any(|(a, b)| a.is_lowercase() && b.is_uppercase());
+    inner.contains(['.', '_']) || inner.contains("::") || inner.ends_with("()") || camel
+}
+
+/// The identifiers of a query as typed, each in its [`identifier_form`]:
+/// `dict.setdefault`, `Vec::with_capacity` (`vec.with_capacity`),
+/// `enumerate()`, `__slots__`, `KeyError`.
+pub fn query_identifiers(query: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for word in query.split_whitespace() {
+        if !looks_like_identifier(word) {
+            continue;
+        }
+        let word = word.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | '?' | '`' | ';'));
+        let form = identifier_form(word);
+        if form.len() <= MAX_KEY_BYTES && form.chars().any(char::is_alphanumeric) && !out.contains(&form) {
+            out.push(form);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anchors_give_their_whole_form_and_their_tails() {
+        assert_eq!(anchor_keys("str.split", None), ["str.split", "split"]);
+        assert_eq!(
+            anchor_keys("os.path.join", None),
+            ["os.path.join", "path.join", "join"]
+        );
+        assert_eq!(
+            anchor_keys("method.with_capacity", Some("vec")),
+            ["method.with_capacity", "with_capacity", "vec.with_capacity"]
+        );
+        assert_eq!(
+            anchor_keys("computeIfAbsent(K,java.util.function.Function)", Some("hashmap")),
+            ["computeifabsent", "hashmap.computeifabsent"]
+        );
+        assert_eq!(
+            anchor_keys("object.__slots__", None),
+            ["object.__slots__", "__slots__"]
+        );
+        assert_eq!(anchor_keys("GUC-WORK-MEM", None), ["guc-work-mem", "work_mem"]);
+        assert_eq!(
+            anchor_keys("MONITORING-PG-STAT-ACTIVITY-VIEW", None),
+            [
+                "monitoring-pg-stat-activity-view",
+                "pg_stat_activity_view",
+                "stat_activity_view",
+                "activity_view"
+            ]
+        );
+        assert!(anchor_keys("--", None).is_empty());
+        assert!(anchor_keys(&"x".repeat(200), None).is_empty());
+    }
+
+    #[test]
+    fn a_page_is_named_for_the_name_its_title_starts_with() {
+        assert_eq!(page_name("Vec in std::vec - Rust").as_deref(), Some("vec"));
+        assert_eq!(page_name("spawn in std::thread - Rust").as_deref(), Some("spawn"));
+        assert_eq!(
+            page_name("HashMap (Java SE 17 & JDK 17)").as_deref(),
+            Some("hashmap")
+        );
+        assert_eq!(
+            page_name("pg_stat_statements").as_deref(),
+            Some("pg_stat_statements")
+        );
+        assert_eq!(page_name("Built-in Types"), None);
+        assert_eq!(page_name("20.4. Resource Consumption"), None);
+        assert_eq!(page_name("What is Ownership?"), None);
+        assert_eq!(page_name("Ownership"), None);
+        assert_eq!(
+            page_name("Optional (Java SE 17 & JDK 17)").as_deref(),
+            Some("optional")
+        );
+        assert_eq!(page_name(""), None);
+    }
+
+    #[test]
+    fn code_terms_are_the_words_written_as_code() {
+        let text = "Use jsonb_set(target, path) or os.path.join(). See HashMap::entry, \
+                    computeIfAbsent and http://a.example/x_y. Plain words, 3.14 and e.g. stay out.";
+        let terms: Vec<String> = code_terms(text).collect();
+        assert_eq!(
+            terms,
+            [
+                "jsonb_set",
+                "os.path.join",
+                "hashmap.entry",
+                "computeifabsent",
+                "e.g"
+            ]
+        );
+    }
+
+    #[test]
+    fn query_identifiers_are_the_words_that_look_like_code() {
+        assert_eq!(query_identifiers("str.split"), ["str.split"]);
+        assert_eq!(query_identifiers("Vec::with_capacity"), ["vec.with_capacity"]);
+        assert_eq!(query_identifiers("enumerate()"), ["enumerate"]);
+        assert_eq!(query_identifiers("`__slots__`"), ["__slots__"]);
+        assert_eq!(query_identifiers("KeyError"), ["keyerror"]);
+        assert_eq!(
+            query_identifiers("HashMap.computeIfAbsent"),
+            ["hashmap.computeifabsent"]
+        );
+        assert_eq!(query_identifiers("psql \\copy"), Vec::<String>::new());
+        assert!(query_identifiers("how do I sort a list").is_empty());
+        assert!(
+            query_identifiers("Hello. World").is_empty(),
+            "a sentence's full stop"
+        );
+        assert!(
+            query_identifiers("3.14 1_000").is_empty(),
+            "numbers are not names"
+        );
+    }
+}

@@ -404,12 +404,26 @@ impl PartialOrd for RankKey {
     }
 }
 
+/// Whether the query names something written as code (`dict.setdefault`,
+/// `Vec::with_capacity`, `__slots__`): the page that defines it is often
+/// the longest of a site (a type's whole reference), so such a query does
+/// not hold a page's length against it.
+pub fn names_code(query: &ParsedQuery) -> bool {
+    query
+        .groups
+        .iter()
+        .flatten()
+        .any(|atom| !atom.phrase && indexer::identifiers::looks_like_identifier(&atom.text))
+}
+
 /// A document's [`RankKey`] from its BM25 score: with the tuned ranking,
 /// the score is multiplied by the priors of the page (what it is, not what
-/// it says); the baseline keeps the plain score.
+/// it says; its length only when `long_pages_lose`); the baseline keeps
+/// the plain score.
 pub fn rank_key_fn(
     fields: &IndexSchema,
     ranking: Ranking,
+    long_pages_lose: bool,
 ) -> impl Fn(&SegmentReader) -> Box<dyn Fn(DocId, Score) -> RankKey> + Send + Sync + 'static {
     let body = fields.body;
     move |segment: &SegmentReader| {
@@ -443,7 +457,7 @@ pub fn rank_key_fn(
                 PageKind::Source => weights::SOURCE_PAGE,
             };
             let words = lengths.as_ref().map(|l| l.fieldnorm(doc)).unwrap_or(0) as f32;
-            let length_factor = if words > weights::LONG_PAGE_WORDS {
+            let length_factor = if long_pages_lose && words > weights::LONG_PAGE_WORDS {
                 (weights::LONG_PAGE_WORDS / words).powf(weights::LONG_PAGE_EXPONENT)
             } else {
                 1.0

@@ -114,8 +114,14 @@ impl ShardSearcher {
             }
         };
         let statistics = GlobalStatistics::new(&searcher, stats);
+        let names_code = request.ranking == Ranking::Tuned
+            && ParsedQuery::parse(&request.query).is_ok_and(|parsed| rank::names_code(&parsed));
         let collector = (
-            TopDocs::with_limit(limit).tweak_score(rank::rank_key_fn(&self.index.fields, request.ranking)),
+            TopDocs::with_limit(limit).tweak_score(rank::rank_key_fn(
+                &self.index.fields,
+                request.ranking,
+                !names_code,
+            )),
             Count,
         );
         let (top, total) = searcher.search_with_statistics_provider(&*query, &collector, &statistics)?;

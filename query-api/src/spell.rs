@@ -146,7 +146,12 @@ fn correct_word(original: &str, lookup: &impl Fn(&str) -> (u64, Vec<(String, u64
         .into_iter()
         .filter(|(candidate, doc_freq)| {
             let edits = edit_distance(&word, candidate);
-            *doc_freq >= min_doc_freq && edits > 0 && edits <= usize::from(max_edits)
+            // The digits are what the writer typed surely: `sqllite3` may
+            // become `sqlite3`, never `sqlite2`.
+            *doc_freq >= min_doc_freq
+                && edits > 0
+                && edits <= usize::from(max_edits)
+                && digits(candidate) == digits(&word)
         })
         .map(|(candidate, doc_freq)| (score(&word, &candidate, doc_freq), candidate))
         .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(&a.1)))
@@ -154,16 +159,21 @@ fn correct_word(original: &str, lookup: &impl Fn(&str) -> (u64, Vec<(String, u64
 }
 
 /// How many edits away candidates of `word` may be; None when the word is
-/// not to be corrected.
+/// not to be corrected. Its letters count: a number ("2025") is never
+/// corrected, a name with a digit (`sqllite3`) is.
 fn max_edits(word: &str) -> Option<u8> {
-    let chars = word.chars().count();
-    if chars < MIN_CORRECTED_CHARS || word.len() > MAX_WORD_BYTES || word.chars().any(|c| c.is_numeric()) {
+    let chars = word.chars().filter(|c| !c.is_numeric()).count();
+    if chars < MIN_CORRECTED_CHARS || word.len() > MAX_WORD_BYTES {
         None
     } else if chars <= MAX_ONE_EDIT_CHARS {
         Some(1)
     } else {
         Some(2)
     }
+}
+
+fn digits(word: &str) -> String {
+    word.chars().filter(|c| c.is_numeric()).collect()
 }
 
 /// Higher is better: fewer edits, then more documents, on a log scale.
@@ -244,6 +254,7 @@ mod tests {
         second.extend(repeat("the crate registry", 20));
         second.extend(repeat("a crane lifts", 3));
         second.extend(repeat("version 2024 of the edition", 5));
+        second.extend(repeat("the sqlite3 module", 5));
         index(&[first, second])
     }
 
@@ -298,7 +309,14 @@ mod tests {
     fn correct_words_numbers_and_short_words_stay() {
         let (index, fields) = book();
         assert_eq!(correct(&index, &fields, "ownership borrowing hashmap"), None);
-        assert_eq!(correct(&index, &fields, "2025 versoin2"), None, "digits");
+        assert_eq!(correct(&index, &fields, "2025 2024"), None, "numbers");
+        // A name with a digit is corrected, its digits kept.
+        assert_eq!(correct(&index, &fields, "sqllite3").as_deref(), Some("sqlite3"));
+        assert_eq!(
+            correct(&index, &fields, "sqllite4"),
+            None,
+            "sqlite3 has another digit"
+        );
         assert_eq!(correct(&index, &fields, "th"), None, "under 3 characters");
         // Both one edit away; "crate" is in more documents.
         assert_eq!(correct(&index, &fields, "crae").as_deref(), Some("crate"));

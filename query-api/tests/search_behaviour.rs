@@ -422,17 +422,30 @@ async fn an_identifier_finds_the_page_that_defines_it() {
          every kind, views and iteration and comparison among them. \
          dict.setdefault(key, default) If key is in the dictionary, return its value.",
     );
+    // A whole type's reference is long: the page that defines a name is
+    // not held back for its length.
+    reference.text = format!(
+        "{} {}",
+        "filler words about mappings.".repeat(20_000),
+        reference.text
+    );
     let start = reference.text.find("dict.setdefault").unwrap() as u32;
     reference.sections = vec![Section {
         anchor: "dict.setdefault".into(),
         heading_path: vec!["Built-in Types".into(), "dict.setdefault(key, default)".into()],
         start,
     }];
-    let tutorial = page(
+    // Short, full of the words, and with a section of its own on them.
+    let mut tutorial = page(
         "http://docs.test/tutorial/dicts.html",
         "Dict tricks",
-        "A dict and setdefault: call setdefault on a dict; setdefault on a dict, dict setdefault.",
+        "A dict and setdefault: call dict.setdefault on a dict; setdefault on a dict, dict setdefault.",
     );
+    tutorial.sections = vec![Section {
+        anchor: "setdefault".into(),
+        heading_path: vec!["Dict tricks".into()],
+        start: 0,
+    }];
     // A name used as code in the text counts, less than a definition.
     let functions = page(
         "http://docs.test/functions-json.html",

@@ -78,6 +78,9 @@ pub mod weights {
     pub const IDENTIFIER_TAIL: f32 = 20.0;
     /// ...or that the page's text writes as code (`jsonb_set(...)`).
     pub const CODE_TERM: f32 = 5.0;
+    /// A plain word of a longer query that names a section (the
+    /// `KeyError` of "KeyError: 'x'", the anchor `KeyError`).
+    pub const WORD_NAMES: f32 = 10.0;
     /// Body length (words) past which a page's score shrinks...
     pub const LONG_PAGE_WORDS: f32 = 4000.0;
     /// ...as (LONG_PAGE_WORDS / words) to this power.
@@ -305,7 +308,8 @@ fn proximity_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn 
 /// sections pages define (the `identifiers` field): a word written as code
 /// (`dict.setdefault`, `Vec::with_capacity`, `__slots__`, `enumerate()`),
 /// or the one word of a one-word query (`keyerror`), which may be a name
-/// as well. Each matches as written and by its last part.
+/// as well. Each matches as written and by its last part. The other words
+/// of a longer query match whole, for fewer points.
 fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Query>> {
     let words: Vec<&Atom> = query
         .groups
@@ -317,6 +321,17 @@ fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Qu
     let mut bonus = Vec::new();
     for atom in words {
         if !(one_word || indexer::identifiers::looks_like_identifier(&atom.text)) {
+            // A plain word may still be a name (`KeyError:` of an error
+            // message, `map` of "iter map filter"): less surely.
+            let word = atom
+                .text
+                .trim_matches(|c: char| !(c.is_alphanumeric() || c == '_'));
+            if !word.is_empty() {
+                bonus.push(constant(
+                    term_query(fields.identifiers, word),
+                    weights::WORD_NAMES,
+                ));
+            }
             continue;
         }
         let form = indexer::identifiers::identifier_form(&atom.text);

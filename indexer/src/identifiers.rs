@@ -49,8 +49,14 @@ pub fn anchor_keys(anchor: &str, page_name: Option<&str>) -> Vec<String> {
             keys.push(key.to_string());
         }
     };
+    // An id of words that ends in a name (javadoc's
+    // `methods-inherited-from-class-java.util.ArrayList`) is about that
+    // name, it does not define it: only a dotted name gives its tails.
+    let prose = form.split('.').next().is_some_and(|first| first.contains('-'));
     for (dot, _) in form.match_indices('.') {
-        add(&form[dot + 1..]);
+        if !prose {
+            add(&form[dot + 1..]);
+        }
     }
     if form.contains('-') && !form.contains(['.', '_']) {
         let snake = form.replace('-', "_");
@@ -165,6 +171,10 @@ mod tests {
                 "stat_activity_view",
                 "activity_view"
             ]
+        );
+        assert_eq!(
+            anchor_keys("methods-inherited-from-class-java.util.ArrayList", None),
+            ["methods-inherited-from-class-java.util.arraylist"]
         );
         assert!(anchor_keys("--", None).is_empty());
         assert!(anchor_keys(&"x".repeat(200), None).is_empty());

@@ -79,7 +79,12 @@ impl IndexWriterHandle {
             doc.add_text(f.spell, heading);
         }
         doc.add_text(f.spell, leading_words(&page.text, SPELL_BODY_BYTES));
+        // A page named for one thing defines it (javadoc's `ArrayList`
+        // page, rustdoc's `Vec`), whatever its anchors are called.
         let page_name = crate::identifiers::page_name(&page.title);
+        if let Some(name) = &page_name {
+            doc.add_text(f.identifiers, name);
+        }
         for section in &page.sections {
             for key in crate::identifiers::anchor_keys(&section.anchor, page_name.as_deref()) {
                 doc.add_text(f.identifiers, key);
@@ -367,6 +372,11 @@ mod tests {
         assert_eq!(hits(f.identifiers, "method.with_capacity"), 1);
         assert_eq!(hits(f.identifiers, "with_capacity"), 1);
         assert_eq!(hits(f.identifiers, "capacity"), 0, "not split into words");
+        assert_eq!(
+            hits(f.identifiers, "hashmap"),
+            1,
+            "the name the title starts with"
+        );
         assert_eq!(hits(f.code_terms, "hashmap.with_hasher"), 1);
     }
 }

@@ -292,8 +292,11 @@ enum Gate {
         counts: bool,
         error: String,
     },
-    /// The IP's slots stayed taken: give the link back for now.
-    IpBusy,
+    /// Not now: the link goes back and its host rests `rest`. The IP's
+    /// slots stayed taken; or robots.txt was fetched just now and allows
+    /// the link, and that was a request to the host, so the page waits
+    /// its delay (or Crawl-delay) like any next request.
+    Later { rest: Duration },
 }
 
 impl Crawler {
@@ -435,8 +438,8 @@ impl Crawler {
             } => {
                 return self.host_failed(&lease, reason, rest, counts, &error).await;
             }
-            Gate::IpBusy => {
-                self.release_host(&lease, IP_BUSY_REST).await?;
+            Gate::Later { rest } => {
+                self.release_host(&lease, rest).await?;
                 self.frontier.give_back(&lease).await?;
                 return Ok(());
             }
@@ -478,10 +481,10 @@ impl Crawler {
         let ip_slot = tokio::select! {
             slot = tokio::time::timeout(IP_SLOT_WAIT, self.ip_limiter.acquire(ip)) => match slot {
                 Ok(slot) => slot,
-                Err(_) => return Ok(Gate::IpBusy),
+                Err(_) => return Ok(Gate::Later { rest: IP_BUSY_REST }),
             },
             // Not fetched yet: the link goes back rather than hold up the drain.
-            _ = stopping.wait_for(|stopping| *stopping) => return Ok(Gate::IpBusy),
+            _ = stopping.wait_for(|stopping| *stopping) => return Ok(Gate::Later { rest: IP_BUSY_REST }),
         };
         let robots = self.robots.check(&self.fetcher, &lease.url).await;
         if !robots.new_sitemaps.is_empty() {
@@ -494,6 +497,12 @@ impl Crawler {
             }
         }
         Ok(match robots.verdict {
+            Verdict::Allowed if robots.fetched_now => Gate::Later {
+                rest: self
+                    .config
+                    .politeness
+                    .delay_after(Duration::ZERO, robots.crawl_delay),
+            },
             Verdict::Allowed => Gate::Open {
                 ip_slot,
                 crawl_delay: robots.crawl_delay,

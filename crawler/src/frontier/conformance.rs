@@ -50,6 +50,51 @@ pub async fn run_all(factory: &dyn FrontierFactory) {
     links_found_on_many_pages_rise(factory).await;
     host_budget_and_query_cap_refuse_links(factory).await;
     due_pages_are_revisited_once(factory).await;
+    a_long_host_queue_comes_out_whole_and_best_first(factory).await;
+}
+
+/// Priorities 0.01..0.99 in a scrambled order, 300 links on one host.
+fn long_queue() -> Vec<NewLink> {
+    (0..300u64)
+        .map(|i| {
+            let priority = ((i * 7919) % 99 + 1) as f64 / 100.0;
+            link(&format!("http://long.test/page-{i}"), priority)
+        })
+        .collect()
+}
+
+/// Claims every link of `frontier` (releasing each host at once) and
+/// returns their priorities in the order they came.
+async fn drain(frontier: &dyn Frontier) -> Vec<f64> {
+    let mut priorities = Vec::new();
+    loop {
+        match frontier.claim().await.unwrap() {
+            Claim::Leased(lease) => {
+                frontier.release_host(&lease, Duration::ZERO).await.unwrap();
+                frontier.complete(&lease).await.unwrap();
+                priorities.push(lease.priority);
+            }
+            Claim::Wait(wait) => tokio::time::sleep(wait.min(Duration::from_millis(10))).await,
+            Claim::Empty => return priorities,
+        }
+    }
+}
+
+/// More links than a host keeps in memory (the embedded frontier spills
+/// the rest to RocksDB), added in three batches: all come out, the best
+/// first, whatever the batches' order.
+async fn a_long_host_queue_comes_out_whole_and_best_first(factory: &dyn FrontierFactory) {
+    let frontier = factory.create(FrontierConfig::default()).await;
+    let links = long_queue();
+    for batch in links.chunks(100) {
+        frontier.add(batch.to_vec()).await.unwrap();
+    }
+    let priorities = drain(&*frontier).await;
+    assert_eq!(priorities.len(), 300);
+    assert!(
+        priorities.windows(2).all(|pair| pair[0] >= pair[1]),
+        "not best first: {priorities:?}"
+    );
 }
 
 async fn due_pages_are_revisited_once(factory: &dyn FrontierFactory) {
@@ -451,6 +496,30 @@ mod embedded_suite {
             dir: tempfile::tempdir().unwrap(),
         })
         .await;
+    }
+
+    // A host's spilled links survive a reopen, and come out whole and in
+    // order after it.
+    #[tokio::test]
+    async fn embedded_frontier_reopens_with_spilled_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut first = Vec::new();
+        {
+            let frontier = EmbeddedFrontier::open(dir.path(), FrontierConfig::default()).unwrap();
+            frontier.add(long_queue()).await.unwrap();
+            for _ in 0..100 {
+                let lease = lease(&frontier).await;
+                frontier.release_host(&lease, Duration::ZERO).await.unwrap();
+                frontier.complete(&lease).await.unwrap();
+                first.push(lease.priority);
+            }
+        }
+        let frontier = EmbeddedFrontier::open(dir.path(), FrontierConfig::default()).unwrap();
+        assert_eq!(frontier.counts().await.unwrap().queued, 200);
+        let rest = drain(&frontier).await;
+        assert_eq!(rest.len(), 200);
+        let all: Vec<f64> = first.into_iter().chain(rest).collect();
+        assert!(all.windows(2).all(|pair| pair[0] >= pair[1]), "{all:?}");
     }
 
     // A data directory from an older trawl is refused with a clear message,

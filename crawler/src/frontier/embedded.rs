@@ -2,6 +2,12 @@
 //! state in RocksDB under the data directory, so that a crawl resumes where
 //! it stopped and never fetches a URL it already finished.
 //!
+//! Memory holds at most [`HEAD`] links per host, its best; the rest of a
+//! host's queue waits in RocksDB (the spill index, keyed by host and rank)
+//! and comes back as the host's queue in memory runs low. So memory grows
+//! with the hosts, not with the links queued: a host with 100,000 links
+//! waiting costs what one with 64 does.
+//!
 //! RocksDB holds one record per URL ever seen (queued or done); that table
 //! is also the seen-filter. At open, the queued records are loaded back into
 //! memory; a link that was leased when the process died is queued again.
@@ -102,30 +108,40 @@ impl EmbeddedFrontier {
         options.set_block_based_table_factory(&table);
         let db = DB::open(&options, dir).map_err(storage)?;
         check_format(&db, dir)?;
-
-        let mut state = State::default();
-        let now = Instant::now();
-        for entry in db.iterator(rocksdb::IteratorMode::Start) {
-            let (key, value) = entry.map_err(storage)?;
-            if key.starts_with(b"\0") {
-                continue; // bookkeeping, not a URL
-            }
-            state.seen += 1;
-            let record = decode(&key, &value)?;
-            if record.state == LinkState::Seen {
-                continue;
-            }
-            let url = url_from_key(&key)?;
-            state.limits.count(&url);
-            if record.state == LinkState::Queued {
-                state.enqueue(url, &record, &config, now);
-            }
-        }
-        Ok(EmbeddedFrontier {
+        // The spill index is made again from the URL records.
+        let mut clear = WriteBatch::default();
+        clear.delete_range(SPILL_PREFIX, SPILL_END);
+        db.write(clear).map_err(storage)?;
+        let frontier = EmbeddedFrontier {
             db,
             config,
-            state: Mutex::new(state),
-        })
+            state: Mutex::new(State::default()),
+        };
+        {
+            let mut state = frontier.lock();
+            let now = Instant::now();
+            for entry in frontier.db.iterator(rocksdb::IteratorMode::Start) {
+                let (key, value) = entry.map_err(storage)?;
+                if key.starts_with(b"\0") {
+                    continue; // bookkeeping, not a URL
+                }
+                state.seen += 1;
+                let record = decode(&key, &value)?;
+                if record.state == LinkState::Seen {
+                    continue;
+                }
+                let url = url_from_key(&key)?;
+                state.limits.count(&url);
+                if record.state == LinkState::Queued {
+                    state.enqueue(url, &record, &config, now);
+                    if state.to_spill.len() >= 10_000 {
+                        frontier.settle(&mut state)?;
+                    }
+                }
+            }
+            frontier.settle(&mut state)?;
+        }
+        Ok(frontier)
     }
 
     /// Writes the records whose URLs were never seen, after `decide` had
@@ -156,6 +172,87 @@ impl EmbeddedFrontier {
         self.db.write(batch).map_err(storage)?;
         state.seen += fresh.len() as u64;
         Ok(fresh)
+    }
+
+    /// Writes the links `state` spilled, then brings back the best spilled
+    /// links of the hosts that ran low in memory. Every operation that
+    /// queues or claims ends with it, under the same lock.
+    fn settle(&self, state: &mut State) -> Result<()> {
+        if !state.to_spill.is_empty() {
+            let mut batch = WriteBatch::default();
+            for (host, link) in state.to_spill.drain(..) {
+                let spilled = SpilledLink {
+                    url: link.url.as_str().to_string(),
+                    priority: link.rank.0,
+                    seq: link.seq,
+                    depth: link.depth,
+                    retries: link.retries,
+                    kind: link.kind,
+                    redirects: link.redirects,
+                };
+                batch.put(
+                    spill_key(&host, &link),
+                    rmp_serde::to_vec(&spilled).expect("spilled link serializes"),
+                );
+            }
+            self.db.write(batch).map_err(storage)?;
+        }
+        let now = Instant::now();
+        for host in std::mem::take(&mut state.to_refill) {
+            let Some(queue) = state.hosts.get(&host) else {
+                continue;
+            };
+            let room = HEAD.saturating_sub(queue.links.len());
+            if queue.spilled == 0 || room == 0 {
+                continue;
+            }
+            let prefix = spill_host_prefix(&host);
+            let mut batch = WriteBatch::default();
+            let mut back = Vec::new();
+            let entries = self
+                .db
+                .iterator(rocksdb::IteratorMode::From(&prefix, rocksdb::Direction::Forward));
+            for entry in entries.take(room) {
+                let (key, value) = entry.map_err(storage)?;
+                if !key.starts_with(&prefix) {
+                    break;
+                }
+                batch.delete(&key);
+                let spilled: SpilledLink =
+                    rmp_serde::from_slice(&value).map_err(|e| FrontierError::Corrupt {
+                        url: String::from_utf8_lossy(&key).into_owned(),
+                        reason: e.to_string(),
+                    })?;
+                let url = NormalizedUrl::parse(&spilled.url).map_err(|e| FrontierError::Corrupt {
+                    url: spilled.url.clone(),
+                    reason: e.to_string(),
+                })?;
+                back.push(QueuedLink {
+                    rank: Rank(spilled.priority),
+                    seq: spilled.seq,
+                    url,
+                    depth: spilled.depth,
+                    retries: spilled.retries,
+                    kind: spilled.kind,
+                    redirects: spilled.redirects,
+                });
+            }
+            self.db.write(batch).map_err(storage)?;
+            let queue = state.hosts.get_mut(&host).expect("looked up above");
+            // The spill index is the truth about what is spilled: a count
+            // that disagrees (it cannot, short of a bug) is set right.
+            queue.spilled = if back.len() < room {
+                0
+            } else {
+                queue.spilled.saturating_sub(back.len() as u64)
+            };
+            for link in back {
+                state.waiting.insert(link.url.clone(), link.clone());
+                queue.links.insert(link);
+            }
+            state.reschedule(&host, &self.config, now);
+        }
+        Ok(())
     }
 
     fn put(&self, url: &NormalizedUrl, record: &LinkRecord) -> Result<()> {
@@ -211,6 +308,7 @@ impl Frontier for EmbeddedFrontier {
                 state.enqueue(url, &record, &self.config, now);
             }
         }
+        self.settle(&mut state)?;
         Ok(report)
     }
 
@@ -225,7 +323,9 @@ impl Frontier for EmbeddedFrontier {
         let now = Instant::now();
         state.expire_leases(now, &self.config);
         state.wake(now, &self.config);
-        if let Some(lease) = state.claim_best(now, &self.config) {
+        let lease = state.claim_best(now, &self.config);
+        self.settle(&mut state)?;
+        if let Some(lease) = lease {
             return Ok(Claim::Leased(lease));
         }
         if state.queued == 0 && state.leases.is_empty() {
@@ -294,7 +394,7 @@ impl Frontier for EmbeddedFrontier {
             &self.config,
             now,
         );
-        Ok(())
+        self.settle(&mut state)
     }
 
     async fn revisit(&self, links: Vec<NewLink>) -> Result<usize> {
@@ -324,6 +424,7 @@ impl Frontier for EmbeddedFrontier {
         for (url, record) in queued {
             state.enqueue(url, &record, &self.config, now);
         }
+        self.settle(&mut state)?;
         Ok(count)
     }
 
@@ -428,7 +529,11 @@ enum Slot {
 
 #[derive(Debug)]
 struct HostQueue {
+    /// The host's best links (at most [`HEAD`]); when `spilled` is not 0,
+    /// each of them ranks before every spilled one.
     links: BTreeSet<QueuedLink>,
+    /// Links of this host in the spill index, in RocksDB.
+    spilled: u64,
     in_flight: usize,
     /// Not fetched again before this.
     ready_at: Instant,
@@ -454,9 +559,14 @@ struct State {
     seen: u64,
     next_seq: u64,
     limits: LimitCounters,
-    /// The links waiting in host queues, by URL, so a link found again can
-    /// be found in its queue and raised.
+    /// The links waiting in host queues in memory, by URL, so a link found
+    /// again can be found in its queue and raised (a spilled link keeps
+    /// its rank).
     waiting: HashMap<NormalizedUrl, QueuedLink>,
+    /// Links to write to the spill index, by the next [`EmbeddedFrontier::settle`].
+    to_spill: Vec<(HostKey, QueuedLink)>,
+    /// Hosts whose links in memory ran low while others are spilled.
+    to_refill: HashSet<HostKey>,
 }
 
 impl State {
@@ -481,17 +591,41 @@ impl State {
 
     fn push_link(&mut self, host: HostKey, link: QueuedLink, config: &FrontierConfig, now: Instant) {
         self.queued += 1;
-        self.waiting.insert(link.url.clone(), link.clone());
-        self.hosts
-            .entry(host.clone())
-            .or_insert_with(|| HostQueue {
-                links: BTreeSet::new(),
-                in_flight: 0,
-                ready_at: now,
-                slot: Slot::Idle,
-            })
-            .links
-            .insert(link);
+        let queue = self.hosts.entry(host.clone()).or_insert_with(|| HostQueue {
+            links: BTreeSet::new(),
+            spilled: 0,
+            in_flight: 0,
+            ready_at: now,
+            slot: Slot::Idle,
+        });
+        // Memory keeps the best HEAD; a link that ranks after all of them
+        // while others are spilled is spilled too, so that the ones in
+        // memory always rank before the spilled ones.
+        let ranks_last = queue.links.last().is_some_and(|worst| link > *worst);
+        let spill = if queue.links.len() >= HEAD {
+            if ranks_last {
+                Some(link)
+            } else {
+                let worst = queue.links.pop_last().expect("the queue is full");
+                self.waiting.remove(&worst.url);
+                self.waiting.insert(link.url.clone(), link.clone());
+                queue.links.insert(link);
+                Some(worst)
+            }
+        } else if queue.spilled > 0 && (ranks_last || queue.links.is_empty()) {
+            Some(link)
+        } else {
+            self.waiting.insert(link.url.clone(), link.clone());
+            queue.links.insert(link);
+            None
+        };
+        if let Some(spill) = spill {
+            queue.spilled += 1;
+            if queue.links.len() < HEAD / 2 {
+                self.to_refill.insert(host.clone());
+            }
+            self.to_spill.push((host.clone(), spill));
+        }
         self.reschedule(&host, config, now);
     }
 
@@ -538,7 +672,11 @@ impl State {
         };
         // Forget hosts with nothing queued, nothing in flight and no
         // politeness wait left, so memory follows the live hosts only.
-        if queue.slot == Slot::Idle && queue.links.is_empty() && queue.in_flight == 0 && queue.ready_at <= now
+        if queue.slot == Slot::Idle
+            && queue.links.is_empty()
+            && queue.spilled == 0
+            && queue.in_flight == 0
+            && queue.ready_at <= now
         {
             self.hosts.remove(host);
         }
@@ -573,6 +711,9 @@ impl State {
         queue.slot = Slot::Idle;
         let link = queue.links.pop_first().expect("ready hosts have links");
         self.waiting.remove(&link.url);
+        if queue.spilled > 0 && queue.links.len() < HEAD / 2 {
+            self.to_refill.insert(host.clone());
+        }
         queue.in_flight += 1;
         self.queued -= 1;
         self.reschedule(&host, config, now);
@@ -656,8 +797,46 @@ impl State {
     }
 }
 
+/// Links per host kept in memory; the rest are spilled to RocksDB.
+const HEAD: usize = 64;
+
 /// The key of the format marker; URLs never start with a NUL byte.
 const FORMAT_KEY: &[u8] = b"\0format";
+/// Keys of the spill index start with this, then the host, a NUL, and the
+/// link's rank and sequence number (big-endian, so a host's keys sort best
+/// first); its value is the link. Rebuilt from the URL records at open.
+const SPILL_PREFIX: &[u8] = b"\0spill\0";
+/// The first key past the spill index.
+const SPILL_END: &[u8] = b"\0spill\x01";
+
+fn spill_host_prefix(host: &HostKey) -> Vec<u8> {
+    let mut key = SPILL_PREFIX.to_vec();
+    key.extend_from_slice(host.as_str().as_bytes());
+    key.push(0);
+    key
+}
+
+fn spill_key(host: &HostKey, link: &QueuedLink) -> Vec<u8> {
+    let mut key = spill_host_prefix(host);
+    // f64 bits made to sort as numbers, then inverted: higher priority first.
+    let bits = link.rank.0.to_bits();
+    let ordered = if bits >> 63 == 1 { !bits } else { bits | 1 << 63 };
+    key.extend_from_slice(&(!ordered).to_be_bytes());
+    key.extend_from_slice(&link.seq.to_be_bytes());
+    key
+}
+
+/// A spilled link, as the spill index keeps it.
+#[derive(Serialize, Deserialize)]
+struct SpilledLink {
+    url: String,
+    priority: f64,
+    seq: u64,
+    depth: u32,
+    retries: u32,
+    kind: LinkKind,
+    redirects: u8,
+}
 /// Bumped whenever `LinkRecord`'s encoding changes.
 const FORMAT_VERSION: &[u8] = b"2";
 

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The crawl on the simulated web (bench/simweb), with trawl's default
+# politeness (1 s per host, one request in flight per host, 4 per IP, 64 in
+# all): the web serves 10,000 hosts (about 900,000 pages) on 256 loopback
+# addresses, trawl crawls it for $DURATION seconds and is stopped (SIGINT,
+# a graceful drain), then the web writes its report. Prints one line of
+# results (also appended to $OUT/results.tsv):
+#
+#   pages/s, and the bound the run allowed: the least of
+#     politeness  every reachable host once per (gap + its latency), capped
+#                 by its pages (the web's report: an upper bound, as if every
+#                 host were known from the first second);
+#     concurrency --concurrency / the mean latency of the answers;
+#     cpu         2 cores / (trawl's + the web's CPU per page), both measured
+#                 in this run (they share the machine);
+#   the ratio of pages/s to that bound, CPU ms per page, peak RSS,
+#   politeness violations and, for Redis, its memory per known URL.
+#
+#   bench/simweb/crawl.sh embedded|redis [WORKERS]
+#
+# Environment: DURATION (300), SEED (1), SIZE (large), OUT (/tmp/simweb-bench),
+# TRAWL (the release binary), SIMWEB (the release simweb), TRAWL_FLAGS (extra
+# crawl flags), REDIS (redis://127.0.0.1:6379).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+MODE=${1:-embedded}
+WORKERS=${2:-1}
+DURATION=${DURATION:-300}
+SEED=${SEED:-1}
+SIZE=${SIZE:-large}
+OUT=${OUT:-/tmp/simweb-bench}
+TARGET=${CARGO_TARGET_DIR:-target}
+TRAWL=${TRAWL:-$TARGET/release/trawl}
+SIMWEB=${SIMWEB:-$TARGET/release/simweb}
+REDIS=${REDIS:-redis://127.0.0.1:6379}
+CONCURRENCY=64
+run="$MODE-w$WORKERS-$(date +%s)"
+dir=$OUT/$run
+mkdir -p "$dir"
+[ -f "$OUT/results.tsv" ] || printf 'run\tseconds\tpages\tpages_per_s\tbound_per_s\tbound_by\tratio\tpoliteness_per_s\tconcurrency_per_s\tcpu_per_s\ttrawl_cpu_ms_per_page\tweb_cpu_ms_per_page\ttrawl_peak_rss_mb\tviolations\tlost_of_reachable_fetched\tredis_bytes_per_url\n' > "$OUT/results.tsv"
+
+dns_port=$((20000 + RANDOM % 10000))
+/usr/bin/time -f '%e %U %S %M' -o "$dir/simweb.time" "$SIMWEB" --size "$SIZE" --seed "$SEED" \
+  --dns "127.0.0.1:$dns_port" --seeds-file "$dir/seeds.txt" --report-file "$dir/report.json" \
+  2> "$dir/simweb.err" &
+web=$!
+for _ in $(seq 100); do [ -s "$dir/seeds.txt" ] && break; sleep 0.1; done
+
+prefix=trawl-simweb-$$
+flags=(crawl --seeds-file "$dir/seeds.txt" --scope any --allow-net 127.0.0.0/8
+       --dns-server "127.0.0.1:$dns_port" --concurrency $CONCURRENCY)
+[ "$MODE" = redis ] && flags+=(--redis "$REDIS" --redis-prefix "$prefix")
+[ "$MODE" = redis ] && redis_before=$(redis-cli -u "$REDIS" info memory | grep -oP '^used_memory:\K[0-9]+')
+pids=()
+for w in $(seq "$WORKERS"); do
+  # shellcheck disable=SC2086
+  /usr/bin/time -f '%e %U %S %M' -o "$dir/trawl$w.time" \
+    timeout -s INT "$DURATION" "$TRAWL" "${flags[@]}" --data-dir "$dir/data$w" ${TRAWL_FLAGS:-} \
+    > "$dir/trawl$w.out" 2> "$dir/trawl$w.err" &
+  pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid" || true; done
+redis_bytes=-
+if [ "$MODE" = redis ]; then
+  redis_after=$(redis-cli -u "$REDIS" info memory | grep -oP '^used_memory:\K[0-9]+')
+  known=$(awk '/new links/ { n += $3 } END { print n + 0 }' "$dir"/trawl*.out)
+  redis_bytes=$(( (redis_after - redis_before) / (known > 0 ? known : 1) ))
+  redis-cli -u "$REDIS" --scan --pattern "{$prefix:*" | xargs -r -n 500 redis-cli -u "$REDIS" del > /dev/null
+fi
+kill -TERM $web
+wait $web || true
+
+python3 - "$dir" "$run" "$CONCURRENCY" "$redis_bytes" "$WORKERS" <<'PY' | tee -a "$OUT/results.tsv"
+import json, sys
+d, run, concurrency, redis_bytes, workers = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+r = json.load(open(f"{d}/report.json"))
+def times(name):
+    wall, user, sys_, rss = open(f"{d}/{name}.time").read().split()[-4:]
+    return float(wall), float(user) + float(sys_), int(rss) / 1024
+trawl = [times(f"trawl{w}") for w in range(1, workers + 1)]
+web_wall, web_cpu, _ = times("simweb")
+pages = r["page_requests"]
+seconds = r["crawl_seconds"]
+trawl_cpu = sum(t[1] for t in trawl)
+cpu_ms = trawl_cpu * 1000 / max(pages, 1)
+# The web's CPU in the crawl's window only: it idles before and after.
+web_ms = web_cpu * 1000 / max(pages, 1)
+bounds = {
+    "politeness": r["politeness_bound_pages"] / seconds,
+    "concurrency": concurrency * workers / (r["mean_latency_ms"] / 1000),
+    "cpu": 2 * 1000 / (cpu_ms + web_ms),
+}
+by = min(bounds, key=bounds.get)
+rate = pages / seconds
+print("\t".join(str(x) for x in [
+    run, round(seconds), pages, round(rate, 1), round(bounds[by], 1), by, round(rate / bounds[by], 3),
+    round(bounds["politeness"], 1), round(bounds["concurrency"], 1), round(bounds["cpu"], 1),
+    round(cpu_ms, 2), round(web_ms, 2), round(max(t[2] for t in trawl)), r["violations"],
+    f'{r["lost"]} of {r["reachable"]}, {r["fetched"]}', redis_bytes]))
+if r["violations"]:
+    print(json.dumps(r["violations_by_rule"]), r["violation_examples"][:3], file=sys.stderr)
+PY

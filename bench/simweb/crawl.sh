@@ -6,19 +6,21 @@
 # a graceful drain), then the web writes its report. Prints one line of
 # results (also appended to $OUT/results.tsv):
 #
-#   pages/s, and the bound the run allowed: the least of
+#   pages/s; requests/s (robots.txt too: each takes a fetch slot and its
+#   host's gap like a page), and the bound on requests/s the run allowed,
+#   the least of
 #     politeness  every reachable host once per (gap + its latency), capped
 #                 by its pages (the web's report: an upper bound, as if every
 #                 host were known from the first second);
 #     concurrency --concurrency / the mean latency of the answers;
 #     cpu         2 cores / (trawl's + the web's CPU per page), both measured
 #                 in this run (they share the machine);
-#   the ratio of pages/s to that bound, CPU ms per page, peak RSS,
+#   the ratio of requests/s to that bound, CPU ms per page, peak RSS,
 #   politeness violations and, for Redis, its memory per known URL.
 #
 #   bench/simweb/crawl.sh embedded|redis [WORKERS]
 #
-# Environment: DURATION (300), SEED (1), SIZE (large), OUT (/tmp/simweb-bench),
+# Environment: DURATION (300), CONCURRENCY (64), SEED (1), SIZE (large), OUT (/tmp/simweb-bench),
 # TRAWL (the release binary), SIMWEB (the release simweb), TRAWL_FLAGS (extra
 # crawl flags), REDIS (redis://127.0.0.1:6379).
 set -euo pipefail
@@ -34,11 +36,14 @@ TARGET=${CARGO_TARGET_DIR:-target}
 TRAWL=${TRAWL:-$TARGET/release/trawl}
 SIMWEB=${SIMWEB:-$TARGET/release/simweb}
 REDIS=${REDIS:-redis://127.0.0.1:6379}
-CONCURRENCY=64
+CONCURRENCY=${CONCURRENCY:-64}
+for binary in "$TRAWL" "$SIMWEB"; do
+  [ -x "$binary" ] || { echo "no $binary: cargo build --release --bin trawl -p simweb --bins" >&2; exit 1; }
+done
 run="$MODE-w$WORKERS-$(date +%s)"
 dir=$OUT/$run
 mkdir -p "$dir"
-[ -f "$OUT/results.tsv" ] || printf 'run\tseconds\tpages\tpages_per_s\tbound_per_s\tbound_by\tratio\tpoliteness_per_s\tconcurrency_per_s\tcpu_per_s\ttrawl_cpu_ms_per_page\tweb_cpu_ms_per_page\ttrawl_peak_rss_mb\tviolations\tlost_of_reachable_fetched\tredis_bytes_per_url\n' > "$OUT/results.tsv"
+[ -f "$OUT/results.tsv" ] || printf 'run\tconcurrency\tseconds\tpages\tpages_per_s\trequests_per_s\tbound_per_s\tbound_by\tratio\tpoliteness_per_s\tconcurrency_per_s\tcpu_per_s\ttrawl_cpu_ms_per_page\tweb_cpu_ms_per_page\ttrawl_peak_rss_mb\tviolations\tlost_of_reachable_fetched\tredis_bytes_per_url\n' > "$OUT/results.tsv"
 
 dns_port=$((20000 + RANDOM % 10000))
 /usr/bin/time -f '%e %U %S %M' -o "$dir/simweb.time" "$SIMWEB" --size "$SIZE" --seed "$SEED" \
@@ -56,7 +61,7 @@ pids=()
 for w in $(seq "$WORKERS"); do
   # shellcheck disable=SC2086
   /usr/bin/time -f '%e %U %S %M' -o "$dir/trawl$w.time" \
-    timeout -s INT "$DURATION" "$TRAWL" "${flags[@]}" --data-dir "$dir/data$w" ${TRAWL_FLAGS:-} \
+    timeout --foreground -s INT "$DURATION" "$TRAWL" "${flags[@]}" --data-dir "$dir/data$w" ${TRAWL_FLAGS:-} \
     > "$dir/trawl$w.out" 2> "$dir/trawl$w.err" &
   pids+=($!)
 done
@@ -68,7 +73,8 @@ if [ "$MODE" = redis ]; then
   redis_bytes=$(( (redis_after - redis_before) / (known > 0 ? known : 1) ))
   redis-cli -u "$REDIS" --scan --pattern "{$prefix:*" | xargs -r -n 500 redis-cli -u "$REDIS" del > /dev/null
 fi
-kill -TERM $web
+# $web is /usr/bin/time; the web is its child.
+pkill -TERM -P $web
 wait $web || true
 
 python3 - "$dir" "$run" "$CONCURRENCY" "$redis_bytes" "$WORKERS" <<'PY' | tee -a "$OUT/results.tsv"
@@ -87,14 +93,17 @@ cpu_ms = trawl_cpu * 1000 / max(pages, 1)
 # The web's CPU in the crawl's window only: it idles before and after.
 web_ms = web_cpu * 1000 / max(pages, 1)
 bounds = {
-    "politeness": r["politeness_bound_pages"] / seconds,
+    # Robots.txt requests on top of the pages: one per reachable host at most.
+    "politeness": (r["politeness_bound_pages"] + r["hosts_requested"]) / seconds,
     "concurrency": concurrency * workers / (r["mean_latency_ms"] / 1000),
-    "cpu": 2 * 1000 / (cpu_ms + web_ms),
+    "cpu": 2 * 1000 / (cpu_ms + web_ms) * r["requests"] / max(pages, 1),
 }
 by = min(bounds, key=bounds.get)
 rate = pages / seconds
+requests = r["requests"] / seconds
 print("\t".join(str(x) for x in [
-    run, round(seconds), pages, round(rate, 1), round(bounds[by], 1), by, round(rate / bounds[by], 3),
+    run, concurrency, round(seconds), pages, round(rate, 1), round(requests, 1), round(bounds[by], 1), by,
+    round(requests / bounds[by], 3),
     round(bounds["politeness"], 1), round(bounds["concurrency"], 1), round(bounds["cpu"], 1),
     round(cpu_ms, 2), round(web_ms, 2), round(max(t[2] for t in trawl)), r["violations"],
     f'{r["lost"]} of {r["reachable"]}, {r["fetched"]}', redis_bytes]))

@@ -6,7 +6,8 @@
 //!   cargo bench -p crawler --bench frontier_claims -- [embedded|redis] [HOSTS...]
 //!
 //! For each number of hosts (default 1,000, 10,000 and 100,000), three
-//! links per host are queued; then 16 tasks (as a crawler's dispatcher and
+//! links per host (LINKS_PER_HOST in the environment to change it: with
+//! 1,000, the embedded frontier spills all but 64 of each host's) are queued; then 16 tasks (as a crawler's dispatcher and
 //! fetches would) loop claim -> release the host at once -> complete, for
 //! 10 seconds or until the links run out, so every host stays ready. Prints
 //! the adds per second, memory per queued URL and per host (the process's
@@ -21,7 +22,12 @@ use crawler::frontier::{
     Claim, EmbeddedFrontier, Frontier, FrontierConfig, NewLink, RedisFrontier, RedisFrontierConfig,
 };
 
-const LINKS_PER_HOST: usize = 3;
+fn links_per_host() -> usize {
+    std::env::var("LINKS_PER_HOST")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3)
+}
 const CLAIMERS: usize = 16;
 const SECONDS: u64 = 10;
 
@@ -105,7 +111,7 @@ async fn measure(kind: &str, hosts: usize) {
         _ => Arc::new(EmbeddedFrontier::open(dir.path(), config).unwrap()),
     };
     let started = Instant::now();
-    for page in 0..LINKS_PER_HOST {
+    for page in 0..links_per_host() {
         for chunk in (0..hosts).collect::<Vec<_>>().chunks(2000) {
             frontier
                 .add(chunk.iter().map(|&h| link(h, page)).collect())
@@ -113,7 +119,7 @@ async fn measure(kind: &str, hosts: usize) {
                 .unwrap();
         }
     }
-    let links = hosts * LINKS_PER_HOST;
+    let links = hosts * links_per_host();
     let add_rate = links as f64 / started.elapsed().as_secs_f64();
     let memory = match kind {
         "redis" => redis_used_memory().await,

@@ -65,7 +65,8 @@ return { best[2] or '', tostring(next_wake()), redis.call('GET', key('queued')) 
 /// none), worker. Leases the best ready hosts' best links, best first; a
 /// host with free slots stays ready and may give more than one. Stops below
 /// the floor once it has leased one: the next link may then be better in
-/// another partition. Returns 4 values a lease.
+/// another partition. Returns the partition's best ready priority after the
+/// claim ('' when no host is ready), then 4 values a lease.
 const CLAIM: &str = r#"
 local id = ARGV[3]
 local replayed = replay(id)
@@ -98,6 +99,8 @@ for _ = 1, wanted do
   end
   schedule(host)
 end
+local best = redis.call('ZREVRANGE', key('ready'), 0, 0, 'WITHSCORES')
+table.insert(leased, 1, best[2] or '')
 return remember(id, leased)
 "#;
 
@@ -405,6 +408,49 @@ struct Claimed {
     leases: VecDeque<(Lease, Instant)>,
 }
 
+/// How long a ranking of the owned partitions is used before every
+/// partition is ticked again. Between two, a claim is one script: the
+/// partition it claims from reports its own new best, and a host that
+/// rested in another partition waits at most this long to be seen.
+const RANKING_FOR: Duration = Duration::from_millis(50);
+
+/// The owned partitions with a ready host, best first, from the last tick
+/// of them all (kept up to date by each claim's reply), and what that tick
+/// said about when the rest wakes.
+struct Ranking {
+    ticked_at: Instant,
+    /// The partitions it ranks: a change of the owned set makes it stale.
+    owned: Vec<u32>,
+    ready: Vec<(f64, u32)>,
+    next_wake: Option<Duration>,
+    busy: bool,
+}
+
+impl Ranking {
+    fn fresh_for(&self, owned: &[u32]) -> bool {
+        self.ticked_at.elapsed() < RANKING_FOR && self.owned == owned
+    }
+
+    /// `partition` may have a ready host as good as `priority`.
+    fn raise(&mut self, partition: u32, priority: f64) {
+        let known = self
+            .ready
+            .iter()
+            .find(|&&(_, p)| p == partition)
+            .map(|&(best, _)| best);
+        self.update(partition, Some(known.map_or(priority, |best| best.max(priority))));
+    }
+
+    /// Sets `partition`'s best ready priority (None: nothing ready there).
+    fn update(&mut self, partition: u32, best: Option<f64>) {
+        self.ready.retain(|&(_, p)| p != partition);
+        if let Some(best) = best {
+            self.ready.push((best, partition));
+            self.ready.sort_by(|a, b| b.0.total_cmp(&a.0));
+        }
+    }
+}
+
 pub struct RedisFrontier {
     conn: ConnectionManager,
     scripts: Arc<Scripts>,
@@ -412,6 +458,7 @@ pub struct RedisFrontier {
     /// The partitions this worker claims from; kept by the heartbeat.
     owned: Arc<RwLock<Vec<u32>>>,
     claimed: Mutex<Claimed>,
+    ranking: Mutex<Option<Ranking>>,
     /// Names each call that must not take effect twice (see `replay` in the scripts).
     requests: AtomicU64,
     /// When a worker without partitions last asked whether the crawl is over.
@@ -475,6 +522,7 @@ impl RedisFrontier {
             claimed: Mutex::new(Claimed {
                 leases: VecDeque::new(),
             }),
+            ranking: Mutex::new(None),
             requests: AtomicU64::new(0),
             last_global_check: Mutex::new(Instant::now()),
             heartbeat: None,
@@ -801,8 +849,9 @@ impl RedisFrontier {
     }
 
     /// Leases up to `claim_batch` links from `partition`, stopping below
-    /// `floor`; keeps all but the first for later claims.
-    async fn claim_from(&self, partition: u32, floor: Option<f64>) -> Result<Option<Lease>> {
+    /// `floor`; keeps all but the first for later claims. Also returns the
+    /// partition's best ready priority after the claim.
+    async fn claim_from(&self, partition: u32, floor: Option<f64>) -> Result<(Option<Lease>, Option<f64>)> {
         let mut cmd = self.partition_call(Op::Claim, partition);
         cmd.arg(self.request_id())
             .arg(self.config.frontier.lease_duration.as_millis() as u64)
@@ -810,9 +859,10 @@ impl RedisFrontier {
             .arg(floor.map_or(String::new(), |f| f.to_string()))
             .arg(&self.config.worker_id);
         let reply: Vec<String> = self.run(&cmd).await?;
+        let best_after = reply.first().and_then(|best| best.parse::<f64>().ok());
         let now = Instant::now();
         let mut leases = VecDeque::new();
-        for fields in reply.chunks_exact(4) {
+        for fields in reply.get(1..).unwrap_or_default().chunks_exact(4) {
             let (url, token, meta, priority) = (&fields[0], &fields[1], &fields[2], &fields[3]);
             match decode_lease(url, token, meta) {
                 Ok(mut lease) => {
@@ -837,7 +887,36 @@ impl RedisFrontier {
             .unwrap_or_else(|p| p.into_inner())
             .leases
             .extend(leases);
-        Ok(first)
+        Ok((first, best_after))
+    }
+
+    /// Ticks every owned partition in one round trip and ranks those with
+    /// a ready host.
+    async fn rank_partitions(&self, owned: Vec<u32>) -> Result<Ranking> {
+        let mut pipe = redis::pipe();
+        for &partition in &owned {
+            pipe.add_command(self.partition_call(Op::Tick, partition));
+        }
+        let ticks: Vec<(String, i64, i64, i64)> = self.run_pipeline(&pipe).await?;
+        let mut ranking = Ranking {
+            ticked_at: Instant::now(),
+            ready: Vec::new(),
+            next_wake: None,
+            busy: false,
+            owned,
+        };
+        for (&partition, (best_priority, wake_ms, queued, leases)) in ranking.owned.iter().zip(&ticks) {
+            if let Ok(priority) = best_priority.parse::<f64>() {
+                ranking.ready.push((priority, partition));
+            }
+            if *wake_ms >= 0 {
+                let wake = Duration::from_millis(*wake_ms as u64);
+                ranking.next_wake = Some(ranking.next_wake.map_or(wake, |w| w.min(wake)));
+            }
+            ranking.busy |= *queued > 0 || *leases > 0;
+        }
+        ranking.ready.sort_by(|a, b| b.0.total_cmp(&a.0));
+        Ok(ranking)
     }
 
     /// Sends one script per partition the links fall in, in one pipeline.
@@ -965,9 +1044,12 @@ impl Frontier for RedisFrontier {
     async fn add(&self, links: Vec<NewLink>) -> Result<AddReport> {
         let mut unique = HashSet::new();
         let mut by_partition: BTreeMap<u32, Cmd> = BTreeMap::new();
+        let mut best_added: BTreeMap<u32, f64> = BTreeMap::new();
         for link in links.iter().filter(|link| unique.insert(&link.url)) {
             let host = link.url.host_key();
             let partition = self.partition_of(&host);
+            let best = best_added.entry(partition).or_insert(link.priority);
+            *best = best.max(link.priority);
             let cmd = by_partition.entry(partition).or_insert_with(|| {
                 let mut cmd = self.partition_call(Op::Add, partition);
                 let limits = &self.config.frontier;
@@ -991,12 +1073,20 @@ impl Frontier for RedisFrontier {
                 .arg(meta);
         }
         let mut report = AddReport::default();
-        for (added, over_budget, too_many) in
-            self.per_partition::<(usize, usize, usize)>(by_partition).await?
-        {
+        let replies = self.per_partition::<(usize, usize, usize)>(by_partition).await?;
+        let mut ranking = self.ranking.lock().unwrap_or_else(|p| p.into_inner());
+        for ((partition, best), (added, over_budget, too_many)) in best_added.into_iter().zip(replies) {
             report.added += added;
             report.over_host_budget += over_budget;
             report.too_many_queries += too_many;
+            // A partition that queued links may have a ready host now: the
+            // ranking learns it without a tick (a guess at worst, which the
+            // claim from it corrects).
+            if added > 0
+                && let Some(ranking) = ranking.as_mut()
+            {
+                ranking.raise(partition, best);
+            }
         }
         Ok(report)
     }
@@ -1040,38 +1130,42 @@ impl Frontier for RedisFrontier {
             }
             return Ok(Claim::Wait(Duration::from_millis(500)));
         }
-        // Tick every owned partition in one round trip, and claim from the
-        // one whose best ready host ranks highest, down to the runner-up's.
-        let mut pipe = redis::pipe();
-        for &partition in &owned {
-            pipe.add_command(self.partition_call(Op::Tick, partition));
-        }
-        let ticks: Vec<(String, i64, i64, i64)> = self.run_pipeline(&pipe).await?;
-        let mut ranked: Vec<(f64, u32)> = Vec::new();
-        let mut next_wake: Option<i64> = None;
-        let mut busy = false;
-        for (&partition, (best_priority, wake_ms, queued, leases)) in owned.iter().zip(&ticks) {
-            if let Ok(priority) = best_priority.parse::<f64>() {
-                ranked.push((priority, partition));
+        // Claim from the partition whose best ready host ranks highest, down
+        // to the runner-up's, by the ranking of the last tick of them all
+        // (ticked again every RANKING_FOR, or when it has nothing ready).
+        let cached = {
+            let ranking = self.ranking.lock().unwrap_or_else(|p| p.into_inner());
+            ranking
+                .as_ref()
+                .filter(|r| r.fresh_for(&owned) && !r.ready.is_empty())
+                .map(|r| (r.ready[0].1, r.ready.get(1).map(|&(priority, _)| priority)))
+        };
+        let (partition, floor) = match cached {
+            Some(choice) => choice,
+            None => {
+                let ranking = self.rank_partitions(owned).await?;
+                let choice = ranking
+                    .ready
+                    .first()
+                    .map(|&(_, best)| (best, ranking.ready.get(1).map(|&(priority, _)| priority)));
+                let (busy, next_wake) = (ranking.busy, ranking.next_wake);
+                *self.ranking.lock().unwrap_or_else(|p| p.into_inner()) = Some(ranking);
+                match choice {
+                    Some(choice) => choice,
+                    None => {
+                        if !busy && self.crawl_is_over().await? {
+                            return Ok(Claim::Empty);
+                        }
+                        return Ok(Claim::Wait(next_wake.unwrap_or(Duration::from_millis(500))));
+                    }
+                }
             }
-            if *wake_ms >= 0 {
-                next_wake = Some(next_wake.map_or(*wake_ms, |w| w.min(*wake_ms)));
-            }
-            busy |= *queued > 0 || *leases > 0;
+        };
+        let (lease, best_after) = self.claim_from(partition, floor).await?;
+        if let Some(ranking) = self.ranking.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            ranking.update(partition, best_after);
         }
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
-        if let Some(&(_, best)) = ranked.first() {
-            let floor = ranked.get(1).map(|&(priority, _)| priority);
-            return Ok(self
-                .claim_from(best, floor)
-                .await?
-                .map_or(Claim::Wait(Duration::ZERO), Claim::Leased));
-        }
-        if !busy && self.crawl_is_over().await? {
-            return Ok(Claim::Empty);
-        }
-        let wait = next_wake.map_or(Duration::from_millis(500), |ms| Duration::from_millis(ms as u64));
-        Ok(Claim::Wait(wait))
+        Ok(lease.map_or(Claim::Wait(Duration::ZERO), Claim::Leased))
     }
 
     async fn release_host(&self, lease: &Lease, delay: Duration) -> Result<()> {
@@ -1112,9 +1206,12 @@ impl Frontier for RedisFrontier {
     async fn revisit(&self, links: Vec<NewLink>) -> Result<usize> {
         let mut unique = HashSet::new();
         let mut by_partition: BTreeMap<u32, Cmd> = BTreeMap::new();
+        let mut best_added: BTreeMap<u32, f64> = BTreeMap::new();
         for link in links.iter().filter(|link| unique.insert(&link.url)) {
             let host = link.url.host_key();
             let partition = self.partition_of(&host);
+            let best = best_added.entry(partition).or_insert(link.priority);
+            *best = best.max(link.priority);
             let cmd = by_partition.entry(partition).or_insert_with(|| {
                 let mut cmd = self.partition_call(Op::Revisit, partition);
                 cmd.arg(self.request_id());
@@ -1408,10 +1505,12 @@ mod tests {
         claim.arg("claim-id").arg(60_000).arg(16).arg("").arg("worker");
         let first: Vec<String> = frontier.run(&claim).await.unwrap();
         let again: Vec<String> = frontier.run(&claim).await.unwrap();
-        assert_eq!(first.len(), 4);
+        // The partition's best after the claim (none ready), then one lease.
+        assert_eq!(first.len(), 5);
+        assert_eq!(first[0], "");
         assert_eq!(first, again, "the same lease, not a second one");
         assert_eq!(frontier.counts().await.unwrap().leased, 1);
-        let lease = decode_lease(&first[0], &first[1], &first[2]).unwrap();
+        let lease = decode_lease(&first[1], &first[2], &first[3]).unwrap();
         assert!((lease.priority - 0.5).abs() < 1e-9, "no boost from the replay");
 
         let mut seen = frontier.partition_call(Op::MarkSeen, partition);

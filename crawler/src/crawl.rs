@@ -1165,7 +1165,10 @@ impl Crawler {
                 Ok(())
             }
             HostVerdict::Unreachable => {
-                self.release_host(lease, Duration::ZERO).await?;
+                // The failure may have been a request (robots.txt): the host
+                // rests as after any, for the other workers, whose own
+                // count of its failures is not at the limit yet.
+                self.release_host(lease, self.config.politeness.min_delay).await?;
                 let retry_after = self.config.host_failures.retry_unreachable_after;
                 self.put_off_unreachable(lease, reason, retry_after).await
             }

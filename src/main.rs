@@ -11,6 +11,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    trawl::raise_open_file_limit();
     let loaded = trawl::config::parse::<trawl::cli::Cli>();
     trawl::cli::run(loaded).await
 }

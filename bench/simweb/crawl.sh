@@ -22,7 +22,8 @@
 #
 # Environment: DURATION (300), CONCURRENCY (64), SEED (1), SIZE (large), OUT (/tmp/simweb-bench),
 # TRAWL (the release binary), SIMWEB (the release simweb), TRAWL_FLAGS (extra
-# crawl flags), REDIS (redis://127.0.0.1:6379).
+# crawl flags), SIMWEB_FLAGS (extra web flags: --hosts, --pages, --min-gap-ms,
+# which must match trawl's --delay-ms), REDIS (redis://127.0.0.1:6379).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -46,7 +47,8 @@ mkdir -p "$dir"
 [ -f "$OUT/results.tsv" ] || printf 'run\tconcurrency\tseconds\tpages\tpages_per_s\trequests_per_s\tbound_per_s\tbound_by\tratio\tpoliteness_per_s\tconcurrency_per_s\tcpu_per_s\ttrawl_cpu_ms_per_page\tweb_cpu_ms_per_page\ttrawl_peak_rss_mb\tviolations\tlost_of_reachable_fetched\tredis_bytes_per_url\n' > "$OUT/results.tsv"
 
 dns_port=$((20000 + RANDOM % 10000))
-/usr/bin/time -f '%e %U %S %M' -o "$dir/simweb.time" "$SIMWEB" --size "$SIZE" --seed "$SEED" \
+# shellcheck disable=SC2086
+/usr/bin/time -f '%e %U %S %M' -o "$dir/simweb.time" "$SIMWEB" --size "$SIZE" --seed "$SEED" ${SIMWEB_FLAGS:-} \
   --dns "127.0.0.1:$dns_port" --seeds-file "$dir/seeds.txt" --report-file "$dir/report.json" \
   2> "$dir/simweb.err" &
 web=$!

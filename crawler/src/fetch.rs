@@ -163,7 +163,12 @@ impl Fetcher {
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
             .timeout(config.total_timeout)
-            .pool_idle_timeout(Duration::from_secs(30))
+            // An idle connection is worth keeping only for a host asked
+            // again soon. Across a web of many hosts, a long idle timeout
+            // keeps one socket per host of the last half minute: on a
+            // simulated web of 100,000 hosts, 30 s ran the process out of
+            // file descriptors (and tantivy's writer with it) within 80 s.
+            .pool_idle_timeout(Duration::from_secs(5))
             .pool_max_idle_per_host(32)
             .tcp_nodelay(true)
             .dns_resolver(Arc::new(ReqwestResolver(resolver.clone())))

@@ -22,6 +22,13 @@ use crawler::frontier::{
     Claim, EmbeddedFrontier, Frontier, FrontierConfig, NewLink, RedisFrontier, RedisFrontierConfig,
 };
 
+mod support;
+use support::{connection, delete_prefix, redis_url, used_memory};
+
+async fn redis_used_memory() -> u64 {
+    used_memory(&mut connection().await).await as u64
+}
+
 fn links_per_host() -> usize {
     std::env::var("LINKS_PER_HOST")
         .ok()
@@ -31,10 +38,6 @@ fn links_per_host() -> usize {
 const CLAIMERS: usize = 16;
 const SECONDS: u64 = 10;
 
-fn redis_url() -> String {
-    std::env::var("TRAWL_BENCH_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string())
-}
-
 fn resident_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
     let pages: u64 = statm
@@ -43,33 +46,6 @@ fn resident_bytes() -> u64 {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     pages * 4096
-}
-
-async fn redis_used_memory() -> u64 {
-    let client = redis::Client::open(redis_url()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let info: String = redis::cmd("INFO")
-        .arg("memory")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    info.lines()
-        .find_map(|l| l.strip_prefix("used_memory:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap()
-}
-
-async fn delete_prefix(prefix: &str) {
-    let client = redis::Client::open(redis_url()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{{{prefix}:*"))
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    for chunk in keys.chunks(1000) {
-        let _: () = redis::cmd("DEL").arg(chunk).query_async(&mut conn).await.unwrap();
-    }
 }
 
 fn link(host: usize, page: usize) -> NewLink {

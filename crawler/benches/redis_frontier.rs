@@ -17,9 +17,8 @@ use std::time::{Duration, Instant};
 use common::NormalizedUrl;
 use crawler::frontier::{Claim, Frontier, FrontierConfig, NewLink, RedisFrontier, RedisFrontierConfig};
 
-fn redis_url() -> String {
-    std::env::var("TRAWL_BENCH_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string())
-}
+mod support;
+use support::{connection, delete_prefix, redis_url, used_memory};
 
 fn prefix(name: &str) -> String {
     format!("trawl-bench-{name}-{}", std::process::id())
@@ -47,38 +46,6 @@ fn urls(start: usize, count: usize, hosts: usize) -> impl Iterator<Item = Normal
         ))
         .expect("valid URL")
     })
-}
-
-async fn used_memory(conn: &mut redis::aio::MultiplexedConnection) -> i64 {
-    let info: String = redis::cmd("INFO")
-        .arg("memory")
-        .query_async(conn)
-        .await
-        .expect("INFO");
-    info.lines()
-        .find_map(|l| l.strip_prefix("used_memory:"))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("used_memory in INFO")
-}
-
-async fn connection() -> redis::aio::MultiplexedConnection {
-    redis::Client::open(redis_url())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap()
-}
-
-async fn delete_prefix(prefix: &str) {
-    let mut conn = connection().await;
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{{{prefix}:*"))
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    for chunk in keys.chunks(1000) {
-        let _: () = redis::cmd("DEL").arg(chunk).query_async(&mut conn).await.unwrap();
-    }
 }
 
 async fn claims(links: usize, seconds: u64) {

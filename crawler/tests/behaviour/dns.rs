@@ -1,6 +1,6 @@
-//! The DNS cache against a real DNS server: a small authoritative server on
-//! 127.0.0.1:0 (UDP), built on hickory-proto, that counts the queries it
-//! answers.
+//! The DNS cache against a real DNS server: the simulated web's
+//! authoritative server (`simweb::dns`, hickory-proto over UDP on
+//! 127.0.0.1:0) with a fixed zone, counting the A queries it answers.
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -15,9 +15,7 @@ use axum::routing::get;
 use common::SkipReason;
 use crawler::dns::{AddressPolicy, DnsConfig, Resolver};
 use crawler::frontier::FrontierConfig;
-use hickory_proto::op::{Message, ResponseCode};
-use hickory_proto::rr::rdata::A;
-use hickory_proto::rr::{RData, Record, RecordType};
+use hickory_proto::rr::RecordType;
 
 use crate::support::*;
 
@@ -29,59 +27,21 @@ pub struct DnsServer {
 
 impl DnsServer {
     pub async fn start(zone: &[(&str, Ipv4Addr, u32)]) -> DnsServer {
-        let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let addr = socket.local_addr().unwrap();
         let zone: HashMap<String, (Ipv4Addr, u32)> = zone
             .iter()
             .map(|(name, ip, ttl)| (name.to_string(), (*ip, *ttl)))
             .collect();
         let a_queries = Arc::new(Mutex::new(HashMap::new()));
         let counts = a_queries.clone();
-        tokio::spawn(async move {
-            let mut buffer = [0u8; 1500];
-            loop {
-                let Ok((len, peer)) = socket.recv_from(&mut buffer).await else {
-                    continue;
-                };
-                let Ok(request) = Message::from_vec(&buffer[..len]) else {
-                    continue;
-                };
-                let mut response = Message::response(request.metadata.id, request.metadata.op_code);
-                response.metadata.authoritative = true;
-                response.metadata.recursion_desired = request.metadata.recursion_desired;
-                for query in &request.queries {
-                    response.add_query(query.clone());
-                    let name = query
-                        .name()
-                        .to_lowercase()
-                        .to_ascii()
-                        .trim_end_matches('.')
-                        .to_string();
-                    match zone.get(&name) {
-                        Some((ip, ttl)) if query.query_type() == RecordType::A => {
-                            *counts.lock().unwrap().entry(name).or_insert(0) += 1;
-                            response.add_answer(Record::from_rdata(
-                                query.name().clone(),
-                                *ttl,
-                                RData::A(A(*ip)),
-                            ));
-                        }
-                        Some(_) => {} // the name exists, without records of that type
-                        None => {
-                            // A lookup of a missing name asks A, then AAAA:
-                            // count one query per lookup.
-                            if query.query_type() == RecordType::A {
-                                *counts.lock().unwrap().entry(name).or_insert(0) += 1;
-                            }
-                            response.metadata.response_code = ResponseCode::NXDomain;
-                        }
-                    }
-                }
-                if let Ok(bytes) = response.to_vec() {
-                    let _ = socket.send_to(&bytes, peer).await;
-                }
+        // A lookup asks A (then AAAA, for a missing name): one count per lookup.
+        let addr = simweb::dns::serve_zone("127.0.0.1:0".parse().unwrap(), move |name, record_type| {
+            if record_type == RecordType::A {
+                *counts.lock().unwrap().entry(name.to_string()).or_insert(0) += 1;
             }
-        });
+            zone.get(name).copied()
+        })
+        .await
+        .unwrap();
         DnsServer { addr, a_queries }
     }
 

@@ -22,9 +22,10 @@ use common::NormalizedUrl;
 use crawler::frontier::{FrontierConfig, RedisFrontierConfig};
 use crawler::politeness::PolitenessConfig;
 use crawler::scope::Scope;
+use crawler::sites::{SiteRule, SiteRules};
 use crawler::{CrawlConfig, Progress};
 use indexer::service::CommitPolicy;
-use query_api::SearchConfig;
+use query_api::{AccessConfig, RateLimit, SearchConfig};
 
 use crate::commands::{Backend, ConsumerConfig, FrontierChoice, ServeConfig};
 use crate::config::Loaded;
@@ -62,6 +63,8 @@ pub enum Command {
         crawl: CrawlArgs,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        #[command(flatten)]
+        access: AccessArgs,
     },
     /// An index shard: consume its RabbitMQ queue into a tantivy index, and
     /// answer searches over it (/shard/search).
@@ -107,6 +110,16 @@ pub enum Command {
         /// Queue the pages again even though the frontier is not lost.
         #[arg(long)]
         force: bool,
+    },
+    /// Where a crawl stands: its frontier (queued, leased, resting hosts)
+    /// and its last run's summary (fetched, errors and skips by reason).
+    Status {
+        /// The crawl's data directory (its frontier unless --redis, and its
+        /// last run's summary).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        #[command(flatten)]
+        redis: RedisArgs,
     },
     /// Add seeds to a crawl running on Redis.
     Seed {
@@ -235,9 +248,23 @@ pub struct CrawlArgs {
     /// Follow only links under this URL prefix (repeatable).
     #[arg(long, value_name = "URL_PREFIX")]
     include: Vec<String>,
+    /// Never follow a link whose URL this regular expression matches
+    /// (repeatable), e.g. '/search\?' or '\.pdf$'.
+    #[arg(long, value_name = "REGEX", value_parser = url_pattern)]
+    exclude: Vec<String>,
+    /// A rule for some hosts (repeatable): 'HOST key=value ...' or JSON,
+    /// keys include, exclude, delay_ms, max_pages, user_agent; HOST is
+    /// docs.example.com, *.example.com or *. In the config file: a
+    /// [[crawl.site]] table with the same keys.
+    #[arg(long = "site", value_name = "RULE", value_parser = site_rule)]
+    sites: Vec<String>,
     /// Stop after this many fetches.
     #[arg(long, value_name = "N")]
     max_pages: Option<u64>,
+    /// Fetch every page crawled before again, not only those due for a
+    /// revisit (a rerun of a finished crawl otherwise has nothing to do).
+    #[arg(long)]
+    recrawl: bool,
     /// With --redis: stop once the shared frontier is empty, instead of
     /// running as a daemon that waits for new work.
     #[arg(long)]
@@ -319,6 +346,13 @@ pub struct CrawlArgs {
     /// Seconds between revisits at most (default 60 days).
     #[arg(long, value_name = "SECS")]
     revisit_max_secs: Option<u64>,
+    /// Archive every request and response as WARC/1.1 files (gzipped per
+    /// record, with a CDXJ index beside each) in this directory.
+    #[arg(long, value_name = "DIR")]
+    warc: Option<PathBuf>,
+    /// Start a new WARC file once one reaches this many megabytes.
+    #[arg(long, value_name = "MB", default_value_t = crawler::warc::WarcConfig::DEFAULT_MAX_FILE_BYTES / 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    warc_max_mb: u64,
 }
 
 #[derive(Args)]
@@ -351,12 +385,80 @@ pub struct ServeArgs {
     create: bool,
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    #[command(flatten)]
+    access: AccessArgs,
+}
+
+/// Who may use the search API, from which web pages, and how often.
+#[derive(Args)]
+pub struct AccessArgs {
+    /// A key that may search (repeatable); with one set, searches need a
+    /// key (Authorization: Bearer KEY, X-API-Key: KEY or ?key=KEY).
+    #[arg(long = "search-key", value_name = "KEY")]
+    search_keys: Vec<String>,
+    /// A key that may also read /api/v1/stats and /metrics (repeatable);
+    /// with one set, those need it.
+    #[arg(long = "admin-key", value_name = "KEY")]
+    admin_keys: Vec<String>,
+    /// An origin whose web pages may call the API (repeatable), e.g.
+    /// https://docs.example.com; * for any.
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    cors_origins: Vec<String>,
+    /// Requests per second one client may make on average (none: no limit).
+    #[arg(long, value_name = "N", value_parser = positive_rate)]
+    rate_limit: Option<f64>,
+    /// Requests one client may make at once before the rate limit holds it
+    /// back [default: twice --rate-limit, at least 1].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    rate_burst: Option<u32>,
+    /// The header that names the client behind a proxy (X-Forwarded-For,
+    /// X-Real-IP); only behind a proxy that sets it.
+    #[arg(long, value_name = "NAME")]
+    client_ip_header: Option<String>,
+}
+
+impl AccessArgs {
+    fn config(&self) -> anyhow::Result<AccessConfig> {
+        let config = AccessConfig {
+            search_keys: self.search_keys.clone(),
+            admin_keys: self.admin_keys.clone(),
+            cors_origins: self.cors_origins.clone(),
+            rate_limit: self.rate_limit.map(|per_second| RateLimit {
+                per_second,
+                burst: self
+                    .rate_burst
+                    .unwrap_or_else(|| (per_second * 2.0).ceil().clamp(1.0, f64::from(u32::MAX)) as u32),
+            }),
+            client_ip_header: self
+                .client_ip_header
+                .as_deref()
+                .map(|name| {
+                    axum::http::HeaderName::try_from(name)
+                        .with_context(|| format!("--client-ip-header {name:?} is not a header name"))
+                })
+                .transpose()?,
+        };
+        if self.rate_burst.is_some() && self.rate_limit.is_none() {
+            bail!("--rate-burst needs --rate-limit");
+        }
+        config.validate().map_err(anyhow::Error::msg)?;
+        Ok(config)
+    }
+}
+
+/// A value parser for a rate above 0.
+fn positive_rate(text: &str) -> Result<f64, String> {
+    let value: f64 = text.parse().map_err(|e| format!("{e}"))?;
+    if !value.is_finite() || value <= 0.0 {
+        return Err("must be a number above 0".to_string());
+    }
+    Ok(value)
 }
 
 impl ServeArgs {
-    fn config(&self) -> ServeConfig {
+    fn config(&self) -> anyhow::Result<ServeConfig> {
         let timeout = Duration::from_millis(self.shard_timeout_ms);
-        ServeConfig {
+        Ok(ServeConfig {
             data_dir: self.data_dir.clone(),
             shards: self.shards.iter().map(|s| Backend::parse(s)).collect(),
             docs: self.docs.as_deref().map(Backend::parse),
@@ -367,7 +469,8 @@ impl ServeArgs {
                 cache_entries: self.cache_entries,
                 cache_bytes: self.cache_mb.saturating_mul(1024 * 1024),
             },
-        }
+            access: self.access.config()?,
+        })
     }
 }
 
@@ -409,7 +512,15 @@ impl CrawlArgs {
         config.seed_priorities = seed_priorities;
         config.scope = self.scope;
         config.include = parse_urls(&self.include, "--include prefix")?;
+        let rules = self
+            .sites
+            .iter()
+            .map(|text| SiteRule::parse(text).map_err(anyhow::Error::msg))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let exclude = crawler::sites::compile(&self.exclude).map_err(anyhow::Error::msg)?;
+        config.sites = std::sync::Arc::new(SiteRules::new(rules, exclude));
         config.max_pages = self.max_pages;
+        config.recrawl = self.recrawl;
         // Alone, a crawl is over when its frontier is; a worker of a shared
         // crawl waits for work unless told otherwise.
         config.stop_when_empty = self.redis.redis.is_none() || self.until_empty;
@@ -486,6 +597,22 @@ impl CrawlArgs {
             Some(redis) => FrontierChoice::Redis(redis),
             None => FrontierChoice::Embedded(frontier),
         };
+        config.warc = self.warc.as_ref().map(|dir| crawler::warc::WarcConfig {
+            dir: dir.clone(),
+            max_file_bytes: self.warc_max_mb.saturating_mul(1_000_000),
+            // Workers of one crawl may share a directory: their files never
+            // share a name.
+            prefix: match &frontier {
+                FrontierChoice::Redis(redis) => format!(
+                    "trawl-{}",
+                    redis.worker_id.replace(
+                        |c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                        "_"
+                    )
+                ),
+                FrontierChoice::Embedded(_) => "trawl".into(),
+            },
+        });
         Ok((config, frontier, DataDir::new(&self.data_dir)))
     }
 }
@@ -553,6 +680,18 @@ fn at_least(min: usize) -> impl Fn(&str) -> Result<usize, String> + Clone + Send
     }
 }
 
+/// A value parser for a URL pattern: a regular expression.
+fn url_pattern(text: &str) -> Result<String, String> {
+    crawler::sites::compile(&[text.to_string()])?;
+    Ok(text.to_string())
+}
+
+/// A value parser for a site rule ([`SiteRule::parse`]).
+fn site_rule(text: &str) -> Result<String, String> {
+    SiteRule::parse(text)?;
+    Ok(text.to_string())
+}
+
 /// A value parser for a factor of 0 or more.
 fn non_negative(text: &str) -> Result<f64, String> {
     let value: f64 = text.parse().map_err(|e| format!("{e}"))?;
@@ -580,6 +719,7 @@ pub enum Job {
         frontier: FrontierChoice,
         data_dir: DataDir,
         listen: SocketAddr,
+        access: AccessConfig,
     },
     Index {
         config: ConsumerConfig,
@@ -603,6 +743,10 @@ pub enum Job {
         config: RedisFrontierConfig,
         urls: Vec<NormalizedUrl>,
     },
+    Status {
+        data_dir: Option<DataDir>,
+        redis: Option<RedisFrontierConfig>,
+    },
 }
 
 impl Cli {
@@ -625,16 +769,21 @@ impl Cli {
                 }
             }
             Command::Serve(args) => Job::Serve {
-                config: args.config(),
+                config: args.config()?,
                 listen: args.listen,
             },
-            Command::Run { crawl, listen } => {
+            Command::Run {
+                crawl,
+                listen,
+                access,
+            } => {
                 let (config, frontier, data_dir) = crawl.configs()?;
                 Job::Run {
                     config,
                     frontier,
                     data_dir,
                     listen: *listen,
+                    access: access.config()?,
                 }
             }
             Command::Index {
@@ -676,6 +825,15 @@ impl Cli {
                     data_dir: DataDir::new(data_dir),
                     seeds: parse_urls(seeds, "seed")?,
                     force: *force,
+                }
+            }
+            Command::Status { data_dir, redis } => {
+                if data_dir.is_none() && redis.redis.is_none() {
+                    bail!("trawl status needs --data-dir DIR, or --redis URL (with --redis-prefix)");
+                }
+                Job::Status {
+                    data_dir: data_dir.as_ref().map(DataDir::new),
+                    redis: redis.config(FrontierConfig::default()),
                 }
             }
             Command::Seed { redis, urls } => {
@@ -738,9 +896,10 @@ impl Job {
                 frontier,
                 data_dir,
                 listen,
+                access,
             } => {
                 let listener = bind(listen).await?;
-                commands::run(config, frontier, &data_dir, listener, shutdown).await?;
+                commands::run(config, frontier, &data_dir, listener, access, shutdown).await?;
             }
             Job::Index {
                 config,
@@ -773,6 +932,9 @@ impl Job {
                     "rebuilt: {} pages queued again, {} new seeds, epoch {}",
                     report.pages_queued, report.seeds_added, report.epoch
                 );
+            }
+            Job::Status { data_dir, redis } => {
+                print!("{}", commands::status(data_dir.as_ref(), redis).await?);
             }
             Job::Seed { config, urls } => {
                 let given = urls.len();

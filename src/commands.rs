@@ -25,7 +25,7 @@ use indexer::service::{CommitPolicy, IndexingStats, Stores};
 use indexer::{Docstore, DocstoreWriter, IndexReaderHandle, IndexWriterHandle};
 use query_api::backends::{DocumentSource, IndexShard, LocalDocs, LocalShard, RemoteDocs, RemoteShard};
 use query_api::shard_search::ShardSearcher;
-use query_api::{SearchConfig, SearchService};
+use query_api::{AccessConfig, SearchConfig, SearchService};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -169,6 +169,8 @@ pub struct ServeConfig {
     /// otherwise such a directory is an error.
     pub create_missing: bool,
     pub search: SearchConfig,
+    /// API keys, rate limit, CORS.
+    pub access: AccessConfig,
 }
 
 impl ServeConfig {
@@ -242,7 +244,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let service = Arc::new(config.service()?);
-    serve_on(listener, service, shutdown).await
+    serve_on(listener, service, config.access, shutdown).await
 }
 
 /// `trawl run`: crawl and serve in one process. New pages become searchable
@@ -253,12 +255,18 @@ pub async fn run(
     frontier: FrontierChoice,
     data_dir: &DataDir,
     listener: TcpListener,
+    access: AccessConfig,
     shutdown: CancellationToken,
 ) -> anyhow::Result<CrawlSummary> {
     let docstore = Arc::new(open_docstore(data_dir)?);
     let index = IndexReaderHandle::open(&data_dir.index()).context("opening the index")?;
     let service = Arc::new(SearchService::new(index.clone(), docstore.clone()));
-    let server = tokio::spawn(serve_on(listener, service, shutdown.clone().cancelled_owned()));
+    let server = tokio::spawn(serve_on(
+        listener,
+        service,
+        access,
+        shutdown.clone().cancelled_owned(),
+    ));
     let summary = crawl_into(
         config,
         frontier,
@@ -616,12 +624,13 @@ fn spawn_server(
 async fn serve_on(
     listener: TcpListener,
     service: Arc<SearchService>,
+    access: AccessConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     info!(address = %listener.local_addr()?, "serving search");
     eprintln!("search at http://{}/", listener.local_addr()?);
     // The API's router serves /metrics itself (with its cache's counts).
-    query_api::serve(listener, service, shutdown).await?;
+    query_api::serve(listener, service, access, shutdown).await?;
     Ok(())
 }
 
@@ -702,4 +711,142 @@ pub async fn seed(redis: RedisFrontierConfig, seeds: Vec<common::NormalizedUrl>)
         .map(|seed| NewLink::page(seed, 0, 1.0))
         .collect();
     Ok(frontier.add(links).await?.added)
+}
+
+/// What `trawl status` reports about a crawl.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StatusReport {
+    /// Where the frontier is: a data directory or a Redis prefix.
+    pub frontier_at: String,
+    /// The frontier's counts; none when it could not be read (why is in
+    /// `frontier_note`).
+    pub counts: Option<crawler::frontier::FrontierCounts>,
+    pub frontier_note: Option<String>,
+    /// The last crawl's summary (`DIR/last-crawl.json`), with when it ended.
+    pub last_crawl: Option<(serde_json::Value, std::time::SystemTime)>,
+}
+
+/// `trawl status`: a crawl's frontier (queued, leased, resting hosts) and
+/// its last run's summary, read without joining or changing the crawl.
+/// With `redis`, the shared frontier under its prefix; otherwise the data
+/// directory's own, unless a crawl running there holds it.
+pub async fn status(
+    data_dir: Option<&DataDir>,
+    redis: Option<RedisFrontierConfig>,
+) -> anyhow::Result<StatusReport> {
+    let mut report = StatusReport::default();
+    match (redis, data_dir) {
+        (Some(redis), _) => {
+            report.frontier_at = format!("Redis {} prefix {}", redis.url, redis.prefix);
+            let url = redis.url.clone();
+            let frontier = RedisFrontier::client(redis)
+                .await
+                .with_context(|| format!("connecting to {url}"))?;
+            report.counts = Some(frontier.counts().await?);
+        }
+        (None, Some(data_dir)) => {
+            report.frontier_at = data_dir.frontier().display().to_string();
+            if !data_dir.frontier().exists() {
+                report.frontier_note = Some("no crawl has run in this directory".into());
+            } else {
+                match EmbeddedFrontier::open(&data_dir.frontier(), FrontierConfig::default()) {
+                    Ok(frontier) => report.counts = Some(frontier.counts().await?),
+                    // RocksDB's lock: the crawl that holds it reports its
+                    // own progress.
+                    Err(error) if error.to_string().contains("lock") => {
+                        report.frontier_note = Some(
+                            "a crawl running in this directory holds the frontier (see its progress line)"
+                                .into(),
+                        )
+                    }
+                    Err(error) => return Err(error).context("opening the frontier"),
+                }
+            }
+        }
+        (None, None) => bail!("trawl status needs --data-dir DIR, or --redis URL (with --redis-prefix)"),
+    }
+    if let Some(data_dir) = data_dir
+        && let Ok(text) = std::fs::read(data_dir.last_crawl())
+    {
+        let summary = serde_json::from_slice(&text).context("reading last-crawl.json")?;
+        let ended = std::fs::metadata(data_dir.last_crawl())?.modified()?;
+        report.last_crawl = Some((summary, ended));
+    }
+    Ok(report)
+}
+
+impl std::fmt::Display for StatusReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "frontier      {}", self.frontier_at)?;
+        if let Some(note) = &self.frontier_note {
+            writeln!(f, "              {note}")?;
+        }
+        if let Some(counts) = &self.counts {
+            writeln!(
+                f,
+                "  queued      {:>9}  (links waiting to be fetched)",
+                counts.queued
+            )?;
+            writeln!(
+                f,
+                "  leased      {:>9}  (claimed by a worker, not yet done)",
+                counts.leased
+            )?;
+            writeln!(f, "  known URLs  {:>9}", counts.seen)?;
+            writeln!(
+                f,
+                "  resting     {:>9}  hosts (their politeness delay, Crawl-delay or a back-off after errors)",
+                counts.resting_hosts
+            )?;
+            if counts.queued == 0 && counts.leased == 0 {
+                writeln!(
+                    f,
+                    "  nothing is left to fetch: a crawl here would only visit pages that came due"
+                )?;
+            }
+        }
+        match &self.last_crawl {
+            None => writeln!(f, "last crawl    none recorded")?,
+            Some((summary, ended)) => {
+                let number = |key: &str| summary[key].as_u64().unwrap_or(0);
+                let ago = ended.elapsed().map_or(0, |d| d.as_millis() as u64);
+                writeln!(
+                    f,
+                    "last crawl    ended {} ago after {:.1} s: fetched {}, indexed {}, new links {}",
+                    crawler::stats::in_words(ago),
+                    summary["elapsed_secs"].as_f64().unwrap_or(0.0),
+                    number("fetched"),
+                    number("indexed"),
+                    number("links_queued"),
+                )?;
+                let errors = ["error", "http_status", "host_unreachable", "too_slow"];
+                let reasons = summary["skipped"].as_object().cloned().unwrap_or_default();
+                let list = |errors_only: bool| -> String {
+                    let parts: Vec<String> = reasons
+                        .iter()
+                        .filter(|(reason, _)| errors.contains(&reason.as_str()) == errors_only)
+                        .map(|(reason, count)| format!("{reason} {count}"))
+                        .collect();
+                    if parts.is_empty() {
+                        "none".into()
+                    } else {
+                        parts.join(", ")
+                    }
+                };
+                writeln!(f, "  errors      {}", list(true))?;
+                writeln!(f, "  skipped     {}", list(false))?;
+                if let Some(at) = summary["next_revisit_ms"].as_u64() {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_millis() as u64);
+                    writeln!(
+                        f,
+                        "  next visit  a page comes due in {}",
+                        crawler::stats::in_words(at.saturating_sub(now))
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
 }

@@ -18,7 +18,7 @@
 //!   ...) sets that subcommand's flags. A key is the long flag name with `_`
 //!   or `-` (`delay_ms`), or a positional argument's name (`urls`). Values
 //!   are strings or numbers, `true`/`false` for switches, arrays for
-//!   repeatable flags. Unknown tables, unknown keys and values of the wrong
+//!   repeatable flags; a table (`[[crawl.site]]`) reaches its flag as JSON. Unknown tables, unknown keys and values of the wrong
 //!   type are errors. Relative paths are relative to the working directory,
 //!   as on the command line.
 //! - The environment: `TRAWL_` and the key in capitals (`TRAWL_DELAY_MS`); a
@@ -503,6 +503,9 @@ fn scalar(value: &toml::Value) -> Result<String, String> {
         toml::Value::String(text) => Ok(text.clone()),
         toml::Value::Integer(number) => Ok(number.to_string()),
         toml::Value::Float(number) => Ok(number.to_string()),
+        // A table is a structured value (a [[crawl.site]] rule): its flag
+        // reads it as JSON.
+        toml::Value::Table(table) => serde_json::to_string(table).map_err(|e| e.to_string()),
         other => Err(format!(
             "expected a string or a number, found {}",
             type_name(other)
@@ -656,6 +659,13 @@ impl<P> Loaded<P> {
                 None => "default".to_string(),
             },
         };
+        if SECRET_KEYS.contains(&setting.key.as_str()) {
+            return format!(
+                "# {} is set ({} value(s), secret: not shown) # {origin}",
+                setting.key,
+                values.len()
+            );
+        }
         let value = match setting.kind {
             Kind::Switch => values.first().cloned().unwrap_or_else(|| "false".to_string()),
             Kind::One => values.first().map(|value| toml_value(value)).unwrap_or_default(),
@@ -667,6 +677,9 @@ impl<P> Loaded<P> {
         format!("{:<44} # {origin}", format!("{} = {value}", setting.key))
     }
 }
+
+/// Settings whose values `--print-config` does not print: API keys.
+const SECRET_KEYS: &[&str] = &["search_key", "admin_key"];
 
 /// A value as TOML: bare when TOML reads it as a number, else a string
 /// (either reads back as the same text).
@@ -754,6 +767,18 @@ mod tests {
         max_pages: Option<u64>,
         #[arg(long, default_value = "host", value_parser = ["host", "domain"])]
         scope: String,
+        /// Structured values: each table arrives as JSON.
+        #[arg(long = "site", value_parser = |text: &str| -> Result<String, String> {
+            serde_json::from_str::<serde_json::Value>(text)
+                .ok()
+                .filter(|rule| rule["host"].is_string())
+                .map(|_| text.to_string())
+                .ok_or_else(|| "a rule needs a host".to_string())
+        })]
+        sites: Vec<String>,
+        /// A secret: --print-config does not print it.
+        #[arg(long = "search-key")]
+        search_keys: Vec<String>,
     }
 
     fn config_file(text: &str) -> tempfile::NamedTempFile {
@@ -839,6 +864,44 @@ mod tests {
         // Flags replace the list; they do not add to it.
         let loaded = load(&["crawl", "--seed", "http://e.test/"], &env, Some(&file)).unwrap();
         assert_eq!(crawl(&loaded).seeds, ["http://e.test/"]);
+    }
+
+    #[test]
+    fn tables_reach_their_flag_as_json_and_bad_ones_are_named() {
+        let file = config_file(
+            "[crawl]\ndata_dir = \"d\"\n[[crawl.site]]\nhost = \"a.test\"\ndelay_ms = 500\n\n[[crawl.site]]\nhost = \"*.b.test\"\nexclude = [\"/x\"]\n",
+        );
+        let loaded = load(&["crawl"], &[], Some(&file)).unwrap();
+        let rules: Vec<serde_json::Value> = crawl(&loaded)
+            .sites
+            .iter()
+            .map(|text| serde_json::from_str(text).unwrap())
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                serde_json::json!({"host": "a.test", "delay_ms": 500}),
+                serde_json::json!({"host": "*.b.test", "exclude": ["/x"]}),
+            ]
+        );
+        let file = config_file("[crawl]\ndata_dir = \"d\"\n[[crawl.site]]\ndelay_ms = 500\n");
+        let error = load(&["crawl"], &[], Some(&file)).err().unwrap().to_string();
+        assert!(
+            error.contains("[crawl] site") && error.contains("needs a host"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        let file = config_file("[crawl]\ndata_dir = \"d\"\nsearch_key = [\"a-secret-key-of-some-length\"]\n");
+        let loaded = load(&["crawl"], &[], Some(&file)).unwrap();
+        let printed = loaded.effective_settings();
+        assert!(!printed.contains("a-secret-key"), "{printed}");
+        assert!(
+            printed.contains("# search_key is set (1 value(s), secret: not shown) # file"),
+            "{printed}"
+        );
     }
 
     #[test]

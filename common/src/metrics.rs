@@ -23,6 +23,8 @@ pub const CRAWLER_PAGES_INDEXED: &str = "trawl_crawler_pages_indexed_total";
 pub const CRAWLER_URLS_SKIPPED: &str = "trawl_crawler_urls_skipped_total";
 /// Body bytes of pages downloaded.
 pub const CRAWLER_DOWNLOADED_BYTES: &str = "trawl_crawler_downloaded_bytes_total";
+/// Exchanges that could not be written to the WARC archive.
+pub const CRAWLER_WARC_ERRORS: &str = "trawl_crawler_warc_errors_total";
 /// Time from a page request to its whole body, in seconds.
 pub const CRAWLER_FETCH_DURATION: &str = "trawl_crawler_fetch_duration_seconds";
 /// Requests (pages and sitemaps) in flight.
@@ -135,6 +137,11 @@ fn describe() {
         CRAWLER_DOWNLOADED_BYTES,
         Unit::Bytes,
         "Body bytes of pages downloaded"
+    );
+    describe_counter!(
+        CRAWLER_WARC_ERRORS,
+        Unit::Count,
+        "Exchanges that could not be written to the WARC archive"
     );
     describe_histogram!(
         CRAWLER_FETCH_DURATION,

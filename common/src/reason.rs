@@ -30,6 +30,9 @@ pub enum SkipReason {
     PrivateAddress,
     /// The link is outside the crawl's scope (`--include`, `--scope`).
     OutOfScope,
+    /// The link matches an `--exclude` pattern, or a site rule's patterns
+    /// leave it out.
+    Excluded,
     /// The server answered with a status that has no page (4xx, 5xx after retries).
     HttpStatus,
     /// The host did not answer (its name does not resolve, it refuses
@@ -44,7 +47,7 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
-    pub const ALL: [SkipReason; 14] = [
+    pub const ALL: [SkipReason; 15] = [
         SkipReason::Robots,
         SkipReason::DuplicateUrl,
         SkipReason::NearDuplicate,
@@ -55,6 +58,7 @@ impl SkipReason {
         SkipReason::WrongType,
         SkipReason::PrivateAddress,
         SkipReason::OutOfScope,
+        SkipReason::Excluded,
         SkipReason::HttpStatus,
         SkipReason::HostUnreachable,
         SkipReason::TooSlow,
@@ -73,6 +77,7 @@ impl SkipReason {
             SkipReason::WrongType => "wrong_type",
             SkipReason::PrivateAddress => "private_address",
             SkipReason::OutOfScope => "out_of_scope",
+            SkipReason::Excluded => "excluded",
             SkipReason::HttpStatus => "http_status",
             SkipReason::HostUnreachable => "host_unreachable",
             SkipReason::TooSlow => "too_slow",

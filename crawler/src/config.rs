@@ -79,6 +79,13 @@ pub struct CrawlConfig {
     /// rest go back to the frontier.
     pub drain_timeout: Duration,
     pub progress: Progress,
+    /// Archive every exchange as WARC here (`--warc`), if anywhere.
+    pub warc: Option<crate::warc::WarcConfig>,
+    /// Per-site rules and `--exclude` patterns.
+    pub sites: std::sync::Arc<crate::sites::SiteRules>,
+    /// Queue every page crawled before again at the start (`--recrawl`),
+    /// not only those whose next visit is due.
+    pub recrawl: bool,
 }
 
 impl CrawlConfig {
@@ -129,6 +136,9 @@ impl CrawlConfig {
             revisit_scan_every: Duration::from_secs(60),
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             progress: Progress::Quiet,
+            warc: None,
+            sites: Default::default(),
+            recrawl: false,
         }
     }
 

@@ -43,13 +43,14 @@ use crate::fetch::{
 };
 use crate::frontier::{AddReport, Claim, Frontier, Lease, LinkKind, NewLink, RetryDecision};
 use crate::parse::{ParsedPage, header_robots_directives, parse_page};
-use crate::politeness::IpLimiter;
+use crate::politeness::{IpLimiter, PolitenessConfig};
 use crate::progress::Reporter;
 use crate::robots::{RobotsCache, Verdict};
 use crate::scope::ScopeRules;
 use crate::sitemap::{MAX_SITEMAP_BYTES, parse_sitemap};
 use crate::stats::{CrawlStats, CrawlSummary};
 use crate::trap::check_url;
+use crate::warc::WarcWriter;
 
 /// How long the dispatcher sleeps at most when nothing is claimable; other
 /// workers (distributed mode) or expiring leases may change that any time.
@@ -84,7 +85,13 @@ pub async fn run(
     config.validate().map_err(CrawlError::Config)?;
     let started = Instant::now();
     let resolver = Arc::new(Resolver::new(&config.dns, config.address_policy.clone()));
-    let fetcher = Fetcher::new(config.fetch.clone(), resolver)?;
+    let mut fetcher = Fetcher::new(config.fetch.clone(), resolver)?.with_sites(config.sites.clone());
+    if let Some(warc) = &config.warc {
+        let writer = WarcWriter::open(warc.clone()).map_err(|e| {
+            CrawlError::Config(format!("opening the WARC directory {}: {e}", warc.dir.display()))
+        })?;
+        fetcher = fetcher.with_warc(Arc::new(writer));
+    }
     let stats = Arc::new(CrawlStats::default());
     register_metrics();
     info!(
@@ -104,7 +111,8 @@ pub async fn run(
     let crawler = Arc::new(Crawler {
         parse_slots: Arc::new(Semaphore::new(config.parse_threads)),
         ip_limiter: IpLimiter::new(config.politeness.max_in_flight_per_ip),
-        robots: RobotsCache::new(config.robots.clone(), &config.fetch.user_agent),
+        robots: RobotsCache::new(config.robots.clone(), &config.fetch.user_agent)
+            .with_sites(config.sites.clone()),
         scope: config.scope_rules(),
         config,
         frontier: frontier.clone(),
@@ -131,15 +139,22 @@ pub async fn run(
         .collect();
     crawler.add_links(seeds).await?;
 
-    let reporter = Reporter::start(crawler.config.progress, stats.clone(), frontier);
+    let reporter = Reporter::start(
+        crawler.config.progress,
+        stats.clone(),
+        frontier,
+        crawler.config.max_pages,
+    );
     let result = crawler.dispatch(shutdown).await;
     reporter.finish().await;
     result?;
-    Ok(stats.summary(
+    let mut summary = stats.summary(
         started.elapsed(),
         &crawler.fetcher.resolver().stats,
         &crawler.robots.stats,
-    ))
+    );
+    summary.next_revisit_ms = crawler.crawled.next_due_ms()?;
+    Ok(summary)
 }
 
 /// What every link task shares.
@@ -305,14 +320,14 @@ impl Crawler {
         let fetch_slots = Arc::new(Semaphore::new(self.config.concurrency));
         let mut tasks: JoinSet<Result<(), CrawlError>> = JoinSet::new();
         let mut claimed = 0u64;
-        self.queue_revisits().await?;
+        self.queue_revisits(self.config.recrawl).await?;
         let mut last_revisit_scan = Instant::now();
         loop {
             while let Some(done) = tasks.try_join_next() {
                 reap(done)?;
             }
             if !self.config.stop_when_empty && last_revisit_scan.elapsed() >= self.config.revisit_scan_every {
-                self.queue_revisits().await?;
+                self.queue_revisits(false).await?;
                 last_revisit_scan = Instant::now();
             }
             if self.config.max_pages.is_some_and(|max| claimed >= max) {
@@ -327,12 +342,16 @@ impl Crawler {
             let wait = match self.frontier.claim().await? {
                 Claim::Leased(lease) => {
                     claimed += 1;
+                    self.stats.record_waiting(None);
                     self.held.hold(&lease);
                     let crawler = self.clone();
                     tasks.spawn(async move { crawler.crawl_link_guarded(lease, permit).await });
                     continue;
                 }
-                Claim::Wait(wait) => wait.min(MAX_IDLE_POLL),
+                Claim::Wait(wait) => {
+                    self.stats.record_waiting(Some(wait));
+                    wait.min(MAX_IDLE_POLL)
+                }
                 Claim::Empty if tasks.is_empty() && self.config.stop_when_empty => break,
                 Claim::Empty => MAX_IDLE_POLL,
             };
@@ -423,7 +442,7 @@ impl Crawler {
             Gate::Open { ip_slot, crawl_delay } => (ip_slot, crawl_delay),
             Gate::Refused { reason, requested } => {
                 let rest = if requested {
-                    self.config.politeness.min_delay
+                    self.politeness_for(&lease.url).min_delay
                 } else {
                     Duration::ZERO
                 };
@@ -499,8 +518,7 @@ impl Crawler {
         Ok(match robots.verdict {
             Verdict::Allowed if robots.fetched_now => Gate::Later {
                 rest: self
-                    .config
-                    .politeness
+                    .politeness_for(&lease.url)
                     .delay_after(Duration::ZERO, robots.crawl_delay),
             },
             Verdict::Allowed => Gate::Open {
@@ -559,7 +577,7 @@ impl Crawler {
         if let Err(error) = &response
             && error.is_host_failure()
         {
-            let rest = self.rest_after(None, None, started.elapsed(), crawl_delay);
+            let rest = self.rest_after(&lease.url, None, None, started.elapsed(), crawl_delay);
             return self.fetch_failed(&lease, error, rest).await;
         }
         let (status, retry_after) = match &response {
@@ -572,7 +590,7 @@ impl Crawler {
                 self.stats.record_seed_answered();
             }
         }
-        let rest = self.rest_after(status, retry_after, started.elapsed(), crawl_delay);
+        let rest = self.rest_after(&lease.url, status, retry_after, started.elapsed(), crawl_delay);
         if let Err(error) = &response {
             return self.fetch_failed(&lease, error, rest).await;
         }
@@ -639,14 +657,29 @@ impl Crawler {
     /// default back-off) after 429 and 503, otherwise the politeness delay.
     fn rest_after(
         &self,
+        url: &NormalizedUrl,
         status: Option<u16>,
         retry_after: Option<Duration>,
         response_time: Duration,
         crawl_delay: Option<Duration>,
     ) -> Duration {
+        let politeness = self.politeness_for(url);
         match status {
-            Some(429 | 503) => self.config.politeness.backoff(retry_after),
-            _ => self.config.politeness.delay_after(response_time, crawl_delay),
+            Some(429 | 503) => politeness.backoff(retry_after),
+            _ => politeness.delay_after(response_time, crawl_delay),
+        }
+    }
+
+    /// The politeness of `url`'s host: the crawl's, with its site rule's
+    /// delay when it has one.
+    fn politeness_for(&self, url: &NormalizedUrl) -> std::borrow::Cow<'_, PolitenessConfig> {
+        let host = url.as_url().host_str().unwrap_or_default();
+        match self.config.sites.for_host(host).and_then(|rule| rule.delay) {
+            Some(min_delay) => std::borrow::Cow::Owned(PolitenessConfig {
+                min_delay,
+                ..self.config.politeness.clone()
+            }),
+            None => std::borrow::Cow::Borrowed(&self.config.politeness),
         }
     }
 
@@ -671,7 +704,7 @@ impl Crawler {
             Ok(raw) => (Some(raw.status), retry_after(&raw.headers)),
             Err(_) => (None, None),
         };
-        let rest = self.rest_after(status, retry, started.elapsed(), crawl_delay);
+        let rest = self.rest_after(&lease.url, status, retry, started.elapsed(), crawl_delay);
         let response = match response {
             Ok(response) => response,
             Err(error) => return self.fetch_failed(&lease, &error, rest).await,
@@ -736,7 +769,7 @@ impl Crawler {
         let header_robots = page
             .x_robots_tag
             .as_deref()
-            .map(|value| header_robots_directives(value, self.robots.product_token()))
+            .map(|value| header_robots_directives(value, &self.robots.product_token_for(&lease.url)))
             .unwrap_or_default();
         let truncated = page.truncated;
         let validators = page.validators.clone();
@@ -907,8 +940,9 @@ impl Crawler {
         }
     }
 
-    /// Queues the pages whose next visit is due, the most overdue first.
-    async fn queue_revisits(&self) -> Result<(), CrawlError> {
+    /// Queues the pages whose next visit is due, the most overdue first;
+    /// with `everything`, every page crawled before (`--recrawl`).
+    async fn queue_revisits(&self, everything: bool) -> Result<(), CrawlError> {
         let now = now_ms();
         // Should the revisit never happen (its fetch fails for good), the
         // page comes due again after the longest interval.
@@ -921,8 +955,12 @@ impl Crawler {
                 .max_interval
                 .max(Duration::from_secs(1))
                 .as_millis() as u64;
+        // Every page is due before the fallback (no visit is planned
+        // further away than the longest interval), and none is after its
+        // pass: the loop ends.
+        let due_by = if everything { fallback - 1 } else { now };
         loop {
-            let due = self.crawled.due(now, REVISIT_BATCH)?;
+            let due = self.crawled.due(due_by, REVISIT_BATCH)?;
             if due.is_empty() {
                 return Ok(());
             }
@@ -958,6 +996,8 @@ impl Crawler {
             Some(SkipReason::Trap)
         } else if lease.kind == LinkKind::Page && !self.scope.allows(&target) {
             Some(SkipReason::OutOfScope)
+        } else if self.config.sites.excludes(&target) {
+            Some(SkipReason::Excluded)
         } else if check_url(&target, &self.config.traps).is_err() {
             Some(SkipReason::Trap)
         } else {
@@ -977,6 +1017,7 @@ impl Crawler {
                     priority: lease.priority,
                     kind: lease.kind,
                     redirects: hops,
+                    host_budget: None,
                 };
                 if self.add_links(vec![link]).await? == AddReport::default() {
                     // The target was seen before. Reached by a redirect itself,
@@ -1005,11 +1046,14 @@ impl Crawler {
         urls: Vec<NormalizedUrl>,
         depth: u32,
     ) -> Result<usize, CrawlError> {
-        let (mut keep, refused): (Vec<_>, Vec<_>) = urls
+        let (keep, refused): (Vec<_>, Vec<_>) = urls
             .into_iter()
             .partition(|url| url.host_key() == source.host_key() || self.scope.allows(url));
+        let (mut keep, excluded): (Vec<_>, Vec<_>) =
+            keep.into_iter().partition(|url| !self.config.sites.excludes(url));
         let over = keep.split_off(keep.len().min(MAX_SITEMAPS_PER_SOURCE));
         self.refuse(refused, SkipReason::OutOfScope).await?;
+        self.refuse(excluded, SkipReason::Excluded).await?;
         self.refuse(over, SkipReason::Budget).await?;
         let links = keep
             .into_iter()
@@ -1019,6 +1063,7 @@ impl Crawler {
                 priority: SITEMAP_PRIORITY,
                 kind: LinkKind::Sitemap,
                 redirects: 0,
+                host_budget: None,
             })
             .collect();
         Ok(self.add_links(links).await?.added)
@@ -1036,10 +1081,13 @@ impl Crawler {
     ) -> Result<usize, CrawlError> {
         let mut keep = Vec::new();
         let mut out_of_scope = Vec::new();
+        let mut excluded = Vec::new();
         let mut traps = Vec::new();
         for url in urls {
             if !self.scope.allows(&url) {
                 out_of_scope.push(url);
+            } else if self.config.sites.excludes(&url) {
+                excluded.push(url);
             } else if depth > self.config.max_depth || check_url(&url, &self.config.traps).is_err() {
                 traps.push(url);
             } else {
@@ -1047,6 +1095,7 @@ impl Crawler {
             }
         }
         self.refuse(out_of_scope, SkipReason::OutOfScope).await?;
+        self.refuse(excluded, SkipReason::Excluded).await?;
         self.refuse(traps, SkipReason::Trap).await?;
         debug!(from = %lease.url, links = keep.len(), "queueing links");
         // A seed's rank carries down, decaying by hop: the children of a
@@ -1070,9 +1119,15 @@ impl Crawler {
     }
 
     /// Adds links to the frontier and counts what it refused.
-    async fn add_links(&self, links: Vec<NewLink>) -> Result<AddReport, CrawlError> {
+    async fn add_links(&self, mut links: Vec<NewLink>) -> Result<AddReport, CrawlError> {
         if links.is_empty() {
             return Ok(AddReport::default());
+        }
+        if !self.config.sites.is_empty() {
+            for link in &mut links {
+                let host = link.url.as_url().host_str().unwrap_or_default();
+                link.host_budget = self.config.sites.for_host(host).and_then(|rule| rule.max_pages);
+            }
         }
         let report = self.frontier.add(links).await?;
         self.stats.record_links_queued(report.added);
@@ -1168,7 +1223,8 @@ impl Crawler {
                 // The failure may have been a request (robots.txt): the host
                 // rests as after any, for the other workers, whose own
                 // count of its failures is not at the limit yet.
-                self.release_host(lease, self.config.politeness.min_delay).await?;
+                self.release_host(lease, self.politeness_for(&lease.url).min_delay)
+                    .await?;
                 let retry_after = self.config.host_failures.retry_unreachable_after;
                 self.put_off_unreachable(lease, reason, retry_after).await
             }

@@ -457,6 +457,19 @@ impl CrawledLinks {
         Ok(pages)
     }
 
+    /// When the next page comes due for a visit; none when no page was
+    /// crawled.
+    pub fn next_due_ms(&self) -> Result<Option<u64>> {
+        let first = self.db.iterator_cf(self.cf(DUE), IteratorMode::Start).next();
+        match first {
+            Some(entry) => {
+                let (key, _) = entry?;
+                Ok(Some(parse_due_key(&key)?.0))
+            }
+            None => Ok(None),
+        }
+    }
+
     /// Up to `limit` pages whose next visit is at or before `now_ms`, the
     /// most overdue first.
     pub fn due(&self, now_ms: u64, limit: usize) -> Result<Vec<(u32, CrawledLink)>> {

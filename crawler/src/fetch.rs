@@ -14,6 +14,8 @@ use encoding_rs::Encoding;
 use reqwest::header::{self, HeaderMap};
 
 use crate::dns::{DnsError, ReqwestResolver, Resolver};
+use crate::sites::SiteRules;
+use crate::warc::{Exchange, WarcWriter};
 
 #[derive(Debug, Clone)]
 pub struct FetchConfig {
@@ -143,6 +145,10 @@ pub struct Fetcher {
     client: reqwest::Client,
     resolver: Arc<Resolver>,
     config: FetchConfig,
+    /// Where every exchange is archived (`--warc`), if anywhere.
+    warc: Option<Arc<WarcWriter>>,
+    /// Site rules: a site's own user agent.
+    sites: Arc<SiteRules>,
 }
 
 /// A response read whole (up to a cap), whatever its type: robots.txt and
@@ -178,7 +184,30 @@ impl Fetcher {
             client,
             resolver,
             config,
+            warc: None,
+            sites: Arc::default(),
         })
+    }
+
+    /// Sends the user agent of a host's site rule, where it has one.
+    pub fn with_sites(mut self, sites: Arc<SiteRules>) -> Fetcher {
+        self.sites = sites;
+        self
+    }
+
+    /// The User-Agent sent to `url`'s host.
+    fn user_agent_for(&self, url: &NormalizedUrl) -> &str {
+        let host = url.as_url().host_str().unwrap_or_default();
+        self.sites
+            .for_host(host)
+            .and_then(|rule| rule.user_agent.as_deref())
+            .unwrap_or(&self.config.user_agent)
+    }
+
+    /// Archives every exchange from now on in `warc`.
+    pub fn with_warc(mut self, warc: Arc<WarcWriter>) -> Fetcher {
+        self.warc = Some(warc);
+        self
     }
 
     pub fn resolver(&self) -> &Resolver {
@@ -196,16 +225,29 @@ impl Fetcher {
         let response = self.send(url, PAGE_ACCEPT, validators).await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
+        let sent = Sent {
+            url,
+            accept: PAGE_ACCEPT,
+            validators,
+            ip: response.remote_addr().map(|address| address.ip()),
+            status,
+            headers: &headers,
+        };
+        // Answers without a body the crawler reads are archived with their
+        // headers alone (a 304 has none to read).
+        let unread = status != 304;
         if status == 304 {
+            self.archive(&sent, Vec::new(), false).await;
             return Ok(FetchResponse::NotModified);
         }
         if response.status().is_redirection()
-            && status != 304
             && let Some(location) = redirect_location(url, &headers)
         {
+            self.archive(&sent, Vec::new(), unread).await;
             return Ok(FetchResponse::Redirect { status, location });
         }
         if !response.status().is_success() {
+            self.archive(&sent, Vec::new(), unread).await;
             return Ok(FetchResponse::Status {
                 status,
                 retry_after: retry_after(&headers),
@@ -215,6 +257,7 @@ impl Fetcher {
         if let Some(content_type) = &content_type
             && !is_html(content_type)
         {
+            self.archive(&sent, Vec::new(), unread).await;
             return Ok(FetchResponse::WrongType {
                 status,
                 content_type: content_type.clone(),
@@ -223,6 +266,7 @@ impl Fetcher {
         let (body, truncated) = self
             .read_body(response, started, self.config.max_body_bytes)
             .await?;
+        let body = self.archive(&sent, body, truncated).await;
         // Servers mislabel: a PDF or an image sent as text/html is not a page.
         if let Some(actual) = sniff_non_html(&body) {
             return Ok(FetchResponse::WrongType {
@@ -253,10 +297,21 @@ impl Fetcher {
         max_body_bytes: usize,
     ) -> Result<RawResponse, FetchError> {
         let started = Instant::now();
-        let response = self.send(url, accept, &Validators::default()).await?;
+        let no_validators = Validators::default();
+        let response = self.send(url, accept, &no_validators).await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let (body, _more) = self.read_body(response, started, max_body_bytes).await?;
+        let ip = response.remote_addr().map(|address| address.ip());
+        let (body, more) = self.read_body(response, started, max_body_bytes).await?;
+        let sent = Sent {
+            url,
+            accept,
+            validators: &no_validators,
+            ip,
+            status,
+            headers: &headers,
+        };
+        let body = self.archive(&sent, body, more).await;
         Ok(RawResponse {
             status,
             headers,
@@ -277,6 +332,9 @@ impl Fetcher {
         self.resolver
             .check_literal(url.as_url().host_str().unwrap_or_default())?;
         let mut request = self.client.get(url.as_str()).header(header::ACCEPT, accept);
+        if !self.sites.is_empty() {
+            request = request.header(header::USER_AGENT, self.user_agent_for(url));
+        }
         if let Some(etag) = &validators.etag {
             request = request.header(header::IF_NONE_MATCH, etag);
         }
@@ -332,6 +390,77 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
+    }
+}
+
+/// An exchange as the fetcher made it, for the archive.
+struct Sent<'a> {
+    url: &'a NormalizedUrl,
+    accept: &'a str,
+    validators: &'a Validators,
+    ip: Option<std::net::IpAddr>,
+    status: u16,
+    headers: &'a HeaderMap,
+}
+
+impl Fetcher {
+    /// Writes the exchange to the WARC archive, if there is one, and gives
+    /// the body back. A failure to archive is logged and counted; it does
+    /// not fail the fetch (the page is still crawled and indexed).
+    async fn archive(&self, sent: &Sent<'_>, body: Vec<u8>, truncated: bool) -> Vec<u8> {
+        let Some(warc) = &self.warc else {
+            return body;
+        };
+        let exchange = Exchange {
+            url: sent.url.as_str().to_string(),
+            ip: sent.ip,
+            request_head: self.request_head(sent),
+            status: sent.status,
+            response_headers: sent.headers.clone(),
+            body,
+            truncated,
+            fetched_at: std::time::SystemTime::now(),
+        };
+        let warc = warc.clone();
+        let (exchange, written) = tokio::task::spawn_blocking(move || {
+            let written = warc.write(&exchange);
+            (exchange, written)
+        })
+        .await
+        .expect("the WARC writer does not panic");
+        if let Err(error) = written {
+            metrics::counter!(common::metrics::CRAWLER_WARC_ERRORS).increment(1);
+            tracing::error!(url = %sent.url, %error, "writing the WARC record failed");
+        }
+        exchange.body
+    }
+
+    /// The request as sent: the headers this fetcher sets (reqwest adds
+    /// only the connection's own).
+    fn request_head(&self, sent: &Sent<'_>) -> String {
+        let url = sent.url.as_url();
+        let mut target = url.path().to_string();
+        if let Some(query) = url.query() {
+            target.push('?');
+            target.push_str(query);
+        }
+        let host = match url.port() {
+            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+            None => url.host_str().unwrap_or_default().to_string(),
+        };
+        let mut head = format!(
+            "GET {target} HTTP/1.1\r\nhost: {host}\r\nuser-agent: {}\r\naccept: {}\r\naccept-encoding: gzip, br\r\n",
+            self.user_agent_for(sent.url),
+            sent.accept
+        );
+        if let Some(etag) = &sent.validators.etag {
+            head.push_str(&format!("if-none-match: {etag}\r\n"));
+        }
+        if let Some(last_modified) = &sent.validators.last_modified {
+            head.push_str(&format!("if-modified-since: {last_modified}\r\n"));
+        }
+        head.push_str("\r\n");
+        head
     }
 }
 

@@ -21,9 +21,11 @@
 //! - [`parse`]: HTML to title, text, headings and links.
 //! - [`sitemap`]: sitemaps and sitemap indexes, plain or gzipped.
 //! - [`scope`]: which links a crawl follows (`--scope`, `--include`).
+//! - [`sites`]: per-site rules (delay, page budget, user agent, patterns) and `--exclude`.
 //! - [`trap`]: URLs shaped like crawler traps.
 //! - [`stats`]: counters and the end-of-run summary.
 //! - [`progress`]: the progress bar or log lines of a running crawl.
+//! - [`warc`]: WARC/1.1 archives of every exchange, with a CDXJ index.
 
 pub mod config;
 pub mod crawl;
@@ -37,8 +39,10 @@ pub mod progress;
 pub mod robots;
 pub mod scope;
 pub mod sitemap;
+pub mod sites;
 pub mod stats;
 pub mod trap;
+pub mod warc;
 
 pub use config::{CrawlConfig, Progress};
 pub use crawl::run;

@@ -44,6 +44,9 @@ pub struct CrawlStats {
     failed_seeds: Mutex<Vec<(String, SkipReason)>>,
     skipped: [AtomicU64; SkipReason::ALL.len()],
     by_status: Mutex<BTreeMap<u16, u64>>,
+    /// When the frontier last said no link may be fetched before some
+    /// time: that time (none once a link was claimed since).
+    waiting_until: Mutex<Option<std::time::Instant>>,
 }
 
 impl CrawlStats {
@@ -154,6 +157,49 @@ impl CrawlStats {
         }
     }
 
+    /// The frontier said the next link may be fetched in `wait` (none: a
+    /// link was just claimed).
+    pub fn record_waiting(&self, wait: Option<Duration>) {
+        *self.waiting_until.lock().unwrap_or_else(|p| p.into_inner()) =
+            wait.map(|wait| std::time::Instant::now() + wait);
+    }
+
+    /// How long until the frontier's next link may be fetched, when the
+    /// crawl is waiting for one.
+    pub fn waiting_for(&self) -> Option<Duration> {
+        self.waiting_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map(|until| until.saturating_duration_since(std::time::Instant::now()))
+    }
+
+    /// Links given up on for an error: of the network, of the server, or
+    /// of the host.
+    pub fn errors(&self) -> u64 {
+        [
+            SkipReason::Error,
+            SkipReason::HttpStatus,
+            SkipReason::HostUnreachable,
+            SkipReason::TooSlow,
+        ]
+        .into_iter()
+        .map(|reason| self.skipped(reason))
+        .sum()
+    }
+
+    /// URLs skipped for any reason.
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.iter().map(|count| count.load(Relaxed)).sum()
+    }
+
+    fn skipped(&self, reason: SkipReason) -> u64 {
+        let index = SkipReason::ALL
+            .iter()
+            .position(|r| *r == reason)
+            .expect("ALL lists every reason");
+        self.skipped[index].load(Relaxed)
+    }
+
     pub fn fetched(&self) -> u64 {
         self.fetched.load(Relaxed)
     }
@@ -210,6 +256,7 @@ impl CrawlStats {
             every_seed_failed: !self.seed_answered.load(Relaxed) && !failed_seeds.is_empty(),
             failed_seeds,
             elapsed_secs: elapsed.as_secs_f64(),
+            next_revisit_ms: None,
         }
     }
 }
@@ -259,11 +306,20 @@ pub struct CrawlSummary {
     /// not start at all (a batch run then exits with an error).
     pub every_seed_failed: bool,
     pub elapsed_secs: f64,
+    /// When the first page crawled so far comes due for a visit (ms since
+    /// the Unix epoch).
+    pub next_revisit_ms: Option<u64>,
 }
 
 impl CrawlSummary {
     pub fn skipped(&self, reason: SkipReason) -> u64 {
         self.skipped.get(&reason).copied().unwrap_or(0)
+    }
+
+    /// Nothing was fetched or queued: a rerun of a finished crawl (not a
+    /// crawl whose seeds all failed, which says so).
+    pub fn had_nothing_to_do(&self) -> bool {
+        self.fetched == 0 && self.links_queued == 0 && self.revisits == 0 && self.failed_seeds.is_empty()
     }
 
     pub fn pages_per_sec(&self) -> f64 {
@@ -275,9 +331,39 @@ impl CrawlSummary {
     }
 }
 
+/// `3 h 20 min`, `42 s`: a duration as a person reads it.
+pub fn in_words(ms: u64) -> String {
+    let secs = ms.div_ceil(1000);
+    match secs {
+        0..=89 => format!("{secs} s"),
+        90..=5399 => format!("{} min", (secs + 30) / 60),
+        5400..=172_799 => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
+        _ => format!("{} days", (secs + 43_200) / 86_400),
+    }
+}
+
 impl fmt::Display for CrawlSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "crawl finished in {:.1} s", self.elapsed_secs)?;
+        if self.had_nothing_to_do() {
+            let next = match self.next_revisit_ms {
+                Some(at) => {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_millis() as u64);
+                    format!(
+                        ", and the next page comes due for a visit in {}",
+                        in_words(at.saturating_sub(now))
+                    )
+                }
+                None => String::new(),
+            };
+            writeln!(
+                f,
+                "  nothing to do: every seed and link was crawled before{next}. \
+                 --recrawl fetches every page again; a new --seed adds one."
+            )?;
+        }
         writeln!(
             f,
             "  fetched     {:>9}  ({:.1} pages/s, {:.1} MB)",

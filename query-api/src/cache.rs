@@ -21,14 +21,15 @@ use crate::rank::Ranking;
 pub struct CacheKey {
     pub query: String,
     pub ranking: Ranking,
-    pub page: usize,
+    /// Results skipped before the page, and the page's size.
+    pub offset: usize,
     pub per_page: usize,
     /// Each shard's generation, in the order shards are configured.
     pub generations: Vec<u64>,
 }
 
 /// Counts since start, for /metrics and tests.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct CacheCounts {
     pub hits: u64,
     pub misses: u64,
@@ -182,7 +183,7 @@ mod tests {
         CacheKey {
             query: query.into(),
             ranking: Ranking::Tuned,
-            page: 1,
+            offset: 0,
             per_page: 10,
             generations: vec![generation],
         }

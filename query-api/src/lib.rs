@@ -25,12 +25,15 @@
 //!   each other; the paging limits.
 //! - [`shard_search`]: one shard's searches, `/shard/*`, served by `trawl index`.
 //! - [`docs`]: stored documents, `/docs`, served by `trawl docs`.
-//! - [`routes`]: `/api/v1/search`, `/api/v1/openapi.json`, `/`, health.
+//! - [`routes`]: `/api/v1/search`, `/api/v1/stats`, `/api/v1/openapi.json`,
+//!   `/`, health.
+//! - [`access`]: API keys, the per-client rate limit, CORS.
 //! - [`page`]: the HTML search page (works without JavaScript).
 //! - [`search_error`]: why a search failed, in the domain's terms.
 //! - [`error`]: API errors, mapped to JSON with a 4xx or 5xx status.
 //! - [`wire`]: serving HTTP so that even the HTTP library's own errors are JSON.
 
+pub mod access;
 pub mod backends;
 pub mod cache;
 pub mod docs;
@@ -50,18 +53,22 @@ pub mod wire;
 use std::future::Future;
 use std::sync::Arc;
 
+pub use access::{AccessConfig, RateLimit};
 pub use error::ApiError;
 pub use routes::router;
 pub use search::{SearchConfig, SearchRequest, SearchResponse, SearchResult, SearchService};
 pub use search_error::SearchError;
 
-/// Serves the API on `listener` until `shutdown` resolves.
+/// Serves the API on `listener`, behind `access`'s keys, rate limit and
+/// CORS, until `shutdown` resolves.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     service: Arc<SearchService>,
+    access: AccessConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    wire::serve(listener, router(service), shutdown).await
+    let app = access::protect(wire::with_json_fallbacks(router(service)), access);
+    wire::serve_app(listener, app, shutdown).await
 }
 
 /// The Prometheus text of every metric this process records.

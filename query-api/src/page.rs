@@ -6,7 +6,21 @@ use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
 use crate::search::SearchResponse;
 
-pub fn render_page(query: &str, response: Option<&SearchResponse>, error: Option<&str>) -> String {
+/// The page for `query`; `key` is the API key the request carried as its
+/// `key` parameter, which the form and links carry on (a page without
+/// JavaScript has no other way to send it).
+pub fn render_page(
+    query: &str,
+    response: Option<&SearchResponse>,
+    error: Option<&str>,
+    key: Option<&str>,
+) -> String {
+    let key_param = key.map_or(String::new(), |key| {
+        format!(
+            "&key={}",
+            url::form_urlencoded::byte_serialize(key.as_bytes()).collect::<String>()
+        )
+    });
     let mut body = String::new();
     if let Some(error) = error {
         let _ = write!(body, r#"<p class="error">{}</p>"#, text(error));
@@ -14,7 +28,7 @@ pub fn render_page(query: &str, response: Option<&SearchResponse>, error: Option
     if let Some(response) = response {
         let search_link = |query: &str| {
             format!(
-                "/?query={}",
+                "/?query={}{key_param}",
                 url::form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>()
             )
         };
@@ -46,7 +60,7 @@ pub fn render_page(query: &str, response: Option<&SearchResponse>, error: Option
             r#"<p class="meta">{} results ({:.1} ms)</p><ol class="results" start="{}">"#,
             response.total,
             response.took_ms,
-            (response.page - 1) * response.per_page + 1
+            response.offset + 1
         );
         for result in &response.results {
             // The section the result lands on, as its heading path, linked
@@ -81,7 +95,7 @@ pub fn render_page(query: &str, response: Option<&SearchResponse>, error: Option
             );
         }
         body.push_str("</ol>");
-        body.push_str(&pager(query, response));
+        body.push_str(&pager(query, response, &key_param));
     }
     format!(
         r#"<!doctype html>
@@ -98,7 +112,7 @@ form {{ display: flex; gap: .5rem; }} input[type=search] {{ flex: 1; font-size: 
 nav.pager {{ display: flex; gap: 1rem; }}
 </style></head>
 <body><h1><a href="/">trawl</a></h1>
-<form action="/" method="get" role="search"><input type="search" name="query" value="{value}" autofocus aria-label="Search"><button type="submit">Search</button></form>
+<form action="/" method="get" role="search"><input type="search" name="query" value="{value}" autofocus aria-label="Search">{key_field}<button type="submit">Search</button></form>
 {body}
 </body></html>"#,
         title = if query.is_empty() {
@@ -107,13 +121,17 @@ nav.pager {{ display: flex; gap: 1rem; }}
             format!("{} - trawl", text(query))
         },
         value = attr(query),
+        key_field = key.map_or(String::new(), |key| format!(
+            r#"<input type="hidden" name="key" value="{}">"#,
+            attr(key)
+        )),
     )
 }
 
-fn pager(query: &str, response: &SearchResponse) -> String {
+fn pager(query: &str, response: &SearchResponse, key_param: &str) -> String {
     let link = |page: usize, label: &str| {
         let href = format!(
-            "/?query={}&page={page}&per_page={}",
+            "/?query={}&page={page}&per_page={}{key_param}",
             url::form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>(),
             response.per_page
         );

@@ -4,7 +4,7 @@
 //! `trawl docs --listen`); and the paging limits both sides agree on.
 //!
 //! Document ids travel as their 16 hex digits (a JSON number would lose
-//! bits in JavaScript). An error answer is JSON `{"error": "...",
+//! bits in JavaScript). An error answer is JSON `{"error": "...", "code": "...",
 //! "status": N}` ([`ErrorBody`]); a 400 means the request was bad and would
 //! be bad on every shard.
 
@@ -122,5 +122,9 @@ pub struct DocsResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub error: String,
+    /// Stable across versions ([`crate::error::ApiError::code`]); absent
+    /// from the answers of servers older than the codes.
+    #[serde(default)]
+    pub code: String,
     pub status: u16,
 }

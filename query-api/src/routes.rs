@@ -1,6 +1,8 @@
 //! The HTTP surface of the query API.
 //!
-//! - `GET /api/v1/search?query=&page=&per_page=`: JSON results.
+//! - `GET /api/v1/search?query=&page=&per_page=` (or `&offset=&limit=`):
+//!   JSON results.
+//! - `GET /api/v1/stats`: documents, shards, generations, cache counts.
 //! - `GET /api/v1/openapi.json`: the OpenAPI document of the above.
 //! - `GET /`: the HTML search page (works without JavaScript).
 //! - `GET /healthz` (the process is up), `GET /readyz` (every shard and the
@@ -17,7 +19,7 @@ use axum::routing::get;
 
 use crate::error::ApiError;
 use crate::page::render_page;
-use crate::protocol::DEFAULT_PER_PAGE;
+use crate::protocol::{DEFAULT_PER_PAGE, MAX_PER_PAGE, MAX_RESULT_OFFSET};
 use crate::rank::Ranking;
 use crate::search::{SearchRequest, SearchService};
 
@@ -27,6 +29,7 @@ pub const OPENAPI_JSON: &str = include_str!("openapi.json");
 pub fn router(service: Arc<SearchService>) -> Router {
     Router::new()
         .route("/api/v1/search", get(search_json))
+        .route("/api/v1/stats", get(stats))
         .route(
             "/api/v1/openapi.json",
             get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON) }),
@@ -42,8 +45,9 @@ pub fn router(service: Arc<SearchService>) -> Router {
 /// and invalid percent-encoding decodes to U+FFFD, but a bad number is a 400.
 struct SearchParams {
     query: Option<String>,
-    page: usize,
+    page: Option<usize>,
     per_page: usize,
+    offset: Option<usize>,
     ranking: Ranking,
 }
 
@@ -51,15 +55,17 @@ impl SearchParams {
     fn from_raw(raw: Option<&str>) -> Result<SearchParams, ApiError> {
         let mut params = SearchParams {
             query: None,
-            page: 1,
+            page: None,
             per_page: DEFAULT_PER_PAGE,
+            offset: None,
             ranking: Ranking::Tuned,
         };
         for (key, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
             match key.as_ref() {
                 "query" | "q" => params.query = Some(value.into_owned()),
-                "page" => params.page = positive(&key, &value)?,
-                "per_page" => params.per_page = positive(&key, &value)?,
+                "page" => params.page = Some(positive(&key, &value)?),
+                "per_page" | "limit" => params.per_page = positive(&key, &value)?,
+                "offset" => params.offset = Some(whole(&key, &value)?),
                 "ranking" => {
                     params.ranking = match value.as_ref() {
                         "tuned" => Ranking::Tuned,
@@ -74,17 +80,38 @@ impl SearchParams {
                 _ => {}
             }
         }
+        if params.page.is_some() && params.offset.is_some() {
+            return Err(ApiError::BadRequest(
+                "give page or offset, not both: offset counts results, page counts pages".into(),
+            ));
+        }
+        let first_result = params.offset.unwrap_or_else(|| {
+            (params.page.unwrap_or(1) - 1).saturating_mul(params.per_page.min(MAX_PER_PAGE))
+        });
+        if first_result >= MAX_RESULT_OFFSET {
+            return Err(ApiError::BadRequest(format!(
+                "page too deep: at most {MAX_RESULT_OFFSET} results can be paged"
+            )));
+        }
         Ok(params)
     }
 
     fn request(&self) -> SearchRequest {
         SearchRequest {
             query: self.query.clone().unwrap_or_default(),
-            page: self.page,
+            page: self.page.unwrap_or(1),
             per_page: self.per_page,
+            offset: self.offset,
             ranking: self.ranking,
         }
     }
+}
+
+fn whole(key: &str, value: &str) -> Result<usize, ApiError> {
+    value
+        .trim()
+        .parse::<usize>()
+        .map_err(|_| ApiError::BadRequest(format!("{key} must be a whole number from 0 up, got {value:?}")))
 }
 
 fn positive(key: &str, value: &str) -> Result<usize, ApiError> {
@@ -124,18 +151,20 @@ async fn search_json(State(service): State<Arc<SearchService>>, RawQuery(raw): R
 
 async fn search_page(State(service): State<Arc<SearchService>>, RawQuery(raw): RawQuery) -> Response {
     let started = Instant::now();
+    let key = crate::access::key_parameter(raw.as_deref());
+    let key = key.as_deref();
     let params = match SearchParams::from_raw(raw.as_deref()) {
         Ok(params) => params,
-        Err(error) => return page_response(render_page("", None, Some(&error.to_string()))),
+        Err(error) => return page_response(render_page("", None, Some(&error.to_string()), key)),
     };
     let query = params.query.clone().unwrap_or_default();
     if query.trim().is_empty() {
-        return page_response(render_page("", None, None));
+        return page_response(render_page("", None, None, key));
     }
     let answer = service.search_with(params.request()).await;
     let response = match answer {
-        Ok(response) => page_response(render_page(&query, Some(&response), None)),
-        Err(error) => page_response(render_page(&query, None, Some(&error.to_string()))),
+        Ok(response) => page_response(render_page(&query, Some(&response), None, key)),
+        Err(error) => page_response(render_page(&query, None, Some(&error.to_string()), key)),
     };
     record("/", started, response.status());
     response
@@ -143,6 +172,10 @@ async fn search_page(State(service): State<Arc<SearchService>>, RawQuery(raw): R
 
 fn page_response(html: String) -> Response {
     ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
+}
+
+async fn stats(State(service): State<Arc<SearchService>>) -> Response {
+    axum::Json(service.stats().await).into_response()
 }
 
 async fn readyz(State(service): State<Arc<SearchService>>) -> Response {

@@ -72,6 +72,9 @@ pub struct SearchRequest {
     /// From 1.
     pub page: usize,
     pub per_page: usize,
+    /// Results to skip, when given instead of a page (`offset`/`limit`
+    /// rather than `page`/`per_page`; `per_page` is the limit then).
+    pub offset: Option<usize>,
     pub ranking: Ranking,
 }
 
@@ -81,6 +84,7 @@ impl SearchRequest {
             query: query.to_string(),
             page,
             per_page,
+            offset: None,
             ranking: Ranking::Tuned,
         }
     }
@@ -97,8 +101,14 @@ pub struct SearchResponse {
     pub suggestion: Option<String>,
     pub total: usize,
     pub took_ms: f64,
+    /// The page these results are, from 1 (with `offset`: the page of
+    /// `per_page` results the first of them falls on).
     pub page: usize,
     pub per_page: usize,
+    /// Results before these (`(page - 1) * per_page` when paged).
+    pub offset: usize,
+    /// The same as `per_page`: the most results this answer holds.
+    pub limit: usize,
     /// Answered from the query cache.
     pub cached: bool,
     /// Some shard did not answer: results are from the others.
@@ -226,7 +236,7 @@ impl SearchService {
             let key = CacheKey {
                 query: plan.normalized.clone(),
                 ranking: plan.ranking,
-                page: plan.page,
+                offset: plan.offset,
                 per_page: plan.per_page,
                 generations: generations.iter().map(|g| *g.as_ref().unwrap_or(&0)).collect(),
             };
@@ -293,6 +303,40 @@ impl SearchService {
             "docs": docs.err().map(|e| e.to_string()),
         });
         (ready, body)
+    }
+
+    /// What `/api/v1/stats` shows: documents, each shard's documents and
+    /// generation (or why it did not answer), and the cache's counts.
+    pub async fn stats(&self) -> serde_json::Value {
+        let deadline = self.config.shard_timeout;
+        let shards = join_all(self.shards.iter().map(|shard| async move {
+            let (documents, generation) = futures::join!(
+                within(deadline, shard.documents()),
+                within(deadline, shard.generation())
+            );
+            let error = documents
+                .as_ref()
+                .err()
+                .or(generation.as_ref().err())
+                .map(|e| e.to_string());
+            serde_json::json!({
+                "name": shard.name(),
+                "documents": documents.ok(),
+                "generation": generation.ok(),
+                "error": error,
+            })
+        }))
+        .await;
+        let documents: u64 = shards.iter().filter_map(|s| s["documents"].as_u64()).sum();
+        serde_json::json!({
+            "documents": documents,
+            "shards": shards,
+            "cache": self.cache_counts(),
+            "cache_limits": {
+                "entries": self.config.cache_entries,
+                "bytes": self.config.cache_bytes,
+            },
+        })
     }
 
     /// The answer for `plan`, from the shards whose generation came back.
@@ -429,6 +473,8 @@ impl SearchService {
             took_ms: 0.0,
             page: plan.page,
             per_page: plan.per_page,
+            offset: plan.offset,
+            limit: plan.per_page,
             cached: false,
             partial: !failed.is_empty(),
             relaxed: plan.relaxed,
@@ -542,8 +588,8 @@ struct Plan {
 impl Plan {
     fn new(request: &SearchRequest) -> Result<Plan, SearchError> {
         let per_page = request.per_page.clamp(1, MAX_PER_PAGE);
-        let page = request.page.max(1);
-        let offset = (page - 1) * per_page;
+        let offset = request.offset.unwrap_or((request.page.max(1) - 1) * per_page);
+        let page = offset / per_page + 1;
         if offset >= MAX_RESULT_OFFSET {
             return Err(SearchError::Invalid(format!(
                 "page too deep: at most {MAX_RESULT_OFFSET} results can be paged"

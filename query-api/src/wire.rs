@@ -7,7 +7,7 @@
 //! bare `400`, `414` or `431` with an empty body and closes the connection.
 //! [`JsonErrorsListener`] wraps each connection so that such an empty error
 //! response is rewritten on its way out into the same JSON as every other
-//! error (`{"error": "...", "status": N}`).
+//! error (`{"error": "...", "code": "...", "status": N}`).
 //!
 //! Only a response that is an error (4xx or 5xx), has no body and is
 //! written whole in one write is rewritten: that is what hyper's automatic
@@ -32,12 +32,41 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let router = router
+    serve_app(listener, with_json_fallbacks(router), shutdown).await
+}
+
+/// `router` with unknown paths (404) and methods (405) answered as JSON.
+/// Layers added after this wrap those answers too (CORS must).
+pub fn with_json_fallbacks(router: Router) -> Router {
+    router
         .fallback(crate::error::not_found)
-        .method_not_allowed_fallback(crate::error::method_not_allowed);
-    axum::serve(JsonErrorsListener(listener), router)
+        .method_not_allowed_fallback(crate::error::method_not_allowed)
+}
+
+/// Serves an app whose fallbacks are set ([`with_json_fallbacks`]).
+pub async fn serve_app(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    // With each connection's peer address: the rate limit's client.
+    let service = router.into_make_service_with_connect_info::<PeerAddr>();
+    axum::serve(JsonErrorsListener(listener), service)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// The address a connection comes from, for the rate limit
+/// ([`crate::access`]).
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, JsonErrorsListener>>
+    for PeerAddr
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, JsonErrorsListener>) -> PeerAddr {
+        PeerAddr(*stream.remote_addr())
+    }
 }
 
 /// A TCP listener whose connections answer hyper's own errors as JSON.
@@ -143,13 +172,16 @@ pub fn json_error_response(head: &[u8]) -> Option<Vec<u8>> {
         }
     }
     let reason = status_line.get(4..).unwrap_or("").trim();
-    let message = match status {
-        400 => "bad request: the request could not be parsed (invalid bytes or syntax)".to_string(),
-        414 => "URI too long".to_string(),
-        431 => "request headers too large".to_string(),
-        _ => reason.to_lowercase(),
+    let (code, message) = match status {
+        400 => (
+            "malformed_request",
+            "bad request: the request could not be parsed (invalid bytes or syntax)".to_string(),
+        ),
+        414 => ("uri_too_long", "URI too long".to_string()),
+        431 => ("headers_too_large", "request headers too large".to_string()),
+        _ => ("http_error", reason.to_lowercase()),
     };
-    let body = serde_json::json!({ "error": message, "status": status }).to_string();
+    let body = serde_json::json!({ "error": message, "code": code, "status": status }).to_string();
     let mut out = format!(
         "HTTP/1.1 {status_line}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
         body.len()
@@ -179,6 +211,7 @@ mod tests {
         assert!(headers.contains("date: Thu"));
         let json: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(json["status"], 400);
+        assert_eq!(json["code"], "malformed_request");
         assert!(json["error"].as_str().unwrap().contains("could not be parsed"));
 
         let head = b"HTTP/1.1 414 URI Too Long\r\n\r\n";

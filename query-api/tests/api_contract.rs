@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use common::{NormalizedUrl, PageMessage};
 use indexer::{Docstore, IndexReaderHandle, IndexWriterHandle, StoredDoc};
-use query_api::SearchService;
+use query_api::{AccessConfig, RateLimit, SearchService};
 use serde_json::Value;
 
 fn page(path: &str, title: &str, text: &str) -> PageMessage {
@@ -28,6 +28,11 @@ fn page(path: &str, title: &str, text: &str) -> PageMessage {
 
 /// Starts the API over a small index; returns its base URL.
 async fn start_api(dir: &std::path::Path) -> String {
+    start_api_with(dir, AccessConfig::default()).await
+}
+
+/// Starts the API over a small index behind `access`; returns its base URL.
+async fn start_api_with(dir: &std::path::Path, access: AccessConfig) -> String {
     let docstore = Arc::new(Docstore::open(&dir.join("docstore")).unwrap());
     let mut writer = IndexWriterHandle::open(&dir.join("index"), 1).unwrap();
     let pages = [
@@ -57,7 +62,12 @@ async fn start_api(dir: &std::path::Path) -> String {
     let service = Arc::new(SearchService::new(index, docstore));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(query_api::serve(listener, service, std::future::pending()));
+    tokio::spawn(query_api::serve(
+        listener,
+        service,
+        access,
+        std::future::pending(),
+    ));
     base
 }
 
@@ -107,40 +117,90 @@ async fn bad_requests_get_json_errors_never_500() {
     let dir = tempfile::tempdir().unwrap();
     let base = start_api(dir.path()).await;
     let long_query = "a".repeat(10 * 1024);
-    let cases: Vec<(String, u16)> = vec![
-        ("/api/v1/search".into(), 400),                           // no query
-        ("/api/v1/search?query=".into(), 400),                    // empty
-        ("/api/v1/search?query=%20%09%20".into(), 400),           // blank
-        (format!("/api/v1/search?query={long_query}"), 400),      // 10 KB
-        ("/api/v1/search?query=%22unbalanced+quote".into(), 200), // lenient parse
-        ("/api/v1/search?query=own%00ership%07".into(), 200),     // control characters
-        ("/api/v1/search?query=%zz%E0%A4".into(), 200),           // invalid percent-encoding
-        ("/api/v1/search?query=title:(".into(), 200),             // broken syntax
-        ("/api/v1/search?query=ownership&page=0".into(), 400),
-        ("/api/v1/search?query=ownership&page=-1".into(), 400),
-        ("/api/v1/search?query=ownership&page=abc".into(), 400),
-        ("/api/v1/search?query=ownership&page=999999".into(), 400), // deeper than paging allows
-        ("/api/v1/search?query=ownership&per_page=100000".into(), 200),
-        ("/api/v1/search?query=ownership&color=blue".into(), 200), // unknown parameter
-        ("/api/v1/search?query=-ownership".into(), 400),           // only exclusions
-        ("/api/v1/search?query=NOT+OR+AND".into(), 400),           // only operators
-        ("/api/v1/search?query=%22%22%22".into(), 400),            // only quotes
-        ("/api/v1/search?query=ownership&ranking=best".into(), 400),
-        ("/api/v1/search?query=ownership&ranking=baseline".into(), 200),
+    // Each bad request's status and its stable code.
+    let cases: Vec<(String, u16, &str)> = vec![
+        ("/api/v1/search".into(), 400, "invalid_query"), // no query
+        ("/api/v1/search?query=".into(), 400, "invalid_query"), // empty
+        ("/api/v1/search?query=%20%09%20".into(), 400, "invalid_query"), // blank
+        (format!("/api/v1/search?query={long_query}"), 400, "invalid_query"), // 10 KB
+        ("/api/v1/search?query=%22unbalanced+quote".into(), 200, ""), // lenient parse
+        ("/api/v1/search?query=own%00ership%07".into(), 200, ""), // control characters
+        ("/api/v1/search?query=%zz%E0%A4".into(), 200, ""), // invalid percent-encoding
+        ("/api/v1/search?query=title:(".into(), 200, ""), // broken syntax
+        (
+            "/api/v1/search?query=ownership&page=0".into(),
+            400,
+            "invalid_parameter",
+        ),
+        (
+            "/api/v1/search?query=ownership&page=-1".into(),
+            400,
+            "invalid_parameter",
+        ),
+        (
+            "/api/v1/search?query=ownership&page=abc".into(),
+            400,
+            "invalid_parameter",
+        ),
+        // Deeper than paging allows, by page and by offset.
+        (
+            "/api/v1/search?query=ownership&page=999999".into(),
+            400,
+            "invalid_parameter",
+        ),
+        (
+            "/api/v1/search?query=ownership&offset=999999".into(),
+            400,
+            "invalid_parameter",
+        ),
+        (
+            "/api/v1/search?query=ownership&offset=-3".into(),
+            400,
+            "invalid_parameter",
+        ),
+        (
+            "/api/v1/search?query=ownership&limit=0".into(),
+            400,
+            "invalid_parameter",
+        ),
+        (
+            "/api/v1/search?query=ownership&page=2&offset=10".into(),
+            400,
+            "invalid_parameter",
+        ),
+        ("/api/v1/search?query=ownership&per_page=100000".into(), 200, ""),
+        ("/api/v1/search?query=ownership&color=blue".into(), 200, ""), // unknown parameter
+        ("/api/v1/search?query=-ownership".into(), 400, "invalid_query"), // only exclusions
+        ("/api/v1/search?query=NOT+OR+AND".into(), 400, "invalid_query"), // only operators
+        ("/api/v1/search?query=%22%22%22".into(), 400, "invalid_query"), // only quotes
+        (
+            "/api/v1/search?query=ownership&ranking=best".into(),
+            400,
+            "invalid_parameter",
+        ),
+        ("/api/v1/search?query=ownership&ranking=baseline".into(), 200, ""),
         (
             "/api/v1/search?query=own%C3%A9rship+%E6%97%A5%E6%9C%AC".into(),
             200,
+            "",
         ), // non-ASCII
-        ("/api/v1/search?query=a%20OR%20%22b&page=2&per_page=1".into(), 200),
+        (
+            "/api/v1/search?query=a%20OR%20%22b&page=2&per_page=1".into(),
+            200,
+            "",
+        ),
+        ("/no/such/path".into(), 404, "not_found"),
     ];
-    for (path, expected) in cases {
+    for (path, expected, code) in cases {
         let (status, body) = get(&base, &path).await;
         assert_eq!(status, expected, "{path}: {body}");
-        if expected == 400 {
+        if expected >= 400 {
             assert!(
                 body["error"].as_str().is_some_and(|e| !e.is_empty()),
                 "{path}: {body}"
             );
+            assert_eq!(body["code"], code, "{path}: {body}");
+            assert_eq!(body["status"], expected, "{path}: {body}");
         } else {
             assert!(body["results"].is_array(), "{path}: {body}");
         }
@@ -161,7 +221,10 @@ async fn the_answer_has_every_field_the_openapi_document_requires() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(parameters, ["query", "page", "per_page", "ranking"]);
+    assert_eq!(
+        parameters,
+        ["query", "page", "per_page", "offset", "limit", "ranking", "key"]
+    );
 
     let (_, body) = get(&base, "/api/v1/search?query=ownership").await;
     let schemas = &openapi["components"]["schemas"];
@@ -315,10 +378,11 @@ async fn raw_request(base: &str, request: &[u8]) -> (u16, String) {
 async fn every_error_is_json_even_the_http_layers_own() {
     let dir = tempfile::tempdir().unwrap();
     let base = start_api(dir.path()).await;
-    let json_error = |status: u16, body: &str| {
+    let json_error = |status: u16, code: &str, body: &str| {
         let json: Value =
             serde_json::from_str(body).unwrap_or_else(|_| panic!("{status}: not JSON: {body:?}"));
         assert_eq!(json["status"], status, "{body}");
+        assert_eq!(json["code"], code, "{body}");
         assert!(!json["error"].as_str().unwrap().is_empty(), "{body}");
     };
 
@@ -326,6 +390,7 @@ async fn every_error_is_json_even_the_http_layers_own() {
     let (status, body) = get(&base, "/no/such/route").await;
     assert_eq!(status, 404);
     assert_eq!(body["status"], 404);
+    assert_eq!(body["code"], "not_found");
     // A method the route does not take.
     let response = reqwest::Client::new()
         .post(format!("{base}/api/v1/search?query=x"))
@@ -333,7 +398,7 @@ async fn every_error_is_json_even_the_http_layers_own() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 405);
-    json_error(405, &response.text().await.unwrap());
+    json_error(405, "method_not_allowed", &response.text().await.unwrap());
     // A raw 0xff byte in the request line: hyper refuses it.
     let (status, body) = raw_request(
         &base,
@@ -341,11 +406,11 @@ async fn every_error_is_json_even_the_http_layers_own() {
     )
     .await;
     assert_eq!(status, 400);
-    json_error(400, &body);
+    json_error(400, "malformed_request", &body);
     // Not HTTP at all.
     let (status, body) = raw_request(&base, b"\x16\x03\x01 hello\r\n\r\n").await;
     assert_eq!(status, 400);
-    json_error(400, &body);
+    json_error(400, "malformed_request", &body);
     // A URI over 64 KiB.
     let long = format!(
         "GET /api/v1/search?query={} HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -353,7 +418,7 @@ async fn every_error_is_json_even_the_http_layers_own() {
     );
     let (status, body) = raw_request(&base, long.as_bytes()).await;
     assert_eq!(status, 414);
-    json_error(414, &body);
+    json_error(414, "uri_too_long", &body);
     // A search error names its status too.
     let (status, body) = get(&base, "/api/v1/search?query=").await;
     assert_eq!(status, 400);
@@ -367,7 +432,7 @@ async fn every_error_is_json_even_the_http_layers_own() {
     );
     assert_eq!(
         openapi["components"]["schemas"]["Error"]["required"],
-        serde_json::json!(["error", "status"])
+        serde_json::json!(["error", "code", "status"])
     );
 }
 
@@ -380,4 +445,292 @@ async fn readyz_reports_the_document_count() {
     assert_eq!(status, 200);
     assert_eq!(body["documents"], 3);
     assert_eq!(body["ready"], true);
+}
+
+// limit/offset page the same results as per_page/page, and the answer
+// says which slice it is.
+#[tokio::test]
+async fn limit_and_offset_page_like_per_page_and_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = start_api(dir.path()).await;
+    let links = |body: &Value| -> Vec<String> {
+        body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["link"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // "ownership" is on two pages (of the same host: site: turns crowding off).
+    let (_, all) = get(&base, "/api/v1/search?query=ownership&per_page=10").await;
+    assert_eq!(links(&all).len(), 2, "{all}");
+    let (_, second) = get(&base, "/api/v1/search?query=ownership&per_page=1&page=2").await;
+    let (_, by_offset) = get(&base, "/api/v1/search?query=ownership&limit=1&offset=1").await;
+    assert_eq!(links(&second), links(&all)[1..].to_vec());
+    assert_eq!(links(&by_offset), links(&second));
+    assert_eq!(
+        (
+            &by_offset["offset"],
+            &by_offset["limit"],
+            &by_offset["page"],
+            &by_offset["per_page"]
+        ),
+        (
+            &serde_json::json!(1),
+            &serde_json::json!(1),
+            &serde_json::json!(2),
+            &serde_json::json!(1)
+        )
+    );
+    assert_eq!(second["offset"], 1);
+    // Past the end: no results, not an error.
+    let (status, past) = get(&base, "/api/v1/search?query=ownership&offset=5").await;
+    assert_eq!((status, links(&past).len()), (200, 0), "{past}");
+}
+
+const SEARCH_KEY: &str = "search-key-0123456789";
+const ADMIN_KEY: &str = "admin-key-0123456789ab";
+
+async fn get_with(
+    base: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, Value, reqwest::header::HeaderMap) {
+    let mut request = reqwest::Client::new().get(format!("{base}{path}"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body, headers)
+}
+
+// A server with keys: searches need a search or admin key, stats and
+// metrics an admin key; health and the OpenAPI document need none.
+#[tokio::test]
+async fn api_keys_guard_search_and_admin_routes() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = start_api_with(
+        dir.path(),
+        AccessConfig {
+            search_keys: vec![SEARCH_KEY.into()],
+            admin_keys: vec![ADMIN_KEY.into()],
+            ..AccessConfig::default()
+        },
+    )
+    .await;
+    let search = "/api/v1/search?query=ownership";
+    let bearer = |key: &str| format!("Bearer {key}");
+    // (path, headers, expected status, expected code)
+    type Case<'a> = (String, Vec<(&'a str, String)>, u16, &'a str);
+    let cases: Vec<Case> = vec![
+        (search.into(), vec![], 401, "unauthorized"),
+        (
+            search.into(),
+            vec![("authorization", bearer("wrong-key-0123456789"))],
+            401,
+            "unauthorized",
+        ),
+        (
+            search.into(),
+            vec![("authorization", bearer(SEARCH_KEY))],
+            200,
+            "",
+        ),
+        (search.into(), vec![("x-api-key", SEARCH_KEY.into())], 200, ""),
+        (format!("{search}&key={SEARCH_KEY}"), vec![], 200, ""),
+        (search.into(), vec![("authorization", bearer(ADMIN_KEY))], 200, ""),
+        ("/api/v1/stats".into(), vec![], 401, "unauthorized"),
+        (
+            "/api/v1/stats".into(),
+            vec![("authorization", bearer(SEARCH_KEY))],
+            403,
+            "forbidden",
+        ),
+        (
+            "/api/v1/stats".into(),
+            vec![("x-api-key", ADMIN_KEY.into())],
+            200,
+            "",
+        ),
+        (
+            "/metrics".into(),
+            vec![("x-api-key", SEARCH_KEY.into())],
+            403,
+            "forbidden",
+        ),
+        ("/metrics".into(), vec![("x-api-key", ADMIN_KEY.into())], 200, ""),
+        ("/?query=ownership".into(), vec![], 401, "unauthorized"),
+        ("/healthz".into(), vec![], 200, ""),
+        ("/readyz".into(), vec![], 200, ""),
+        ("/api/v1/openapi.json".into(), vec![], 200, ""),
+    ];
+    for (path, headers, expected, code) in cases {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let (status, body, response_headers) = get_with(&base, &path, &headers).await;
+        assert_eq!(status, expected, "{path} {headers:?}: {body}");
+        if expected >= 400 {
+            assert_eq!(body["code"], code, "{path}: {body}");
+        }
+        if expected == 401 {
+            assert_eq!(response_headers["www-authenticate"], "Bearer");
+        }
+    }
+    // The HTML page carries a key given as a parameter on into its form
+    // and links.
+    let (status, page, _) = get_with(&base, &format!("/?query=ownership&key={SEARCH_KEY}"), &[]).await;
+    assert_eq!(status, 200);
+    let page = page.as_str().unwrap();
+    assert!(page.contains("What is Ownership?"), "{page}");
+    assert!(
+        page.contains(&format!(
+            r#"<input type="hidden" name="key" value="{SEARCH_KEY}">"#
+        )),
+        "{page}"
+    );
+}
+
+// Admin keys alone guard only the admin routes: search stays open.
+#[tokio::test]
+async fn an_admin_key_alone_leaves_search_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = start_api_with(
+        dir.path(),
+        AccessConfig {
+            admin_keys: vec![ADMIN_KEY.into()],
+            ..AccessConfig::default()
+        },
+    )
+    .await;
+    let (status, _, _) = get_with(&base, "/api/v1/search?query=ownership", &[]).await;
+    assert_eq!(status, 200);
+    let (status, body, _) = get_with(&base, "/api/v1/stats", &[]).await;
+    assert_eq!((status, &body["code"]), (401, &serde_json::json!("unauthorized")));
+}
+
+// /api/v1/stats: documents, shards with their generations, cache counts
+// that move with searches.
+#[tokio::test]
+async fn stats_report_documents_shards_and_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = start_api(dir.path()).await;
+    let (status, before) = get(&base, "/api/v1/stats").await;
+    assert_eq!(status, 200, "{before}");
+    assert_eq!(before["documents"], 3);
+    let shards = before["shards"].as_array().unwrap();
+    assert_eq!(shards.len(), 1);
+    assert_eq!(shards[0]["documents"], 3);
+    assert!(shards[0]["generation"].as_u64().is_some(), "{before}");
+    assert_eq!(shards[0]["error"], Value::Null);
+    assert_eq!(before["cache"]["hits"], 0);
+    get(&base, "/api/v1/search?query=ownership").await;
+    get(&base, "/api/v1/search?query=ownership").await;
+    let (_, after) = get(&base, "/api/v1/stats").await;
+    assert_eq!(after["cache"]["misses"], 1, "{after}");
+    assert_eq!(after["cache"]["hits"], 1, "{after}");
+    assert_eq!(after["cache"]["entries"], 1, "{after}");
+    // Every field the OpenAPI document requires.
+    let (_, openapi) = get(&base, "/api/v1/openapi.json").await;
+    for field in openapi["components"]["schemas"]["Stats"]["required"]
+        .as_array()
+        .unwrap()
+    {
+        assert!(after.get(field.as_str().unwrap()).is_some(), "{field}: {after}");
+    }
+}
+
+// Past its burst a client gets 429 with Retry-After; another client (by
+// the proxy's header) and requests with the admin key are not held back.
+#[tokio::test]
+async fn a_client_past_its_rate_limit_gets_429_and_others_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = start_api_with(
+        dir.path(),
+        AccessConfig {
+            admin_keys: vec![ADMIN_KEY.into()],
+            // One token per 100 s: nothing refills during the test.
+            rate_limit: Some(RateLimit {
+                per_second: 0.01,
+                burst: 3,
+            }),
+            client_ip_header: Some(axum::http::HeaderName::from_static("x-forwarded-for")),
+            ..AccessConfig::default()
+        },
+    )
+    .await;
+    let search = "/api/v1/search?query=ownership";
+    let client_a = [("x-forwarded-for", "203.0.113.7, 10.0.0.1")];
+    for n in 0..3 {
+        let (status, body, _) = get_with(&base, search, &client_a).await;
+        assert_eq!(status, 200, "request {n}: {body}");
+    }
+    let (status, body, headers) = get_with(&base, search, &client_a).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["code"], "rate_limited");
+    assert_eq!(headers["retry-after"], "100");
+    // Another client has its own bucket.
+    let (status, _, _) = get_with(&base, search, &[("x-forwarded-for", "203.0.113.8")]).await;
+    assert_eq!(status, 200);
+    // Health checks and the admin key are not counted.
+    let (status, _, _) = get_with(&base, "/healthz", &client_a).await;
+    assert_eq!(status, 200);
+    let (status, _, _) = get_with(&base, search, &[client_a[0], ("x-api-key", ADMIN_KEY)]).await;
+    assert_eq!(status, 200);
+}
+
+// CORS: the listed origin may read answers (errors too), a preflight
+// needs no key, another origin gets no CORS headers.
+#[tokio::test]
+async fn cors_allows_the_listed_origins_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = start_api_with(
+        dir.path(),
+        AccessConfig {
+            search_keys: vec![SEARCH_KEY.into()],
+            cors_origins: vec!["https://docs.example.com".into()],
+            ..AccessConfig::default()
+        },
+    )
+    .await;
+    let search = "/api/v1/search?query=ownership";
+    let allowed = ("origin", "https://docs.example.com");
+    let (status, _, headers) = get_with(&base, search, &[allowed, ("x-api-key", SEARCH_KEY)]).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["access-control-allow-origin"], "https://docs.example.com");
+    // A refusal carries the header too, so the page's script can read why.
+    let (status, _, headers) = get_with(&base, search, &[allowed]).await;
+    assert_eq!(status, 401);
+    assert_eq!(headers["access-control-allow-origin"], "https://docs.example.com");
+    let (_, _, headers) = get_with(
+        &base,
+        search,
+        &[("origin", "https://evil.example"), ("x-api-key", SEARCH_KEY)],
+    )
+    .await;
+    assert!(
+        headers.get("access-control-allow-origin").is_none(),
+        "{headers:?}"
+    );
+    // A preflight, without a key.
+    let preflight = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, format!("{base}{search}"))
+        .header("origin", "https://docs.example.com")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "x-api-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 200);
+    let headers = preflight.headers();
+    assert_eq!(headers["access-control-allow-origin"], "https://docs.example.com");
+    assert!(
+        headers["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("x-api-key"),
+        "{headers:?}"
+    );
 }

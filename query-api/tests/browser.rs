@@ -49,7 +49,12 @@ async fn the_search_page_shows_results_and_suggestions_in_chromium() {
     let service = Arc::new(SearchService::new(index, docstore));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(query_api::serve(listener, service, std::future::pending()));
+    tokio::spawn(query_api::serve(
+        listener,
+        service,
+        Default::default(),
+        std::future::pending(),
+    ));
 
     let dom = tokio::task::spawn_blocking({
         let base = base.clone();

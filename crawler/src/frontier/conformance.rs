@@ -346,6 +346,7 @@ async fn kind_and_redirects_survive_a_claim(factory: &dyn FrontierFactory) {
         priority: 0.7,
         kind: LinkKind::Sitemap,
         redirects: 3,
+        host_budget: None,
     };
     frontier.add(vec![sitemap.clone()]).await.unwrap();
     let leased = lease(&*frontier).await;
@@ -472,6 +473,29 @@ async fn host_budget_and_query_cap_refuse_links(factory: &dyn FrontierFactory) {
         .unwrap();
     assert_eq!(report, AddReport::default());
     assert_eq!(frontier.counts().await.unwrap().queued, 4);
+
+    // A link's own budget (a site rule's max_pages) holds below the
+    // frontier's; its host's URLs count whatever budget they came with.
+    let budgeted = |url: &str| NewLink {
+        host_budget: Some(2),
+        ..link(url, 1.0)
+    };
+    let report = frontier
+        .add(vec![
+            budgeted("http://site.test/1"),
+            budgeted("http://site.test/2"),
+            budgeted("http://site.test/3"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!((report.added, report.over_host_budget), (2, 1));
+    let report = frontier.add(vec![link("http://site.test/4", 1.0)]).await.unwrap();
+    assert_eq!(
+        report.added, 1,
+        "without its own budget, the frontier's holds (3)"
+    );
+    let report = frontier.add(vec![budgeted("http://site.test/5")]).await.unwrap();
+    assert_eq!((report.added, report.over_host_budget), (0, 1));
 }
 
 mod embedded_suite {

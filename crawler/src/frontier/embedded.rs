@@ -274,6 +274,10 @@ impl Frontier for EmbeddedFrontier {
         let candidates = links
             .iter()
             .map(|link| (link.url.clone(), LinkRecord::queued(link)));
+        let budgets: HashMap<&NormalizedUrl, u64> = links
+            .iter()
+            .filter_map(|link| Some((&link.url, link.host_budget?)))
+            .collect();
         // Each new link meets the limits in order, so that the first links
         // of a page win a host's last places; refused ones are written as
         // seen in the same batch.
@@ -292,7 +296,7 @@ impl Frontier for EmbeddedFrontier {
             state.reschedule(host, &self.config, now);
         }
         let fresh = self.insert_new(&mut state, candidates, |state, url, record| {
-            match state.limits.admit(url, &self.config) {
+            match state.limits.admit(url, &self.config, budgets.get(url).copied()) {
                 Ok(()) => report.added += 1,
                 Err(limit) => {
                     match limit {
@@ -434,6 +438,7 @@ impl Frontier for EmbeddedFrontier {
             queued: state.queued,
             leased: state.leases.len() as u64,
             seen: state.seen,
+            resting_hosts: state.sleeping.len() as u64,
         })
     }
 }
@@ -454,9 +459,15 @@ struct LimitCounters {
 }
 
 impl LimitCounters {
-    fn admit(&mut self, url: &NormalizedUrl, config: &FrontierConfig) -> Result<(), Limit> {
+    fn admit(
+        &mut self,
+        url: &NormalizedUrl,
+        config: &FrontierConfig,
+        budget: Option<u64>,
+    ) -> Result<(), Limit> {
         let host = url.host_key();
-        if self.urls_per_host.get(&host).copied().unwrap_or(0) >= config.max_urls_per_host {
+        let budget = budget.map_or(config.max_urls_per_host, |b| b.min(config.max_urls_per_host));
+        if self.urls_per_host.get(&host).copied().unwrap_or(0) >= budget {
             return Err(Limit::HostBudget);
         }
         if url.as_url().query().is_some() {

@@ -46,6 +46,9 @@ pub struct NewLink {
     pub kind: LinkKind,
     /// How many redirects led to this URL (0 for a link found on a page).
     pub redirects: u8,
+    /// URLs of its host queued at most, when that is below the frontier's
+    /// `max_urls_per_host` (a site rule's `max_pages`).
+    pub host_budget: Option<u64>,
 }
 
 impl NewLink {
@@ -56,6 +59,7 @@ impl NewLink {
             priority,
             kind: LinkKind::Page,
             redirects: 0,
+            host_budget: None,
         }
     }
 }
@@ -113,6 +117,9 @@ pub struct FrontierCounts {
     pub leased: u64,
     /// Distinct URLs ever added.
     pub seen: u64,
+    /// Hosts with links queued that wait for their politeness clock (or a
+    /// back-off) before the next may be fetched.
+    pub resting_hosts: u64,
 }
 
 #[derive(Debug, Clone, Copy)]

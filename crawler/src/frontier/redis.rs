@@ -136,8 +136,8 @@ requeue(ARGV[3])
 return 1
 "#;
 
-/// ARGV: request id, host budget, query cap; then 7 values per link (each
-/// URL once per call).
+/// ARGV: request id, host budget, query cap; then 8 values per link (each
+/// URL once per call), the last the link's own host budget ('' for none).
 const ADD: &str = r#"
 local id = ARGV[3]
 local replayed = replay(id)
@@ -145,9 +145,10 @@ if replayed then return replayed end
 local max_urls, max_queries = tonumber(ARGV[4]), tonumber(ARGV[5])
 local added, over_budget, too_many = 0, 0, 0
 local touched = {}
-for i = 6, #ARGV, 7 do
+for i = 6, #ARGV, 8 do
   local url, bucket, value, host, path_key, priority, meta =
     ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
+  local budget = math.min(tonumber(ARGV[i + 7]) or max_urls, max_urls)
   if redis.call('SADD', key('seen:' .. bucket), value) == 0 then
     -- Found on one more page: a waiting link gains a tenth of the priority
     -- it was found with, up to 1.0 (the embedded frontier's inlink_boost),
@@ -167,7 +168,7 @@ for i = 6, #ARGV, 7 do
     end
   else
     redis.call('INCR', key('seen_count'))
-    if tonumber(redis.call('HGET', key('host_urls'), host) or '0') >= max_urls then
+    if tonumber(redis.call('HGET', key('host_urls'), host) or '0') >= budget then
       over_budget = over_budget + 1
     elseif path_key ~= '' and tonumber(redis.call('HGET', key('path_queries'), path_key) or '0') >= max_queries then
       too_many = too_many + 1
@@ -798,13 +799,15 @@ impl RedisFrontier {
             pipe.cmd("GET").arg(format!("{tag}:queued"));
             pipe.cmd("ZCARD").arg(format!("{tag}:leases"));
             pipe.cmd("GET").arg(format!("{tag}:seen_count"));
+            pipe.cmd("ZCARD").arg(format!("{tag}:sleeping"));
         }
         let values: Vec<Option<i64>> = self.run_pipeline(&pipe).await?;
         let mut counts = FrontierCounts::default();
-        for triple in values.chunks(3) {
-            counts.queued += triple[0].unwrap_or(0).max(0) as u64;
-            counts.leased += triple[1].unwrap_or(0).max(0) as u64;
-            counts.seen += triple[2].unwrap_or(0).max(0) as u64;
+        for partition in values.chunks(4) {
+            counts.queued += partition[0].unwrap_or(0).max(0) as u64;
+            counts.leased += partition[1].unwrap_or(0).max(0) as u64;
+            counts.seen += partition[2].unwrap_or(0).max(0) as u64;
+            counts.resting_hosts += partition[3].unwrap_or(0).max(0) as u64;
         }
         Ok(counts)
     }
@@ -1070,7 +1073,11 @@ impl Frontier for RedisFrontier {
                 .arg(host.as_str())
                 .arg(path_key)
                 .arg(link.priority)
-                .arg(meta);
+                .arg(meta)
+                .arg(
+                    link.host_budget
+                        .map_or(String::new(), |budget| budget.to_string()),
+                );
         }
         let mut report = AddReport::default();
         let replies = self.per_partition::<(usize, usize, usize)>(by_partition).await?;
@@ -1492,7 +1499,8 @@ mod tests {
             .arg(url.host_key().as_str())
             .arg("")
             .arg(0.5)
-            .arg(meta);
+            .arg(meta)
+            .arg("");
         let first: (usize, usize, usize) = frontier.run(&add).await.unwrap();
         let again: (usize, usize, usize) = frontier.run(&add).await.unwrap();
         assert_eq!(

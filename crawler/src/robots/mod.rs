@@ -31,6 +31,7 @@ use tracing::debug;
 pub use rules::{MAX_ROBOTS_BYTES, RobotsTxt, Rules};
 
 use crate::fetch::{Fetcher, is_retryable, redirect_location};
+use crate::sites::SiteRules;
 
 #[derive(Debug, Clone)]
 pub struct RobotsConfig {
@@ -163,6 +164,8 @@ impl OriginSlot {
 pub struct RobotsCache {
     config: RobotsConfig,
     product_token: String,
+    /// Site rules: a site's own user agent names its own product token.
+    sites: Arc<SiteRules>,
     origins: Mutex<LruCache<String, Arc<OriginSlot>>>,
     pub stats: RobotsStats,
 }
@@ -171,23 +174,41 @@ impl RobotsCache {
     /// `user_agent` is the crawler's User-Agent; its product token (the
     /// part before the first `/` or space) is what robots.txt groups name.
     pub fn new(config: RobotsConfig, user_agent: &str) -> RobotsCache {
-        let product_token = user_agent
-            .split(['/', ' '])
-            .next()
-            .unwrap_or(user_agent)
-            .to_string();
+        let product_token = product_token(user_agent);
         let capacity = NonZeroUsize::new(config.max_origins.max(1)).expect("at least 1");
         RobotsCache {
             config,
             product_token,
+            sites: Arc::default(),
             origins: Mutex::new(LruCache::new(capacity)),
             stats: RobotsStats::default(),
         }
     }
 
+    /// Reads the robots.txt of a site whose rule names a user agent for
+    /// that agent's product token.
+    pub fn with_sites(mut self, sites: Arc<SiteRules>) -> RobotsCache {
+        self.sites = sites;
+        self
+    }
+
     /// The name robots.txt groups and `X-Robots-Tag` scopes use for us.
     pub fn product_token(&self) -> &str {
         &self.product_token
+    }
+
+    /// The product token for `url`'s host: its site rule's user agent's,
+    /// or the crawl's.
+    pub fn product_token_for(&self, url: &NormalizedUrl) -> String {
+        let host = url.as_url().host_str().unwrap_or_default();
+        match self
+            .sites
+            .for_host(host)
+            .and_then(|rule| rule.user_agent.as_deref())
+        {
+            Some(agent) => product_token(agent),
+            None => self.product_token.clone(),
+        }
     }
 
     /// Whether `url` may be fetched, reading its origin's robots.txt first
@@ -299,7 +320,7 @@ impl RobotsCache {
             match response.status {
                 200..=299 => {
                     let robots = RobotsTxt::parse(&response.body);
-                    let rules = robots.rules_for(&self.product_token);
+                    let rules = robots.rules_for(&self.product_token_for(&url));
                     return (RobotsOutcome::Parsed, rules, robots.sitemaps().to_vec(), false);
                 }
                 300..=399 => match redirect_location(&url, &response.headers) {
@@ -314,6 +335,16 @@ impl RobotsCache {
         // RFC 9309 2.3.1.2: past five redirects the file may be assumed unavailable.
         unavailable()
     }
+}
+
+/// The product token of a User-Agent: the part before the first `/` or
+/// space, which robots.txt groups name.
+fn product_token(user_agent: &str) -> String {
+    user_agent
+        .split(['/', ' '])
+        .next()
+        .unwrap_or(user_agent)
+        .to_string()
 }
 
 fn answer(entry: &Entry, path: &str) -> RobotsAnswer {

@@ -232,13 +232,75 @@ async fn three_workers_fetch_and_index_every_page_once_politely() {
     // The workers join one after another, so partitions (and the hosts in
     // them) change hands while the crawl runs: politeness must hold across.
     let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    // One WARC directory for all three, as on a shared volume.
+    let warc = tempfile::tempdir().unwrap();
+    let warc_dir = warc.path().display().to_string();
     let mut workers = Vec::new();
     for dir in &dirs {
-        workers.push(worker(&redis, &prefix, addr.port(), dir.path(), &[]));
+        workers.push(worker(
+            &redis,
+            &prefix,
+            addr.port(),
+            dir.path(),
+            &["--warc", &warc_dir],
+        ));
         tokio::time::sleep(Duration::from_millis(700)).await;
     }
     wait_all(&mut workers).await;
+    // `trawl status` of the shared frontier: nothing left.
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_trawl"))
+        .args(["status", "--redis", &redis, "--redis-prefix", &prefix])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(
+        said.contains("  queued              0") && said.contains("  leased              0"),
+        "{said}"
+    );
+    let known: usize = said
+        .lines()
+        .find_map(|line| line.strip_prefix("  known URLs"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no count of known URLs: {said}"));
+    // Every page, and each host's /sitemap.xml.
+    assert_eq!(known, HOSTS * PAGES_PER_HOST + HOSTS, "{said}");
     delete_keys(&redis, &prefix).await;
+
+    // The archive holds every request the web saw, from files of each
+    // worker's own name.
+    let records = test_support::warc::warcio_records(warc.path());
+    let requests = records.iter().filter(|r| r["type"] == "request").count();
+    let responses = records.iter().filter(|r| r["type"] == "response").count();
+    let seen = web.arrivals.lock().unwrap().len();
+    assert_eq!(
+        (requests, responses),
+        (seen, seen),
+        "a request and a response record per request"
+    );
+    assert!(
+        records.iter().all(|r| r["digests_ok"] != false),
+        "warcio found a bad digest"
+    );
+    let writers: HashSet<String> = records
+        .iter()
+        .filter_map(|r| r["file"].as_str())
+        .map(|file| file.rsplitn(3, '-').nth(2).unwrap_or_default().to_string())
+        .collect();
+    // (A worker that joined after the others took every host may have
+    // fetched nothing, and written no file.)
+    assert!(
+        writers.len() >= 2,
+        "each worker writes files of its own: {writers:?}"
+    );
+    assert!(
+        writers.iter().all(|w| !w.ends_with("/trawl")),
+        "a worker's files carry its name: {writers:?}"
+    );
 
     let hits = web.page_hits();
     assert_eq!(hits.len(), HOSTS * PAGES_PER_HOST, "every page fetched");

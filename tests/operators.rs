@@ -18,6 +18,7 @@ use crawler::frontier::FrontierConfig;
 use crawler::warc::WarcConfig;
 use serde_json::Value;
 use test_support::fixture::Fixture;
+use test_support::warc::warcio_records;
 use trawl::commands::FrontierChoice;
 use trawl::{DataDir, commands};
 
@@ -51,33 +52,6 @@ async fn crawl(
     )
     .await
     .unwrap()
-}
-
-/// Every record of the WARC files in `dir`, as warcio read them.
-fn warcio_records(dir: &std::path::Path) -> Vec<Value> {
-    let mut files: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path().display().to_string())
-        .filter(|p| p.ends_with(".warc.gz"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no WARC file in {}", dir.display());
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/warc_records.py");
-    let output = std::process::Command::new("python3")
-        .arg(script)
-        .args(&files)
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("python3 runs (scripts/setup installs warcio)");
-    assert!(
-        output.status.success(),
-        "warcio could not read the archive (is warcio installed? scripts/setup installs it)"
-    );
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
 }
 
 fn of_type<'a>(records: &'a [Value], kind: &str) -> Vec<&'a Value> {
@@ -228,11 +202,15 @@ struct Seen {
 }
 
 #[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<Seen>>>);
+struct Recorder {
+    seen: Arc<Mutex<Vec<Seen>>>,
+    /// Per host: requests in flight now, and the most there ever were.
+    in_flight: Arc<Mutex<HashMap<String, (usize, usize)>>>,
+}
 
-/// Two hosts on one server (by the Host header), each with pages that
+/// Three hosts on one server (by the Host header), each with pages that
 /// link to 30 pages, a `/private/` page and a search page.
-async fn two_sites(State(recorder): State<Recorder>, request: Request) -> Response {
+async fn three_sites(State(recorder): State<Recorder>, request: Request) -> Response {
     let host = request
         .headers()
         .get(header::HOST)
@@ -247,7 +225,7 @@ async fn two_sites(State(recorder): State<Recorder>, request: Request) -> Respon
         .uri()
         .path_and_query()
         .map_or(path.clone(), |p| p.to_string());
-    recorder.0.lock().unwrap().push(Seen {
+    recorder.seen.lock().unwrap().push(Seen {
         host: host.clone(),
         path: path_and_query,
         at: Instant::now(),
@@ -258,9 +236,25 @@ async fn two_sites(State(recorder): State<Recorder>, request: Request) -> Respon
             .unwrap_or_default()
             .to_string(),
     });
+    {
+        let mut in_flight = recorder.in_flight.lock().unwrap();
+        let (now, most) = in_flight.entry(host.clone()).or_default();
+        *now += 1;
+        *most = (*most).max(*now);
+    }
+    let response = answer(&host, &path).await;
+    recorder.in_flight.lock().unwrap().get_mut(&host).unwrap().0 -= 1;
+    response
+}
+
+async fn answer(host: &str, path: &str) -> Response {
+    // c.test answers slowly, so that requests to it overlap if allowed to.
+    if host == "c.test" {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
     if path == "/robots.txt" {
         // a.test lets in only the agent its site rule names.
-        return match host.as_str() {
+        return match host {
             "a.test" => {
                 "User-agent: partner-bot\nDisallow: /secret/\n\nUser-agent: *\nDisallow: /\n".into_response()
             }
@@ -286,12 +280,12 @@ async fn two_sites(State(recorder): State<Recorder>, request: Request) -> Respon
 
 // Rules from the config file: a.test is asked at most every 300 ms under
 // its own user agent (whose robots.txt group lets it in) and never for
-// /private/; b.test gets 5 pages at most; --exclude keeps every host's
-// search pages out.
+// /private/; b.test gets 5 pages at most; c.test may have two requests in
+// flight; --exclude keeps every host's search pages out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn site_rules_from_the_config_file_shape_the_crawl() {
     let recorder = Recorder::default();
-    let app = Router::new().fallback(two_sites).with_state(recorder.clone());
+    let app = Router::new().fallback(three_sites).with_state(recorder.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -303,8 +297,8 @@ async fn site_rules_from_the_config_file_shape_the_crawl() {
         format!(
             r#"
 [crawl]
-seed = ["http://a.test:{port}/", "http://b.test:{port}/"]
-resolve = ["a.test=127.0.0.1", "b.test=127.0.0.1"]
+seed = ["http://a.test:{port}/", "http://b.test:{port}/", "http://c.test:{port}/"]
+resolve = ["a.test=127.0.0.1", "b.test=127.0.0.1", "c.test=127.0.0.1"]
 allow_private = true
 delay_ms = 0
 delay_factor = 0
@@ -320,6 +314,10 @@ exclude = ["/private/"]
 [[crawl.site]]
 host = "*.b.test"
 max_pages = 5
+
+[[crawl.site]]
+host = "c.test"
+per_host = 2
 "#,
             data = dir.path().join("data").display()
         ),
@@ -344,7 +342,8 @@ max_pages = 5
         String::from_utf8_lossy(&output.stderr)
     );
 
-    let seen = recorder.0.lock().unwrap().clone();
+    let seen = recorder.seen.lock().unwrap().clone();
+    let most_in_flight = recorder.in_flight.lock().unwrap().clone();
     let of = |host: &str| -> Vec<Seen> { seen.iter().filter(|s| s.host == host).cloned().collect() };
     let (a, b) = (of("a.test"), of("b.test"));
     // a.test: every page but the excluded and the disallowed, under its
@@ -390,6 +389,15 @@ max_pages = 5
         .filter(|p| *p != "/robots.txt")
         .collect();
     assert_eq!(b_urls.len(), 5, "{b_urls:?}");
+    // c.test: two requests in flight at most (its rule), a.test one (the
+    // crawl's --per-host).
+    assert!(most_in_flight["c.test"].1 <= 2, "{most_in_flight:?}");
+    assert_eq!(most_in_flight["a.test"].1, 1, "{most_in_flight:?}");
+    assert_eq!(
+        of("c.test").iter().filter(|s| s.path.starts_with("/p/")).count(),
+        30,
+        "every page of c.test"
+    );
     // No host's search page.
     assert!(
         !seen.iter().any(|s| s.path.starts_with("/search")),

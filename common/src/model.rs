@@ -24,6 +24,11 @@ impl HostKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A host key read back from storage, as [`HostKey::as_str`] wrote it.
+    pub fn from_stored(text: &str) -> HostKey {
+        HostKey(text.to_string())
+    }
 }
 
 // Here rather than in `normalize`, so that the dependency goes one way:

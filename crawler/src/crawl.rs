@@ -1018,6 +1018,7 @@ impl Crawler {
                     kind: lease.kind,
                     redirects: hops,
                     host_budget: None,
+                    host_in_flight: None,
                 };
                 if self.add_links(vec![link]).await? == AddReport::default() {
                     // The target was seen before. Reached by a redirect itself,
@@ -1064,6 +1065,7 @@ impl Crawler {
                 kind: LinkKind::Sitemap,
                 redirects: 0,
                 host_budget: None,
+                host_in_flight: None,
             })
             .collect();
         Ok(self.add_links(links).await?.added)
@@ -1126,7 +1128,9 @@ impl Crawler {
         if !self.config.sites.is_empty() {
             for link in &mut links {
                 let host = link.url.as_url().host_str().unwrap_or_default();
-                link.host_budget = self.config.sites.for_host(host).and_then(|rule| rule.max_pages);
+                let rule = self.config.sites.for_host(host);
+                link.host_budget = rule.and_then(|rule| rule.max_pages);
+                link.host_in_flight = rule.and_then(|rule| rule.per_host);
             }
         }
         let report = self.frontier.add(links).await?;

@@ -6,7 +6,9 @@
 //! or archives left out. A [`SiteRule`] says so for the hosts its pattern
 //! matches (`docs.example.com`, or `*.example.com` for the domain and every
 //! host under it): `include` and `exclude` patterns, `delay_ms`,
-//! `max_pages` and `user_agent`. When several rules match a host the most
+//! `max_pages`, `per_host` and `user_agent`. The page budget and `per_host`
+//! travel with each link into the frontier ([`crate::frontier::NewLink`]),
+//! which keeps them per host across workers and restarts. When several rules match a host the most
 //! specific wins (an exact host over a domain, a longer domain over a
 //! shorter one); a host no rule matches has the crawl's settings.
 //!
@@ -41,6 +43,9 @@ pub struct SiteRule {
     /// URLs queued per host at most, instead of `--max-pages-per-host`
     /// (never above it).
     pub max_pages: Option<u64>,
+    /// Requests in flight to one of these hosts at once, instead of
+    /// `--per-host` (`--per-ip` still holds across a server's hosts).
+    pub per_host: Option<usize>,
     /// The User-Agent sent to these hosts, and the product token their
     /// robots.txt is read for.
     pub user_agent: Option<String>,
@@ -124,6 +129,7 @@ struct RuleText {
     exclude: Vec<String>,
     delay_ms: Option<u64>,
     max_pages: Option<u64>,
+    per_host: Option<usize>,
     user_agent: Option<String>,
 }
 
@@ -146,6 +152,7 @@ impl SiteRule {
                 exclude: vec![],
                 delay_ms: None,
                 max_pages: None,
+                per_host: None,
                 user_agent: None,
             };
             for word in words {
@@ -162,10 +169,11 @@ impl SiteRule {
                     "exclude" => rule.exclude.push(value.to_string()),
                     "delay_ms" => rule.delay_ms = Some(number()?),
                     "max_pages" => rule.max_pages = Some(number()?),
+                    "per_host" => rule.per_host = Some(number()? as usize),
                     "user_agent" => rule.user_agent = Some(value.to_string()),
                     other => {
                         return Err(format!(
-                            "site rule {text:?}: unknown key {other:?} (include, exclude, delay_ms, max_pages, user_agent)"
+                            "site rule {text:?}: unknown key {other:?} (include, exclude, delay_ms, max_pages, per_host, user_agent)"
                         ));
                     }
                 }
@@ -175,8 +183,10 @@ impl SiteRule {
         if rule.user_agent.as_deref().is_some_and(|ua| ua.trim().is_empty()) {
             return Err(format!("site rule {text:?}: user_agent is empty"));
         }
-        if rule.max_pages == Some(0) {
-            return Err(format!("site rule {text:?}: max_pages must be at least 1"));
+        if rule.max_pages == Some(0) || rule.per_host == Some(0) {
+            return Err(format!(
+                "site rule {text:?}: max_pages and per_host must be at least 1"
+            ));
         }
         Ok(SiteRule {
             host: HostPattern::parse(&rule.host)?,
@@ -184,6 +194,7 @@ impl SiteRule {
             exclude: compile(&rule.exclude)?,
             delay: rule.delay_ms.map(Duration::from_millis),
             max_pages: rule.max_pages,
+            per_host: rule.per_host,
             user_agent: rule.user_agent,
         })
     }

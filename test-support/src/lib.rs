@@ -10,6 +10,7 @@
 //! - [`searchable`]: what a clean crawl of the fixture makes searchable,
 //!   checked word by word.
 //! - [`rng`]: a seeded generator for randomised fault points.
+//! - [`warc`]: WARC files as warcio reads them.
 
 pub mod broker;
 pub mod daemons;
@@ -17,3 +18,4 @@ pub mod fixture;
 pub mod redis_server;
 pub mod rng;
 pub mod searchable;
+pub mod warc;

@@ -217,6 +217,47 @@ async fn one_in_flight_per_host(factory: &dyn FrontierFactory) {
     lease(&*frontier).await;
     lease(&*frontier).await;
     assert_not_claimable(&*frontier).await;
+
+    // A host's own limit (a site rule's per_host), above or below the
+    // frontier's, holds for its host only.
+    let frontier = factory.create(FrontierConfig::default()).await;
+    let limited = |url: &str, limit: usize| NewLink {
+        host_in_flight: Some(limit),
+        ..link(url, 1.0)
+    };
+    frontier
+        .add(vec![
+            limited("http://wide.test/1", 3),
+            limited("http://wide.test/2", 3),
+            limited("http://wide.test/3", 3),
+            limited("http://wide.test/4", 3),
+            link("http://plain.test/1", 0.5),
+            link("http://plain.test/2", 0.5),
+        ])
+        .await
+        .unwrap();
+    let mut hosts = Vec::new();
+    for _ in 0..4 {
+        hosts.push(lease(&*frontier).await.host.as_str().to_string());
+    }
+    hosts.sort();
+    assert_eq!(hosts, ["plain.test", "wide.test", "wide.test", "wide.test"]);
+    assert_not_claimable(&*frontier).await;
+    let frontier = factory
+        .create(FrontierConfig {
+            max_in_flight_per_host: 2,
+            ..FrontierConfig::default()
+        })
+        .await;
+    frontier
+        .add(vec![
+            limited("http://narrow.test/1", 1),
+            limited("http://narrow.test/2", 1),
+        ])
+        .await
+        .unwrap();
+    lease(&*frontier).await;
+    assert_not_claimable(&*frontier).await;
 }
 
 async fn politeness_delay_holds_the_host(factory: &dyn FrontierFactory) {
@@ -347,6 +388,7 @@ async fn kind_and_redirects_survive_a_claim(factory: &dyn FrontierFactory) {
         kind: LinkKind::Sitemap,
         redirects: 3,
         host_budget: None,
+        host_in_flight: None,
     };
     frontier.add(vec![sitemap.clone()]).await.unwrap();
     let leased = lease(&*frontier).await;
@@ -520,6 +562,27 @@ mod embedded_suite {
             dir: tempfile::tempdir().unwrap(),
         })
         .await;
+    }
+
+    // A host's own limit of requests in flight (a site rule's) is kept
+    // across a reopen: its links come back under it, not the crawl's.
+    #[tokio::test]
+    async fn embedded_frontier_reopens_with_hosts_own_limits() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let frontier = EmbeddedFrontier::open(dir.path(), FrontierConfig::default()).unwrap();
+            let links = (0..3)
+                .map(|i| NewLink {
+                    host_in_flight: Some(2),
+                    ..link(&format!("http://wide.test/{i}"), 1.0)
+                })
+                .collect();
+            frontier.add(links).await.unwrap();
+        }
+        let frontier = EmbeddedFrontier::open(dir.path(), FrontierConfig::default()).unwrap();
+        lease(&frontier).await;
+        lease(&frontier).await;
+        assert_not_claimable(&frontier).await;
     }
 
     // A host's spilled links survive a reopen, and come out whole and in

@@ -122,6 +122,17 @@ impl EmbeddedFrontier {
             let now = Instant::now();
             for entry in frontier.db.iterator(rocksdb::IteratorMode::Start) {
                 let (key, value) = entry.map_err(storage)?;
+                // Bookkeeping sorts first: the hosts' limits are known
+                // before their links are queued.
+                if let Some(host) = key.strip_prefix(LIMIT_PREFIX) {
+                    let limit = value.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0);
+                    if let (Ok(host), true) = (std::str::from_utf8(host), limit > 0) {
+                        state
+                            .in_flight_limits
+                            .insert(HostKey::from_stored(host), limit as usize);
+                    }
+                    continue;
+                }
                 if key.starts_with(b"\0") {
                     continue; // bookkeeping, not a URL
                 }
@@ -259,6 +270,40 @@ impl EmbeddedFrontier {
         self.db.put(url.as_str(), encode(record)).map_err(storage)
     }
 
+    /// Records the limit of requests in flight each link's host came with
+    /// (none: the frontier's), and reschedules the hosts whose limit moved.
+    fn update_limits(&self, state: &mut State, links: &[NewLink]) -> Result<()> {
+        let mut batch = WriteBatch::default();
+        let mut moved = Vec::new();
+        for link in links {
+            let host = link.url.host_key();
+            if state.in_flight_limits.get(&host).copied() == link.host_in_flight {
+                continue;
+            }
+            let mut key = LIMIT_PREFIX.to_vec();
+            key.extend_from_slice(host.as_str().as_bytes());
+            match link.host_in_flight {
+                Some(limit) => {
+                    batch.put(&key, (limit as u64).to_be_bytes());
+                    state.in_flight_limits.insert(host.clone(), limit);
+                }
+                None => {
+                    batch.delete(&key);
+                    state.in_flight_limits.remove(&host);
+                }
+            }
+            moved.push(host);
+        }
+        if !moved.is_empty() {
+            self.db.write(batch).map_err(storage)?;
+            let now = Instant::now();
+            for host in &moved {
+                state.reschedule(host, &self.config, now);
+            }
+        }
+        Ok(())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A panic while holding the lock leaves the queues consistent enough
         // to go on: every mutation is a few inserts and removes.
@@ -278,6 +323,7 @@ impl Frontier for EmbeddedFrontier {
             .iter()
             .filter_map(|link| Some((&link.url, link.host_budget?)))
             .collect();
+        self.update_limits(&mut state, &links)?;
         // Each new link meets the limits in order, so that the first links
         // of a page win a host's last places; refused ones are written as
         // seen in the same batch.
@@ -578,6 +624,9 @@ struct State {
     to_spill: Vec<(HostKey, QueuedLink)>,
     /// Hosts whose links in memory ran low while others are spilled.
     to_refill: HashSet<HostKey>,
+    /// Hosts with a limit of requests in flight of their own (a site
+    /// rule's), kept in RocksDB under [`LIMIT_PREFIX`].
+    in_flight_limits: HashMap<HostKey, usize>,
 }
 
 impl State {
@@ -659,6 +708,11 @@ impl State {
 
     /// Puts `host` in the schedule its state calls for.
     fn reschedule(&mut self, host: &HostKey, config: &FrontierConfig, now: Instant) {
+        let max_in_flight = self
+            .in_flight_limits
+            .get(host)
+            .copied()
+            .unwrap_or(config.max_in_flight_per_host);
         let Some(queue) = self.hosts.get_mut(host) else {
             return;
         };
@@ -671,7 +725,7 @@ impl State {
                 self.sleeping.remove(&(at, host.clone()));
             }
         }
-        queue.slot = if queue.links.is_empty() || queue.in_flight >= config.max_in_flight_per_host {
+        queue.slot = if queue.links.is_empty() || queue.in_flight >= max_in_flight {
             Slot::Idle
         } else if queue.ready_at > now {
             self.sleeping.insert((queue.ready_at, host.clone()));
@@ -816,6 +870,8 @@ const FORMAT_KEY: &[u8] = b"\0format";
 /// Keys of the spill index start with this, then the host, a NUL, and the
 /// link's rank and sequence number (big-endian, so a host's keys sort best
 /// first); its value is the link. Rebuilt from the URL records at open.
+/// `\0limit\0{host}`: a host's own limit of requests in flight (u64, big-endian).
+const LIMIT_PREFIX: &[u8] = b"\0limit\0";
 const SPILL_PREFIX: &[u8] = b"\0spill\0";
 /// The first key past the spill index.
 const SPILL_END: &[u8] = b"\0spill\x01";

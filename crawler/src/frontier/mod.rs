@@ -49,6 +49,11 @@ pub struct NewLink {
     /// URLs of its host queued at most, when that is below the frontier's
     /// `max_urls_per_host` (a site rule's `max_pages`).
     pub host_budget: Option<u64>,
+    /// Requests in flight to its host at most, instead of the frontier's
+    /// `max_in_flight_per_host` (a site rule's `per_host`). The frontier
+    /// keeps the last one its host's links came with; a link without one
+    /// gives its host the frontier's limit back.
+    pub host_in_flight: Option<usize>,
 }
 
 impl NewLink {
@@ -60,6 +65,7 @@ impl NewLink {
             kind: LinkKind::Page,
             redirects: 0,
             host_budget: None,
+            host_in_flight: None,
         }
     }
 }

@@ -83,7 +83,7 @@ for _ = 1, wanted do
   redis.call('ZREM', key('ready'), host)
   local inflight = tonumber(redis.call('HGET', key('inflight'), host) or '0')
   local popped = {}
-  if inflight < max_inflight then
+  if inflight < inflight_limit(host) then
     popped = redis.call('ZPOPMAX', links_key(host))
   end
   if #popped > 0 then
@@ -136,8 +136,9 @@ requeue(ARGV[3])
 return 1
 "#;
 
-/// ARGV: request id, host budget, query cap; then 8 values per link (each
-/// URL once per call), the last the link's own host budget ('' for none).
+/// ARGV: request id, host budget, query cap; then 9 values per link (each
+/// URL once per call), the last two the link's own host budget and its
+/// host's limit of requests in flight ('' for none: the crawl's).
 const ADD: &str = r#"
 local id = ARGV[3]
 local replayed = replay(id)
@@ -145,10 +146,20 @@ if replayed then return replayed end
 local max_urls, max_queries = tonumber(ARGV[4]), tonumber(ARGV[5])
 local added, over_budget, too_many = 0, 0, 0
 local touched = {}
-for i = 6, #ARGV, 8 do
+local limited = {}
+for i = 6, #ARGV, 9 do
   local url, bucket, value, host, path_key, priority, meta =
     ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
   local budget = math.min(tonumber(ARGV[i + 7]) or max_urls, max_urls)
+  if not limited[host] then
+    limited[host] = true
+    if ARGV[i + 8] == '' then
+      if redis.call('HDEL', key('host_limit'), host) == 1 then touched[host] = true end
+    elseif redis.call('HGET', key('host_limit'), host) ~= ARGV[i + 8] then
+      redis.call('HSET', key('host_limit'), host, ARGV[i + 8])
+      touched[host] = true
+    end
+  end
   if redis.call('SADD', key('seen:' .. bucket), value) == 0 then
     -- Found on one more page: a waiting link gains a tenth of the priority
     -- it was found with, up to 1.0 (the embedded frontier's inlink_boost),
@@ -1077,6 +1088,10 @@ impl Frontier for RedisFrontier {
                 .arg(
                     link.host_budget
                         .map_or(String::new(), |budget| budget.to_string()),
+                )
+                .arg(
+                    link.host_in_flight
+                        .map_or(String::new(), |limit| limit.to_string()),
                 );
         }
         let mut report = AddReport::default();
@@ -1500,6 +1515,7 @@ mod tests {
             .arg("")
             .arg(0.5)
             .arg(meta)
+            .arg("")
             .arg("");
         let first: (usize, usize, usize) = frontier.run(&add).await.unwrap();
         let again: (usize, usize, usize) = frontier.run(&add).await.unwrap();

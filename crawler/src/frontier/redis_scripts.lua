@@ -18,6 +18,7 @@
 --   T:seen:<b>      set   64-bit URL hashes       the seen-filter, bucketed so each set stays an intset
 --   T:seen_count    int
 --   T:host_urls     hash  host -> URLs ever queued
+--   T:host_limit    hash  host -> requests in flight at most, when not the crawl's
 --   T:path_queries  hash  host+path -> query strings ever queued
 --
 -- KEYS[1] is a key of the partition, so that a cluster routes the call.
@@ -44,6 +45,12 @@ local function meta_of(url)
   return { host = host, priority = tonumber(priority) }
 end
 
+-- Requests in flight a host may have: its own limit (a site rule's), or
+-- the crawl's.
+local function inflight_limit(host)
+  return tonumber(redis.call('HGET', key('host_limit'), host)) or max_inflight
+end
+
 -- Puts a host where its state says: ready when it has links, a free slot
 -- and no politeness wait left; otherwise out of the ready set.
 local function schedule(host)
@@ -53,7 +60,7 @@ local function schedule(host)
     return
   end
   local inflight = tonumber(redis.call('HGET', key('inflight'), host) or '0')
-  if inflight >= max_inflight then
+  if inflight >= inflight_limit(host) then
     return
   end
   local wake = redis.call('ZSCORE', key('sleeping'), host)

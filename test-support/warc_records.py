@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Reads WARC files with warcio (an independent reader) for tests/operators.rs.
+"""Reads WARC files with warcio (an independent reader) for the tests
+(test_support::warc).
 
 Prints one JSON object per record: its type, target URI, date, digests,
 IP address, the revisit fields, the HTTP status, and whether warcio found

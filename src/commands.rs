@@ -795,8 +795,13 @@ impl std::fmt::Display for StatusReport {
             writeln!(f, "  known URLs  {:>9}", counts.seen)?;
             writeln!(
                 f,
-                "  resting     {:>9}  hosts (their politeness delay, Crawl-delay or a back-off after errors)",
+                "  resting     {:>9}  hosts waiting for their politeness delay, Crawl-delay, Retry-After or a back-off",
                 counts.resting_hosts
+            )?;
+            writeln!(
+                f,
+                "  retrying    {:>9}  links waiting to be tried again after an error",
+                counts.retrying
             )?;
             if counts.queued == 0 && counts.leased == 0 {
                 writeln!(

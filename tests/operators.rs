@@ -404,4 +404,14 @@ per_host = 2
         "--exclude holds"
     );
     assert!(stdout.contains("excluded"), "{stdout}");
+    // Not on a terminal, progress is a log line every 5 s (this crawl
+    // takes longer: a.test's 32 requests are 300 ms apart).
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let progress = stderr
+        .lines()
+        .find(|line| line.contains("crawling"))
+        .unwrap_or_else(|| panic!("no progress line: {stderr}"));
+    for field in ["fetched=", "queued=", "errors=", "skipped=", "pages_per_sec="] {
+        assert!(progress.contains(field), "{field} not in {progress}");
+    }
 }

@@ -485,6 +485,7 @@ impl Frontier for EmbeddedFrontier {
             leased: state.leases.len() as u64,
             seen: state.seen,
             resting_hosts: state.sleeping.len() as u64,
+            retrying: state.delayed.len() as u64,
         })
     }
 }

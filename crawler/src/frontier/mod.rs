@@ -126,6 +126,9 @@ pub struct FrontierCounts {
     /// Hosts with links queued that wait for their politeness clock (or a
     /// back-off) before the next may be fetched.
     pub resting_hosts: u64,
+    /// Of the queued links, those waiting to be tried again after an error
+    /// (a 5xx, a timeout), each until its back-off is over.
+    pub retrying: u64,
 }
 
 #[derive(Debug, Clone, Copy)]

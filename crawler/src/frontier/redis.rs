@@ -811,14 +811,16 @@ impl RedisFrontier {
             pipe.cmd("ZCARD").arg(format!("{tag}:leases"));
             pipe.cmd("GET").arg(format!("{tag}:seen_count"));
             pipe.cmd("ZCARD").arg(format!("{tag}:sleeping"));
+            pipe.cmd("ZCARD").arg(format!("{tag}:delayed"));
         }
         let values: Vec<Option<i64>> = self.run_pipeline(&pipe).await?;
         let mut counts = FrontierCounts::default();
-        for partition in values.chunks(4) {
+        for partition in values.chunks(5) {
             counts.queued += partition[0].unwrap_or(0).max(0) as u64;
             counts.leased += partition[1].unwrap_or(0).max(0) as u64;
             counts.seen += partition[2].unwrap_or(0).max(0) as u64;
             counts.resting_hosts += partition[3].unwrap_or(0).max(0) as u64;
+            counts.retrying += partition[4].unwrap_or(0).max(0) as u64;
         }
         Ok(counts)
     }

@@ -248,15 +248,9 @@ async fn three_workers_fetch_and_index_every_page_once_politely() {
     }
     wait_all(&mut workers).await;
     // `trawl status` of the shared frontier: nothing left.
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_trawl"))
-        .args(["status", "--redis", &redis, "--redis-prefix", &prefix])
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&status.stdout);
-    assert!(
-        status.status.success(),
-        "{said}{}",
-        String::from_utf8_lossy(&status.stderr)
+    let said = test_support::daemons::trawl_says(
+        env!("CARGO_BIN_EXE_trawl"),
+        &["status", "--redis", &redis, "--redis-prefix", &prefix],
     );
     assert!(
         said.contains("  queued              0") && said.contains("  leased              0"),

@@ -127,17 +127,9 @@ async fn warc_holds_every_exchange_and_revisits_point_at_their_originals() {
 
     // `trawl status` reads the same directory: nothing left, the last
     // run's counts and its errors by reason.
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_trawl"))
-        .args(["status", "--data-dir"])
-        .arg(data.root())
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&status.stdout);
-    assert!(
-        status.status.success(),
-        "{said}{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    let data_dir = data.root().display().to_string();
+    let said =
+        test_support::daemons::trawl_says(env!("CARGO_BIN_EXE_trawl"), &["status", "--data-dir", &data_dir]);
     for expected in [
         "  queued              0".to_string(),
         "  leased              0".to_string(),

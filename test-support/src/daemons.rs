@@ -55,6 +55,19 @@ pub fn trawl(bin: &str, args: &[String], failpoint: Option<&str>) -> Command {
     command
 }
 
+/// What `trawl ARGS` prints on stdout (a report: `trawl status`); it must
+/// succeed.
+pub fn trawl_says(bin: &str, args: &[&str]) -> String {
+    let output = std::process::Command::new(bin).args(args).output().unwrap();
+    let said = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "trawl {args:?} failed: {said}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    said
+}
+
 /// Runs `command` to its end (within the deadline); returns its status and
 /// its stderr.
 pub async fn finish(mut command: Command) -> (ExitStatus, String) {

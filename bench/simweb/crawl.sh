@@ -16,7 +16,12 @@
 #     cpu         2 cores / (trawl's + the web's CPU per page), both measured
 #                 in this run (they share the machine);
 #   the ratio of requests/s to that bound, CPU ms per page, peak RSS,
-#   politeness violations and, for Redis, its memory per known URL.
+#   politeness violations and, for Redis, its memory per known URL; and
+#   last, the bound taken window by window (5 s) in pages/s and the ratio
+#   of pages/s to it: in each window the least of what politeness allowed
+#   over the pages the crawl could know of by then (the web's
+#   politeness_by_window_pages) and the CPU's and concurrency's rates, so
+#   that a run whose binding limit changes midway is held to each in turn.
 #
 #   bench/simweb/crawl.sh embedded|redis [WORKERS]
 #
@@ -44,7 +49,7 @@ done
 run="$MODE-w$WORKERS-$(date +%s)"
 dir=$OUT/$run
 mkdir -p "$dir"
-[ -f "$OUT/results.tsv" ] || printf 'run\tconcurrency\tseconds\tpages\tpages_per_s\trequests_per_s\tbound_per_s\tbound_by\tratio\tpoliteness_per_s\tconcurrency_per_s\tcpu_per_s\ttrawl_cpu_ms_per_page\tweb_cpu_ms_per_page\ttrawl_peak_rss_mb\tviolations\tlost_of_reachable_fetched\tredis_bytes_per_url\n' > "$OUT/results.tsv"
+[ -f "$OUT/results.tsv" ] || printf 'run\tconcurrency\tseconds\tpages\tpages_per_s\trequests_per_s\tbound_per_s\tbound_by\tratio\tpoliteness_per_s\tconcurrency_per_s\tcpu_per_s\ttrawl_cpu_ms_per_page\tweb_cpu_ms_per_page\ttrawl_peak_rss_mb\tviolations\tlost_of_reachable_fetched\tredis_bytes_per_url\twindowed_bound_pages_per_s\twindowed_ratio\n' > "$OUT/results.tsv"
 
 dns_port=$((20000 + RANDOM % 10000))
 # shellcheck disable=SC2086
@@ -102,13 +107,26 @@ bounds = {
 }
 by = min(bounds, key=bounds.get)
 rate = pages / seconds
+# The bound window by window, in pages: what politeness allowed over the
+# pages the crawl could know of then (the web's report), capped by the
+# CPU's and the concurrency's rate; the binding limit may change mid-run.
+window = 5.0
+share = pages / max(r["requests"], 1)
+caps = [2 * 1000 / (cpu_ms + web_ms), bounds["concurrency"] * share]
+windows = r["politeness_by_window_pages"]
+windowed = 0.0
+for i, allowed in enumerate(windows):
+    length = min(window, seconds - i * window) if i == len(windows) - 1 else window
+    windowed += min([allowed] + [cap * length for cap in caps])
+windowed_rate = windowed / seconds
 requests = r["requests"] / seconds
 print("\t".join(str(x) for x in [
     run, concurrency, round(seconds), pages, round(rate, 1), round(requests, 1), round(bounds[by], 1), by,
     round(requests / bounds[by], 3),
     round(bounds["politeness"], 1), round(bounds["concurrency"], 1), round(bounds["cpu"], 1),
     round(cpu_ms, 2), round(web_ms, 2), round(max(t[2] for t in trawl)), r["violations"],
-    f'{r["lost"]} of {r["reachable"]}, {r["fetched"]}', redis_bytes]))
+    f'{r["lost"]} of {r["reachable"]}, {r["fetched"]}', redis_bytes,
+    round(windowed_rate, 1), round(rate / windowed_rate, 3) if windowed_rate else "-"]))
 if r["violations"]:
     print(json.dumps(r["violations_by_rule"]), r["violation_examples"][:3], file=sys.stderr)
 PY

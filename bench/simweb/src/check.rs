@@ -40,6 +40,15 @@ pub struct Report {
     /// reachable pages. An upper bound: it assumes every host known from
     /// the first second.
     pub politeness_bound_pages: u64,
+    /// The same bound taken window by window ([`WINDOW`]) over the pages
+    /// the crawler could know of: a page counts from the moment a page
+    /// linking to it was answered (the seeds from the start) until it was
+    /// fetched, and a host gives at most its politeness rate of those in a
+    /// window. Discovery-aware: the crawl's own pace decides what it could
+    /// know, so this is what politeness allowed given what was found, per
+    /// window (the caller takes the least of this and the CPU's and the
+    /// concurrency's rate in each).
+    pub politeness_by_window_pages: Vec<u64>,
     /// Mean time from a page request's arrival to its answer.
     pub mean_latency_ms: f64,
     pub violations: u64,
@@ -54,6 +63,88 @@ pub struct Report {
     pub lost_examples: Vec<String>,
     /// URLs requested more than once with a 200 answer.
     pub fetched_twice: u64,
+}
+
+/// The windows of [`Report::politeness_by_window_pages`].
+pub const WINDOW: Duration = Duration::from_secs(5);
+
+/// See [`Report::politeness_by_window_pages`].
+fn windowed_bound(
+    web: &Web,
+    log: &[RequestRecord],
+    reachable: &HashSet<Link>,
+    crawl_seconds: f64,
+) -> Vec<u64> {
+    let pages: Vec<&RequestRecord> = log.iter().filter(|r| r.path != PagePath::RobotsTxt).collect();
+    let Some(start) = pages.iter().map(|r| r.arrived).min() else {
+        return Vec::new();
+    };
+    // When each reachable page became known, and when it was first fetched.
+    let mut known: HashMap<Link, Duration> = HashMap::new();
+    for seed in 0..web.config.seeds.min(web.config.hosts) {
+        known.insert(
+            Link {
+                host: seed,
+                path: PagePath::Page(0),
+            },
+            start,
+        );
+    }
+    let mut fetched: HashMap<Link, Duration> = HashMap::new();
+    let mut answered: Vec<&RequestRecord> = pages.clone();
+    answered.sort_by_key(|r| r.answered);
+    for record in answered {
+        let link = Link {
+            host: record.host,
+            path: record.path,
+        };
+        fetched.entry(link).or_insert(record.arrived);
+        let Some(host) = web.host(record.host) else {
+            continue;
+        };
+        let found = match (record.status, record.path) {
+            (200, PagePath::Page(n) | PagePath::Copy(n)) => web.links(host, n),
+            (301, PagePath::Go(n)) => vec![web.redirect_target(host, n)],
+            _ => Vec::new(),
+        };
+        for link in found {
+            known.entry(link).or_insert(record.answered);
+        }
+    }
+    let windows = (crawl_seconds / WINDOW.as_secs_f64()).ceil().max(1.0) as usize;
+    // Per host and window: pages known by the window's end and not fetched
+    // before its start.
+    let mut available: HashMap<u32, Vec<u64>> = HashMap::new();
+    for (link, at) in &known {
+        if !reachable.contains(link) {
+            continue;
+        }
+        let from = at.saturating_sub(start).as_secs_f64() / WINDOW.as_secs_f64();
+        let until = fetched.get(link).map_or(f64::MAX, |t| {
+            t.saturating_sub(start).as_secs_f64() / WINDOW.as_secs_f64()
+        });
+        let counts = available.entry(link.host).or_insert_with(|| vec![0; windows]);
+        let first = from.floor() as usize;
+        let last = (until.floor() as usize).min(windows - 1);
+        for count in counts.iter_mut().take(last + 1).skip(first) {
+            *count += 1;
+        }
+    }
+    let mut bound = vec![0u64; windows];
+    for (host_id, counts) in &available {
+        let host = web.host(*host_id).expect("known hosts exist");
+        let gap = if host.kind == HostKind::CrawlDelay {
+            web.crawl_delay_secs()
+        } else {
+            web.config.min_gap.as_secs_f64()
+        };
+        let per_visit = gap + host.latency.as_secs_f64() * web.config.time_scale;
+        let most = (WINDOW.as_secs_f64() / per_visit) as u64 + 1;
+        for (window, count) in counts.iter().enumerate() {
+            bound[window] += (*count).min(most);
+        }
+    }
+    bound
 }
 
 /// How many lost URLs and violations the report lists by name.
@@ -191,6 +282,7 @@ pub fn report(web: &Web, log: &[RequestRecord], unknown: u64, port: u16) -> Repo
             pages.min((crawl_seconds / per_visit) as u64 + 1)
         })
         .sum();
+    let politeness_by_window_pages = windowed_bound(web, log, &reachable, crawl_seconds);
     let page_latencies: Vec<f64> = log
         .iter()
         .filter(|r| r.path != PagePath::RobotsTxt)
@@ -199,6 +291,7 @@ pub fn report(web: &Web, log: &[RequestRecord], unknown: u64, port: u16) -> Repo
     Report {
         page_requests: page_times.len() as u64,
         politeness_bound_pages,
+        politeness_by_window_pages,
         mean_latency_ms: page_latencies.iter().sum::<f64>() / page_latencies.len().max(1) as f64,
         requests: log.len() as u64,
         ok: log.iter().filter(|r| r.status == 200).count() as u64,
@@ -295,6 +388,45 @@ mod tests {
 
     fn report_rules(web: &Web, log: &[RequestRecord]) -> Vec<&'static str> {
         report(web, log, 0, 80).violations_by_rule.into_keys().collect()
+    }
+
+    /// The windowed bound counts a page from when a page linking to it was
+    /// answered until it is fetched.
+    #[test]
+    fn a_page_counts_toward_the_windowed_bound_from_found_to_fetched() {
+        let web = Web::new(WebConfig::small(1));
+        let seeds: Vec<Link> = (0..web.config.seeds)
+            .map(|host| Link {
+                host,
+                path: PagePath::Page(0),
+            })
+            .collect();
+        let mut found: Vec<Link> = web
+            .links(web.host(0).unwrap(), 0)
+            .into_iter()
+            .filter(|link| {
+                let host = web.host(link.host).unwrap();
+                web.reachable(host) && web.allowed(host, link.path) && !seeds.contains(link)
+            })
+            .collect();
+        found.sort_by_key(|link| (link.host, format!("{:?}", link.path)));
+        found.dedup();
+        assert!(!found.is_empty());
+        let bound = |log: &[RequestRecord]| report(&web, log, 0, 80).politeness_by_window_pages;
+        // A 404 reveals no links; the last request makes three windows.
+        let end = || record(3, PagePath::Page(0), 12_000, 404);
+        let seed_silent = bound(&[record(0, PagePath::Page(0), 0, 404), end()]);
+        let seed_read = bound(&[record(0, PagePath::Page(0), 0, 200), end()]);
+        // The seed's links count from its answer on, in every window.
+        let more: Vec<u64> = seed_read.iter().zip(&seed_silent).map(|(a, b)| a - b).collect();
+        assert_eq!(more, vec![found.len() as u64; 3]);
+        // One of them fetched in the second window counts no more in the third.
+        let fetched = bound(&[
+            record(0, PagePath::Page(0), 0, 200),
+            record(found[0].host, found[0].path, 7_000, 404),
+            end(),
+        ]);
+        assert_eq!(fetched, [seed_read[0], seed_read[1], seed_read[2] - 1]);
     }
 
     /// A reachable page never fetched is lost, and named.

@@ -49,7 +49,9 @@ impl Reporter {
         let task_bar = bar.clone();
         let task = tokio::spawn(async move {
             let mut ticker = tokio::time::interval(period);
-            let mut last_fetched = 0;
+            // None before the first line: a crawl that just started is not
+            // stalled.
+            let mut last_fetched = None;
             loop {
                 ticker.tick().await;
                 let counts = frontier.counts().await.unwrap_or_default();
@@ -69,10 +71,10 @@ impl Reporter {
                     max_pages,
                     // Stalled: nothing fetched since the last line while
                     // links wait; say for what.
-                    waiting: (fetched == last_fetched && counts.queued > 0)
+                    waiting: (last_fetched == Some(fetched) && counts.queued > 0)
                         .then(|| (counts.resting_hosts, stats.waiting_for())),
                 };
-                last_fetched = fetched;
+                last_fetched = Some(fetched);
                 match &task_bar {
                     Some(bar) => bar.set_message(line.to_string()),
                     None => info!(

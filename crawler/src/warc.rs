@@ -91,13 +91,48 @@ pub enum Stored {
     Revisit,
 }
 
-/// The last response recorded for a URL: what a revisit refers to.
-#[derive(Debug, Clone)]
+/// The last response recorded for a URL: what a revisit refers to. Kept
+/// for every URL of the archive, so kept small (36 bytes, with the URL's
+/// hash as its key): the SHA-1 of the payload and the date as digits.
+#[derive(Debug, Clone, Copy)]
 struct Original {
-    /// `sha1:BASE32` of its payload.
-    digest: String,
-    /// Its `WARC-Date`.
-    date: String,
+    sha1: [u8; 20],
+    /// `YYYYMMDDhhmmss`, its WARC-Date's digits.
+    stamp: u64,
+}
+
+impl Original {
+    fn new(sha1: [u8; 20], date: &str) -> Option<Original> {
+        Some(Original {
+            sha1,
+            stamp: cdx_timestamp(date).parse().ok()?,
+        })
+    }
+
+    /// `sha1:BASE32`, as WARC-Payload-Digest is written.
+    fn digest(&self) -> String {
+        format!("sha1:{}", data_encoding::BASE32.encode(&self.sha1))
+    }
+
+    /// Its WARC-Date.
+    fn date(&self) -> String {
+        let d = format!("{:014}", self.stamp);
+        format!(
+            "{}-{}-{}T{}:{}:{}Z",
+            &d[0..4],
+            &d[4..6],
+            &d[6..8],
+            &d[8..10],
+            &d[10..12],
+            &d[12..14]
+        )
+    }
+}
+
+/// The key of a URL among the originals: its 64-bit xxh3 (two URLs of one
+/// archive share one with odds of about n² / 2⁶⁵).
+fn url_key(url: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(url.as_bytes())
 }
 
 pub struct WarcWriter {
@@ -108,7 +143,7 @@ pub struct WarcWriter {
 struct Inner {
     file: Option<OpenFile>,
     serial: u32,
-    originals: HashMap<String, Original>,
+    originals: HashMap<u64, Original>,
 }
 
 struct OpenFile {
@@ -140,12 +175,13 @@ impl WarcWriter {
     pub fn write(&self, exchange: &Exchange) -> io::Result<Stored> {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let date = warc_date(exchange.fetched_at);
-        let payload_digest = sha1_digest(&[&exchange.body]);
-        let original = inner.originals.get(&exchange.url).cloned();
-        let revisit = match (&original, exchange.status) {
-            (Some(original), 304) => Some((original.clone(), NOT_MODIFIED)),
-            (Some(original), 200..=299) if original.digest == payload_digest && !exchange.truncated => {
-                Some((original.clone(), IDENTICAL_DIGEST))
+        let payload_sha1 = sha1_smol::Sha1::from(&exchange.body).digest().bytes();
+        let payload_digest = format!("sha1:{}", data_encoding::BASE32.encode(&payload_sha1));
+        let original = inner.originals.get(&url_key(&exchange.url)).copied();
+        let revisit = match (original, exchange.status) {
+            (Some(original), 304) => Some((original, NOT_MODIFIED)),
+            (Some(original), 200..=299) if original.sha1 == payload_sha1 && !exchange.truncated => {
+                Some((original, IDENTICAL_DIGEST))
             }
             _ => None,
         };
@@ -166,8 +202,8 @@ impl WarcWriter {
             Some((original, profile)) => {
                 fields.push(("WARC-Profile", profile.to_string()));
                 fields.push(("WARC-Refers-To-Target-URI", exchange.url.clone()));
-                fields.push(("WARC-Refers-To-Date", original.date.clone()));
-                fields.push(("WARC-Payload-Digest", original.digest.clone()));
+                fields.push(("WARC-Refers-To-Date", original.date()));
+                fields.push(("WARC-Payload-Digest", original.digest()));
                 (
                     "revisit",
                     http_head.into_bytes(),
@@ -218,14 +254,12 @@ impl WarcWriter {
             request_fields.push(("WARC-IP-Address", ip.to_string()));
         }
         append_record(file, "request", request_fields, exchange.request_head.as_bytes())?;
-        if stored == Stored::Response && (200..=299).contains(&exchange.status) && !exchange.truncated {
-            inner.originals.insert(
-                exchange.url.clone(),
-                Original {
-                    digest: payload_digest,
-                    date,
-                },
-            );
+        if stored == Stored::Response
+            && (200..=299).contains(&exchange.status)
+            && !exchange.truncated
+            && let Some(original) = Original::new(payload_sha1, &date)
+        {
+            inner.originals.insert(url_key(&exchange.url), original);
         }
         Ok(stored)
     }
@@ -357,8 +391,8 @@ fn index_path(warc: &Path) -> PathBuf {
 }
 
 /// The last response (not revisit) of each URL in the directory's indexes.
-fn read_originals(dir: &Path) -> io::Result<HashMap<String, Original>> {
-    let mut originals: HashMap<String, (String, Original)> = HashMap::new();
+fn read_originals(dir: &Path) -> io::Result<HashMap<u64, Original>> {
+    let mut originals: HashMap<u64, Original> = HashMap::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.extension().is_none_or(|e| e != "cdxj") {
@@ -373,11 +407,10 @@ fn read_originals(dir: &Path) -> io::Result<HashMap<String, Original>> {
             let Ok(fields) = serde_json::from_str::<serde_json::Value>(json) else {
                 continue;
             };
-            let (Some(url), Some(digest), Some(mime), Some(date)) = (
+            let (Some(url), Some(digest), Some(mime)) = (
                 fields["url"].as_str(),
                 fields["digest"].as_str(),
                 fields["mime"].as_str(),
-                fields["date"].as_str(),
             ) else {
                 continue;
             };
@@ -385,25 +418,23 @@ fn read_originals(dir: &Path) -> io::Result<HashMap<String, Original>> {
             if mime == "warc/revisit" || !ok {
                 continue;
             }
-            let newer = originals.get(url).is_none_or(|(seen, _)| seen.as_str() <= stamp);
-            if newer {
-                originals.insert(
-                    url.to_string(),
-                    (
-                        stamp.to_string(),
-                        Original {
-                            digest: format!("sha1:{digest}"),
-                            date: date.to_string(),
-                        },
-                    ),
-                );
+            let sha1 = data_encoding::BASE32
+                .decode(digest.as_bytes())
+                .ok()
+                .and_then(|bytes| <[u8; 20]>::try_from(bytes).ok());
+            let Some(original) = sha1.and_then(|sha1| Original::new(sha1, stamp)) else {
+                continue;
+            };
+            let key = url_key(url);
+            if originals
+                .get(&key)
+                .is_none_or(|seen| seen.stamp <= original.stamp)
+            {
+                originals.insert(key, original);
             }
         }
     }
-    Ok(originals
-        .into_iter()
-        .map(|(url, (_, original))| (url, original))
-        .collect())
+    Ok(originals)
 }
 
 /// The HTTP response head as stored: the status line, the server's headers

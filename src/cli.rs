@@ -394,11 +394,11 @@ pub struct ServeArgs {
 pub struct AccessArgs {
     /// A key that may search (repeatable); with one set, searches need a
     /// key (Authorization: Bearer KEY, X-API-Key: KEY or ?key=KEY).
-    #[arg(long = "search-key", value_name = "KEY")]
+    #[arg(long = "search-key", value_name = "KEY", hide_env_values = true)]
     search_keys: Vec<String>,
     /// A key that may also read /api/v1/stats and /metrics (repeatable);
     /// with one set, those need it.
-    #[arg(long = "admin-key", value_name = "KEY")]
+    #[arg(long = "admin-key", value_name = "KEY", hide_env_values = true)]
     admin_keys: Vec<String>,
     /// An origin whose web pages may call the API (repeatable), e.g.
     /// https://docs.example.com; * for any.

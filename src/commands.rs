@@ -824,13 +824,12 @@ impl std::fmt::Display for StatusReport {
                     number("indexed"),
                     number("links_queued"),
                 )?;
-                let errors = ["error", "http_status", "host_unreachable", "too_slow"];
                 let reasons = summary["skipped"].as_object().cloned().unwrap_or_default();
                 let list = |errors_only: bool| -> String {
-                    let parts: Vec<String> = reasons
-                        .iter()
-                        .filter(|(reason, _)| errors.contains(&reason.as_str()) == errors_only)
-                        .map(|(reason, count)| format!("{reason} {count}"))
+                    let parts: Vec<String> = common::SkipReason::ALL
+                        .into_iter()
+                        .filter(|reason| reason.is_error() == errors_only)
+                        .filter_map(|reason| Some(format!("{reason} {}", reasons.get(reason.as_str())?)))
                         .collect();
                     if parts.is_empty() {
                         "none".into()
@@ -841,13 +840,10 @@ impl std::fmt::Display for StatusReport {
                 writeln!(f, "  errors      {}", list(true))?;
                 writeln!(f, "  skipped     {}", list(false))?;
                 if let Some(at) = summary["next_revisit_ms"].as_u64() {
-                    let now = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0, |d| d.as_millis() as u64);
                     writeln!(
                         f,
                         "  next visit  a page comes due in {}",
-                        crawler::stats::in_words(at.saturating_sub(now))
+                        crawler::stats::in_words(at.saturating_sub(crawler::crawl::now_ms()))
                     )?;
                 }
             }

@@ -269,6 +269,9 @@ struct Setting {
     /// Its name in the file; in capitals after `TRAWL_`, in the environment.
     key: String,
     kind: Kind,
+    /// Its values are never printed (`hide_env_values` on the flag: an API
+    /// key).
+    secret: bool,
 }
 
 impl Setting {
@@ -299,6 +302,7 @@ fn settings_of(command: &Command) -> Vec<Setting> {
                 id: arg.get_id().to_string(),
                 key,
                 kind,
+                secret: arg.is_hide_env_values_set(),
             })
         })
         .collect()
@@ -659,7 +663,7 @@ impl<P> Loaded<P> {
                 None => "default".to_string(),
             },
         };
-        if SECRET_KEYS.contains(&setting.key.as_str()) {
+        if setting.secret {
             return format!(
                 "# {} is set ({} value(s), secret: not shown) # {origin}",
                 setting.key,
@@ -677,9 +681,6 @@ impl<P> Loaded<P> {
         format!("{:<44} # {origin}", format!("{} = {value}", setting.key))
     }
 }
-
-/// Settings whose values `--print-config` does not print: API keys.
-const SECRET_KEYS: &[&str] = &["search_key", "admin_key"];
 
 /// A value as TOML: bare when TOML reads it as a number, else a string
 /// (either reads back as the same text).
@@ -777,7 +778,7 @@ mod tests {
         })]
         sites: Vec<String>,
         /// A secret: --print-config does not print it.
-        #[arg(long = "search-key")]
+        #[arg(long = "search-key", hide_env_values = true)]
         search_keys: Vec<String>,
     }
 

@@ -65,6 +65,15 @@ impl SkipReason {
         SkipReason::Error,
     ];
 
+    /// Whether the URL was given up on for an error (of the network, the
+    /// server or the host) rather than by a rule of the crawl.
+    pub fn is_error(self) -> bool {
+        matches!(
+            self,
+            SkipReason::Error | SkipReason::HttpStatus | SkipReason::HostUnreachable | SkipReason::TooSlow
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             SkipReason::Robots => "robots",

@@ -673,8 +673,7 @@ impl Crawler {
     /// The politeness of `url`'s host: the crawl's, with its site rule's
     /// delay when it has one.
     fn politeness_for(&self, url: &NormalizedUrl) -> std::borrow::Cow<'_, PolitenessConfig> {
-        let host = url.as_url().host_str().unwrap_or_default();
-        match self.config.sites.for_host(host).and_then(|rule| rule.delay) {
+        match self.config.sites.for_url(url).and_then(|rule| rule.delay) {
             Some(min_delay) => std::borrow::Cow::Owned(PolitenessConfig {
                 min_delay,
                 ..self.config.politeness.clone()
@@ -1127,8 +1126,7 @@ impl Crawler {
         }
         if !self.config.sites.is_empty() {
             for link in &mut links {
-                let host = link.url.as_url().host_str().unwrap_or_default();
-                let rule = self.config.sites.for_host(host);
+                let rule = self.config.sites.for_url(&link.url);
                 link.host_budget = rule.and_then(|rule| rule.max_pages);
                 link.host_in_flight = rule.and_then(|rule| rule.per_host);
             }
@@ -1360,7 +1358,8 @@ fn reap(done: Result<Result<(), CrawlError>, tokio::task::JoinError>) -> Result<
     }
 }
 
-fn now_ms() -> u64 {
+/// Milliseconds since the Unix epoch, as `crawled_links` keeps times.
+pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)

@@ -197,11 +197,7 @@ impl Fetcher {
 
     /// The User-Agent sent to `url`'s host.
     fn user_agent_for(&self, url: &NormalizedUrl) -> &str {
-        let host = url.as_url().host_str().unwrap_or_default();
-        self.sites
-            .for_host(host)
-            .and_then(|rule| rule.user_agent.as_deref())
-            .unwrap_or(&self.config.user_agent)
+        self.sites.user_agent_for(url).unwrap_or(&self.config.user_agent)
     }
 
     /// Archives every exchange from now on in `warc`.
@@ -444,10 +440,8 @@ impl Fetcher {
             target.push('?');
             target.push_str(query);
         }
-        let host = match url.port() {
-            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
-            None => url.host_str().unwrap_or_default().to_string(),
-        };
+        // The host and a port that is not the scheme's: the Host header.
+        let host = sent.url.host_key();
         let mut head = format!(
             "GET {target} HTTP/1.1\r\nhost: {host}\r\nuser-agent: {}\r\naccept: {}\r\naccept-encoding: gzip, br\r\n",
             self.user_agent_for(sent.url),

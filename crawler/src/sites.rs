@@ -234,14 +234,23 @@ impl SiteRules {
         )
     }
 
+    /// The rule for `url`'s host.
+    pub fn for_url(&self, url: &NormalizedUrl) -> Option<&SiteRule> {
+        self.for_host(url.as_url().host_str().unwrap_or_default())
+    }
+
+    /// The user agent `url`'s rule names, if it names one.
+    pub fn user_agent_for(&self, url: &NormalizedUrl) -> Option<&str> {
+        self.for_url(url).and_then(|rule| rule.user_agent.as_deref())
+    }
+
     /// Whether the patterns keep `url` out of the crawl.
     pub fn excludes(&self, url: &NormalizedUrl) -> bool {
         let text = url.as_str();
         if self.exclude.iter().any(|pattern| pattern.is_match(text)) {
             return true;
         }
-        let host = url.as_url().host_str().unwrap_or_default();
-        match self.for_host(host) {
+        match self.for_url(url) {
             Some(rule) => {
                 rule.exclude.iter().any(|pattern| pattern.is_match(text))
                     || (!rule.include.is_empty()

@@ -176,15 +176,11 @@ impl CrawlStats {
     /// Links given up on for an error: of the network, of the server, or
     /// of the host.
     pub fn errors(&self) -> u64 {
-        [
-            SkipReason::Error,
-            SkipReason::HttpStatus,
-            SkipReason::HostUnreachable,
-            SkipReason::TooSlow,
-        ]
-        .into_iter()
-        .map(|reason| self.skipped(reason))
-        .sum()
+        SkipReason::ALL
+            .into_iter()
+            .filter(|reason| reason.is_error())
+            .map(|reason| self.skipped(reason))
+            .sum()
     }
 
     /// URLs skipped for any reason.
@@ -347,15 +343,10 @@ impl fmt::Display for CrawlSummary {
         writeln!(f, "crawl finished in {:.1} s", self.elapsed_secs)?;
         if self.had_nothing_to_do() {
             let next = match self.next_revisit_ms {
-                Some(at) => {
-                    let now = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0, |d| d.as_millis() as u64);
-                    format!(
-                        ", and the next page comes due for a visit in {}",
-                        in_words(at.saturating_sub(now))
-                    )
-                }
+                Some(at) => format!(
+                    ", and the next page comes due for a visit in {}",
+                    in_words(at.saturating_sub(crate::crawl::now_ms()))
+                ),
                 None => String::new(),
             };
             writeln!(

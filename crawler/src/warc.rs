@@ -111,7 +111,7 @@ impl Original {
 
     /// `sha1:BASE32`, as WARC-Payload-Digest is written.
     fn digest(&self) -> String {
-        format!("sha1:{}", data_encoding::BASE32.encode(&self.sha1))
+        digest_text(&self.sha1)
     }
 
     /// Its WARC-Date.
@@ -176,7 +176,7 @@ impl WarcWriter {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let date = warc_date(exchange.fetched_at);
         let payload_sha1 = sha1_smol::Sha1::from(&exchange.body).digest().bytes();
-        let payload_digest = format!("sha1:{}", data_encoding::BASE32.encode(&payload_sha1));
+        let payload_digest = digest_text(&payload_sha1);
         let original = inner.originals.get(&url_key(&exchange.url)).copied();
         let revisit = match (original, exchange.status) {
             (Some(original), 304) => Some((original, NOT_MODIFIED)),
@@ -351,7 +351,7 @@ fn append_record(
         let value = value.replace(['\r', '\n'], " ");
         head.push_str(&format!("{name}: {value}\r\n"));
     }
-    head.push_str(&format!("WARC-Block-Digest: {}\r\n", sha1_digest(&[block])));
+    head.push_str(&format!("WARC-Block-Digest: {}\r\n", sha1_digest(block)));
     head.push_str(&format!("Content-Length: {}\r\n\r\n", block.len()));
     let mut gz = GzEncoder::new(Vec::with_capacity(block.len() / 3 + 512), Compression::default());
     gz.write_all(head.as_bytes())?;
@@ -480,7 +480,6 @@ fn cdxj_line(
         "length": length.to_string(),
         "offset": offset.to_string(),
         "filename": filename,
-        "date": date,
     });
     format!("{} {} {json}\n", surt(url), cdx_timestamp(date))
 }
@@ -508,14 +507,14 @@ pub fn surt(url: &str) -> String {
     out
 }
 
-/// `sha1:` and the base32 of the SHA-1 of the parts, as WARC digests are
+/// `sha1:` and the base32 of the SHA-1 of `bytes`, as WARC digests are
 /// written.
-fn sha1_digest(parts: &[&[u8]]) -> String {
-    let mut hasher = sha1_smol::Sha1::new();
-    for part in parts {
-        hasher.update(part);
-    }
-    format!("sha1:{}", data_encoding::BASE32.encode(&hasher.digest().bytes()))
+fn sha1_digest(bytes: &[u8]) -> String {
+    digest_text(&sha1_smol::Sha1::from(bytes).digest().bytes())
+}
+
+fn digest_text(sha1: &[u8; 20]) -> String {
+    format!("sha1:{}", data_encoding::BASE32.encode(sha1))
 }
 
 fn record_id() -> String {
@@ -679,7 +678,7 @@ mod tests {
             "{head}"
         );
         assert!(
-            head.contains(&format!("WARC-Block-Digest: {}", sha1_digest(&[block]))),
+            head.contains(&format!("WARC-Block-Digest: {}", sha1_digest(block))),
             "{head}"
         );
         let http = String::from_utf8_lossy(block);

@@ -187,6 +187,13 @@ async fn claims_best_priority_first(factory: &dyn FrontierFactory) {
     );
 }
 
+fn two_in_flight() -> FrontierConfig {
+    FrontierConfig {
+        max_in_flight_per_host: 2,
+        ..FrontierConfig::default()
+    }
+}
+
 async fn one_in_flight_per_host(factory: &dyn FrontierFactory) {
     let frontier = factory.create(FrontierConfig::default()).await;
     frontier
@@ -200,12 +207,7 @@ async fn one_in_flight_per_host(factory: &dyn FrontierFactory) {
     assert_eq!(lease(&*frontier).await.url.as_str(), "http://a.test/2");
 
     // With two allowed in flight, both links of a host are claimable.
-    let frontier = factory
-        .create(FrontierConfig {
-            max_in_flight_per_host: 2,
-            ..FrontierConfig::default()
-        })
-        .await;
+    let frontier = factory.create(two_in_flight()).await;
     frontier
         .add(vec![
             link("http://a.test/1", 1.0),
@@ -243,12 +245,7 @@ async fn one_in_flight_per_host(factory: &dyn FrontierFactory) {
     hosts.sort();
     assert_eq!(hosts, ["plain.test", "wide.test", "wide.test", "wide.test"]);
     assert_not_claimable(&*frontier).await;
-    let frontier = factory
-        .create(FrontierConfig {
-            max_in_flight_per_host: 2,
-            ..FrontierConfig::default()
-        })
-        .await;
+    let frontier = factory.create(two_in_flight()).await;
     frontier
         .add(vec![
             limited("http://narrow.test/1", 1),

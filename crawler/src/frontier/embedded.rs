@@ -273,6 +273,10 @@ impl EmbeddedFrontier {
     /// Records the limit of requests in flight each link's host came with
     /// (none: the frontier's), and reschedules the hosts whose limit moved.
     fn update_limits(&self, state: &mut State, links: &[NewLink]) -> Result<()> {
+        // Without site rules, nothing to look up for each link of each add.
+        if state.in_flight_limits.is_empty() && links.iter().all(|link| link.host_in_flight.is_none()) {
+            return Ok(());
+        }
         let mut batch = WriteBatch::default();
         let mut moved = Vec::new();
         for link in links {

@@ -200,12 +200,7 @@ impl RobotsCache {
     /// The product token for `url`'s host: its site rule's user agent's,
     /// or the crawl's.
     pub fn product_token_for(&self, url: &NormalizedUrl) -> String {
-        let host = url.as_url().host_str().unwrap_or_default();
-        match self
-            .sites
-            .for_host(host)
-            .and_then(|rule| rule.user_agent.as_deref())
-        {
+        match self.sites.user_agent_for(url) {
             Some(agent) => product_token(agent),
             None => self.product_token.clone(),
         }

@@ -843,7 +843,7 @@ impl std::fmt::Display for StatusReport {
                     writeln!(
                         f,
                         "  next visit  a page comes due in {}",
-                        crawler::stats::in_words(at.saturating_sub(crawler::crawl::now_ms()))
+                        crawler::stats::in_words(at.saturating_sub(crawler::crawled::now_ms()))
                     )?;
                 }
             }

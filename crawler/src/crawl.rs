@@ -22,7 +22,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use common::message::{MAX_OUTLINKS, Outlink};
 use common::metrics::{self as names, GaugeGuard};
@@ -36,7 +36,7 @@ use tracing::{debug, info, warn};
 
 use crate::CrawlError;
 use crate::config::{CrawlConfig, DEPTH_DECAY, HostFailurePolicy, MAX_SITEMAP_DEPTH, SITEMAP_PRIORITY};
-use crate::crawled::{CrawledLink, CrawledLinks, FetchedVisit, Sameness, title_hash};
+use crate::crawled::{CrawledLink, CrawledLinks, FetchedVisit, Sameness, now_ms, title_hash};
 use crate::dns::{DnsError, Resolver};
 use crate::fetch::{
     FetchError, FetchResponse, FetchedPage, Fetcher, Validators, is_retryable, redirect_location, retry_after,
@@ -1356,13 +1356,6 @@ fn reap(done: Result<Result<(), CrawlError>, tokio::task::JoinError>) -> Result<
         }
         Err(_cancelled) => Ok(()),
     }
-}
-
-/// Milliseconds since the Unix epoch, as `crawled_links` keeps times.
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// The URL a page is indexed under. A canonical link is honoured within the

@@ -345,7 +345,7 @@ impl fmt::Display for CrawlSummary {
             let next = match self.next_revisit_ms {
                 Some(at) => format!(
                     ", and the next page comes due for a visit in {}",
-                    in_words(at.saturating_sub(crate::crawl::now_ms()))
+                    in_words(at.saturating_sub(crate::crawled::now_ms()))
                 ),
                 None => String::new(),
             };

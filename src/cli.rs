@@ -312,7 +312,9 @@ pub struct CrawlArgs {
     /// one more than the cores, so that no core waits for the next page].
     #[arg(long, value_name = "N", value_parser = at_least(1))]
     parse_threads: Option<usize>,
-    /// Fetches in flight across all hosts.
+    /// Requests in flight across all hosts (robots.txt and sitemaps
+    /// included). Links waiting for their IP address's slot or being parsed
+    /// hold none: up to twice as many links are held in all.
     #[arg(long, value_name = "N", default_value_t = crawler::config::DEFAULT_CONCURRENCY, value_parser = at_least(1))]
     concurrency: usize,
     /// URLs queued per host at most.

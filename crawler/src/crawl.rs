@@ -1,15 +1,17 @@
 //! The crawl loop: where a claimed link becomes a fetched, parsed and
 //! published page.
 //!
-//! One dispatcher claims links from the frontier while fetch slots are free
-//! and spawns one task per link. A link's task passes the gates (the
-//! address guard, robots.txt, the per-IP limit), fetches, releases the
+//! One dispatcher claims links from the frontier while link slots are free
+//! (twice `--concurrency`) and spawns one task per link. A link's task
+//! passes the gates (the address guard, the per-IP limit, a fetch slot,
+//! robots.txt), fetches, frees the IP's and the fetch slot, releases the
 //! host's politeness clock, then reads the response: a page is parsed (on
 //! the blocking pool, `parse_threads` at a time), its links are queued, it
-//! is published, the fetch slot is freed, and the link is completed once the
-//! page is durable downstream. The wait for durability holds no fetch slot,
-//! so a commit interval never throttles fetching. A sitemap's URLs are
-//! queued.
+//! is published, the link slot is freed, and the link is completed once the
+//! page is durable downstream. `--concurrency` counts requests in flight
+//! only: a link waiting for its IP or a page being parsed holds no fetch
+//! slot, and the wait for durability holds no slot at all, so a commit
+//! interval never throttles fetching. A sitemap's URLs are queued.
 //!
 //! Every page fetched is recorded in [`crawled_links`](crate::crawled): a
 //! page whose text repeats another page of its partition (exactly, or
@@ -64,6 +66,12 @@ const RETRY_MAX_DELAY: Duration = Duration::from_secs(600);
 const IP_SLOT_WAIT: Duration = Duration::from_secs(30);
 const IP_BUSY_REST: Duration = Duration::from_secs(1);
 
+/// Links a worker holds at once, per fetch slot (`--concurrency`): besides
+/// the fetches in flight, links waiting for their IP's slot and pages being
+/// parsed and handed on. A link that waits for its IP, or a page that
+/// waits for a parse thread, must not keep a fetch from starting.
+const LINKS_PER_FETCH_SLOT: usize = 2;
+
 /// Sitemaps taken from one robots.txt or sitemap index at most.
 const MAX_SITEMAPS_PER_SOURCE: usize = 50;
 
@@ -110,6 +118,7 @@ pub async fn run(
     let health = HostHealth::new(config.host_failures.clone());
     let crawler = Arc::new(Crawler {
         parse_slots: Arc::new(Semaphore::new(config.parse_threads)),
+        fetch_slots: Arc::new(Semaphore::new(config.concurrency)),
         ip_limiter: IpLimiter::new(config.politeness.max_in_flight_per_ip),
         robots: RobotsCache::new(config.robots.clone(), &config.fetch.user_agent)
             .with_sites(config.sites.clone()),
@@ -169,6 +178,8 @@ struct Crawler {
     ip_limiter: IpLimiter,
     stats: Arc<CrawlStats>,
     parse_slots: Arc<Semaphore>,
+    /// `--concurrency`: requests in flight, robots.txt and sitemaps included.
+    fetch_slots: Arc<Semaphore>,
     health: HostHealth,
     /// Signalled when a task may have made a link claimable (a host was
     /// released, links were added), so the dispatcher need not poll.
@@ -287,11 +298,18 @@ impl HostHealth {
     }
 }
 
+/// What a request holds while it is in flight: one of its IP address's
+/// slots and one of the crawl's fetch slots. Dropped when the answer is in.
+struct RequestSlots {
+    _ip: OwnedSemaphorePermit,
+    _fetch: OwnedSemaphorePermit,
+}
+
 /// What the gates before a fetch decided.
 enum Gate {
-    /// Fetch while holding the IP's slot, then rest the host at least `crawl_delay`.
+    /// Fetch while holding `slots`, then rest the host at least `crawl_delay`.
     Open {
-        ip_slot: OwnedSemaphorePermit,
+        slots: RequestSlots,
         crawl_delay: Option<Duration>,
     },
     /// Skip the link. `requested`: a request went to the host (robots.txt),
@@ -317,7 +335,7 @@ enum Gate {
 impl Crawler {
     async fn dispatch(self: &Arc<Self>, shutdown: impl Future<Output = ()>) -> Result<(), CrawlError> {
         tokio::pin!(shutdown);
-        let fetch_slots = Arc::new(Semaphore::new(self.config.concurrency));
+        let link_slots = Arc::new(Semaphore::new(self.config.concurrency * LINKS_PER_FETCH_SLOT));
         let mut tasks: JoinSet<Result<(), CrawlError>> = JoinSet::new();
         let mut claimed = 0u64;
         self.queue_revisits(self.config.recrawl).await?;
@@ -337,7 +355,7 @@ impl Crawler {
             let permit = tokio::select! {
                 biased;
                 _ = &mut shutdown => break,
-                permit = fetch_slots.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+                permit = link_slots.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
             };
             let wait = match self.frontier.claim().await? {
                 Claim::Leased(lease) => {
@@ -411,10 +429,10 @@ impl Crawler {
     async fn crawl_link_guarded(
         self: Arc<Self>,
         lease: Lease,
-        fetch_slot: OwnedSemaphorePermit,
+        link_slot: OwnedSemaphorePermit,
     ) -> Result<(), CrawlError> {
         use futures::FutureExt;
-        let link = std::panic::AssertUnwindSafe(self.crawl_link(lease.clone(), fetch_slot));
+        let link = std::panic::AssertUnwindSafe(self.crawl_link(lease.clone(), link_slot));
         let result = match link.catch_unwind().await {
             Ok(result) => result,
             Err(_) => {
@@ -431,15 +449,15 @@ impl Crawler {
     }
 
     /// The life of one claimed link.
-    async fn crawl_link(&self, lease: Lease, fetch_slot: OwnedSemaphorePermit) -> Result<(), CrawlError> {
+    async fn crawl_link(&self, lease: Lease, link_slot: OwnedSemaphorePermit) -> Result<(), CrawlError> {
         if let Some(left) = self.health.unreachable_for(&lease.host) {
             self.release_host(&lease, Duration::ZERO).await?;
             return self
                 .put_off_unreachable(&lease, SkipReason::HostUnreachable, left)
                 .await;
         }
-        let (ip_slot, crawl_delay) = match self.pass_gates(&lease).await? {
-            Gate::Open { ip_slot, crawl_delay } => (ip_slot, crawl_delay),
+        let (slots, crawl_delay) = match self.pass_gates(&lease).await? {
+            Gate::Open { slots, crawl_delay } => (slots, crawl_delay),
             Gate::Refused { reason, requested } => {
                 let rest = if requested {
                     self.politeness_for(&lease.url).min_delay
@@ -464,13 +482,13 @@ impl Crawler {
             }
         };
         match lease.kind {
-            LinkKind::Page => self.crawl_page(lease, crawl_delay, ip_slot, fetch_slot).await,
-            LinkKind::Sitemap => self.crawl_sitemap(lease, crawl_delay, ip_slot).await,
+            LinkKind::Page => self.crawl_page(lease, crawl_delay, slots, link_slot).await,
+            LinkKind::Sitemap => self.crawl_sitemap(lease, crawl_delay, slots).await,
         }
     }
 
-    /// The address guard, the IP's slot (robots.txt is a request to the IP
-    /// too), then robots.txt.
+    /// The address guard, the IP's slot and a fetch slot (robots.txt is a
+    /// request too), then robots.txt.
     async fn pass_gates(&self, lease: &Lease) -> Result<Gate, CrawlError> {
         let host = lease.url.as_url().host_str().unwrap_or_default();
         let ip = match self.fetcher.resolver().resolve(host).await {
@@ -505,6 +523,17 @@ impl Crawler {
             // Not fetched yet: the link goes back rather than hold up the drain.
             _ = stopping.wait_for(|stopping| *stopping) => return Ok(Gate::Later { rest: IP_BUSY_REST }),
         };
+        // Taken after the IP's slot: a link waiting for its IP must not
+        // hold one of the crawl's requests. Every holder of a fetch slot
+        // is in a request that ends, so this wait is short.
+        let fetch_slot = tokio::select! {
+            slot = self.fetch_slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            _ = stopping.wait_for(|stopping| *stopping) => return Ok(Gate::Later { rest: IP_BUSY_REST }),
+        };
+        let slots = RequestSlots {
+            _ip: ip_slot,
+            _fetch: fetch_slot,
+        };
         let robots = self.robots.check(&self.fetcher, &lease.url).await;
         if !robots.new_sitemaps.is_empty() {
             self.queue_sitemaps(&lease.url, robots.new_sitemaps, 0).await?;
@@ -522,7 +551,7 @@ impl Crawler {
                     .delay_after(Duration::ZERO, robots.crawl_delay),
             },
             Verdict::Allowed => Gate::Open {
-                ip_slot,
+                slots,
                 crawl_delay: robots.crawl_delay,
             },
             Verdict::Disallowed => Gate::Refused {
@@ -554,8 +583,8 @@ impl Crawler {
         &self,
         lease: Lease,
         crawl_delay: Option<Duration>,
-        ip_slot: OwnedSemaphorePermit,
-        fetch_slot: OwnedSemaphorePermit,
+        slots: RequestSlots,
+        link_slot: OwnedSemaphorePermit,
     ) -> Result<(), CrawlError> {
         let partition = self.frontier.partition_of(&lease.host);
         let known = self.crawled.get(partition, &lease.url)?;
@@ -573,7 +602,7 @@ impl Crawler {
         if response.is_ok() {
             metrics::histogram!(names::CRAWLER_FETCH_DURATION).record(started.elapsed().as_secs_f64());
         }
-        drop(ip_slot);
+        drop(slots);
         if let Err(error) = &response
             && error.is_host_failure()
         {
@@ -648,7 +677,7 @@ impl Crawler {
                 if page.truncated {
                     self.stats.record_truncated();
                 }
-                self.index_page(lease, partition, known, page, fetch_slot).await
+                self.index_page(lease, partition, known, page, link_slot).await
             }
         }
     }
@@ -688,7 +717,7 @@ impl Crawler {
         &self,
         lease: Lease,
         crawl_delay: Option<Duration>,
-        ip_slot: OwnedSemaphorePermit,
+        slots: RequestSlots,
     ) -> Result<(), CrawlError> {
         let started = Instant::now();
         // One byte past the limit tells the parser the sitemap went on.
@@ -698,7 +727,7 @@ impl Crawler {
                 .get_raw(&lease.url, SITEMAP_ACCEPT, MAX_SITEMAP_BYTES + 1)
                 .await
         };
-        drop(ip_slot);
+        drop(slots);
         let (status, retry) = match &response {
             Ok(raw) => (Some(raw.status), retry_after(&raw.headers)),
             Err(_) => (None, None),
@@ -763,7 +792,7 @@ impl Crawler {
         partition: u32,
         known: Option<CrawledLink>,
         page: FetchedPage,
-        fetch_slot: OwnedSemaphorePermit,
+        link_slot: OwnedSemaphorePermit,
     ) -> Result<(), CrawlError> {
         let header_robots = page
             .x_robots_tag
@@ -873,9 +902,9 @@ impl Crawler {
         let message = page_message(&lease, canonical_url, page.status, parsed, simhash, content_hash);
         let confirmation = self.sink.publish(PageEvent::Upsert(Box::new(message))).await;
         common::failpoint::hit("crawl.published");
-        // The page is handed over: let another fetch start while this one
-        // waits for its page to become durable.
-        drop(fetch_slot);
+        // The page is handed over: let another link be claimed while this
+        // one waits for its page to become durable.
+        drop(link_slot);
         match confirmation?.await {
             Ok(()) => {
                 common::failpoint::hit("crawl.confirmed");

@@ -38,6 +38,7 @@ async fn assert_not_claimable(frontier: &dyn Frontier) {
 pub async fn run_all(factory: &dyn FrontierFactory) {
     add_drops_seen_urls(factory).await;
     claims_best_priority_first(factory).await;
+    claims_best_priority_first_across_hosts(factory).await;
     one_in_flight_per_host(factory).await;
     politeness_delay_holds_the_host(factory).await;
     completed_links_never_return(factory).await;
@@ -185,6 +186,28 @@ async fn claims_best_priority_first(factory: &dyn FrontierFactory) {
         order,
         ["http://b.test/high", "http://c.test/mid", "http://a.test/low"]
     );
+}
+
+/// Many hosts, spread over partitions (the Redis frontier claims from
+/// several at once): every claim still takes the best link left.
+async fn claims_best_priority_first_across_hosts(factory: &dyn FrontierFactory) {
+    let frontier = factory.create(FrontierConfig::default()).await;
+    // Priorities in a shuffled order (37 is prime to 60).
+    let priorities: Vec<f64> = (0..60).map(|i| ((i * 37) % 60) as f64 / 60.0).collect();
+    let url = |i: usize| format!("http://h{i}.test/page");
+    let links = priorities
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| link(&url(i), p))
+        .collect();
+    frontier.add(links).await.unwrap();
+    let mut claimed = Vec::new();
+    for _ in 0..priorities.len() {
+        claimed.push(lease(&*frontier).await.url.to_string());
+    }
+    let mut best_first: Vec<usize> = (0..priorities.len()).collect();
+    best_first.sort_by(|&a, &b| priorities[b].total_cmp(&priorities[a]));
+    assert_eq!(claimed, best_first.into_iter().map(url).collect::<Vec<_>>());
 }
 
 fn two_in_flight() -> FrontierConfig {

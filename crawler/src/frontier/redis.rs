@@ -316,8 +316,8 @@ pub struct RedisFrontierConfig {
     pub worker_id: String,
     /// A worker that misses its heartbeats this long loses its partitions.
     pub partition_lease: Duration,
-    /// Links leased per claim script; the worker hands them out one by one.
-    /// One pass over the owned partitions then serves this many claims.
+    /// Links leased per claim script at most; the worker hands them out one
+    /// by one.
     pub claim_batch: usize,
     pub frontier: FrontierConfig,
     /// The epoch of the crawl this worker's data directory belongs to;
@@ -421,10 +421,15 @@ struct Claimed {
 }
 
 /// How long a ranking of the owned partitions is used before every
-/// partition is ticked again. Between two, a claim is one script: the
-/// partition it claims from reports its own new best, and a host that
+/// partition is ticked again. Between two, a claim is one round trip: the
+/// partitions it claims from report their own new bests, and a host that
 /// rested in another partition waits at most this long to be seen.
 const RANKING_FOR: Duration = Duration::from_millis(50);
+
+/// Partitions one claim takes links from, in one round trip: the best
+/// ready hosts of a worker are spread over its partitions, and the
+/// dispatcher waits for each claim that finds no lease left from the last.
+const PARTITIONS_PER_CLAIM: usize = 8;
 
 /// The owned partitions with a ready host, best first, from the last tick
 /// of them all (kept up to date by each claim's reply), and what that tick
@@ -439,6 +444,23 @@ struct Ranking {
 }
 
 impl Ranking {
+    /// The partitions of the next claim, best first, and its floor: the
+    /// best ready priority of the partition after them (None when there is
+    /// none).
+    fn claim_choice(&self) -> (Vec<u32>, Option<f64>) {
+        let partitions = self
+            .ready
+            .iter()
+            .take(PARTITIONS_PER_CLAIM)
+            .map(|&(_, p)| p)
+            .collect();
+        let floor = self
+            .ready
+            .get(PARTITIONS_PER_CLAIM)
+            .map(|&(priority, _)| priority);
+        (partitions, floor)
+    }
+
     fn fresh_for(&self, owned: &[u32]) -> bool {
         self.ticked_at.elapsed() < RANKING_FOR && self.owned == owned
     }
@@ -864,46 +886,63 @@ impl RedisFrontier {
         }
     }
 
-    /// Leases up to `claim_batch` links from `partition`, stopping below
-    /// `floor`; keeps all but the first for later claims. Also returns the
-    /// partition's best ready priority after the claim.
-    async fn claim_from(&self, partition: u32, floor: Option<f64>) -> Result<(Option<Lease>, Option<f64>)> {
-        let mut cmd = self.partition_call(Op::Claim, partition);
-        cmd.arg(self.request_id())
-            .arg(self.config.frontier.lease_duration.as_millis() as u64)
-            .arg(self.config.claim_batch.max(1))
-            .arg(floor.map_or(String::new(), |f| f.to_string()))
-            .arg(&self.config.worker_id);
-        let reply: Vec<String> = self.run(&cmd).await?;
-        let best_after = reply.first().and_then(|best| best.parse::<f64>().ok());
-        let now = Instant::now();
-        let mut leases = VecDeque::new();
-        for fields in reply.get(1..).unwrap_or_default().chunks_exact(4) {
-            let (url, token, meta, priority) = (&fields[0], &fields[1], &fields[2], &fields[3]);
-            match decode_lease(url, token, meta) {
-                Ok(mut lease) => {
-                    // The queue's score is the live priority: raised by links
-                    // found since the link was queued.
-                    lease.priority = priority.parse().unwrap_or(lease.priority);
-                    leases.push_back((lease, now));
-                }
-                Err(error) => {
-                    // One bad record must not stop the claim (or the crawl):
-                    // end its lease and go on.
-                    warn!(%error, "dropping a corrupt frontier record");
-                    let mut cmd = self.partition_call(Op::Complete, partition);
-                    cmd.arg(url).arg(token);
-                    let _: i64 = self.run(&cmd).await?;
+    /// Leases up to `claim_batch` links from each of `partitions`, in one
+    /// round trip, each stopping below `floor` once it has leased one. Hands
+    /// back the best lease and keeps the others, best first, for later
+    /// claims. Also returns each partition's best ready priority after the
+    /// claim.
+    async fn claim_from(
+        &self,
+        partitions: &[u32],
+        floor: Option<f64>,
+    ) -> Result<(Option<Lease>, Vec<(u32, Option<f64>)>)> {
+        let mut pipe = redis::pipe();
+        for &partition in partitions {
+            let mut cmd = self.partition_call(Op::Claim, partition);
+            cmd.arg(self.request_id())
+                .arg(self.config.frontier.lease_duration.as_millis() as u64)
+                .arg(self.config.claim_batch.max(1))
+                .arg(floor.map_or(String::new(), |f| f.to_string()))
+                .arg(&self.config.worker_id);
+            pipe.add_command(cmd);
+        }
+        let replies: Vec<Vec<String>> = self.run_pipeline(&pipe).await?;
+        let mut leases = Vec::new();
+        let mut bests = Vec::new();
+        for (&partition, reply) in partitions.iter().zip(&replies) {
+            bests.push((partition, reply.first().and_then(|best| best.parse::<f64>().ok())));
+            for fields in reply.get(1..).unwrap_or_default().chunks_exact(4) {
+                let (url, token, meta, priority) = (&fields[0], &fields[1], &fields[2], &fields[3]);
+                match decode_lease(url, token, meta) {
+                    Ok(mut lease) => {
+                        // The queue's score is the live priority: raised by
+                        // links found since the link was queued.
+                        lease.priority = priority.parse().unwrap_or(lease.priority);
+                        leases.push(lease);
+                    }
+                    Err(error) => {
+                        // One bad record must not stop the claim (or the
+                        // crawl): end its lease and go on.
+                        warn!(%error, "dropping a corrupt frontier record");
+                        let mut cmd = self.partition_call(Op::Complete, partition);
+                        cmd.arg(url).arg(token);
+                        let _: i64 = self.run(&cmd).await?;
+                    }
                 }
             }
         }
-        let first = leases.pop_front().map(|(lease, _)| lease);
+        // Every partition gave what it had above the floor, which no other
+        // partition's best reaches: these are the worker's best links.
+        leases.sort_by(|a, b| b.priority.total_cmp(&a.priority));
+        let now = Instant::now();
+        let mut leases = leases.into_iter();
+        let first = leases.next();
         self.claimed
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .leases
-            .extend(leases);
-        Ok((first, best_after))
+            .extend(leases.map(|lease| (lease, now)));
+        Ok((first, bests))
     }
 
     /// Ticks every owned partition in one round trip and ranks those with
@@ -1154,24 +1193,21 @@ impl Frontier for RedisFrontier {
             }
             return Ok(Claim::Wait(Duration::from_millis(500)));
         }
-        // Claim from the partition whose best ready host ranks highest, down
-        // to the runner-up's, by the ranking of the last tick of them all
+        // Claim from the partitions whose best ready hosts rank highest, down
+        // to the next one's, by the ranking of the last tick of them all
         // (ticked again every RANKING_FOR, or when it has nothing ready).
         let cached = {
             let ranking = self.ranking.lock().unwrap_or_else(|p| p.into_inner());
             ranking
                 .as_ref()
                 .filter(|r| r.fresh_for(&owned) && !r.ready.is_empty())
-                .map(|r| (r.ready[0].1, r.ready.get(1).map(|&(priority, _)| priority)))
+                .map(Ranking::claim_choice)
         };
-        let (partition, floor) = match cached {
+        let (partitions, floor) = match cached {
             Some(choice) => choice,
             None => {
                 let ranking = self.rank_partitions(owned).await?;
-                let choice = ranking
-                    .ready
-                    .first()
-                    .map(|&(_, best)| (best, ranking.ready.get(1).map(|&(priority, _)| priority)));
+                let choice = (!ranking.ready.is_empty()).then(|| ranking.claim_choice());
                 let (busy, next_wake) = (ranking.busy, ranking.next_wake);
                 *self.ranking.lock().unwrap_or_else(|p| p.into_inner()) = Some(ranking);
                 match choice {
@@ -1185,9 +1221,11 @@ impl Frontier for RedisFrontier {
                 }
             }
         };
-        let (lease, best_after) = self.claim_from(partition, floor).await?;
+        let (lease, bests) = self.claim_from(&partitions, floor).await?;
         if let Some(ranking) = self.ranking.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
-            ranking.update(partition, best_after);
+            for (partition, best_after) in bests {
+                ranking.update(partition, best_after);
+            }
         }
         Ok(lease.map_or(Claim::Wait(Duration::ZERO), Claim::Leased))
     }

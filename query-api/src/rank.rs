@@ -2,7 +2,10 @@
 //! and corpus statistics it is scored with.
 //!
 //! Every word must match in some field: the title, the headings, the URL's
-//! words or the body. BM25 scores each field, and a word's score is its best
+//! words or the body; a query of [`MIN_WORDS_FOR_HALF`] content words or
+//! more (a question, an error message) needs only half of them, and the
+//! pages with all of them earn [`weights::ALL_WORDS`]: the page that
+//! answers a question seldom has every word of it. BM25 scores each field, and a word's score is its best
 //! field's plus a share of the others' (a disjunction-max), with the title
 //! weighing most. Words found next to each other in the order typed earn a
 //! proximity bonus. Common English words ("how", "do", "the") only add to
@@ -63,6 +66,9 @@ pub mod weights {
     pub const TITLE_PHRASE: f32 = 2.0;
     /// How far apart (in words) the proximity bonus still applies.
     pub const PROXIMITY_SLOP: u32 = 3;
+    /// Points for a page with every content word of a query that needs only
+    /// half of them: enough to put most such pages first, not every one.
+    pub const ALL_WORDS: f32 = 20.0;
     /// A common word's share when the query has other words.
     pub const STOPWORD: f32 = 0.2;
     /// Score factors of pages that are not ordinary pages.
@@ -137,6 +143,10 @@ pub fn snippet_terms(query: &ParsedQuery) -> (Vec<String>, Vec<Vec<String>>) {
 /// Fewer required words than this are never relaxed.
 pub const MIN_WORDS_TO_RELAX: usize = 3;
 
+/// A query of this many content words or more requires only half of them
+/// (rounded up), relaxed or not.
+pub const MIN_WORDS_FOR_HALF: usize = 4;
+
 /// How many of `words` required words a relaxed query still requires.
 pub fn relaxed_minimum(words: usize) -> usize {
     (words * 2).div_ceil(3).max(2)
@@ -146,6 +156,8 @@ pub fn relaxed_minimum(words: usize) -> usize {
 /// query of [`MIN_WORDS_TO_RELAX`] words or more requires only most of
 /// them ([`relaxed_minimum`]), for when requiring all finds (almost)
 /// nothing: a question's words are not all on the page that answers it.
+/// A query of [`MIN_WORDS_FOR_HALF`] words or more always requires only
+/// half.
 pub fn build(query: &ParsedQuery, fields: &IndexSchema, relaxed: bool) -> Box<dyn Query> {
     let analyze_atom = |atom: &'_ Atom| -> Option<(bool, Box<dyn Query>)> {
         let terms = analyze(&atom.text);
@@ -179,8 +191,25 @@ pub fn build(query: &ParsedQuery, fields: &IndexSchema, relaxed: bool) -> Box<dy
             words.push(query);
         }
     }
-    if relaxed && words.len() >= MIN_WORDS_TO_RELAX {
-        let minimum = relaxed_minimum(words.len());
+    let half = words.len() >= MIN_WORDS_FOR_HALF;
+    if half || (relaxed && words.len() >= MIN_WORDS_TO_RELAX) {
+        let minimum = if half {
+            words.len().div_ceil(2)
+        } else {
+            relaxed_minimum(words.len())
+        };
+        if half {
+            // Not a cliff: the pages with every word come first as a rule.
+            let every: Vec<(Occur, Box<dyn Query>)> =
+                words.iter().map(|word| (Occur::Must, word.box_clone())).collect();
+            clauses.push((
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(
+                    Box::new(BooleanQuery::new(every)),
+                    weights::ALL_WORDS,
+                )),
+            ));
+        }
         let most = BooleanQuery::with_minimum_required_clauses(
             words.into_iter().map(|q| (Occur::Should, q)).collect(),
             minimum,

@@ -152,6 +152,21 @@ pub fn relaxed_minimum(words: usize) -> usize {
     (words * 2).div_ceil(3).max(2)
 }
 
+/// Whether `query` has [`MIN_WORDS_FOR_HALF`] content words or more, so
+/// that it requires only half of them and relaxing it finds no more.
+pub fn requires_half(query: &ParsedQuery) -> bool {
+    let content_words = query
+        .groups
+        .iter()
+        .filter(|group| {
+            group
+                .iter()
+                .any(|atom| !is_stopword(atom) && !analyze(&atom.text).is_empty())
+        })
+        .count();
+    content_words >= MIN_WORDS_FOR_HALF
+}
+
 /// Builds the tantivy query of `query` (the tuned ranking). `relaxed`: a
 /// query of [`MIN_WORDS_TO_RELAX`] words or more requires only most of
 /// them ([`relaxed_minimum`]), for when requiring all finds (almost)
@@ -191,7 +206,8 @@ pub fn build(query: &ParsedQuery, fields: &IndexSchema, relaxed: bool) -> Box<dy
             words.push(query);
         }
     }
-    let half = words.len() >= MIN_WORDS_FOR_HALF;
+    // Common words alone ("to be or not to be") are all required.
+    let half = has_content_word && words.len() >= MIN_WORDS_FOR_HALF;
     if half || (relaxed && words.len() >= MIN_WORDS_TO_RELAX) {
         let minimum = if half {
             words.len().div_ceil(2)

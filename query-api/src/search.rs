@@ -631,13 +631,14 @@ impl Plan {
     }
 
     /// Whether a relaxed search could find more: the tuned ranking, enough
-    /// words, not relaxed yet.
+    /// words, not relaxed yet, and not a query that already requires only
+    /// half its words.
     fn can_relax(&self) -> bool {
         !self.relaxed
             && self
                 .parsed
                 .as_ref()
-                .is_some_and(|p| p.groups.len() >= rank::MIN_WORDS_TO_RELAX)
+                .is_some_and(|p| p.groups.len() >= rank::MIN_WORDS_TO_RELAX && !rank::requires_half(p))
     }
 
     fn snippet_query(&self) -> SnippetQuery {

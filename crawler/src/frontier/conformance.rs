@@ -771,6 +771,9 @@ mod redis_suite {
     #[derive(Default)]
     struct OnRedis {
         made: Mutex<Vec<Arc<RedisFrontier>>>,
+        /// Partitions and links a claim script leases at most, when not the
+        /// defaults.
+        small_claims: Option<(u32, usize)>,
     }
 
     #[async_trait::async_trait]
@@ -781,6 +784,10 @@ mod redis_suite {
             // The test Redis may keep nothing on disk; restarts are tested apart.
             redis.allow_volatile = true;
             redis.frontier = config;
+            if let Some((partitions, claim_batch)) = self.small_claims {
+                redis.partitions = partitions;
+                redis.claim_batch = claim_batch;
+            }
             let frontier = Arc::new(
                 RedisFrontier::worker(redis)
                     .await
@@ -795,9 +802,28 @@ mod redis_suite {
     async fn redis_frontier_conforms() {
         let factory = OnRedis::default();
         run_all(&factory).await;
-        let made: Vec<_> = factory.made.lock().unwrap().drain(..).collect();
-        for frontier in made {
-            frontier.delete_all().await.unwrap();
+        factory.delete_all().await;
+    }
+
+    /// A claim script that leases all it may (2 links) leaves better links
+    /// in its partition than other partitions' leases: those must not be
+    /// handed out first. 4 partitions, 15 hosts each.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn claims_stay_in_priority_order_when_a_claim_is_full() {
+        let factory = OnRedis {
+            small_claims: Some((4, 2)),
+            ..OnRedis::default()
+        };
+        claims_best_priority_first_across_hosts(&factory).await;
+        factory.delete_all().await;
+    }
+
+    impl OnRedis {
+        async fn delete_all(&self) {
+            let made: Vec<_> = self.made.lock().unwrap().drain(..).collect();
+            for frontier in made {
+                frontier.delete_all().await.unwrap();
+            }
         }
     }
 }

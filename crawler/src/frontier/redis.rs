@@ -889,8 +889,9 @@ impl RedisFrontier {
     /// Leases up to `claim_batch` links from each of `partitions`, in one
     /// round trip, each stopping below `floor` once it has leased one. Hands
     /// back the best lease and keeps the others, best first, for later
-    /// claims. Also returns each partition's best ready priority after the
-    /// claim.
+    /// claims, but those below what a partition that reached `claim_batch`
+    /// still has ready: they go back to the frontier. Also returns each
+    /// partition's best ready priority after the claim.
     async fn claim_from(
         &self,
         partitions: &[u32],
@@ -909,8 +910,17 @@ impl RedisFrontier {
         let replies: Vec<Vec<String>> = self.run_pipeline(&pipe).await?;
         let mut leases = Vec::new();
         let mut bests = Vec::new();
+        // The best link left in a partition that leased all it was asked
+        // for: no lease below it may be handed out before it is claimed.
+        let mut cutoff: Option<f64> = None;
         for (&partition, reply) in partitions.iter().zip(&replies) {
-            bests.push((partition, reply.first().and_then(|best| best.parse::<f64>().ok())));
+            let best_after = reply.first().and_then(|best| best.parse::<f64>().ok());
+            bests.push((partition, best_after));
+            if reply.len().saturating_sub(1) / 4 >= self.config.claim_batch.max(1)
+                && let Some(best) = best_after
+            {
+                cutoff = Some(cutoff.map_or(best, |cutoff| cutoff.max(best)));
+            }
             for fields in reply.get(1..).unwrap_or_default().chunks_exact(4) {
                 let (url, token, meta, priority) = (&fields[0], &fields[1], &fields[2], &fields[3]);
                 match decode_lease(url, token, meta) {
@@ -932,8 +942,34 @@ impl RedisFrontier {
             }
         }
         // Every partition gave what it had above the floor, which no other
-        // partition's best reaches: these are the worker's best links.
+        // partition's best reaches, or all it was asked for: the leases down
+        // to the cutoff are the worker's best links. The best one is handed
+        // out whatever the cutoff, so that every claim makes progress.
         leases.sort_by(|a, b| b.priority.total_cmp(&a.priority));
+        if let Some(cutoff) = cutoff {
+            let keep = 1 + leases
+                .iter()
+                .skip(1)
+                .take_while(|lease| lease.priority >= cutoff)
+                .count();
+            let below = leases.split_off(keep.min(leases.len()));
+            if !below.is_empty() {
+                let mut pipe = redis::pipe();
+                for lease in &below {
+                    pipe.add_command(self.lease_call(Op::GiveBack, lease));
+                }
+                let _: Vec<i64> = self.run_pipeline(&pipe).await?;
+                for lease in &below {
+                    let partition = self.partition_of(&lease.host);
+                    match bests.iter_mut().find(|(p, _)| *p == partition) {
+                        Some((_, best)) => {
+                            *best = Some(best.map_or(lease.priority, |b| b.max(lease.priority)))
+                        }
+                        None => bests.push((partition, Some(lease.priority))),
+                    }
+                }
+            }
+        }
         let now = Instant::now();
         let mut leases = leases.into_iter();
         let first = leases.next();

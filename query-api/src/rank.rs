@@ -154,6 +154,7 @@ pub fn relaxed_minimum(words: usize) -> usize {
 
 /// Whether `query` has [`MIN_WORDS_FOR_HALF`] content words or more, so
 /// that it requires only half of them and relaxing it finds no more.
+/// Common words alone ("to be or not to be") are all required.
 pub fn requires_half(query: &ParsedQuery) -> bool {
     let content_words = query
         .groups
@@ -206,8 +207,7 @@ pub fn build(query: &ParsedQuery, fields: &IndexSchema, relaxed: bool) -> Box<dy
             words.push(query);
         }
     }
-    // Common words alone ("to be or not to be") are all required.
-    let half = has_content_word && words.len() >= MIN_WORDS_FOR_HALF;
+    let half = requires_half(query);
     if half || (relaxed && words.len() >= MIN_WORDS_TO_RELAX) {
         let minimum = if half {
             words.len().div_ceil(2)

@@ -375,6 +375,11 @@ pub struct ServeArgs {
     /// the answer, which says so.
     #[arg(long, value_name = "MS", default_value_t = SearchConfig::default().shard_timeout.as_millis() as u64, value_parser = clap::value_parser!(u64).range(1..))]
     shard_timeout_ms: u64,
+    /// How long a search may go on after its first pass: a second search
+    /// with the spelling corrected, or with fewer words required, starts
+    /// only within it.
+    #[arg(long, value_name = "MS", default_value_t = SearchConfig::default().query_budget.as_millis() as u64)]
+    query_budget_ms: u64,
     /// Answers the query cache keeps at most (0 turns it off).
     #[arg(long, value_name = "N", default_value_t = SearchConfig::default().cache_entries)]
     cache_entries: usize,
@@ -470,6 +475,7 @@ impl ServeArgs {
                 docs_timeout: timeout,
                 cache_entries: self.cache_entries,
                 cache_bytes: self.cache_mb.saturating_mul(1024 * 1024),
+                query_budget: Duration::from_millis(self.query_budget_ms),
             },
             access: self.access.config()?,
         })

@@ -116,17 +116,12 @@ impl Docstore {
         }
     }
 
-    /// Looks up several documents at once (one RocksDB multi-get).
+    /// Looks up several documents, in order. Each is decoded from RocksDB's
+    /// own buffer (a pinned slice): a page of results is megabytes of text,
+    /// not to be copied once more (as `multi_get` would), and ten point
+    /// lookups cost microseconds.
     pub fn get_many(&self, doc_ids: &[DocId]) -> Result<Vec<Option<StoredDoc>>> {
-        let keys = doc_ids.iter().map(|id| id.to_be_bytes());
-        self.db
-            .multi_get(keys)
-            .into_iter()
-            .map(|value| match value? {
-                Some(bytes) => decode(&bytes).map(Some),
-                None => Ok(None),
-            })
-            .collect()
+        doc_ids.iter().map(|&doc_id| self.get(doc_id)).collect()
     }
 
     /// Every document id in the store, in order: for tests and consistency
@@ -224,5 +219,25 @@ mod tests {
         assert_eq!(docstore.all_doc_ids().unwrap(), vec![id("new")]);
         assert_eq!(docstore.get(id("new")).unwrap(), Some(doc("new")));
         writer.commit().unwrap(); // an empty batch is harmless
+    }
+
+    #[test]
+    fn many_documents_come_back_in_the_order_asked_missing_ones_as_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let docstore = Docstore::open(dir.path()).unwrap();
+        let id = |path: &str| DocId::of(&NormalizedUrl::parse(&format!("http://a.example/{path}")).unwrap());
+        let long = StoredDoc {
+            text: "many words ".repeat(20_000),
+            ..doc("long")
+        };
+        docstore.put(id("a"), &doc("a")).unwrap();
+        docstore.put(id("long"), &long).unwrap();
+        let asked = [id("long"), id("missing"), id("a"), id("long")];
+        let expected = vec![Some(long.clone()), None, Some(doc("a")), Some(long.clone())];
+        assert_eq!(docstore.get_many(&asked).unwrap(), expected);
+        // A reader beside the writer (the query API's) sees the same.
+        let secondary = Docstore::open_secondary(dir.path()).unwrap();
+        assert_eq!(secondary.get_many(&asked).unwrap(), expected);
+        assert_eq!(docstore.get_many(&[]).unwrap(), Vec::<Option<StoredDoc>>::new());
     }
 }

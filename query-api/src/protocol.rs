@@ -69,6 +69,10 @@ pub struct QueryRequest {
     /// Every shard's statistics together; this shard's own when absent.
     #[serde(default)]
     pub stats: Option<CorpusStats>,
+    /// Words to find spelling candidates for, as [`PrepareRequest`]'s: a
+    /// search of one shard asks once, without preparing first.
+    #[serde(default)]
+    pub spell_words: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,6 +84,9 @@ pub struct ShardHits {
     pub total: usize,
     /// Best first.
     pub hits: Vec<ShardHit>,
+    /// The spelling of the request's `spell_words`.
+    #[serde(default)]
+    pub spelling: Vec<WordSpelling>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -136,13 +136,15 @@ async fn search_json(State(service): State<Arc<SearchService>>, RawQuery(raw): R
     let started = Instant::now();
     let result = match SearchParams::from_raw(raw.as_deref()) {
         Ok(params) => service
-            .search_with(params.request())
+            .answer_request(params.request())
             .await
             .map_err(ApiError::from),
         Err(error) => Err(error),
     };
     let response = match result {
-        Ok(answer) => axum::Json(answer).into_response(),
+        // A cached answer's JSON is written as kept, with this request's
+        // head: no serialization.
+        Ok(answered) => ([(header::CONTENT_TYPE, "application/json")], answered.json()).into_response(),
         Err(error) => error.into_response(),
     };
     record("/api/v1/search", started, response.status());

@@ -2,15 +2,18 @@
 //! gathered over every index shard.
 //!
 //! A search asks each shard for its generation (cheap), and answers from
-//! the cache when it has the answer for exactly those generations. On a
-//! miss it asks every shard for the statistics of the query's terms and
-//! for spelling candidates, sums the statistics, asks every shard for its
-//! best matches scored with the sums, merges them by score, keeps at most
-//! [`MAX_PER_HOST`] results of a host on a page, and cuts snippets from the
-//! documents of the page. Each shard has a deadline; an answer without
-//! some shard says which and is not cached. When a query finds (almost)
-//! nothing and a spelling correction exists, the corrected query is
-//! searched instead and the answer says so.
+//! the cache when it has the answer for exactly those generations: the
+//! cache keeps each answer's JSON, so a hit on the JSON API is a lookup and
+//! a write. On a miss it asks every shard for the statistics of the
+//! query's terms and for spelling candidates, sums the statistics, asks
+//! every shard for its best matches scored with the sums, merges them by
+//! score, keeps at most [`MAX_PER_HOST`] results of a host on a page, and
+//! cuts snippets from the documents of the page. One shard alone is asked
+//! once: its own statistics are the sums. Each shard has a deadline; an
+//! answer without some shard says which and is not cached. When a query
+//! finds (almost) nothing and a spelling correction exists, the corrected
+//! query is searched instead and the answer says so; such a second search
+//! starts only within the query's time budget.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -24,7 +27,7 @@ use serde::Serialize;
 use crate::backends::{BackendError, DocumentSource, IndexShard, LocalDocs, LocalShard, within};
 use crate::cache::{CacheCounts, CacheKey, QueryCache};
 use crate::protocol::{
-    MAX_LIMIT, MAX_PER_PAGE, MAX_RESULT_OFFSET, PrepareRequest, Prepared, QueryRequest, ShardHit,
+    MAX_LIMIT, MAX_PER_PAGE, MAX_RESULT_OFFSET, PrepareRequest, QueryRequest, ShardHit, WordSpelling,
 };
 use crate::query::{self, ParsedQuery, QueryError};
 use crate::rank::{self, CorpusStats, Ranking};
@@ -52,6 +55,11 @@ pub struct SearchConfig {
     pub cache_entries: usize,
     /// ...and bytes of answers (JSON) at most.
     pub cache_bytes: usize,
+    /// How long a search may go on doing more than its first pass: a
+    /// second search with the spelling corrected or with fewer words
+    /// required starts only within it. The first pass itself is bounded by
+    /// the shards' and the document service's deadlines.
+    pub query_budget: Duration,
 }
 
 impl Default for SearchConfig {
@@ -61,6 +69,7 @@ impl Default for SearchConfig {
             docs_timeout: Duration::from_millis(1000),
             cache_entries: 10_000,
             cache_bytes: 64 * 1024 * 1024,
+            query_budget: Duration::from_millis(250),
         }
     }
 }
@@ -92,6 +101,12 @@ impl SearchRequest {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SearchResponse {
+    // `cached` and `took_ms` come first, the only fields that differ
+    // between two requests served the same answer: a cached answer's JSON
+    // is kept without them (see [`Answer`]).
+    /// Answered from the query cache.
+    pub cached: bool,
+    pub took_ms: f64,
     /// The query as searched, normalized (lower case, canonical operators).
     pub query: String,
     /// Set when the query as typed found (almost) nothing and these results
@@ -100,7 +115,6 @@ pub struct SearchResponse {
     /// "Did you mean": the query with misspelled words corrected.
     pub suggestion: Option<String>,
     pub total: usize,
-    pub took_ms: f64,
     /// The page these results are, from 1 (with `offset`: the page of
     /// `per_page` results the first of them falls on).
     pub page: usize,
@@ -109,15 +123,105 @@ pub struct SearchResponse {
     pub offset: usize,
     /// The same as `per_page`: the most results this answer holds.
     pub limit: usize,
-    /// Answered from the query cache.
-    pub cached: bool,
     /// Some shard did not answer: results are from the others.
     pub partial: bool,
     /// Fewer than three pages had every word: these results have most of
     /// them (a question's words are not all on the page that answers it).
     pub relaxed: bool,
+    /// The query budget ran out before a second search (spelling corrected,
+    /// or fewer words required) that might have found more: these are the
+    /// first search's results. Such an answer is not cached.
+    pub cut_short: bool,
     pub shards: ShardsReport,
     pub results: Vec<SearchResult>,
+}
+
+/// The per-request head of an answer's JSON.
+#[derive(Serialize)]
+struct AnswerHead {
+    cached: bool,
+    took_ms: f64,
+}
+
+/// An answer as the cache keeps it: the response, and its JSON without
+/// its head (`cached` and `took_ms`), so that a cache hit on the JSON API
+/// is a lookup and a write, not a clone and a serialization.
+#[derive(Debug)]
+pub struct Answer {
+    response: SearchResponse,
+    /// The JSON after the head: `"query":...}`. None in the one case
+    /// serde_json wrote the head otherwise than expected (never so far);
+    /// such an answer is serialized whole on every request.
+    json_tail: Option<bytes::Bytes>,
+}
+
+impl Answer {
+    fn new(response: SearchResponse) -> Answer {
+        let json = serde_json::to_vec(&response).unwrap_or_default();
+        let head = head_json(response.cached, response.took_ms);
+        // `{"cached":false,"took_ms":0.0` then `,` and the rest.
+        let open_head = &head[..head.len() - 1];
+        let json_tail = json
+            .strip_prefix(open_head)
+            .and_then(|rest| rest.strip_prefix(b","))
+            .map(bytes::Bytes::copy_from_slice);
+        Answer { response, json_tail }
+    }
+
+    pub fn response(&self) -> &SearchResponse {
+        &self.response
+    }
+
+    /// The bytes the cache counts: the response and its JSON.
+    fn bytes(&self) -> usize {
+        2 * self.json_tail.as_ref().map_or(0, |tail| tail.len())
+    }
+
+    /// The answer's JSON with this request's head.
+    pub fn json(&self, cached: bool, took_ms: f64) -> Vec<u8> {
+        let Some(tail) = &self.json_tail else {
+            let response = SearchResponse {
+                cached,
+                took_ms,
+                ..self.response.clone()
+            };
+            return serde_json::to_vec(&response).unwrap_or_default();
+        };
+        let head = head_json(cached, took_ms);
+        let mut json = Vec::with_capacity(head.len() + tail.len());
+        json.extend_from_slice(&head[..head.len() - 1]);
+        json.push(b',');
+        json.extend_from_slice(tail);
+        json
+    }
+}
+
+/// `{"cached":...,"took_ms":...}`.
+fn head_json(cached: bool, took_ms: f64) -> Vec<u8> {
+    serde_json::to_vec(&AnswerHead { cached, took_ms }).unwrap_or_else(|_| b"{}".to_vec())
+}
+
+/// A search's answer to one request: shared with the cache, and this
+/// request's head.
+pub struct Answered {
+    pub answer: Arc<Answer>,
+    pub cached: bool,
+    pub took_ms: f64,
+}
+
+impl Answered {
+    /// The response as this request sees it.
+    pub fn response(&self) -> SearchResponse {
+        SearchResponse {
+            cached: self.cached,
+            took_ms: self.took_ms,
+            ..self.answer.response.clone()
+        }
+    }
+
+    pub fn json(&self) -> Vec<u8> {
+        self.answer.json(self.cached, self.took_ms)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -175,7 +279,7 @@ pub struct SearchResult {
 pub struct SearchService {
     shards: Vec<Arc<dyn IndexShard>>,
     docs: Arc<dyn DocumentSource>,
-    cache: QueryCache<SearchResponse, SearchError>,
+    cache: QueryCache<Answer, SearchError>,
     config: SearchConfig,
 }
 
@@ -222,8 +326,13 @@ impl SearchService {
     }
 
     pub async fn search_with(&self, request: SearchRequest) -> Result<SearchResponse, SearchError> {
+        Ok(self.answer_request(request).await?.response())
+    }
+
+    /// The answer to `request`, from the cache or the shards.
+    pub async fn answer_request(&self, request: SearchRequest) -> Result<Answered, SearchError> {
         let started = Instant::now();
-        let plan = Plan::new(&request)?;
+        let plan = Plan::new(&request, started + self.config.query_budget)?;
         let generations = self.generations().await;
         let all_answered = generations.iter().all(Result::is_ok);
         if !generations.iter().any(Result::is_ok) {
@@ -232,6 +341,10 @@ impl SearchService {
                 &generations,
             ))));
         }
+        let compute = async {
+            let response = self.answer(&plan, &generations, true).await?;
+            Ok(Answer::new(response))
+        };
         let (answer, cached) = if all_answered {
             let key = CacheKey {
                 query: plan.normalized.clone(),
@@ -241,27 +354,22 @@ impl SearchService {
                 generations: generations.iter().map(|g| *g.as_ref().unwrap_or(&0)).collect(),
             };
             self.cache
-                .get_or_compute(
-                    key,
-                    self.answer(&plan, &generations, true),
-                    |response| {
-                        serde_json::to_vec(response)
-                            .map(|v| v.len())
-                            .unwrap_or(usize::MAX)
-                    },
-                    |response| !response.partial,
-                )
+                .get_or_compute(key, compute, Answer::bytes, |answer| {
+                    !answer.response.partial && !answer.response.cut_short
+                })
                 .await
         } else {
-            (self.answer(&plan, &generations, true).await.map(Arc::new), false)
+            (compute.await.map(Arc::new), false)
         };
         let answer = answer?;
-        let mut response = SearchResponse::clone(&answer);
-        response.cached = cached;
-        response.took_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let took = started.elapsed();
         metrics::histogram!("trawl_api_search_duration_seconds", "cache" => if cached { "hit" } else { "miss" })
-            .record(started.elapsed().as_secs_f64());
-        Ok(response)
+            .record(took.as_secs_f64());
+        Ok(Answered {
+            answer,
+            cached,
+            took_ms: took.as_secs_f64() * 1000.0,
+        })
     }
 
     /// Every shard's generation, each within the deadline.
@@ -354,70 +462,13 @@ impl SearchService {
             .filter(|(_, g)| g.is_ok())
             .map(|(shard, _)| shard)
             .collect();
-        let deadline = self.config.shard_timeout;
-
-        let prepare = PrepareRequest {
-            query: plan.normalized.clone(),
-            ranking: plan.ranking,
-            relaxed: plan.relaxed,
-            spell_words: if may_correct {
-                plan.spell_words.clone()
-            } else {
-                Vec::new()
-            },
-        };
-        let prepared = join_all(live.iter().map(|shard| within(deadline, shard.prepare(&prepare)))).await;
-        let mut answered: Vec<(&Arc<dyn IndexShard>, Prepared)> = Vec::new();
-        for (shard, result) in live.into_iter().zip(prepared) {
-            match result {
-                Ok(prepared) => answered.push((shard, prepared)),
-                Err(BackendError::BadRequest(message)) => return Err(SearchError::Invalid(message)),
-                Err(error) => {
-                    shard_error(shard.name(), &error);
-                    failed.push(ShardFailure::new(shard.as_ref(), &error));
-                }
-            }
-        }
-        if answered.is_empty() {
-            return Err(no_shard_answered(&failed));
-        }
-
-        let stats = CorpusStats::sum(answered.iter().map(|(_, p)| &p.stats));
-        let limit = (plan.offset + plan.per_page * if plan.crowding { 4 } else { 1 }).min(MAX_LIMIT);
-        let request = QueryRequest {
-            query: plan.normalized.clone(),
-            ranking: plan.ranking,
-            limit,
-            relaxed: plan.relaxed,
-            stats: Some(stats),
-        };
-        let hits = join_all(
-            answered
-                .iter()
-                .map(|(shard, _)| within(deadline, shard.query(&request))),
-        )
-        .await;
-        let mut total = 0;
-        let mut merged: Vec<ShardHit> = Vec::new();
-        let mut shards_answered = 0;
-        for ((shard, _), result) in answered.iter().zip(hits) {
-            match result {
-                Ok(hits) => {
-                    shards_answered += 1;
-                    total += hits.total;
-                    merged.extend(hits.hits);
-                }
-                Err(BackendError::BadRequest(message)) => return Err(SearchError::Invalid(message)),
-                Err(error) => {
-                    shard_error(shard.name(), &error);
-                    failed.push(ShardFailure::new(shard.as_ref(), &error));
-                }
-            }
-        }
-        if shards_answered == 0 {
-            // Never an empty 200: nothing was searched.
-            return Err(no_shard_answered(&failed));
-        }
+        let gathered = self.gather(plan, live, may_correct, &mut failed).await?;
+        let Gathered {
+            total,
+            hits: mut merged,
+            shards_answered,
+            spelling,
+        } = gathered;
         // The shards' own order (rank::RankKey): score, then document id
         // (16 hex digits, so the strings compare as the numbers do).
         merged.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.doc_id.cmp(&b.doc_id)));
@@ -427,39 +478,50 @@ impl SearchService {
         }
 
         let corrected = if may_correct {
-            spelling_correction(plan, answered.iter().map(|(_, p)| p))
+            spelling_correction(plan, &spelling)
         } else {
             None
         };
+        // A second pass that the budget leaves no time for is skipped, and
+        // the answer says so (and is not cached).
+        let mut cut_short = false;
         if let Some(corrected) = &corrected
             && total < FEW_RESULTS
         {
-            let fixed = Plan {
-                normalized: corrected.normalized(),
-                parsed: Some(corrected.clone()),
-                ..plan.clone()
-            };
-            let retried = Box::pin(self.answer(&fixed, generations, false)).await?;
-            if retried.total > total {
-                return Ok(SearchResponse {
-                    query: plan.normalized.clone(),
-                    corrected_query: Some(fixed.normalized.clone()),
-                    suggestion: Some(fixed.normalized),
-                    ..retried
-                });
+            if plan.within_budget() {
+                let fixed = Plan {
+                    normalized: corrected.normalized(),
+                    parsed: Some(corrected.clone()),
+                    ..plan.clone()
+                };
+                let retried = Box::pin(self.answer(&fixed, generations, false)).await?;
+                if retried.total > total {
+                    return Ok(SearchResponse {
+                        query: plan.normalized.clone(),
+                        corrected_query: Some(fixed.normalized.clone()),
+                        suggestion: Some(fixed.normalized),
+                        ..retried
+                    });
+                }
+            } else {
+                cut_short = true;
             }
         }
         if total < FEW_RESULTS && plan.can_relax() {
-            let relaxed = Plan {
-                relaxed: true,
-                ..plan.clone()
-            };
-            let retried = Box::pin(self.answer(&relaxed, generations, false)).await?;
-            if retried.total > total {
-                return Ok(SearchResponse {
-                    suggestion: corrected.map(|c| c.normalized()),
-                    ..retried
-                });
+            if plan.within_budget() {
+                let relaxed = Plan {
+                    relaxed: true,
+                    ..plan.clone()
+                };
+                let retried = Box::pin(self.answer(&relaxed, generations, false)).await?;
+                if retried.total > total {
+                    return Ok(SearchResponse {
+                        suggestion: corrected.map(|c| c.normalized()),
+                        ..retried
+                    });
+                }
+            } else {
+                cut_short = true;
             }
         }
 
@@ -478,6 +540,7 @@ impl SearchService {
             cached: false,
             partial: !failed.is_empty(),
             relaxed: plan.relaxed,
+            cut_short,
             shards: ShardsReport {
                 searched: self.shards.len(),
                 answered: shards_answered,
@@ -485,6 +548,93 @@ impl SearchService {
             },
             results,
         })
+    }
+
+    /// Every live shard's best matches for `plan`, scored with the
+    /// statistics of every shard together, and the spelling of the plan's
+    /// words when `may_correct`. Shards that fail are added to `failed`.
+    async fn gather(
+        &self,
+        plan: &Plan,
+        live: Vec<&Arc<dyn IndexShard>>,
+        may_correct: bool,
+        failed: &mut Vec<ShardFailure>,
+    ) -> Result<Gathered, SearchError> {
+        let deadline = self.config.shard_timeout;
+        let spell_words = if may_correct {
+            plan.spell_words.clone()
+        } else {
+            Vec::new()
+        };
+        let mut request = QueryRequest {
+            query: plan.normalized.clone(),
+            ranking: plan.ranking,
+            limit: (plan.offset + plan.per_page * if plan.crowding { 4 } else { 1 }).min(MAX_LIMIT),
+            relaxed: plan.relaxed,
+            stats: None,
+            spell_words: Vec::new(),
+        };
+        let mut spelling = Vec::new();
+        let asked: Vec<&Arc<dyn IndexShard>> = if live.len() == 1 {
+            // One shard's own statistics are the whole corpus's: it scores
+            // and spells in one pass, without being prepared first.
+            request.spell_words = spell_words;
+            live
+        } else {
+            let prepare = PrepareRequest {
+                query: plan.normalized.clone(),
+                ranking: plan.ranking,
+                relaxed: plan.relaxed,
+                spell_words,
+            };
+            let prepared = join_all(live.iter().map(|shard| within(deadline, shard.prepare(&prepare)))).await;
+            let mut answered = Vec::new();
+            let mut stats = Vec::new();
+            for (shard, result) in live.into_iter().zip(prepared) {
+                match result {
+                    Ok(prepared) => {
+                        answered.push(shard);
+                        stats.push(prepared.stats);
+                        spelling.push(prepared.spelling);
+                    }
+                    Err(BackendError::BadRequest(message)) => return Err(SearchError::Invalid(message)),
+                    Err(error) => {
+                        shard_error(shard.name(), &error);
+                        failed.push(ShardFailure::new(shard.as_ref(), &error));
+                    }
+                }
+            }
+            if answered.is_empty() {
+                return Err(no_shard_answered(failed));
+            }
+            request.stats = Some(CorpusStats::sum(stats.iter()));
+            answered
+        };
+        let answers = join_all(asked.iter().map(|shard| within(deadline, shard.query(&request)))).await;
+        let mut gathered = Gathered::default();
+        for (shard, result) in asked.iter().zip(answers) {
+            match result {
+                Ok(hits) => {
+                    gathered.shards_answered += 1;
+                    gathered.total += hits.total;
+                    gathered.hits.extend(hits.hits);
+                    if !hits.spelling.is_empty() {
+                        spelling.push(hits.spelling);
+                    }
+                }
+                Err(BackendError::BadRequest(message)) => return Err(SearchError::Invalid(message)),
+                Err(error) => {
+                    shard_error(shard.name(), &error);
+                    failed.push(ShardFailure::new(shard.as_ref(), &error));
+                }
+            }
+        }
+        if gathered.shards_answered == 0 {
+            // Never an empty 200: nothing was searched.
+            return Err(no_shard_answered(failed));
+        }
+        gathered.spelling = spelling;
+        Ok(gathered)
     }
 
     /// Titles, links and snippets of a page of hits. Without the document
@@ -508,23 +658,23 @@ impl SearchService {
             }
         };
         let snippet_query = plan.snippet_query();
+        let passages = crate::snippet::Passages::new(&snippet_query);
         hits.into_iter()
             .zip(docs)
             .map(|(hit, doc)| {
                 // The section that answers best: the result links to it and
                 // its snippet comes from its text.
-                let section = doc.as_ref().and_then(|doc| {
-                    let best = crate::snippet::best_section(&doc.text, &doc.sections, &snippet_query)?;
-                    let section = &doc.sections[best];
-                    Some((section, section.text(&doc.text, doc.sections.get(best + 1))))
-                });
-                let snippet = doc.as_ref().map(|doc| {
-                    let text = section.map_or(doc.text.as_str(), |(_, text)| text);
-                    crate::snippet::query_snippet(text, &snippet_query, SNIPPET_CHARS)
-                        .unwrap_or_else(|| crate::snippet::static_snippet(&doc.static_snippet))
-                });
+                let (section, snippet) = match &doc {
+                    Some(doc) => {
+                        let (best, snippet) = passages.passage(&doc.text, &doc.sections, SNIPPET_CHARS);
+                        let snippet =
+                            snippet.unwrap_or_else(|| crate::snippet::static_snippet(&doc.static_snippet));
+                        (best.map(|best| &doc.sections[best]), Some(snippet))
+                    }
+                    None => (None, None),
+                };
                 let (link, heading_path) = match section {
-                    Some((section, _)) => (
+                    Some(section) => (
                         with_fragment(&hit.url, &section.anchor),
                         section.heading_path.clone(),
                     ),
@@ -583,10 +733,12 @@ struct Plan {
     /// Require most words rather than all.
     relaxed: bool,
     spell_words: Vec<String>,
+    /// When the search's budget ([`SearchConfig::query_budget`]) ends.
+    budget_ends: Instant,
 }
 
 impl Plan {
-    fn new(request: &SearchRequest) -> Result<Plan, SearchError> {
+    fn new(request: &SearchRequest, budget_ends: Instant) -> Result<Plan, SearchError> {
         let per_page = request.per_page.clamp(1, MAX_PER_PAGE);
         let offset = request.offset.unwrap_or((request.page.max(1) - 1) * per_page);
         let page = offset / per_page + 1;
@@ -627,7 +779,17 @@ impl Plan {
             crowding,
             relaxed: false,
             spell_words,
+            budget_ends,
         })
+    }
+
+    /// Whether there is time left for a second pass.
+    fn within_budget(&self) -> bool {
+        let within = Instant::now() < self.budget_ends;
+        if !within {
+            metrics::counter!("trawl_api_search_over_budget_total").increment(1);
+        }
+        within
     }
 
     /// Whether a relaxed search could find more: the tuned ranking, enough
@@ -656,18 +818,30 @@ impl Plan {
     }
 }
 
+/// What the shards answered a search.
+#[derive(Default)]
+struct Gathered {
+    /// Matching documents over every shard that answered.
+    total: usize,
+    /// Every shard's best hits, unordered.
+    hits: Vec<ShardHit>,
+    shards_answered: usize,
+    /// Each shard's spelling of the plan's words.
+    spelling: Vec<Vec<WordSpelling>>,
+}
+
 /// Spelling candidates of a word with their document frequencies.
 type Candidates = Vec<(String, u64)>;
 
 /// The query with its misspelled words corrected, from every shard's
 /// dictionary together; None when every word is spelled as indexed.
-fn spelling_correction<'a>(plan: &Plan, prepared: impl Iterator<Item = &'a Prepared>) -> Option<ParsedQuery> {
+fn spelling_correction(plan: &Plan, shards: &[Vec<WordSpelling>]) -> Option<ParsedQuery> {
     let parsed = plan.parsed.as_ref()?;
     // Per word: its document frequency over every shard, and each shard's
     // candidates.
     let mut by_word: HashMap<&str, (u64, Vec<Candidates>)> = HashMap::new();
-    for prepared in prepared {
-        for spelling in &prepared.spelling {
+    for shard in shards {
+        for spelling in shard {
             let entry = by_word.entry(spelling.word.as_str()).or_default();
             entry.0 += spelling.df;
             entry.1.push(spelling.candidates.clone());
@@ -811,6 +985,55 @@ mod tests {
             title: String::new(),
             site: site.into(),
             simhash: 0,
+        }
+    }
+
+    #[test]
+    fn a_kept_answer_writes_the_json_its_response_would() {
+        let response = SearchResponse {
+            cached: false,
+            took_ms: 0.0,
+            query: "hash \"map\" ü".into(),
+            corrected_query: None,
+            suggestion: Some("hashmap".into()),
+            total: 1,
+            page: 1,
+            per_page: 10,
+            offset: 0,
+            limit: 10,
+            partial: false,
+            relaxed: true,
+            cut_short: false,
+            shards: ShardsReport {
+                searched: 1,
+                answered: 1,
+                failed: Vec::new(),
+            },
+            results: vec![SearchResult {
+                title: "HashMap <K, V>".into(),
+                link: "http://a/#x".into(),
+                page_link: "http://a/".into(),
+                section: vec!["Methods".into()],
+                snippet: "<b>map</b>".into(),
+                snippet_text: "map".into(),
+                highlights: vec![Highlight { start: 0, end: 3 }],
+                site: "a".into(),
+                score: 1.5,
+                doc_id: "0000000000000001".into(),
+                also_at: Vec::new(),
+            }],
+        };
+        let answer = Answer::new(response.clone());
+        assert!(answer.json_tail.is_some(), "the head is where it is expected");
+        for (cached, took_ms) in [(true, 0.0123), (false, 17.0), (true, 1e-7)] {
+            let written: serde_json::Value = serde_json::from_slice(&answer.json(cached, took_ms)).unwrap();
+            let expected = serde_json::to_value(SearchResponse {
+                cached,
+                took_ms,
+                ..response.clone()
+            })
+            .unwrap();
+            assert_eq!(written, expected);
         }
     }
 

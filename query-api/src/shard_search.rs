@@ -12,7 +12,9 @@
 //!   spelling candidates;
 //! - `POST /shard/query` with a [`QueryRequest`] answers [`ShardHits`],
 //!   scored with the statistics given (every shard's together), so that
-//!   scores of different shards compare;
+//!   scores of different shards compare, or with its own when none are
+//!   given (a search of one shard: then it spells the words too, and the
+//!   search needs no prepare);
 //! - `GET /shard/search?query=...&limit=...` is the same search for people
 //!   and scripts, scored with this shard's own statistics.
 
@@ -81,23 +83,37 @@ impl ShardSearcher {
         let searcher = self.index.reader.searcher();
         let query = self.build(&request.query, request.ranking, request.relaxed)?;
         let stats = CorpusStats::of(&searcher, &*query)?;
+        Ok(Prepared {
+            shard: self.shard,
+            generation: generation(&searcher),
+            stats,
+            spelling: self.spelling(&searcher, &request.spell_words)?,
+        })
+    }
+
+    /// Each of `words`' document frequency here, and its spelling
+    /// candidates when it may need them.
+    fn spelling(&self, searcher: &Searcher, words: &[String]) -> Result<Vec<WordSpelling>, SearchError> {
         let spell_field = self.index.fields.spell;
         let mut spelling = Vec::new();
-        for word in request.spell_words.iter().take(crate::query::MAX_ATOMS) {
-            let df = rank::live_doc_freq(&searcher, &Term::from_field_text(spell_field, word))?;
-            let candidates = crate::spell::candidates(&searcher, spell_field, word)?;
+        for word in words.iter().take(crate::query::MAX_ATOMS) {
+            let df = rank::live_doc_freq(searcher, &Term::from_field_text(spell_field, word))?;
+            // A word in more documents here than a typo may be is in at
+            // least as many over every shard, and so stays as typed
+            // (spell::correct_words): walking the dictionary for its
+            // candidates would be work for nothing.
+            let candidates = if df > crate::spell::MAX_RARE_WORD_DF {
+                Vec::new()
+            } else {
+                crate::spell::candidates(searcher, spell_field, word)?
+            };
             spelling.push(WordSpelling {
                 word: word.clone(),
                 df,
                 candidates,
             });
         }
-        Ok(Prepared {
-            shard: self.shard,
-            generation: generation(&searcher),
-            stats,
-            spelling,
-        })
+        Ok(spelling)
     }
 
     /// The best `request.limit` matches (1 to [`MAX_LIMIT`]).
@@ -135,6 +151,7 @@ impl ShardSearcher {
             query: request.query.clone(),
             total,
             hits,
+            spelling: self.spelling(&searcher, &request.spell_words)?,
         })
     }
 
@@ -147,6 +164,7 @@ impl ShardSearcher {
             limit,
             relaxed: false,
             stats: None,
+            spell_words: Vec::new(),
         })
     }
 

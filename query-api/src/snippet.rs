@@ -114,12 +114,86 @@ pub struct Highlight {
 /// None when no word of the query occurs in `text`.
 pub fn query_snippet(text: &str, query: &SnippetQuery, max_chars: usize) -> Option<Snippet> {
     let words = QueryWords::new(query);
-    let hits = words.hits(text);
-    let best = &hits[best_window(&hits, &words, max_chars)?];
+    snippet_of(text, &words, &words.hits(text), max_chars)
+}
+
+/// The snippet of `text` from its `hits`.
+fn snippet_of(text: &str, words: &QueryWords, hits: &[Hit], max_chars: usize) -> Option<Snippet> {
+    let best = &hits[best_window(hits, words, max_chars)?];
     // The last hit ends last, unless two phrases overlap.
     let hits_end = best.iter().map(|hit| hit.bytes.end).max().unwrap_or_default();
     let (start, end) = widen(text, best[0].bytes.start, hits_end, max_chars);
-    Some(render(text, start, end, &hits))
+    Some(render(text, start, end, hits))
+}
+
+/// Where a result links and what it shows: the section of a page that
+/// answers the query best ([`best_section`]) and the snippet cut from that
+/// section's text (from the whole text when the page has no sections or
+/// none holds a word of the query). The text is read once for both.
+pub fn passage(
+    text: &str,
+    sections: &[Section],
+    query: &SnippetQuery,
+    max_chars: usize,
+) -> (Option<usize>, Option<Snippet>) {
+    Passages::new(query).passage(text, sections, max_chars)
+}
+
+/// [`passage`] for the documents of one query: what the query looks for
+/// is worked out once.
+pub struct Passages<'q> {
+    query: &'q SnippetQuery,
+    words: QueryWords<'q>,
+}
+
+impl<'q> Passages<'q> {
+    pub fn new(query: &'q SnippetQuery) -> Passages<'q> {
+        Passages {
+            query,
+            words: QueryWords::new(query),
+        }
+    }
+
+    /// See [`passage`].
+    pub fn passage(
+        &self,
+        text: &str,
+        sections: &[Section],
+        max_chars: usize,
+    ) -> (Option<usize>, Option<Snippet>) {
+        let words = &self.words;
+        let hits = words.hits(text);
+        let Some(best) = best_of(text, sections, self.query, words, &hits) else {
+            return (None, snippet_of(text, words, &hits, max_chars));
+        };
+        let range = section_range(text, sections, best);
+        // The section's own hits, in its text's bytes; character offsets
+        // only ever count as differences, so they stay as they are.
+        let inside: Vec<Hit> = hits
+            .iter()
+            .filter(|hit| range.contains(&hit.bytes.start) && hit.bytes.end <= range.end)
+            .map(|hit| Hit {
+                bytes: hit.bytes.start - range.start..hit.bytes.end - range.start,
+                chars: hit.chars.clone(),
+                what: hit.what,
+            })
+            .collect();
+        (Some(best), snippet_of(&text[range], words, &inside, max_chars))
+    }
+}
+
+/// The bytes of `text` that section `i` of `sections` holds (as
+/// [`Section::text`]: nothing when its offsets do not fit the text).
+fn section_range(text: &str, sections: &[Section], i: usize) -> Range<usize> {
+    let start = (sections[i].start as usize).min(text.len());
+    let end = sections
+        .get(i + 1)
+        .map_or(text.len(), |next| (next.start as usize).clamp(start, text.len()));
+    if text.is_char_boundary(start) && text.is_char_boundary(end) {
+        start..end
+    } else {
+        0..0
+    }
 }
 
 /// The section of `sections` (a page's, over its `text`) that answers the
@@ -129,40 +203,47 @@ pub fn query_snippet(text: &str, query: &SnippetQuery, max_chars: usize) -> Opti
 /// the most of them, then the one with the most occurrences, then the
 /// first. `None` when no section holds any.
 pub fn best_section(text: &str, sections: &[Section], query: &SnippetQuery) -> Option<usize> {
-    if sections.is_empty() {
-        return None;
-    }
     let words = QueryWords::new(query);
-    let hits = words.hits(text);
+    best_of(text, sections, query, &words, &words.hits(text))
+}
+
+/// [`best_section`] from the text's `hits`.
+fn best_of(
+    text: &str,
+    sections: &[Section],
+    query: &SnippetQuery,
+    words: &QueryWords,
+    hits: &[Hit],
+) -> Option<usize> {
     let mut best: Option<(usize, (usize, usize, usize, usize))> = None;
-    for (i, section) in sections.iter().enumerate() {
-        let start = section.start as usize;
-        let end = sections.get(i + 1).map_or(text.len(), |next| next.start as usize);
-        let inside: Vec<&Hit> = hits
-            .iter()
-            .filter(|hit| hit.bytes.start >= start && hit.bytes.start < end)
-            .collect();
-        let distinct = inside
-            .iter()
-            .map(|hit| match hit.what {
-                Found::Term(word) => (0, word),
-                Found::Phrase(phrase) => (1, phrase),
-            })
-            .collect::<std::collections::HashSet<_>>()
-            .len();
-        let named = names_query(&section.anchor, query);
+    // Hits and sections are both in the text's order: one walk over each.
+    let mut next_hit = 0;
+    let mut distinct = std::collections::HashSet::new();
+    for i in 0..sections.len() {
+        let range = section_range(text, sections, i);
+        while next_hit < hits.len() && hits[next_hit].bytes.start < range.start {
+            next_hit += 1;
+        }
+        distinct.clear();
+        let mut inside = 0;
+        while next_hit < hits.len() && hits[next_hit].bytes.start < range.end {
+            distinct.insert(hits[next_hit].what);
+            inside += 1;
+            next_hit += 1;
+        }
+        let named = names_query(&sections[i].anchor, query);
         // A section that names the identifier answers even when its text
         // lies past the part of the page that was kept.
-        if distinct == 0 && named == 0 {
+        if distinct.is_empty() && named == 0 {
             continue;
         }
-        let heading = section
+        let heading = sections[i]
             .heading_path
             .last()
             .map(String::as_str)
             .unwrap_or_default();
         let in_heading = words.hits(heading).len();
-        let score = (named, distinct, in_heading, inside.len());
+        let score = (named, distinct.len(), in_heading, inside);
         if best.is_none_or(|(_, best_score)| score > best_score) {
             best = Some((i, score));
         }
@@ -186,6 +267,34 @@ struct QueryWords<'q> {
     /// Whether a word counts alone, outside a phrase.
     is_term: Vec<bool>,
     phrases: Vec<Vec<usize>>,
+    /// What every word with one of the stems starts with ([`needles`]);
+    /// None when a stem is not ASCII, and the text is then analyzed whole.
+    needles: Option<Vec<memchr::memmem::Finder<'static>>>,
+    /// The text searched last, lower-cased: written over by the next
+    /// document's, without a new allocation for each.
+    lowered: std::cell::RefCell<Vec<u8>>,
+}
+
+/// What every word stemmed to `stem` starts with, lower case: all of the
+/// stem but its last character, and at least its first. English Snowball
+/// stemming rewrites only a word's ending, and leaves a stem that differs
+/// from the word in its last character at most ("happy" to "happi",
+/// "hoping" to "hope"), but for three words of its exceptions ("dying",
+/// "lying" and "tying" to "die", "lie" and "tie"), whose own beginnings are
+/// needles too. Checked over the 238,000 distinct words of the Rust,
+/// Python, PostgreSQL and Java docs, and by a test here on every word of a
+/// text.
+fn needles(stem: &str) -> Vec<String> {
+    let keep = stem.chars().count().saturating_sub(1).max(1);
+    let needle = match stem.char_indices().nth(keep) {
+        Some((end, _)) => &stem[..end],
+        None => stem,
+    };
+    let mut needles = vec![needle.to_string()];
+    if let Some(first) = ["die", "lie", "tie"].iter().find(|&&e| e == stem) {
+        needles.push(format!("{}y", &first[..1]));
+    }
+    needles
 }
 
 impl<'q> QueryWords<'q> {
@@ -194,6 +303,8 @@ impl<'q> QueryWords<'q> {
             ids: HashMap::new(),
             is_term: Vec::new(),
             phrases: Vec::new(),
+            needles: None,
+            lowered: Default::default(),
         };
         for term in &query.terms {
             let id = words.id(term);
@@ -202,6 +313,20 @@ impl<'q> QueryWords<'q> {
         for phrase in query.phrases.iter().filter(|phrase| !phrase.is_empty()) {
             let ids = phrase.iter().map(|word| words.id(word)).collect();
             words.phrases.push(ids);
+        }
+        let mut needles: Vec<String> = words.ids.keys().flat_map(|stem| needles(stem)).collect();
+        needles.sort_unstable();
+        needles.dedup();
+        if needles
+            .iter()
+            .all(|needle| needle.is_ascii() && !needle.is_empty())
+        {
+            words.needles = Some(
+                needles
+                    .iter()
+                    .map(|needle| memchr::memmem::Finder::new(needle).into_owned())
+                    .collect(),
+            );
         }
         words
     }
@@ -216,27 +341,15 @@ impl<'q> QueryWords<'q> {
     }
 
     /// Every occurrence in `text` of a phrase, and of a term outside the
-    /// phrases found, in order: one pass of the analyzer over the text.
+    /// phrases found, in order.
     fn hits(&self, text: &str) -> Vec<Hit> {
         if self.ids.is_empty() {
             return Vec::new();
         }
-        let mut matches = Vec::new();
-        let mut chars = CharCounter::default();
-        let mut analyzer = indexer::analyzer::text_analyzer();
-        let mut tokens = analyzer.token_stream(text);
-        while let Some(token) = tokens.next() {
-            if let Some(&word) = self.ids.get(token.text.as_str()) {
-                let char_start = chars.at(text, token.offset_from);
-                let char_end = chars.at(text, token.offset_to);
-                matches.push(Match {
-                    word,
-                    position: token.position,
-                    bytes: token.offset_from..token.offset_to,
-                    chars: char_start..char_end,
-                });
-            }
-        }
+        let matches = match &self.needles {
+            Some(needles) if !lower_cases_into_ascii(text) => self.scan(text, needles),
+            _ => self.analyze(text),
+        };
 
         let mut hits = Vec::new();
         // Words of a phrase found: highlighted by the phrase, not again alone.
@@ -264,6 +377,102 @@ impl<'q> QueryWords<'q> {
         }
         hits
     }
+
+    /// The tokens of `text` that are query words: one pass of the analyzer
+    /// over the whole text.
+    fn analyze(&self, text: &str) -> Vec<Match> {
+        let mut matches = Vec::new();
+        let mut chars = CharCounter::default();
+        let mut analyzer = indexer::analyzer::text_analyzer();
+        let mut tokens = analyzer.token_stream(text);
+        while let Some(token) = tokens.next() {
+            if let Some(&word) = self.ids.get(token.text.as_str()) {
+                let char_start = chars.at(text, token.offset_from);
+                let char_end = chars.at(text, token.offset_to);
+                matches.push(Match {
+                    word,
+                    position: token.position,
+                    bytes: token.offset_from..token.offset_to,
+                    chars: char_start..char_end,
+                });
+            }
+        }
+        matches
+    }
+
+    /// What [`QueryWords::analyze`] finds, analyzing only the tokens that
+    /// start with a needle: a search of the text for a few short strings
+    /// instead of stemming every word of it. The analyzer's tokens are runs
+    /// of alphanumeric characters, lower-cased and stemmed each alone, so a
+    /// token analyzed alone is what it is in its text. Positions are not
+    /// counted, only whether two matches are neighbours (nothing
+    /// alphanumeric between them): all a phrase needs.
+    fn scan(&self, text: &str, needles: &[memchr::memmem::Finder<'static>]) -> Vec<Match> {
+        // ASCII lower-casing keeps every byte where it is; a needle is
+        // ASCII, and no other character lower-cases into ASCII here
+        // (lower_cases_into_ascii).
+        let mut lowered = self.lowered.borrow_mut();
+        lowered.clear();
+        lowered.extend_from_slice(text.as_bytes());
+        lowered.make_ascii_lowercase();
+        let mut starts: Vec<usize> = Vec::new();
+        for needle in needles {
+            // A needle starts with an ASCII byte: a character's start.
+            starts.extend(
+                needle
+                    .find_iter(&lowered)
+                    .filter(|&at| !text[..at].chars().next_back().is_some_and(char::is_alphanumeric)),
+            );
+        }
+        starts.sort_unstable();
+        starts.dedup();
+
+        let mut matches: Vec<Match> = Vec::new();
+        let mut chars = CharCounter::default();
+        let mut analyzer = indexer::analyzer::text_analyzer();
+        for start in starts {
+            let end = text[start..]
+                .char_indices()
+                .find(|(_, c)| !c.is_alphanumeric())
+                .map_or(text.len(), |(i, _)| start + i);
+            let word = {
+                let mut tokens = analyzer.token_stream(&text[start..end]);
+                // None: a token too long to be indexed.
+                let Some(token) = tokens.next() else { continue };
+                match self.ids.get(token.text.as_str()) {
+                    Some(&word) => word,
+                    None => continue,
+                }
+            };
+            let position = match matches.last() {
+                None => 0,
+                Some(last) if !text[last.bytes.end..start].chars().any(char::is_alphanumeric) => {
+                    last.position + 1
+                }
+                Some(last) => last.position + 2,
+            };
+            let char_start = chars.at(text, start);
+            let char_end = chars.at(text, end);
+            matches.push(Match {
+                word,
+                position,
+                bytes: start..end,
+                chars: char_start..char_end,
+            });
+        }
+        matches
+    }
+}
+
+/// Whether `text` has a character that is not ASCII but lower-cases into
+/// ASCII (the Kelvin sign into `k`, the dotted capital I into `i` and a
+/// dot), which [`QueryWords::scan`]'s search of the ASCII-lower-cased text
+/// would miss.
+fn lower_cases_into_ascii(text: &str) -> bool {
+    // Their UTF-8 bytes searched for (SIMD), not every character decoded.
+    ["\u{212A}", "\u{130}"]
+        .iter()
+        .any(|c| memchr::memmem::find(text.as_bytes(), c.as_bytes()).is_some())
 }
 
 /// A token of the text that is a word of the query.
@@ -296,6 +505,7 @@ struct Hit {
     what: Found,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Found {
     Term(usize),
     Phrase(usize),
@@ -540,6 +750,65 @@ mod tests {
             .collect()
     }
 
+    /// Matches as comparable tuples: word, bytes, characters, and whether
+    /// each is the neighbour of the one before.
+    fn described(matches: &[Match]) -> Vec<(usize, Range<usize>, Range<usize>, bool)> {
+        matches
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let next_to_last = i > 0 && matches[i - 1].position + 1 == m.position;
+                (m.word, m.bytes.clone(), m.chars.clone(), next_to_last)
+            })
+            .collect()
+    }
+
+    // The scan for needles must find what analyzing the whole text finds:
+    // every word of a text, alone and with its neighbour as a phrase.
+    #[test]
+    fn scanning_for_needles_finds_what_analysis_finds() {
+        let text = "Possibility, possibilities and POSSIBLY possible: the relational (Conditional) \
+                    tables. Hoping, hopping, hoped; happy happiness HAPPILY. Skies, skis, dying, lying, \
+                    tying, idly, gently, ugly, early, only, singly. Naïve café ÉCOLE école über Über. \
+                    generously generalization communication arsenal. utf8 UTF-8 x86_64 u32x4_gt \
+                    __slots__ HashMap::entry str.split() self-referential re-exported 2024-01-01 \
+                    Antidisestablishmentarianismantidisestablishmentarianism words \
+                    sensibility feasibilities agreed agreeing feed fed ies ied eyes cries ties \
+                    日本語のテキスト and 中文 text; Ωmega ωmega ΣΑΣ σας.";
+        let mut analyzer = indexer::analyzer::text_analyzer();
+        let mut stream = analyzer.token_stream(text);
+        let mut words: Vec<String> = Vec::new();
+        while let Some(token) = stream.next() {
+            words.push(token.text.clone());
+        }
+        assert!(words.len() > 80);
+        let mut scanned = 0;
+        for (i, word) in words.iter().enumerate() {
+            let mut query = SnippetQuery {
+                terms: vec![word.clone()],
+                ..SnippetQuery::default()
+            };
+            if let Some(next) = words.get(i + 1) {
+                query.phrases.push(vec![word.clone(), next.clone()]);
+            }
+            let query_words = QueryWords::new(&query);
+            let analyzed = query_words.analyze(text);
+            assert!(!analyzed.is_empty(), "{word}");
+            if let Some(needles) = &query_words.needles {
+                scanned += 1;
+                assert_eq!(
+                    described(&query_words.scan(text, needles)),
+                    described(&analyzed),
+                    "{word}"
+                );
+            }
+        }
+        assert!(scanned > 70, "{scanned}");
+        // The Kelvin sign lower-cases into `k`: such a text is analyzed.
+        assert!(lower_cases_into_ascii("\u{212A}elvin"));
+        assert!(!lower_cases_into_ascii(text));
+    }
+
     #[test]
     fn highlights_point_at_the_matched_words() {
         let text = "Ownership is a set of rules. Borrowing lets code use a value without taking ownership.";
@@ -627,6 +896,44 @@ mod tests {
         let mut query = terms("str split");
         query.plain_words = query_plain_words("str split");
         assert_eq!(best_section(text, &sections, &query), Some(1));
+    }
+
+    #[test]
+    fn a_passage_is_the_best_section_and_its_own_snippet() {
+        let text = "Intro ünïcode words here. bytes.split(sep) Split the bytes on sep. \
+                    str.split(sep) Return a list of the words in the string, using sep.";
+        let section = |anchor: &str, at: &str| Section {
+            anchor: anchor.into(),
+            heading_path: vec![at.into()],
+            start: text.find(at).unwrap() as u32,
+        };
+        let sections = vec![
+            section("intro", "Intro"),
+            section("bytes.split", "bytes.split"),
+            section("str.split", "str.split"),
+        ];
+        let mut query = terms("split words sep");
+        query.identifiers = query_identifiers("str.split words sep");
+        for max_chars in [20, 40, 200] {
+            let (best, snippet) = passage(text, &sections, &query, max_chars);
+            assert_eq!(best, Some(2));
+            assert_eq!(best, best_section(text, &sections, &query));
+            let own_text = sections[2].text(text, None);
+            assert_eq!(snippet, query_snippet(own_text, &query, max_chars), "{max_chars}");
+        }
+        // No sections: the snippet of the whole text.
+        let (best, snippet) = passage(text, &[], &query, 60);
+        assert_eq!((best, snippet), (None, query_snippet(text, &query, 60)));
+        // Offsets that do not fit the text give an empty section, no panic.
+        let broken = vec![
+            section("intro", "Intro"),
+            Section {
+                anchor: "x".into(),
+                heading_path: Vec::new(),
+                start: text.find('ü').unwrap() as u32 + 1,
+            },
+        ];
+        let _ = passage(text, &broken, &query, 60);
     }
 
     #[test]

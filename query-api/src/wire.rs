@@ -150,11 +150,13 @@ impl AsyncWrite for JsonErrorsIo {
 /// The JSON version of `head` if it is a whole HTTP/1.1 error response
 /// without a body; `None` for anything else.
 pub fn json_error_response(head: &[u8]) -> Option<Vec<u8>> {
-    let text = std::str::from_utf8(head).ok()?;
-    let rest = text.strip_prefix("HTTP/1.1 ")?;
-    if !text.ends_with("\r\n\r\n") || text.len() > 4096 {
+    // Every response passes here: answers (a search's, kilobytes long)
+    // are told apart before any byte is read twice.
+    if head.len() > 4096 || !head.ends_with(b"\r\n\r\n") || !head.starts_with(b"HTTP/1.1 ") {
         return None;
     }
+    let text = std::str::from_utf8(head).ok()?;
+    let rest = text.strip_prefix("HTTP/1.1 ")?;
     let (status_line, headers) = rest.split_once("\r\n")?;
     let status: u16 = status_line.get(..3)?.parse().ok()?;
     if !(400..600).contains(&status) {

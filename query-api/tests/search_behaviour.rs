@@ -153,6 +153,31 @@ async fn misspellings_are_suggested_and_corrected() {
 }
 
 #[tokio::test]
+async fn a_spent_budget_skips_the_second_search_says_so_and_is_not_cached() {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &corpus());
+    let service = SearchService::with_backends(
+        vec![Arc::new(LocalShard::new("local", ShardSearcher::new(index, 0)))],
+        Arc::new(LocalDocs::new("local", docstore)),
+        SearchConfig {
+            query_budget: Duration::ZERO,
+            ..SearchConfig::default()
+        },
+    );
+    // The correction is known, but searching it would be a second pass.
+    let answer = service.search("ownrship", 1, 10).await.unwrap();
+    assert!(answer.cut_short);
+    assert_eq!(answer.corrected_query, None);
+    assert_eq!(answer.suggestion.as_deref(), Some("ownership"));
+    assert!(answer.results.is_empty());
+    assert!(!service.search("ownrship", 1, 10).await.unwrap().cached);
+    // A query its first pass answers is whole, and cached.
+    let answer = service.search("ownership", 1, 10).await.unwrap();
+    assert!(!answer.cut_short);
+    assert!(service.search("ownership", 1, 10).await.unwrap().cached);
+}
+
+#[tokio::test]
 async fn at_most_two_results_of_a_host_on_a_page_unless_site_is_given() {
     let dir = tempfile::tempdir().unwrap();
     let mut pages: Vec<PageMessage> = (0..6)

@@ -22,7 +22,12 @@ trawl=${TRAWL:-$target/release/trawl}
 queries=bench/search-queries.txt
 work=$(mktemp -d)
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+# (cargo bench runs the fixed server as its child: that one is stopped by name.)
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  pkill -f 'search_load.* fixed --listen 127.0.0.1:8092' 2>/dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 wait_up() {

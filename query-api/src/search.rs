@@ -153,6 +153,8 @@ pub struct Answer {
     /// serde_json wrote the head otherwise than expected (never so far);
     /// such an answer is serialized whole on every request.
     json_tail: Option<bytes::Bytes>,
+    /// The length of the whole JSON.
+    json_bytes: usize,
 }
 
 impl Answer {
@@ -165,7 +167,11 @@ impl Answer {
             .strip_prefix(open_head)
             .and_then(|rest| rest.strip_prefix(b","))
             .map(bytes::Bytes::copy_from_slice);
-        Answer { response, json_tail }
+        Answer {
+            response,
+            json_tail,
+            json_bytes: json.len(),
+        }
     }
 
     pub fn response(&self) -> &SearchResponse {
@@ -174,7 +180,7 @@ impl Answer {
 
     /// The bytes the cache counts: the response and its JSON.
     fn bytes(&self) -> usize {
-        2 * self.json_tail.as_ref().map_or(0, |tail| tail.len())
+        2 * self.json_bytes
     }
 
     /// The answer's JSON with this request's head.

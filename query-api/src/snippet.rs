@@ -781,7 +781,7 @@ mod tests {
         while let Some(token) = stream.next() {
             words.push(token.text.clone());
         }
-        assert!(words.len() > 80);
+        assert!(words.len() > 60, "{}", words.len());
         let mut scanned = 0;
         for (i, word) in words.iter().enumerate() {
             let mut query = SnippetQuery {
@@ -803,7 +803,7 @@ mod tests {
                 );
             }
         }
-        assert!(scanned > 70, "{scanned}");
+        assert!(scanned > 50, "{scanned}");
         // The Kelvin sign lower-cases into `k`: such a text is analyzed.
         assert!(lower_cases_into_ascii("\u{212A}elvin"));
         assert!(!lower_cases_into_ascii(text));

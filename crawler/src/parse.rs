@@ -1,6 +1,15 @@
-//! HTML extraction: one parse of the page (scraper, html5ever) yields its
-//! title, meta description, meta robots, canonical URL, language, links with
-//! anchor texts (resolved against `<base href>`), headings and main text.
+//! HTML extraction: one pass over a page yields its title, meta
+//! description, meta robots, canonical URL, language, links with anchor
+//! texts (resolved against `<base href>`), headings, sections and main
+//! text.
+//!
+//! No DOM is built. html5ever's tokenizer reads the page and [`stream`]
+//! keeps the stack of open elements the way HTML's tree construction does
+//! (an `<li>` closes the open `<li>`, a `<div>` the open `<p>`, the end
+//! of the page everything), so that [`Extraction`] sees each element open
+//! and close where it would in the tree. [`dom`] feeds the same
+//! [`Extraction`] from a whole tree (scraper): trawl's extraction before,
+//! kept as the reference the streaming one is compared with.
 //!
 //! The main text comes from the page's content root (`<main>`, an element
 //! with `role=main`, else `<body>`) without the parts that are not content:
@@ -11,12 +20,11 @@ use std::collections::HashMap;
 
 use common::NormalizedUrl;
 use common::message::{MAX_TEXT_BYTES, Section, truncate_at_char_boundary};
-use ego_tree::NodeRef;
-use ego_tree::iter::Edge;
-use html5ever::{LocalName, local_name};
-use scraper::node::Element;
-use scraper::{Html, Node};
+use html5ever::{Attribute, LocalName, local_name};
 use url::Url;
+
+pub mod dom;
+mod stream;
 
 /// Links kept per page; the rest are ignored (a page with more is a list
 /// or a trap, and its first links are the ones that matter).
@@ -119,111 +127,172 @@ pub struct MetaRobots {
     pub nofollow: bool,
 }
 
-/// The value of attribute `name` of `element`.
-fn attr<'a>(element: &'a Element, name: &LocalName) -> Option<&'a str> {
-    element
-        .attrs
-        .iter()
-        .find(|(qualified, _)| qualified.local == *name)
-        .map(|(_, value)| &**value)
-}
-
 /// Extracts everything trawl needs from `html`, fetched from `url`.
 pub fn parse_page(url: &Url, html: &str) -> ParsedPage {
-    let document = Html::parse_document(html);
-    let mut page = ParsedPage::default();
-    let mut links = LinkCollector::new(url.clone());
-    let mut main = None;
-    let mut body = None;
-    let mut title_fallback = String::new();
-    // The link being read: its URL (if valid), nofollow, and anchor text.
-    let mut open_anchor: Option<(Option<NormalizedUrl>, bool, String)> = None;
-    let mut in_title = false;
+    stream::extract(url, html)
+}
 
-    for edge in document.tree.root().traverse() {
-        match edge {
-            Edge::Open(node) => match node.value() {
-                Node::Element(element) => {
-                    let name = &element.name.local;
-                    if *name == local_name!("a") || *name == local_name!("area") {
-                        // A fragment-only href points into this page, not at another one.
-                        if let Some(href) =
-                            attr(element, &local_name!("href")).filter(|h| !h.trim_start().starts_with('#'))
-                        {
-                            let target = links.resolve(href);
-                            if target.is_none() {
-                                page.invalid_links += 1;
-                            }
-                            let nofollow =
-                                has_token(attr(element, &local_name!("rel")).unwrap_or_default(), "nofollow");
-                            open_anchor = Some((target, nofollow, String::new()));
-                        }
-                    } else if *name == local_name!("title") {
-                        in_title = page.title.is_empty();
-                    } else if *name == local_name!("meta") {
-                        read_meta(element, &mut links, &mut page);
-                    } else if *name == local_name!("link") {
-                        let rel = attr(element, &local_name!("rel")).unwrap_or_default();
-                        if has_token(rel, "canonical") && page.canonical.is_none() {
-                            page.canonical =
-                                attr(element, &local_name!("href")).and_then(|h| links.resolve(h));
-                        }
-                    } else if *name == local_name!("base") {
-                        // `<base href>` sits in the head, before the links it governs.
-                        if let Some(href) = attr(element, &local_name!("href")) {
-                            links.set_base(href);
-                        }
-                    } else if *name == local_name!("html") {
-                        page.language =
-                            attr(element, &local_name!("lang")).map(|l| l.trim().to_ascii_lowercase());
-                    } else if *name == local_name!("body") && body.is_none() {
-                        body = Some(node.id());
-                    }
-                    if main.is_none()
-                        && (*name == local_name!("main")
-                            || attr(element, &local_name!("role")) == Some("main"))
-                    {
-                        main = Some(node.id());
-                    }
-                }
-                Node::Text(text) => {
-                    if in_title {
-                        push_collapsed(&mut page.title, text, usize::MAX);
-                    }
-                    if let Some((_, _, anchor)) = open_anchor.as_mut() {
-                        push_collapsed(anchor, text, MAX_ANCHOR_BYTES);
-                    }
-                }
-                _ => {}
-            },
-            Edge::Close(node) => {
-                if let Node::Element(element) = node.value() {
-                    let name = &element.name.local;
-                    if *name == local_name!("a") || *name == local_name!("area") {
-                        if let Some((Some(url), nofollow, anchor)) = open_anchor.take() {
-                            links.push(url, anchor.trim_end().to_string(), nofollow);
-                        }
-                    } else if *name == local_name!("title") {
-                        in_title = false;
-                    } else if *name == local_name!("h1") && title_fallback.is_empty() {
-                        title_fallback = element_text(node);
-                    }
-                }
-            }
+/// Which element an event is about: numbered in the order elements open,
+/// unique within one page.
+pub type ElementId = u32;
+
+/// An element as it opens: its name and attributes.
+pub struct StartTag<'a> {
+    pub name: &'a LocalName,
+    pub attrs: &'a [Attribute],
+}
+
+impl StartTag<'_> {
+    /// The value of attribute `name`.
+    fn attr(&self, name: &LocalName) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|attribute| attribute.name.local == *name)
+            .map(|attribute| &*attribute.value)
+    }
+}
+
+/// Reads a page from the events of its elements in document order: each
+/// element opens, its text and children follow, it closes.
+pub struct Extraction {
+    page: ParsedPage,
+    links: LinkCollector,
+    /// The link being read: its URL (if valid), nofollow, and anchor text.
+    open_anchor: Option<(Option<NormalizedUrl>, bool, String)>,
+    in_title: bool,
+    /// The first `<h1>` with text, the title of a page without `<title>`:
+    /// the one being read and its text so far, then the text.
+    reading_h1: Option<(ElementId, String)>,
+    title_fallback: String,
+    /// The text of `<body>`, read until a main element opens (its text
+    /// is the page's then, and the body's is not needed).
+    body: Option<MainText>,
+    /// The first `<main>` or `role=main` element and its text.
+    main: Option<(ElementId, MainText)>,
+    main_closed: bool,
+}
+
+impl Extraction {
+    pub fn new(url: &Url) -> Extraction {
+        Extraction {
+            page: ParsedPage::default(),
+            links: LinkCollector::new(url.clone()),
+            open_anchor: None,
+            in_title: false,
+            reading_h1: None,
+            title_fallback: String::new(),
+            body: None,
+            main: None,
+            main_closed: false,
         }
     }
 
-    let root = main
-        .or(body)
-        .and_then(|id| document.tree.get(id))
-        .unwrap_or(document.tree.root());
-    extract_text(root, &mut page);
-    page.title = page.title.trim().to_string();
-    if page.title.is_empty() {
-        page.title = title_fallback;
+    pub fn open(&mut self, id: ElementId, tag: &StartTag) {
+        let name = tag.name;
+        if *name == local_name!("a") || *name == local_name!("area") {
+            // A fragment-only href points into this page, not at another one.
+            if let Some(href) = tag
+                .attr(&local_name!("href"))
+                .filter(|h| !h.trim_start().starts_with('#'))
+            {
+                let target = self.links.resolve(href);
+                if target.is_none() {
+                    self.page.invalid_links += 1;
+                }
+                let nofollow = has_token(tag.attr(&local_name!("rel")).unwrap_or_default(), "nofollow");
+                self.open_anchor = Some((target, nofollow, String::new()));
+            }
+        } else if *name == local_name!("title") {
+            self.in_title = self.page.title.is_empty();
+        } else if *name == local_name!("meta") {
+            read_meta(tag, &mut self.links, &mut self.page);
+        } else if *name == local_name!("link") {
+            let rel = tag.attr(&local_name!("rel")).unwrap_or_default();
+            if has_token(rel, "canonical") && self.page.canonical.is_none() {
+                self.page.canonical = tag.attr(&local_name!("href")).and_then(|h| self.links.resolve(h));
+            }
+        } else if *name == local_name!("base") {
+            // `<base href>` sits in the head, before the links it governs.
+            if let Some(href) = tag.attr(&local_name!("href")) {
+                self.links.set_base(href);
+            }
+        } else if *name == local_name!("html") {
+            self.page.language = tag
+                .attr(&local_name!("lang"))
+                .map(|l| l.trim().to_ascii_lowercase());
+        } else if *name == local_name!("body") && self.body.is_none() && self.main.is_none() {
+            self.body = Some(MainText::default());
+        } else if *name == local_name!("h1") && self.title_fallback.is_empty() && self.reading_h1.is_none() {
+            self.reading_h1 = Some((id, String::new()));
+        }
+        if self.main.is_none()
+            && (*name == local_name!("main") || tag.attr(&local_name!("role")) == Some("main"))
+        {
+            self.body = None;
+            self.main = Some((id, MainText::default()));
+        }
+        if let Some(text) = self.main_text() {
+            text.open(id, tag);
+        }
     }
-    page.links = links.links;
-    page
+
+    pub fn close(&mut self, id: ElementId, name: &LocalName) {
+        if let Some(text) = self.main_text() {
+            text.close(id, name);
+        }
+        if matches!(&self.main, Some((main, _)) if *main == id) {
+            self.main_closed = true;
+        }
+        if *name == local_name!("a") || *name == local_name!("area") {
+            if let Some((Some(url), nofollow, anchor)) = self.open_anchor.take() {
+                self.links.push(url, anchor.trim_end().to_string(), nofollow);
+            }
+        } else if *name == local_name!("title") {
+            self.in_title = false;
+        } else if matches!(&self.reading_h1, Some((h1, _)) if *h1 == id) {
+            let (_, text) = self.reading_h1.take().expect("matched");
+            self.title_fallback = text.trim().to_string();
+        }
+    }
+
+    pub fn text(&mut self, text: &str) {
+        if self.in_title {
+            push_collapsed(&mut self.page.title, text, usize::MAX);
+        }
+        if let Some((_, _, anchor)) = self.open_anchor.as_mut() {
+            push_collapsed(anchor, text, MAX_ANCHOR_BYTES);
+        }
+        if let Some((_, h1)) = self.reading_h1.as_mut() {
+            push_collapsed(h1, text, 512);
+        }
+        if let Some(main) = self.main_text() {
+            main.text(text);
+        }
+    }
+
+    /// The text being read: main's while it is open, else the body's.
+    fn main_text(&mut self) -> Option<&mut MainText> {
+        if self.main_closed {
+            return None;
+        }
+        match &mut self.main {
+            Some((_, text)) => Some(text),
+            None => self.body.as_mut(),
+        }
+    }
+
+    pub fn finish(self) -> ParsedPage {
+        let mut page = self.page;
+        if let Some(text) = self.main.map(|(_, text)| text).or(self.body) {
+            text.finish(&mut page);
+        }
+        page.title = page.title.trim().to_string();
+        if page.title.is_empty() {
+            page.title = self.title_fallback;
+        }
+        page.links = self.links.links;
+        page
+    }
 }
 
 /// Resolves the links of one page: each distinct href once, each URL kept
@@ -291,10 +360,13 @@ impl LinkCollector {
     }
 }
 
-fn read_meta(element: &Element, links: &mut LinkCollector, page: &mut ParsedPage) {
-    let name = attr(element, &local_name!("name")).unwrap_or_default();
-    let content = attr(element, &local_name!("content")).unwrap_or_default();
-    if attr(element, &local_name!("http-equiv")).is_some_and(|h| h.eq_ignore_ascii_case("refresh")) {
+fn read_meta(tag: &StartTag, links: &mut LinkCollector, page: &mut ParsedPage) {
+    let name = tag.attr(&local_name!("name")).unwrap_or_default();
+    let content = tag.attr(&local_name!("content")).unwrap_or_default();
+    if tag
+        .attr(&local_name!("http-equiv"))
+        .is_some_and(|h| h.eq_ignore_ascii_case("refresh"))
+    {
         // `<meta http-equiv=refresh content="0; url=/next">` sends the
         // browser on: the target is a link like any other.
         if let Some(url) = refresh_target(content).and_then(|t| links.resolve(t)) {
@@ -373,8 +445,6 @@ fn has_token(list: &str, token: &str) -> bool {
         .any(|t| t.eq_ignore_ascii_case(token))
 }
 
-/// Collects visible text and headings under `root`, skipping the elements
-/// that are not content.
 /// ARIA roles of the parts of a page that every page of a site repeats
 /// (the roles of `<nav>`, `<header>`, `<footer>`, `<aside>`).
 const BOILERPLATE_ROLES: [&str; 4] = ["navigation", "banner", "contentinfo", "complementary"];
@@ -388,12 +458,15 @@ const AD_WORDS: [&str; 6] = ["ad", "ads", "advert", "advertisement", "sponsored"
 /// up as such: a navigation by role, or an ad block. Its text would make
 /// copies of one page look different (an ad rotates) and pages of one site
 /// look alike (a sidebar by role).
-fn is_boilerplate_block(element: &Element) -> bool {
-    if attr(element, &local_name!("role")).is_some_and(|role| BOILERPLATE_ROLES.contains(&role)) {
+fn is_boilerplate_block(tag: &StartTag) -> bool {
+    if tag
+        .attr(&local_name!("role"))
+        .is_some_and(|role| BOILERPLATE_ROLES.contains(&role))
+    {
         return true;
     }
     [local_name!("class"), local_name!("id")].iter().any(|name| {
-        attr(element, name).is_some_and(|value| {
+        tag.attr(name).is_some_and(|value| {
             value
                 .split(|c: char| c.is_ascii_whitespace() || c == '-' || c == '_')
                 .any(|word| AD_WORDS.iter().any(|ad| word.eq_ignore_ascii_case(ad)))
@@ -401,74 +474,82 @@ fn is_boilerplate_block(element: &Element) -> bool {
     })
 }
 
-fn extract_text(root: NodeRef<'_, Node>, page: &mut ParsedPage) {
-    let mut skipping: Option<ego_tree::NodeId> = None;
-    let mut heading: Option<String> = None;
-    let mut sections = Sections::default();
-    for edge in root.traverse() {
-        match edge {
-            Edge::Open(node) => {
-                if skipping.is_some() {
-                    continue;
-                }
-                match node.value() {
-                    Node::Element(element) => {
-                        let name = &element.name.local;
-                        if NOT_CONTENT.contains(name)
-                            || attr(element, &local_name!("hidden")).is_some()
-                            || attr(element, &local_name!("aria-hidden")) == Some("true")
-                            || is_boilerplate_block(element)
-                        {
-                            skipping = Some(node.id());
-                            continue;
-                        }
-                        if BLOCK.contains(name) {
-                            push_space(&mut page.text);
-                        }
-                        if HEADINGS.contains(name) && page.headings.len() < MAX_HEADINGS {
-                            heading = Some(String::new());
-                        }
-                        sections.open(node.id(), element, &page.text);
-                    }
-                    Node::Text(text) => {
-                        push_collapsed(&mut page.text, text, MAX_TEXT_BYTES);
-                        if let Some(heading) = heading.as_mut() {
-                            push_collapsed(heading, text, 512);
-                        }
-                        sections.text(text);
-                    }
-                    _ => {}
-                }
-            }
-            Edge::Close(node) => {
-                if skipping == Some(node.id()) {
-                    skipping = None;
-                    continue;
-                }
-                if skipping.is_some() {
-                    continue;
-                }
-                sections.close(node.id());
-                if let Node::Element(element) = node.value() {
-                    let name = &element.name.local;
-                    if BLOCK.contains(name) {
-                        push_space(&mut page.text);
-                    }
-                    if HEADINGS.contains(name)
-                        && let Some(text) = heading.take()
-                    {
-                        let text = text.trim().to_string();
-                        if !text.is_empty() {
-                            page.headings.push(text);
-                        }
-                    }
-                }
+/// The visible text and headings of the content root (`<main>` or
+/// `<body>`) and its sections, skipping the elements that are not content.
+#[derive(Default)]
+struct MainText {
+    text: String,
+    headings: Vec<String>,
+    /// The element not content whose subtree is being skipped.
+    skipping: Option<ElementId>,
+    /// The heading being read.
+    heading: Option<String>,
+    sections: Sections,
+}
+
+impl MainText {
+    fn open(&mut self, id: ElementId, tag: &StartTag) {
+        if self.skipping.is_some() {
+            return;
+        }
+        let name = tag.name;
+        if NOT_CONTENT.contains(name)
+            || tag.attr(&local_name!("hidden")).is_some()
+            || tag.attr(&local_name!("aria-hidden")) == Some("true")
+            || is_boilerplate_block(tag)
+        {
+            self.skipping = Some(id);
+            return;
+        }
+        if BLOCK.contains(name) {
+            push_space(&mut self.text);
+        }
+        if HEADINGS.contains(name) && self.headings.len() < MAX_HEADINGS {
+            self.heading = Some(String::new());
+        }
+        self.sections.open(id, tag, &self.text);
+    }
+
+    fn text(&mut self, text: &str) {
+        if self.skipping.is_some() {
+            return;
+        }
+        push_collapsed(&mut self.text, text, MAX_TEXT_BYTES);
+        if let Some(heading) = self.heading.as_mut() {
+            push_collapsed(heading, text, 512);
+        }
+        self.sections.text(text);
+    }
+
+    fn close(&mut self, id: ElementId, name: &LocalName) {
+        if self.skipping == Some(id) {
+            self.skipping = None;
+            return;
+        }
+        if self.skipping.is_some() {
+            return;
+        }
+        self.sections.close(id);
+        if BLOCK.contains(name) {
+            push_space(&mut self.text);
+        }
+        if HEADINGS.contains(name)
+            && let Some(text) = self.heading.take()
+        {
+            let text = text.trim().to_string();
+            if !text.is_empty() {
+                self.headings.push(text);
             }
         }
     }
-    let trimmed = page.text.trim_end().len();
-    page.text.truncate(trimmed);
-    page.sections = sections.done;
+
+    fn finish(self, page: &mut ParsedPage) {
+        let mut text = self.text;
+        text.truncate(text.trim_end().len());
+        page.text = text;
+        page.headings = self.headings;
+        page.sections = self.sections.done;
+    }
 }
 
 /// Elements whose id names what follows them rather than what they hold.
@@ -500,21 +581,22 @@ struct Sections {
     /// The open elements with an id that may contain a heading (a
     /// `<section>`, a `<div>`): the element, its id, the bytes of text read
     /// in it so far, and whether a heading has taken its id.
-    containers: Vec<(ego_tree::NodeId, String, usize, bool)>,
+    containers: Vec<(ElementId, String, usize, bool)>,
     /// The heading or term being read: its element, level, anchor, where it
     /// starts in the text, and its text so far.
-    reading: Option<(ego_tree::NodeId, usize, Option<String>, u32, String)>,
+    reading: Option<(ElementId, usize, Option<String>, u32, String)>,
     /// The headings above the current point, by level (1-6; 7 for a term).
     path: Vec<(usize, String)>,
 }
 
 impl Sections {
-    fn open(&mut self, id: ego_tree::NodeId, element: &Element, text: &str) {
-        let name = &element.name.local;
-        let own = attr(element, &local_name!("id"))
+    fn open(&mut self, id: ElementId, tag: &StartTag, text: &str) {
+        let name = tag.name;
+        let own = tag
+            .attr(&local_name!("id"))
             .or_else(|| {
                 (*name == local_name!("a"))
-                    .then(|| attr(element, &local_name!("name")))
+                    .then(|| tag.attr(&local_name!("name")))
                     .flatten()
             })
             .map(str::trim)
@@ -589,7 +671,7 @@ impl Sections {
         }
     }
 
-    fn close(&mut self, id: ego_tree::NodeId) {
+    fn close(&mut self, id: ElementId) {
         if matches!(self.containers.last(), Some((container, ..)) if *container == id) {
             self.containers.pop();
         }
@@ -617,17 +699,6 @@ impl Sections {
             });
         }
     }
-}
-
-/// The collapsed text content of one element.
-fn element_text(node: NodeRef<'_, Node>) -> String {
-    let mut text = String::new();
-    for descendant in node.descendants() {
-        if let Node::Text(t) = descendant.value() {
-            push_collapsed(&mut text, t, 512);
-        }
-    }
-    text.trim().to_string()
 }
 
 fn push_space(out: &mut String) {
@@ -908,6 +979,79 @@ mod tests {
             "<title>unterminated",
         ] {
             let _ = parse(html);
+        }
+    }
+
+    fn both(html: &str) -> (ParsedPage, ParsedPage) {
+        let url = Url::parse("http://example.com/dir/page.html").unwrap();
+        (parse_page(&url, html), dom::parse_page_with_dom(&url, html))
+    }
+
+    #[test]
+    fn elements_end_where_the_tree_ends_them() {
+        for html in [
+            "<p>one<p>two<div>three</div>four",
+            "<ul><li>a<li>b<ul><li>c</ul><li id=d>d</ul>after",
+            "<dl><dt id=x>term<dd>def<dt id=y>t2<dd>d2</dl>",
+            "<table><tr><td>a<td>b<tr><th>c<tbody><tr><td>d</table>e",
+            "<h1>one<h2 id=two>two</h1>three<h3>four",
+            "<a href=a>one<a href=b>two</a>three",
+            "<p>x</p></p>y</br>z",
+            "<div><span>a</div>b</span>c",
+            "<title>t</title><meta name=description content=d>body text",
+            "  <!doctype html>\n<html lang=de><head>\n<title>t</title>\n</head>\n<body>b</body>\n</html>\n",
+            "<svg><a href=s><path/><title>svg title</title></a><a xlink:href=t.html>T</a></svg><p>after",
+            "<script>document.write('<a href=x>')</script><a href=y>y</a>",
+            "<noscript><a href=n>n</a></noscript><style>a{}</style><textarea><a href=t></textarea>",
+            "<main><p>m<main>second</main></main><p>outside",
+            "<div role=main>r</div><main>m</main>",
+            "<section id=s><h2>Heading</h2><p>text<section id=t><div>x</div><h3>Sub</h3></section></section>",
+            "<p>a<table><tr><td>cell</table>b",
+            "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\"><p>a<table><tr><td>quirks</table>b",
+            "<a href=x><b>bold</a>after",
+            "<h1></h1><h1>Second</h1>",
+            "<select><option>a<option>b<optgroup><option>c</select><button>b<button>c</button>",
+            "<p>one<!-- c -->two &amp; three&nbsp;four</p>",
+        ] {
+            let (stream, dom) = both(html);
+            assert_eq!(stream, dom, "{html}");
+        }
+    }
+
+    /// The whole Rust and Python docs are compared by `cargo bench -p
+    /// crawler --bench extract_compare`; a sample of the Rust docs here.
+    #[test]
+    fn extraction_matches_the_dom_on_a_sample_of_the_rust_docs() {
+        let sysroot = std::process::Command::new("rustc")
+            .args(["--print", "sysroot"])
+            .output()
+            .unwrap();
+        let docs = std::path::PathBuf::from(String::from_utf8(sysroot.stdout).unwrap().trim())
+            .join("share/doc/rust/html");
+        let mut files = Vec::new();
+        let mut dirs = vec![docs];
+        while let Some(dir) = dirs.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for path in entries.flatten().map(|e| e.path()) {
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "html") {
+                    files.push(path);
+                }
+            }
+        }
+        files.sort();
+        assert!(
+            files.len() > 1000,
+            "the Rust docs rustup installs: {} pages",
+            files.len()
+        );
+        for path in files.iter().step_by(files.len() / 150) {
+            let html = crate::fetch::decode_html(&std::fs::read(path).unwrap(), None);
+            let (stream, dom) = both(&html);
+            assert_eq!(stream, dom, "{}", path.display());
         }
     }
 

@@ -53,6 +53,12 @@ impl StoredDoc {
     }
 }
 
+/// The size of a memtable, the writes RocksDB keeps in memory before it
+/// flushes them to a file. RocksDB's default, 64 MB, held most of a page
+/// text of a crawl in memory: 8 MB took 40 MB off a crawl's peak RSS
+/// (BENCHMARKS.md §13), at the cost of smaller files to compact.
+const WRITE_BUFFER_BYTES: usize = 8 * 1024 * 1024;
+
 pub struct Docstore {
     db: DB,
     // A secondary instance keeps its own info log here; held so it lives as
@@ -66,6 +72,7 @@ impl Docstore {
         let mut options = Options::default();
         options.create_if_missing(true);
         options.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        options.set_write_buffer_size(WRITE_BUFFER_BYTES);
         Ok(Docstore {
             db: DB::open(&options, dir)?,
             _secondary_dir: None,

@@ -1012,10 +1012,28 @@ mod tests {
             "<h1></h1><h1>Second</h1>",
             "<select><option>a<option>b<optgroup><option>c</select><button>b<button>c</button>",
             "<p>one<!-- c -->two &amp; three&nbsp;four</p>",
+            "<nav><td>Menu</nav><p>Article</p><caption>c</caption>",
+            "<template><p>Hi</template><p>Article",
+            "<nav><table><tr><td>a</td></tr><table></table></nav><p>Article",
+            "<table><form><tr><td>Article</td></tr></form></table>after",
+            "<select><option>A<p>B</select><p>Article",
+            "<form><div>in form</form>still in the div</div>after",
         ] {
             let (stream, dom) = both(html);
             assert_eq!(stream, dom, "{html}");
         }
+    }
+
+    #[test]
+    fn forty_thousand_unclosed_elements_nest_no_deeper_than_the_stack_allows() {
+        let html = format!("<main><a href=x.html>x</a> {}text", "<div><span>".repeat(20_000));
+        let page = parse(&html);
+        assert_eq!(page.text, "x text");
+        assert_eq!(page.links.len(), 1);
+        // Tags past the limit are ignored: their text goes to the
+        // deepest element.
+        let html = format!("{}<main><p>Article<script>var x;</script>", "<span>".repeat(600));
+        assert_eq!(parse(&html).text, "Article");
     }
 
     /// The whole Rust and Python docs are compared by `cargo bench -p

@@ -9,8 +9,10 @@
 //!   an `<li>` at the next `<li>`, a `<dt>`/`<dd>` at the next of
 //!   either, a table cell or row at the next one;
 //! - an end tag closes the elements opened inside its element and left
-//!   open; an end tag with no open element of its name is ignored (a
-//!   stray `</p>` makes an empty paragraph, as in the tree);
+//!   open; one without an open element of its name is ignored, but for a
+//!   stray `</p>` (an empty paragraph, as in the tree);
+//! - table parts outside a table are ignored, a table opened directly in
+//!   a table ends the first, a form there is empty;
 //! - content before `<body>` that is not head content starts the body;
 //! - the text of `<script>`, `<style>`, `<title>` and the like is text,
 //!   never tags (the tokenizer is told so);
@@ -20,8 +22,9 @@
 //! text and elements misplaced inside a table outside its cells (the tree
 //! moves them before the table; here they stay where they are), and the
 //! adoption agency's reopening of formatting elements (`<b>` continued
-//! into the next paragraph). `dom`'s comparison over whole documentation
-//! sites lists what that changes.
+//! into the next paragraph). Compared with the tree over five whole
+//! documentation sites (`cargo bench -p crawler --bench extract_compare`,
+//! BENCHMARKS.md §13), that changed nothing on any page.
 
 use std::cell::RefCell;
 
@@ -94,6 +97,11 @@ impl TokenSink for Sink {
     }
 }
 
+/// Open elements at most: every tag may scan the stack (for an open
+/// `<p>`, a scope), so an unbounded one makes a page of 100,000 unclosed
+/// `<div>`s quadratic. Chromium's parser stops nesting at 512 as well.
+const MAX_OPEN_ELEMENTS: usize = 512;
+
 /// An open element.
 struct Open {
     id: ElementId,
@@ -101,6 +109,11 @@ struct Open {
     /// An SVG or MathML element: it may close itself, and HTML's rules
     /// for implied ends do not apply inside it.
     foreign: bool,
+    /// One of HTML's "special" elements ([`SPECIAL`]).
+    special: bool,
+    /// A form whose end tag came while elements opened in it were still
+    /// open: it ends with the last of them.
+    ended: bool,
 }
 
 /// Where the page is: the head, or the body (which, once started, holds
@@ -180,6 +193,16 @@ impl Elements {
         self.pending_text = text;
     }
 
+    /// Whether a `<template>` is open: before the body, what it holds
+    /// stays in it (the tree reads it by the body's rules).
+    fn in_template(&self) -> bool {
+        self.part != Part::InBody
+            && self
+                .stack
+                .iter()
+                .any(|open| open.name == local_name!("template") && !open.foreign)
+    }
+
     /// Whether the current element is one of the head's (a `<title>`, a
     /// `<script>`), whose text is its own.
     fn in_head_element(&self) -> bool {
@@ -192,7 +215,7 @@ impl Elements {
         if tag.name == local_name!("image") {
             tag.name = local_name!("img");
         }
-        if self.part != Part::InBody {
+        if self.part != Part::InBody && !self.in_template() {
             let name = &tag.name;
             if *name == local_name!("html") {
                 if !self.html_opened {
@@ -243,7 +266,23 @@ impl Elements {
         if *name == local_name!("svg") || *name == local_name!("math") {
             return self.insert(&tag, true);
         }
-        if CLOSES_P.contains(name) {
+        if TABLE_INNER.contains(name) && self.in_scope(&[local_name!("table")], Scope::Table).is_none() {
+            // A cell or row outside any table: the tree ignores the tag.
+            return TokenSinkResult::Continue;
+        }
+        if let Some(table) = self.table_outside_cells() {
+            if *name == local_name!("table") {
+                // A table directly in a table ends the first.
+                self.pop_to(table);
+            } else if *name == local_name!("form") {
+                // A form directly in a table holds nothing (its content
+                // goes in the cells).
+                let id = self.open_element(name, &tag.attrs);
+                self.out.close(id, name);
+                return TokenSinkResult::Continue;
+            }
+        }
+        if closes_p(name) {
             if *name == local_name!("li") {
                 self.close_list_item(&[local_name!("li")]);
             } else if *name == local_name!("dd") || *name == local_name!("dt") {
@@ -268,18 +307,24 @@ impl Elements {
                 self.end_formatting_element(at);
             }
         } else if *name == local_name!("td") || *name == local_name!("th") {
-            self.close_table_parts(&[local_name!("td"), local_name!("th")]);
+            self.close_in_scope(&[local_name!("td"), local_name!("th")], Scope::Table);
         } else if *name == local_name!("tr") {
-            self.close_table_parts(&[local_name!("td"), local_name!("th"), local_name!("tr")]);
+            self.close_in_scope(
+                &[local_name!("td"), local_name!("th"), local_name!("tr")],
+                Scope::Table,
+            );
         } else if TABLE_SECTIONS.contains(name) {
-            self.close_table_parts(&[
-                local_name!("td"),
-                local_name!("th"),
-                local_name!("tr"),
-                local_name!("tbody"),
-                local_name!("thead"),
-                local_name!("tfoot"),
-            ]);
+            self.close_in_scope(
+                &[
+                    local_name!("td"),
+                    local_name!("th"),
+                    local_name!("tr"),
+                    local_name!("tbody"),
+                    local_name!("thead"),
+                    local_name!("tfoot"),
+                ],
+                Scope::Table,
+            );
         } else if *name == local_name!("option") {
             self.pop_if_current(&local_name!("option"));
         } else if *name == local_name!("optgroup") {
@@ -296,7 +341,7 @@ impl Elements {
 
     fn end_tag(&mut self, tag: Tag) {
         let name = &tag.name;
-        if self.part != Part::InBody {
+        if self.part != Part::InBody && !self.in_template() {
             if *name == local_name!("head") {
                 if self.part == Part::InHead {
                     self.close_head();
@@ -347,12 +392,28 @@ impl Elements {
         } else if HEADINGS_ALL.contains(name) {
             // Any heading ends any other.
             self.close_in_scope(&HEADINGS_ALL, Scope::Plain);
+        } else if *name == local_name!("template") || *name == local_name!("form") {
+            if let Some(at) = self
+                .stack
+                .iter()
+                .rposition(|open| open.name == *name && !open.foreign && !open.ended)
+            {
+                self.generate_implied_end_tags(None);
+                if *name == local_name!("template") || at + 1 == self.stack.len() {
+                    self.pop_to(at);
+                } else {
+                    // The tree takes a form off the stack alone: what was
+                    // opened in it stays open, inside it, so the form ends
+                    // when they do.
+                    self.stack[at].ended = true;
+                }
+            }
         } else if *name == local_name!("br") {
             let id = self.open_element(&local_name!("br"), &[]);
             self.out.close(id, &local_name!("br"));
         } else if TABLE_PARTS.contains(name) {
             self.close_in_scope(std::slice::from_ref(name), Scope::Table);
-        } else if BLOCK_END.contains(name) {
+        } else if is_block_end(name) {
             self.close_in_scope(std::slice::from_ref(name), Scope::Plain);
         } else if *name == local_name!("a") {
             if let Some(at) = self.open_formatting_element(name) {
@@ -377,6 +438,15 @@ impl Elements {
     /// Opens `tag`'s element: pushed, or opened and closed at once when it
     /// has no content. Returns how the tokenizer reads what follows.
     fn insert(&mut self, tag: &Tag, foreign: bool) -> TokenSinkResult<()> {
+        let void = (foreign && tag.self_closing) || (!foreign && VOID.contains(&tag.name));
+        let raw_text = !foreign && RAW_TEXT.contains(&tag.name);
+        if self.stack.len() >= MAX_OPEN_ELEMENTS && !void && !raw_text {
+            // Nested deeper than any page means to: the tag is ignored and
+            // what it holds goes to the deepest element, so that no tag
+            // costs more than a scan of this many. (A raw text element
+            // holds no tags: it may go one deeper.)
+            return TokenSinkResult::Continue;
+        }
         let id = if foreign && tag.attrs.iter().any(|a| &*a.name.local == "xlink:href") {
             // The tree reads SVG's `xlink:href` as `href` in the XLink
             // namespace: a link like any other (rustdoc's railroad diagrams).
@@ -390,7 +460,7 @@ impl Elements {
         } else {
             self.open_element(&tag.name, &tag.attrs)
         };
-        if (foreign && tag.self_closing) || (!foreign && VOID.contains(&tag.name)) {
+        if void {
             self.out.close(id, &tag.name);
             return TokenSinkResult::Continue;
         }
@@ -398,6 +468,8 @@ impl Elements {
             id,
             name: tag.name.clone(),
             foreign,
+            special: !foreign && SPECIAL.contains(&tag.name),
+            ended: false,
         });
         if foreign {
             return TokenSinkResult::Continue;
@@ -430,6 +502,8 @@ impl Elements {
             id,
             name: local_name!("html"),
             foreign: false,
+            special: true,
+            ended: false,
         });
     }
 
@@ -451,6 +525,8 @@ impl Elements {
             id,
             name: local_name!("head"),
             foreign: false,
+            special: true,
+            ended: false,
         });
         self.part = Part::InHead;
     }
@@ -479,12 +555,18 @@ impl Elements {
             id,
             name: local_name!("body"),
             foreign: false,
+            special: true,
+            ended: false,
         });
         self.part = Part::InBody;
     }
 
     fn pop(&mut self) {
         if let Some(open) = self.stack.pop() {
+            self.out.close(open.id, &open.name);
+        }
+        while self.stack.last().is_some_and(|top| top.ended) {
+            let open = self.stack.pop().expect("checked");
             self.out.close(open.id, &open.name);
         }
     }
@@ -553,15 +635,6 @@ impl Elements {
         }
     }
 
-    /// A new cell, row or row group ends the open ones of `names` in the
-    /// current table.
-    fn close_table_parts(&mut self, names: &[LocalName]) {
-        if let Some(at) = self.in_scope(names, Scope::Table) {
-            self.generate_implied_end_tags(None);
-            self.pop_to(at);
-        }
-    }
-
     /// Closes the elements whose end tags HTML lets a page leave out.
     fn generate_implied_end_tags(&mut self, except: Option<&LocalName>) {
         while let Some(top) = self.stack.last() {
@@ -581,6 +654,26 @@ impl Elements {
             }
             if scope.bounded_by(open) {
                 return None;
+            }
+        }
+        None
+    }
+
+    /// The innermost open table, when no cell or caption of it is open:
+    /// where the tree is "in table", not in a cell.
+    fn table_outside_cells(&self) -> Option<usize> {
+        for (at, open) in self.stack.iter().enumerate().rev() {
+            if open.foreign {
+                continue;
+            }
+            match open.name {
+                local_name!("table") => return Some(at),
+                local_name!("td")
+                | local_name!("th")
+                | local_name!("caption")
+                | local_name!("html")
+                | local_name!("template") => return None,
+                _ => {}
             }
         }
         None
@@ -689,7 +782,7 @@ fn is_html_whitespace(c: char) -> bool {
 }
 
 fn is_special(open: &Open) -> bool {
-    !open.foreign && SPECIAL.contains(&open.name)
+    open.special
 }
 
 /// Whether an HTML tag inside SVG or MathML ends the foreign content.
@@ -719,7 +812,7 @@ const HEAD_CONTENT: [LocalName; 10] = [
 ];
 
 /// Elements without content or end tag.
-const VOID: [LocalName; 19] = [
+const VOID: [LocalName; 18] = [
     local_name!("area"),
     local_name!("base"),
     local_name!("basefont"),
@@ -738,7 +831,6 @@ const VOID: [LocalName; 19] = [
     local_name!("source"),
     local_name!("track"),
     local_name!("wbr"),
-    local_name!("image"),
 ];
 
 const HEADINGS_ALL: [LocalName; 6] = [
@@ -750,11 +842,9 @@ const HEADINGS_ALL: [LocalName; 6] = [
     local_name!("h6"),
 ];
 
-/// Start tags that end an open `<p>`.
-const CLOSES_P: [LocalName; 41] = [
-    local_name!("li"),
-    local_name!("dd"),
-    local_name!("dt"),
+/// HTML's blocks: their start tag ends an open `<p>`, their end tag
+/// closes them if they are in scope.
+const BLOCKS: [LocalName; 26] = [
     local_name!("address"),
     local_name!("article"),
     local_name!("aside"),
@@ -771,63 +861,75 @@ const CLOSES_P: [LocalName; 41] = [
     local_name!("footer"),
     local_name!("header"),
     local_name!("hgroup"),
+    local_name!("listing"),
     local_name!("main"),
     local_name!("menu"),
     local_name!("nav"),
     local_name!("ol"),
-    local_name!("p"),
+    local_name!("pre"),
     local_name!("search"),
     local_name!("section"),
     local_name!("summary"),
     local_name!("ul"),
-    local_name!("h1"),
-    local_name!("h2"),
-    local_name!("h3"),
-    local_name!("h4"),
-    local_name!("h5"),
-    local_name!("h6"),
-    local_name!("pre"),
-    local_name!("listing"),
-    local_name!("form"),
-    local_name!("table"),
-    local_name!("hr"),
+];
+
+/// Whether a start tag ends an open `<p>`.
+fn closes_p(name: &LocalName) -> bool {
+    BLOCKS.contains(name)
+        || HEADINGS_ALL.contains(name)
+        || matches!(
+            *name,
+            local_name!("p")
+                | local_name!("li")
+                | local_name!("dd")
+                | local_name!("dt")
+                | local_name!("form")
+                | local_name!("table")
+                | local_name!("hr")
+                | local_name!("xmp")
+                | local_name!("plaintext")
+        )
+}
+
+/// Whether an end tag closes its element when it is in scope, and only
+/// then.
+fn is_block_end(name: &LocalName) -> bool {
+    BLOCKS.contains(name)
+        || matches!(
+            *name,
+            local_name!("button")
+                | local_name!("select")
+                | local_name!("applet")
+                | local_name!("marquee")
+                | local_name!("object")
+        )
+}
+
+/// Elements whose text is text, never tags: the tokenizer reads them so.
+const RAW_TEXT: [LocalName; 10] = [
+    local_name!("script"),
+    local_name!("style"),
     local_name!("xmp"),
+    local_name!("iframe"),
+    local_name!("noembed"),
+    local_name!("noframes"),
+    local_name!("noscript"),
+    local_name!("title"),
+    local_name!("textarea"),
     local_name!("plaintext"),
 ];
 
-/// End tags of blocks: they close their element if it is in scope.
-const BLOCK_END: [LocalName; 31] = [
-    local_name!("address"),
-    local_name!("article"),
-    local_name!("aside"),
-    local_name!("blockquote"),
-    local_name!("button"),
-    local_name!("center"),
-    local_name!("details"),
-    local_name!("dialog"),
-    local_name!("dir"),
-    local_name!("div"),
-    local_name!("dl"),
-    local_name!("fieldset"),
-    local_name!("figcaption"),
-    local_name!("figure"),
-    local_name!("footer"),
-    local_name!("header"),
-    local_name!("hgroup"),
-    local_name!("listing"),
-    local_name!("main"),
-    local_name!("menu"),
-    local_name!("nav"),
-    local_name!("ol"),
-    local_name!("pre"),
-    local_name!("search"),
-    local_name!("section"),
-    local_name!("summary"),
-    local_name!("ul"),
-    local_name!("form"),
-    local_name!("applet"),
-    local_name!("marquee"),
-    local_name!("object"),
+/// The parts of a table that mean nothing outside one.
+const TABLE_INNER: [LocalName; 9] = [
+    local_name!("td"),
+    local_name!("th"),
+    local_name!("tr"),
+    local_name!("tbody"),
+    local_name!("thead"),
+    local_name!("tfoot"),
+    local_name!("caption"),
+    local_name!("col"),
+    local_name!("colgroup"),
 ];
 
 const TABLE_SECTIONS: [LocalName; 3] = [local_name!("tbody"), local_name!("thead"), local_name!("tfoot")];

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Two query APIs over the same index, asked the same queries: whether
 their answers agree, result by result (title, links, section, snippet,
-highlights, also_at, doc id), with the total, the correction and the
-suggestion; the first differences are printed. For a change that must not
+highlights, also_at, doc id), with the total, the correction, the
+suggestion, and whether the query was relaxed or cut short; the first differences are printed. For a change that must not
 change what is found or shown (BENCHMARKS.md §12).
 
     bench/compare-answers.py http://127.0.0.1:8101/api/v1/search \
@@ -23,11 +23,15 @@ for q in [l.strip() for l in open(qfile, encoding="utf-8") if l.strip()]:
     if sa != 200: continue
     ra = [{k: r.get(k) for k in keys} for r in ja["results"]]
     rb = [{k: r.get(k) for k in keys} for r in jb["results"]]
-    same = ra == rb and ja["total"] == jb["total"] and ja.get("corrected_query") == jb.get("corrected_query") and ja.get("suggestion") == jb.get("suggestion")
+    answer_keys = ["total", "corrected_query", "suggestion", "relaxed", "cut_short"]
+    same = ra == rb and all(ja.get(k) == jb.get(k) for k in answer_keys)
     if not same:
         diff += 1
         if diff <= 5:
             print("DIFF", repr(q))
+            for k in answer_keys:
+                if ja.get(k) != jb.get(k): print("  ", k, ja.get(k), "|", jb.get(k))
+            if len(ra) != len(rb): print("   results", len(ra), "|", len(rb))
             for x, y in zip(ra, rb):
                 for k in keys:
                     if x[k] != y[k]: print("  ", k, repr(x[k])[:200], "|", repr(y[k])[:200])

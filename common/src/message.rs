@@ -70,9 +70,19 @@ impl Section {
     /// Its text within `text` (the page's), given the section that
     /// follows it, if any.
     pub fn text<'a>(&self, text: &'a str, next: Option<&Section>) -> &'a str {
+        &text[self.range(text, next)]
+    }
+
+    /// Where [`Section::text`] lies in `text`: its offsets clamped to the
+    /// text, empty when they do not fall on characters.
+    pub fn range(&self, text: &str, next: Option<&Section>) -> std::ops::Range<usize> {
         let start = (self.start as usize).min(text.len());
         let end = next.map_or(text.len(), |next| (next.start as usize).clamp(start, text.len()));
-        text.get(start..end).unwrap_or_default()
+        if text.is_char_boundary(start) && text.is_char_boundary(end) {
+            start..end
+        } else {
+            0..0
+        }
     }
 }
 

@@ -531,6 +531,10 @@ impl SearchService {
             }
         }
 
+        if cut_short {
+            // Once per search, whichever passes it skipped.
+            metrics::counter!("trawl_api_search_over_budget_total").increment(1);
+        }
         let page_hits: Vec<ShardHit> = merged.into_iter().skip(plan.offset).take(plan.per_page).collect();
         let results = self.results(plan, page_hits, &also_at).await;
         Ok(SearchResponse {
@@ -791,11 +795,7 @@ impl Plan {
 
     /// Whether there is time left for a second pass.
     fn within_budget(&self) -> bool {
-        let within = Instant::now() < self.budget_ends;
-        if !within {
-            metrics::counter!("trawl_api_search_over_budget_total").increment(1);
-        }
-        within
+        Instant::now() < self.budget_ends
     }
 
     /// Whether a relaxed search could find more: the tuned ranking, enough

@@ -198,15 +198,7 @@ impl<'q> Passages<'q> {
 /// The bytes of `text` that section `i` of `sections` holds (as
 /// [`Section::text`]: nothing when its offsets do not fit the text).
 fn section_range(text: &str, sections: &[Section], i: usize) -> Range<usize> {
-    let start = (sections[i].start as usize).min(text.len());
-    let end = sections
-        .get(i + 1)
-        .map_or(text.len(), |next| (next.start as usize).clamp(start, text.len()));
-    if text.is_char_boundary(start) && text.is_char_boundary(end) {
-        start..end
-    } else {
-        0..0
-    }
+    sections[i].range(text, sections.get(i + 1))
 }
 
 /// The section of `sections` (a page's, over its `text`) that answers the

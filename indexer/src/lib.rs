@@ -12,6 +12,7 @@
 //! - [`analyzer`]: the analyzers of the full-text fields (English, stemmed;
 //!   unstemmed for spelling suggestions).
 //! - [`identifiers`]: names that documentation defines (`str.split`), as terms.
+//! - [`sections`]: where a page's sections start in its body, in token positions.
 //! - [`page_kind`]: what kind of page a document is (print, listing, source).
 //! - [`index`]: tantivy writer (upsert by document id, remove, commit) and reader.
 //! - [`docstore`]: RocksDB store of document id -> URL, title, snippet, text.
@@ -25,6 +26,7 @@ pub mod identifiers;
 pub mod index;
 pub mod page_kind;
 pub mod schema;
+pub mod sections;
 pub mod service;
 
 pub use docstore::{Docstore, DocstoreWriter, StoredDoc};

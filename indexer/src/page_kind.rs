@@ -1,11 +1,14 @@
 //! What kind of page a document is, from its URL and shape, decided once
 //! at indexing time so that ranking can read it from a fast field.
 //!
-//! Three kinds of pages match far more queries than they answer: a whole
+//! Four kinds of pages match far more queries than they answer: a whole
 //! book on one page (mdBook's `print.html`), listing pages that are mostly
-//! links (rustdoc's `all.html`, site maps, indexes of error codes) and
-//! source-code views (rustdoc's `/src/` pages). Ranking lowers them
-//! (query-api's `rank` module); they stay searchable.
+//! links (rustdoc's `all.html`, site maps, indexes of error codes),
+//! source-code views (rustdoc's `/src/` pages) and release notes (Python's
+//! "What's New In Python 3.9", PostgreSQL's "Release 15.1", "Rust Release
+//! Notes"), which name every feature of their release in a short section
+//! of its own. Ranking lowers them (query-api's `rank` module); they stay
+//! searchable.
 
 use common::PageMessage;
 
@@ -28,6 +31,8 @@ pub enum PageKind {
     Listing = 2,
     /// A source file rendered as a page.
     Source = 3,
+    /// Release notes: what changed in a version.
+    ReleaseNotes = 4,
 }
 
 impl PageKind {
@@ -39,6 +44,9 @@ impl PageKind {
         }
         if path.contains("/src/") && path.ends_with(".rs.html") {
             return PageKind::Source;
+        }
+        if is_release_notes(&page.title) {
+            return PageKind::ReleaseNotes;
         }
         let links = page.outlinks.len();
         let words = page.text.split_whitespace().count();
@@ -53,7 +61,60 @@ impl PageKind {
             1 => PageKind::Print,
             2 => PageKind::Listing,
             3 => PageKind::Source,
+            4 => PageKind::ReleaseNotes,
             _ => PageKind::Page,
+        }
+    }
+}
+
+/// Whether a page titled `title` is release notes: its title says "what's
+/// new", "release notes", "changelog", or "release" and a version number
+/// ("E.20. Release 15.1", "Release 2.0.1 (2024-01-02)"), in any case.
+fn is_release_notes(title: &str) -> bool {
+    let title = title.to_lowercase().replace('\u{2019}', "'");
+    const SAYINGS: &[&str] = &[
+        "what's new",
+        "whats new",
+        "release notes",
+        "changelog",
+        "change log",
+    ];
+    if SAYINGS.iter().any(|saying| title.contains(saying)) {
+        return true;
+    }
+    title.match_indices("release").any(|(at, word)| {
+        let before = title[..at].chars().next_back();
+        let after = title[at + word.len()..].trim_start_matches([' ', 'v']);
+        !before.is_some_and(char::is_alphanumeric)
+            && title[at + word.len()..].starts_with(' ')
+            && after.starts_with(|c: char| c.is_ascii_digit())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_notes_by_their_titles() {
+        for title in [
+            "What\u{2019}s New In Python 3.9 \u{2014} Python 3.11.2 documentation",
+            "E.20. Release 15.1",
+            "Rust Release Notes",
+            "Changelog",
+            "Release v2.0.1 (2024-01-02)",
+        ] {
+            assert!(is_release_notes(title), "{title}");
+        }
+        for title in [
+            "Releasing memory",
+            "pg_release_backup 3",
+            "Release a lock",
+            "Semaphore.release",
+            "Publishing a release of a crate",
+            "Vec in std::vec",
+        ] {
+            assert!(!is_release_notes(title), "{title}");
         }
     }
 }

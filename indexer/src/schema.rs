@@ -3,7 +3,7 @@
 use crate::analyzer::{RAW_ANALYZER, TEXT_ANALYZER};
 pub use crate::page_kind::{PAGE_KIND_FIELD, PageKind};
 use tantivy::schema::{
-    Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
 /// How much of a page's body the `spell` field takes. The whole body would
@@ -14,6 +14,10 @@ pub const SPELL_BODY_BYTES: usize = 8 * 1024;
 
 /// The fast field that holds a page's simhash.
 pub const SIMHASH_FIELD: &str = "simhash";
+
+/// The fast field that holds where a page's sections start in its body
+/// ([`crate::sections`]).
+pub const SECTION_STARTS_FIELD: &str = "section_starts";
 
 /// The fields of a document in the index.
 #[derive(Clone, Debug)]
@@ -48,6 +52,10 @@ pub struct IndexSchema {
     /// The simhash of the page's text ([`common::signature`]), a fast
     /// field: results that are the same page at two URLs collapse into one.
     pub simhash: Field,
+    /// The token positions at which the page's sections start in `body`
+    /// ([`crate::sections::encode`]), a fast field: a page is scored by
+    /// its best section too.
+    pub section_starts: Field,
 }
 
 impl IndexSchema {
@@ -90,6 +98,7 @@ impl IndexSchema {
         let code_terms = builder.add_text_field("code_terms", names);
         let page_kind = builder.add_u64_field(PAGE_KIND_FIELD, NumericOptions::default().set_fast());
         let simhash = builder.add_u64_field(SIMHASH_FIELD, NumericOptions::default().set_fast());
+        let section_starts = builder.add_bytes_field(SECTION_STARTS_FIELD, FAST);
         IndexSchema {
             schema: builder.build(),
             doc_id,
@@ -104,6 +113,7 @@ impl IndexSchema {
             code_terms,
             page_kind,
             simhash,
+            section_starts,
         }
     }
 }

@@ -16,6 +16,7 @@
 //!
 //! - [`query`]: the query language (AND, OR, NOT, phrases, site:, intitle:).
 //! - [`rank`]: a parsed query to a tantivy query; priors; corpus statistics.
+//! - [`sections`]: a shard's best pages scored by their best section too.
 //! - [`spell`]: did-you-mean from the index's term dictionary.
 //! - [`snippet`]: highlighted, phrase-aware snippets.
 //! - [`cache`]: the LRU query cache with single flight.
@@ -45,6 +46,7 @@ pub mod rank;
 pub mod routes;
 pub mod search;
 pub mod search_error;
+pub mod sections;
 pub mod shard_search;
 pub mod snippet;
 pub mod spell;

@@ -5,16 +5,19 @@
 //! words or the body; a query of [`MIN_WORDS_FOR_HALF`] content words or
 //! more (a question, an error message) needs only half of them, and the
 //! pages with all of them earn [`weights::ALL_WORDS`]: the page that
-//! answers a question seldom has every word of it. BM25 scores each field, and a word's score is its best
-//! field's plus a share of the others' (a disjunction-max), with the title
-//! weighing most. Words found next to each other in the order typed earn a
-//! proximity bonus. Common English words ("how", "do", "the") only add to
-//! the score when the query also has other words: questions read as their
-//! content words. A word written as code (`str.split`, `Vec::with_capacity`)
-//! earns a bonus on the pages with a section anchored by that name: the
-//! page that defines it. Last, priors from the page itself: whole-book print pages,
-//! listing pages and source views rank below ordinary pages, and very long
-//! pages (which match everything) lose some of their score.
+//! answers a question seldom has every word of it. BM25 scores each field,
+//! and a word's score is its best field's plus a share of the others' (a
+//! disjunction-max), with the title weighing most. Words found next to
+//! each other in the order typed earn a proximity bonus. Common English
+//! words ("how", "do", "the") only add to the score when the query also
+//! has other words: questions read as their content words. A word written
+//! as code (`str.split`, `Vec::with_capacity`) earns a bonus on the pages
+//! with a section anchored by that name: the page that defines it. Then
+//! priors from the page itself: whole-book print pages, listing pages,
+//! source views and release notes rank below ordinary pages, and very long
+//! pages (which match everything) lose some of their score. Last, a
+//! shard's best pages get their best section's score added
+//! ([`crate::sections`]): the answer is often one section of a long page.
 //!
 //! Scores of shards are comparable because BM25 is computed from the
 //! statistics of every shard together ([`CorpusStats`]), as Elasticsearch's
@@ -67,14 +70,17 @@ pub mod weights {
     /// How far apart (in words) the proximity bonus still applies.
     pub const PROXIMITY_SLOP: u32 = 3;
     /// Points for a page with every content word of a query that needs only
-    /// half of them: enough to put most such pages first, not every one.
-    pub const ALL_WORDS: f32 = 20.0;
+    /// half of them (about a sixth of a best page's BM25 sum): such pages
+    /// come first as a rule, but a page with most of the words, the rarer
+    /// ones, together in one section ([`crate::sections`]) can pass them.
+    pub const ALL_WORDS: f32 = 10.0;
     /// A common word's share when the query has other words.
     pub const STOPWORD: f32 = 0.2;
     /// Score factors of pages that are not ordinary pages.
     pub const PRINT_PAGE: f32 = 0.1;
     pub const LISTING_PAGE: f32 = 0.35;
     pub const SOURCE_PAGE: f32 = 0.5;
+    pub const RELEASE_NOTES: f32 = 0.5;
     /// Points (added to the BM25 sum, whose best pages score 20 to 60 on
     /// the evaluation's sites) for an identifier of the query that names a
     /// section of the page (`str.split`, the anchor `str.split`; rustdoc's
@@ -145,7 +151,7 @@ pub const MIN_WORDS_TO_RELAX: usize = 3;
 
 /// A query of this many content words or more requires only half of them
 /// (rounded up), relaxed or not.
-pub const MIN_WORDS_FOR_HALF: usize = 4;
+pub const MIN_WORDS_FOR_HALF: usize = 3;
 
 /// How many of `words` required words a relaxed query still requires.
 pub fn relaxed_minimum(words: usize) -> usize {
@@ -510,12 +516,7 @@ pub fn rank_key_fn(
                 .as_ref()
                 .map(|column| PageKind::from_u64(column.get_val(doc)))
                 .unwrap_or(PageKind::Page);
-            let kind_factor = match kind {
-                PageKind::Page => 1.0,
-                PageKind::Print => weights::PRINT_PAGE,
-                PageKind::Listing => weights::LISTING_PAGE,
-                PageKind::Source => weights::SOURCE_PAGE,
-            };
+            let kind_factor = kind_factor(kind);
             let words = lengths.as_ref().map(|l| l.fieldnorm(doc)).unwrap_or(0) as f32;
             let length_factor = if long_pages_lose && words > weights::LONG_PAGE_WORDS {
                 (weights::LONG_PAGE_WORDS / words).powf(weights::LONG_PAGE_EXPONENT)
@@ -528,6 +529,41 @@ pub fn rank_key_fn(
             }
         })
     }
+}
+
+/// The factor a page's score is multiplied by for what kind of page it is.
+pub fn kind_factor(kind: PageKind) -> f32 {
+    match kind {
+        PageKind::Page => 1.0,
+        PageKind::Print => weights::PRINT_PAGE,
+        PageKind::Listing => weights::LISTING_PAGE,
+        PageKind::Source => weights::SOURCE_PAGE,
+        PageKind::ReleaseNotes => weights::RELEASE_NOTES,
+    }
+}
+
+/// The analyzed terms of the query's content words (of every word when it
+/// has only common ones), each once, in order; `intitle:` words aside.
+pub fn content_terms(query: &ParsedQuery) -> Vec<String> {
+    let atoms: Vec<&Atom> = query
+        .groups
+        .iter()
+        .flatten()
+        .filter(|atom| !atom.title_only)
+        .collect();
+    let has_content_word = atoms.iter().any(|atom| !is_stopword(atom));
+    let mut terms: Vec<String> = Vec::new();
+    for atom in atoms {
+        if has_content_word && is_stopword(atom) {
+            continue;
+        }
+        for term in analyze(&atom.text) {
+            if !terms.contains(&term) {
+                terms.push(term);
+            }
+        }
+    }
+    terms
 }
 
 /// The corpus statistics BM25 needs, for the terms of one query: one

@@ -38,6 +38,7 @@ use crate::protocol::{
 use crate::query::{ParsedQuery, QueryError};
 use crate::rank::{self, CorpusStats, GlobalStatistics, Ranking};
 use crate::search_error::SearchError;
+use crate::sections::{RESCORE_DEPTH, SectionScorer};
 
 /// Searches one shard's index, following its writer's commits.
 pub struct ShardSearcher {
@@ -130,17 +131,33 @@ impl ShardSearcher {
             }
         };
         let statistics = GlobalStatistics::new(&searcher, stats);
-        let names_code = request.ranking == Ranking::Tuned
-            && ParsedQuery::parse(&request.query).is_ok_and(|parsed| rank::names_code(&parsed));
+        // The tuned ranking scores its best pages by their sections too.
+        let parsed = match request.ranking {
+            Ranking::Tuned => Some(ParsedQuery::parse(&request.query)?),
+            Ranking::Baseline => None,
+        };
+        let section_scorer = match &parsed {
+            Some(parsed) => SectionScorer::new(parsed, &self.index.fields, &statistics)?,
+            None => None,
+        };
+        let depth = if section_scorer.is_some() {
+            limit.max(RESCORE_DEPTH)
+        } else {
+            limit
+        };
         let collector = (
-            TopDocs::with_limit(limit).tweak_score(rank::rank_key_fn(
+            TopDocs::with_limit(depth).tweak_score(rank::rank_key_fn(
                 &self.index.fields,
                 request.ranking,
-                !names_code,
+                !parsed.as_ref().is_some_and(rank::names_code),
             )),
             Count,
         );
-        let (top, total) = searcher.search_with_statistics_provider(&*query, &collector, &statistics)?;
+        let (mut top, total) = searcher.search_with_statistics_provider(&*query, &collector, &statistics)?;
+        if let Some(scorer) = &section_scorer {
+            scorer.rescore(&searcher, &mut top)?;
+            top.truncate(limit);
+        }
         let mut hits = Vec::with_capacity(top.len());
         for (key, address) in top {
             hits.push(self.hit(&searcher, key.score, address)?);

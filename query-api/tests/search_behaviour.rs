@@ -510,6 +510,82 @@ async fn an_identifier_finds_the_page_that_defines_it() {
     );
 }
 
+// A long page whose one short section answers a question (a method's
+// description on its type's page) comes before a shorter page that has the
+// same words scattered over it: a page is scored by its best section too
+// (without, the shorter page ranks first: checked by setting
+// sections::SECTION_WEIGHT to 0).
+#[tokio::test]
+async fn a_page_is_scored_by_its_best_section_too() {
+    use common::message::Section;
+    let mut files = page(
+        "http://docs.test/api/Helpers.html",
+        "Paths and streams (Java Platform)",
+        "This class consists exclusively of static methods that operate on files and directories.",
+    );
+    let mut sections = Vec::new();
+    for method in 0..60 {
+        sections.push(Section {
+            anchor: format!("method{method}"),
+            heading_path: vec![format!("method{method}")],
+            start: files.text.len() as u32,
+        });
+        files.text.push_str(&format!(
+            " method{method} Opens or creates a path, checks its attributes, copies or moves it \
+             and returns a stream of its entries as the options say."
+        ));
+    }
+    sections.push(Section {
+        anchor: "readAllLines".into(),
+        heading_path: vec!["readAllLines".into()],
+        start: files.text.len() as u32,
+    });
+    // The question's words together, though not in the order typed (which
+    // the page-level proximity bonus would reward).
+    files
+        .text
+        .push_str(" readAllLines Reads a file's lines, all of them, into a list. Bytes are decoded.");
+    files.sections = sections;
+    // A fifth as long, every word of the question on it twice, none of
+    // them together.
+    let scattered = page(
+        "http://docs.test/guide/io.html",
+        "Input and output",
+        &format!(
+            "A list {filler} a file {filler} a line {filler} read {filler} all. \
+             Again: list {filler} file {filler} lines {filler} reading {filler} all, into it.",
+            filler = "and then the guide explains streams, buffers and encodings. ".repeat(3)
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut pages = vec![files, scattered];
+    // Other pages, so that the question's words are rare ones.
+    for other in 0..8 {
+        pages.push(page(
+            &format!("http://docs.test/other{other}.html"),
+            "Other",
+            "Threads, sockets and timers: how the runtime schedules its tasks.",
+        ));
+    }
+    let (index, docstore) = build(dir.path(), &pages);
+    let service = SearchService::new(index, docstore);
+
+    let answer = service
+        .search("read all lines of a file into a list", 1, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        links(&answer)[0],
+        "http://docs.test/api/Helpers.html#readAllLines",
+        "{:?}",
+        answer
+            .results
+            .iter()
+            .map(|r| (&r.link, r.score))
+            .collect::<Vec<_>>()
+    );
+}
+
 // The same page at two URLs (same title, same text) is one result; the
 // other address is listed under it.
 #[tokio::test]

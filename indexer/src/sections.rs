@@ -1,0 +1,125 @@
+//! Where a page's sections start in its `body` field, counted in token
+//! positions: what lets a search score a page by its best section without
+//! reading the page's text again (query-api's `sections` module).
+//!
+//! The body's tokens are the [`crate::analyzer::TEXT_ANALYZER`]'s: runs of
+//! alphanumeric characters (tantivy's `SimpleTokenizer`), each one
+//! position further, including the ones the analyzer then drops (over 40
+//! bytes). So the position a byte offset of the text starts at is the
+//! number of such runs that begin before it, and counting them needs no
+//! analysis. A test holds the count to the analyzer's own positions.
+
+use common::message::Section;
+
+/// The token position at which each section of `sections` starts in
+/// `text` (`Section::start` is a byte offset into it), ascending, without
+/// repeats. A section whose offset lies past the text starts at the
+/// text's end.
+pub fn section_starts(text: &str, sections: &[Section]) -> Vec<u32> {
+    let mut offsets: Vec<usize> = sections.iter().map(|section| section.start as usize).collect();
+    offsets.sort_unstable();
+    let mut starts = Vec::with_capacity(offsets.len());
+    let mut next = offsets.iter().peekable();
+    let mut tokens = 0u32;
+    let mut in_token = false;
+    for (byte, c) in text.char_indices() {
+        while next.next_if(|&&offset| offset <= byte).is_some() {
+            starts.push(tokens);
+        }
+        if next.peek().is_none() {
+            break;
+        }
+        let alphanumeric = c.is_alphanumeric();
+        if alphanumeric && !in_token {
+            tokens += 1;
+        }
+        in_token = alphanumeric;
+    }
+    // Offsets at or past the end of the text.
+    starts.extend(next.map(|_| tokens));
+    starts.dedup();
+    starts
+}
+
+/// [`section_starts`] as the bytes of the index's `section_starts` field:
+/// each position as 4 little-endian bytes.
+pub fn encode(starts: &[u32]) -> Vec<u8> {
+    starts.iter().flat_map(|start| start.to_le_bytes()).collect()
+}
+
+/// The positions [`encode`] wrote (a trailing partial one is ignored).
+pub fn decode(bytes: &[u8], into: &mut Vec<u32>) {
+    into.clear();
+    into.extend(
+        bytes
+            .chunks_exact(4)
+            .map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]])),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::tokenizer::TokenStream;
+
+    fn section(start: usize) -> Section {
+        Section {
+            anchor: format!("s{start}"),
+            heading_path: Vec::new(),
+            start: start as u32,
+        }
+    }
+
+    /// The analyzer's position of the first token at or after `byte`.
+    fn analyzer_position(text: &str, byte: usize) -> u32 {
+        // The analyzer drops long tokens but keeps their positions: the
+        // raw tokenizer's positions are the ones to compare with.
+        let mut analyzer =
+            tantivy::tokenizer::TextAnalyzer::from(tantivy::tokenizer::SimpleTokenizer::default());
+        let mut stream = analyzer.token_stream(text);
+        let mut last = 0;
+        while let Some(token) = stream.next() {
+            if token.offset_from >= byte {
+                return token.position as u32;
+            }
+            last = token.position as u32 + 1;
+        }
+        last
+    }
+
+    #[test]
+    fn starts_are_the_analyzers_positions() {
+        let text = "Intro text here. Vec::with_capacity(10) — naïve café 東京 x_y \
+                    averyveryveryveryveryveryveryveryverylongwordoverfortybytes end. Last words";
+        let mut offsets: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+        offsets.push(text.len());
+        for &offset in &offsets {
+            let starts = section_starts(text, &[section(offset)]);
+            assert_eq!(starts, vec![analyzer_position(text, offset)], "at byte {offset}");
+        }
+        // The analyzer the index uses gives the same positions.
+        let mut analyzer = crate::analyzer::text_analyzer();
+        let mut stream = analyzer.token_stream(text);
+        let mut positions = Vec::new();
+        while let Some(token) = stream.next() {
+            positions.push((token.offset_from, token.position as u32));
+        }
+        for (offset, position) in positions {
+            assert_eq!(section_starts(text, &[section(offset)]), vec![position]);
+        }
+    }
+
+    #[test]
+    fn several_sections_in_any_order_and_past_the_end() {
+        let text = "one two three four five";
+        let starts = section_starts(
+            text,
+            &[section(8), section(0), section(4), section(4), section(99)],
+        );
+        assert_eq!(starts, vec![0, 1, 2, 5]);
+        let mut decoded = Vec::new();
+        decode(&encode(&starts), &mut decoded);
+        assert_eq!(decoded, starts);
+        assert!(section_starts(text, &[]).is_empty());
+    }
+}

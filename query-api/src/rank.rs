@@ -347,11 +347,19 @@ fn proximity_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn 
     if words.len() < 2 {
         return None;
     }
+    // The title as typed: every word in its place, common ones too
+    // ("Errors and Exceptions").
+    let typed: Vec<String> = query
+        .groups
+        .iter()
+        .filter(|group| group.len() == 1 && !group[0].phrase)
+        .flat_map(|group| analyze(&group[0].text))
+        .collect();
     let slop = weights::PROXIMITY_SLOP * (words.len() as u32 - 1);
     Some(Box::new(BooleanQuery::union(vec![
         boosted(phrase_query(fields.body, &words, slop), weights::PROXIMITY_BODY),
         boosted(phrase_query(fields.title, &words, slop), weights::PROXIMITY_TITLE),
-        boosted(phrase_query(fields.title, &words, 0), weights::TITLE_PHRASE),
+        boosted(phrase_query(fields.title, &typed, 0), weights::TITLE_PHRASE),
     ])))
 }
 

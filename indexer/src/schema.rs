@@ -52,9 +52,9 @@ pub struct IndexSchema {
     /// The simhash of the page's text ([`common::signature`]), a fast
     /// field: results that are the same page at two URLs collapse into one.
     pub simhash: Field,
-    /// The token positions at which the page's sections start in `body`
-    /// ([`crate::sections::encode`]), a fast field: a page is scored by
-    /// its best section too.
+    /// The token positions at which the page's sections start in `body`,
+    /// and where the last ends ([`crate::sections::section_bounds`],
+    /// encoded), a fast field: a page is scored by its best section too.
     pub section_starts: Field,
 }
 

@@ -4,8 +4,8 @@
 //!
 //! The body's tokens are the [`crate::analyzer::TEXT_ANALYZER`]'s: runs of
 //! alphanumeric characters (tantivy's `SimpleTokenizer`), each one
-//! position further, including the ones the analyzer then drops (over 40
-//! bytes). So the position a byte offset of the text starts at is the
+//! position further, including the ones the analyzer then drops (40
+//! bytes or more). So the position a byte offset of the text starts at is the
 //! number of such runs that begin before it, and counting them needs no
 //! analysis. A test holds the count to the analyzer's own positions.
 
@@ -13,21 +13,23 @@ use common::message::Section;
 
 /// The token position at which each section of `sections` starts in
 /// `text` (`Section::start` is a byte offset into it), ascending, without
-/// repeats. A section whose offset lies past the text starts at the
-/// text's end.
-pub fn section_starts(text: &str, sections: &[Section]) -> Vec<u32> {
+/// repeats, then the position where the last one ends: the text's number
+/// of tokens (the body's field norm is only close to it past 40 tokens).
+/// A section whose offset lies past the text starts at the text's end.
+/// Empty when there are no sections.
+pub fn section_bounds(text: &str, sections: &[Section]) -> Vec<u32> {
+    if sections.is_empty() {
+        return Vec::new();
+    }
     let mut offsets: Vec<usize> = sections.iter().map(|section| section.start as usize).collect();
     offsets.sort_unstable();
-    let mut starts = Vec::with_capacity(offsets.len());
+    let mut bounds = Vec::with_capacity(offsets.len() + 1);
     let mut next = offsets.iter().peekable();
     let mut tokens = 0u32;
     let mut in_token = false;
     for (byte, c) in text.char_indices() {
         while next.next_if(|&&offset| offset <= byte).is_some() {
-            starts.push(tokens);
-        }
-        if next.peek().is_none() {
-            break;
+            bounds.push(tokens);
         }
         let alphanumeric = c.is_alphanumeric();
         if alphanumeric && !in_token {
@@ -36,15 +38,16 @@ pub fn section_starts(text: &str, sections: &[Section]) -> Vec<u32> {
         in_token = alphanumeric;
     }
     // Offsets at or past the end of the text.
-    starts.extend(next.map(|_| tokens));
-    starts.dedup();
-    starts
+    bounds.extend(next.map(|_| tokens));
+    bounds.dedup();
+    bounds.push(tokens);
+    bounds
 }
 
-/// [`section_starts`] as the bytes of the index's `section_starts` field:
+/// [`section_bounds`] as the bytes of the index's `section_starts` field:
 /// each position as 4 little-endian bytes.
-pub fn encode(starts: &[u32]) -> Vec<u8> {
-    starts.iter().flat_map(|start| start.to_le_bytes()).collect()
+pub fn encode(bounds: &[u32]) -> Vec<u8> {
+    bounds.iter().flat_map(|bound| bound.to_le_bytes()).collect()
 }
 
 /// The positions [`encode`] wrote (a trailing partial one is ignored).
@@ -88,14 +91,19 @@ mod tests {
     }
 
     #[test]
-    fn starts_are_the_analyzers_positions() {
+    fn bounds_are_the_analyzers_positions() {
         let text = "Intro text here. Vec::with_capacity(10) — naïve café 東京 x_y \
                     averyveryveryveryveryveryveryveryverylongwordoverfortybytes end. Last words";
         let mut offsets: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
         offsets.push(text.len());
+        let total = analyzer_position(text, text.len());
         for &offset in &offsets {
-            let starts = section_starts(text, &[section(offset)]);
-            assert_eq!(starts, vec![analyzer_position(text, offset)], "at byte {offset}");
+            let bounds = section_bounds(text, &[section(offset)]);
+            assert_eq!(
+                bounds,
+                vec![analyzer_position(text, offset), total],
+                "at byte {offset}"
+            );
         }
         // The analyzer the index uses gives the same positions.
         let mut analyzer = crate::analyzer::text_analyzer();
@@ -105,21 +113,23 @@ mod tests {
             positions.push((token.offset_from, token.position as u32));
         }
         for (offset, position) in positions {
-            assert_eq!(section_starts(text, &[section(offset)]), vec![position]);
+            assert_eq!(section_bounds(text, &[section(offset)])[0], position);
         }
     }
 
     #[test]
     fn several_sections_in_any_order_and_past_the_end() {
         let text = "one two three four five";
-        let starts = section_starts(
+        let bounds = section_bounds(
             text,
             &[section(8), section(0), section(4), section(4), section(99)],
         );
-        assert_eq!(starts, vec![0, 1, 2, 5]);
+        // Starts at 0, 1, 2 and 5 (the end), then the end.
+        assert_eq!(bounds, vec![0, 1, 2, 5, 5]);
         let mut decoded = Vec::new();
-        decode(&encode(&starts), &mut decoded);
-        assert_eq!(decoded, starts);
-        assert!(section_starts(text, &[]).is_empty());
+        decode(&encode(&bounds), &mut decoded);
+        assert_eq!(decoded, bounds);
+        assert!(section_bounds(text, &[]).is_empty());
+        assert_eq!(section_bounds(text, &[section(8)]), vec![2, 5]);
     }
 }

@@ -461,6 +461,9 @@ pub fn build_baseline(text: &str, fields: &IndexSchema) -> Box<dyn Query> {
 /// smaller first). Paging is stable, and one shard or many order the same
 /// hits the same way: tantivy's own tie-break, the address of a document in
 /// its segment, changes with every merge and means nothing across shards.
+/// (One exception: each shard adds section scores to its own best
+/// [`crate::sections::RESCORE_DEPTH`], so with many shards more pages get
+/// one than with one.)
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RankKey {
     pub score: Score,
@@ -559,7 +562,9 @@ pub fn content_terms(query: &ParsedQuery) -> Vec<String> {
         .flatten()
         .filter(|atom| !atom.title_only)
         .collect();
-    let has_content_word = atoms.iter().any(|atom| !is_stopword(atom));
+    let has_content_word = atoms
+        .iter()
+        .any(|atom| !is_stopword(atom) && !analyze(&atom.text).is_empty());
     let mut terms: Vec<String> = Vec::new();
     for atom in atoms {
         if has_content_word && is_stopword(atom) {

@@ -114,10 +114,16 @@ impl SectionScorer {
                     column.ord_to_bytes(ord, &mut bytes)?;
                     indexer::sections::decode(&bytes, &mut starts);
                 }
+                // The sections' starts, then where the last one ends; a
+                // page without sections is one, as long as its field norm.
+                let words = match starts.pop() {
+                    Some(end) => end,
+                    None => lengths.fieldnorm(doc),
+                }
+                .max(1);
                 if starts.first() != Some(&0) {
                     starts.insert(0, 0);
                 }
-                let words = lengths.fieldnorm(doc).max(1);
                 let terms = postings.len();
                 let mut tf = vec![0u32; starts.len() * terms];
                 for (t, (term_postings, _)) in postings.iter_mut().enumerate() {

@@ -155,7 +155,11 @@ impl ShardSearcher {
         );
         let (mut top, total) = searcher.search_with_statistics_provider(&*query, &collector, &statistics)?;
         if let Some(scorer) = &section_scorer {
-            scorer.rescore(&searcher, &mut top)?;
+            // Exactly the best RESCORE_DEPTH, whatever the limit: a later
+            // page of the same query sees the same order. Rescored scores
+            // only grow, so they stay above the rest.
+            let depth = RESCORE_DEPTH.min(top.len());
+            scorer.rescore(&searcher, &mut top[..depth])?;
             top.truncate(limit);
         }
         let mut hits = Vec::with_capacity(top.len());

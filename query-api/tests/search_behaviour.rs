@@ -524,27 +524,29 @@ async fn a_page_is_scored_by_its_best_section_too() {
         "This class consists exclusively of static methods that operate on files and directories.",
     );
     let mut sections = Vec::new();
-    for method in 0..60 {
+    let mut add_section = |anchor: &str, text: &str| {
         sections.push(Section {
-            anchor: format!("method{method}"),
-            heading_path: vec![format!("method{method}")],
+            anchor: anchor.into(),
+            heading_path: vec![anchor.into()],
             start: files.text.len() as u32,
         });
-        files.text.push_str(&format!(
-            " method{method} Opens or creates a path, checks its attributes, copies or moves it \
-             and returns a stream of its entries as the options say."
-        ));
+        files.text.push_str(&format!(" {anchor} {text}"));
+    };
+    let method = "Opens or creates a path, checks its attributes, copies or moves it and returns a \
+                  stream of its entries as the options say.";
+    for i in 0..30 {
+        add_section(&format!("method{i}"), method);
     }
-    sections.push(Section {
-        anchor: "readAllLines".into(),
-        heading_path: vec!["readAllLines".into()],
-        start: files.text.len() as u32,
-    });
-    // The question's words together, though not in the order typed (which
-    // the page-level proximity bonus would reward).
-    files
-        .text
-        .push_str(" readAllLines Reads a file's lines, all of them, into a list. Bytes are decoded.");
+    // The question's words together in one section, in the middle of the
+    // page. (The page-level proximity bonus sees them too, but not enough
+    // to make up for the page's length.)
+    add_section(
+        "readAllLines",
+        "Reads a file's lines, all of them, into a list. Bytes are decoded.",
+    );
+    for i in 30..60 {
+        add_section(&format!("method{i}"), method);
+    }
     files.sections = sections;
     // A fifth as long, every word of the question on it twice, none of
     // them together.
@@ -584,6 +586,59 @@ async fn a_page_is_scored_by_its_best_section_too() {
             .map(|r| (&r.link, r.score))
             .collect::<Vec<_>>()
     );
+}
+
+// Section scores are added to a shard's best pages, always the same
+// number of them: paging through a query gives the results of one long
+// page, in the same order, without repeats or gaps.
+#[tokio::test]
+async fn pages_of_results_follow_one_order_with_section_scores() {
+    use common::message::Section;
+    let mut pages = Vec::new();
+    for i in 0..80usize {
+        // Longer and longer pages: lower and lower page scores. Past the
+        // fiftieth, the words sit in a short section of their own, which
+        // would lift such a page if it were rescored.
+        let filler = "streams buffers encodings channels. ".repeat(10 + i);
+        let mut page = page(
+            &format!("http://docs.test/p{i:02}.html"),
+            &format!("Page {i}"),
+            &format!("{filler} alpha beta {filler}"),
+        );
+        if i >= 50 {
+            let start = page.text.find("alpha").unwrap();
+            page.sections = vec![
+                Section {
+                    anchor: "words".into(),
+                    heading_path: vec!["Words".into()],
+                    start: start as u32,
+                },
+                Section {
+                    anchor: "rest".into(),
+                    heading_path: vec!["Rest".into()],
+                    start: (start + "alpha beta".len()) as u32,
+                },
+            ];
+        }
+        pages.push(page);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &pages);
+    let service = SearchService::new(index, docstore);
+
+    // Two pages of 40 and eight of 10: the same 80 results.
+    let mut whole = Vec::new();
+    for number in 1..=2 {
+        let answer = service.search("alpha beta", number, 40).await.unwrap();
+        whole.extend(answer.results.iter().map(|r| r.page_link.clone()));
+    }
+    assert_eq!(whole.len(), 80);
+    let mut paged = Vec::new();
+    for number in 1..=8 {
+        let answer = service.search("alpha beta", number, 10).await.unwrap();
+        paged.extend(answer.results.iter().map(|r| r.page_link.clone()));
+    }
+    assert_eq!(paged, whole);
 }
 
 // The same page at two URLs (same title, same text) is one result; the

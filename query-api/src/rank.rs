@@ -516,18 +516,10 @@ pub fn rank_key_fn(
                 doc_id: doc_id_of(doc),
             });
         }
-        let kinds = segment
-            .fast_fields()
-            .u64(indexer::schema::PAGE_KIND_FIELD)
-            .ok()
-            .map(|column| column.first_or_default_col(0));
+        let kind_factor_of = kind_factors(segment);
         let lengths = segment.get_fieldnorms_reader(body).ok();
         Box::new(move |doc: DocId, score: Score| {
-            let kind = kinds
-                .as_ref()
-                .map(|column| PageKind::from_u64(column.get_val(doc)))
-                .unwrap_or(PageKind::Page);
-            let kind_factor = kind_factor(kind);
+            let kind_factor = kind_factor_of(doc);
             let words = lengths.as_ref().map(|l| l.fieldnorm(doc)).unwrap_or(0) as f32;
             let length_factor = if long_pages_lose && words > weights::LONG_PAGE_WORDS {
                 (weights::LONG_PAGE_WORDS / words).powf(weights::LONG_PAGE_EXPONENT)
@@ -539,6 +531,21 @@ pub fn rank_key_fn(
                 doc_id: doc_id_of(doc),
             }
         })
+    }
+}
+
+/// Each document of `segment` to [`kind_factor`] of its page kind (an
+/// ordinary page's when the segment has no kinds).
+pub fn kind_factors(segment: &SegmentReader) -> impl Fn(DocId) -> f32 + use<> {
+    let kinds = segment
+        .fast_fields()
+        .u64(indexer::schema::PAGE_KIND_FIELD)
+        .ok()
+        .map(|column| column.first_or_default_col(0));
+    move |doc: DocId| {
+        kinds
+            .as_ref()
+            .map_or(1.0, |column| kind_factor(PageKind::from_u64(column.get_val(doc))))
     }
 }
 

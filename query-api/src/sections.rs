@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 
-use indexer::schema::{IndexSchema, PageKind, SECTION_STARTS_FIELD};
+use indexer::schema::{IndexSchema, SECTION_STARTS_FIELD};
 use tantivy::postings::Postings;
 use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::IndexRecordOption;
@@ -90,11 +90,7 @@ impl SectionScorer {
             indices.sort_by_key(|&i| hits[i].1.doc_id);
             let segment = searcher.segment_reader(segment_ord);
             let column = segment.fast_fields().bytes(SECTION_STARTS_FIELD)?;
-            let kinds = segment
-                .fast_fields()
-                .u64(indexer::schema::PAGE_KIND_FIELD)
-                .ok()
-                .map(|column| column.first_or_default_col(0));
+            let kind_factor_of = rank::kind_factors(segment);
             let lengths = segment.get_fieldnorms_reader(self.body)?;
             let inverted = segment.inverted_index(self.body)?;
             let mut postings = Vec::with_capacity(self.terms.len());
@@ -152,11 +148,7 @@ impl SectionScorer {
                         .sum();
                     best = best.max(score);
                 }
-                let kind = kinds
-                    .as_ref()
-                    .map(|column| PageKind::from_u64(column.get_val(doc)))
-                    .unwrap_or(PageKind::Page);
-                hits[i].0.score += SECTION_WEIGHT * rank::kind_factor(kind) * best;
+                hits[i].0.score += SECTION_WEIGHT * kind_factor_of(doc) * best;
             }
         }
         hits.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));

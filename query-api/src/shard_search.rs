@@ -120,7 +120,16 @@ impl ShardSearcher {
     /// The best `request.limit` matches (1 to [`MAX_LIMIT`]).
     pub fn query(&self, request: &QueryRequest) -> Result<ShardHits, SearchError> {
         let searcher = self.index.reader.searcher();
-        let query = self.build(&request.query, request.ranking, request.relaxed)?;
+        // The tuned ranking's query is parsed once: it is built from it and
+        // its best pages are scored by their sections too.
+        let parsed = match request.ranking {
+            Ranking::Tuned => Some(ParsedQuery::parse(&request.query)?),
+            Ranking::Baseline => None,
+        };
+        let query = match &parsed {
+            Some(parsed) => rank::build(parsed, &self.index.fields, request.relaxed),
+            None => self.build(&request.query, request.ranking, request.relaxed)?,
+        };
         let limit = request.limit.clamp(1, MAX_LIMIT);
         let own_stats;
         let stats = match &request.stats {
@@ -131,11 +140,6 @@ impl ShardSearcher {
             }
         };
         let statistics = GlobalStatistics::new(&searcher, stats);
-        // The tuned ranking scores its best pages by their sections too.
-        let parsed = match request.ranking {
-            Ranking::Tuned => Some(ParsedQuery::parse(&request.query)?),
-            Ranking::Baseline => None,
-        };
         let section_scorer = match &parsed {
             Some(parsed) => SectionScorer::new(parsed, &self.index.fields, &statistics)?,
             None => None,

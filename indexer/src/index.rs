@@ -95,9 +95,8 @@ impl IndexWriterHandle {
         }
         doc.add_u64(f.page_kind, crate::page_kind::PageKind::of(page) as u64);
         doc.add_u64(f.simhash, page.simhash);
-        let section_bounds = crate::sections::section_bounds(&page.text, &page.sections);
-        if !section_bounds.is_empty() {
-            doc.add_bytes(f.section_starts, &crate::sections::encode(&section_bounds));
+        for bound in crate::sections::section_bounds(&page.text, &page.sections) {
+            doc.add_u64(f.section_bounds, u64::from(bound));
         }
         self.writer.delete_term(Term::from_field_u64(f.doc_id, doc_id.0));
         self.writer.add_document(doc)?;

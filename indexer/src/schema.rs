@@ -3,7 +3,7 @@
 use crate::analyzer::{RAW_ANALYZER, TEXT_ANALYZER};
 pub use crate::page_kind::{PAGE_KIND_FIELD, PageKind};
 use tantivy::schema::{
-    FAST, Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
 /// How much of a page's body the `spell` field takes. The whole body would
@@ -16,8 +16,11 @@ pub const SPELL_BODY_BYTES: usize = 8 * 1024;
 pub const SIMHASH_FIELD: &str = "simhash";
 
 /// The fast field that holds where a page's sections start in its body
-/// ([`crate::sections`]).
-pub const SECTION_STARTS_FIELD: &str = "section_starts";
+/// ([`crate::sections`]): several u64 values per document, in order. Not
+/// a bytes field: tantivy keeps those in a zstd-compressed dictionary,
+/// and reading 50 documents' values cost a query more (a decompression
+/// context made for each) than scoring their sections.
+pub const SECTION_BOUNDS_FIELD: &str = "section_bounds";
 
 /// The fields of a document in the index.
 #[derive(Clone, Debug)]
@@ -53,9 +56,9 @@ pub struct IndexSchema {
     /// field: results that are the same page at two URLs collapse into one.
     pub simhash: Field,
     /// The token positions at which the page's sections start in `body`,
-    /// and where the last ends ([`crate::sections::section_bounds`],
-    /// encoded), a fast field: a page is scored by its best section too.
-    pub section_starts: Field,
+    /// and where the last ends ([`crate::sections::section_bounds`]), a
+    /// multi-valued fast field: a page is scored by its best section too.
+    pub section_bounds: Field,
 }
 
 impl IndexSchema {
@@ -98,7 +101,8 @@ impl IndexSchema {
         let code_terms = builder.add_text_field("code_terms", names);
         let page_kind = builder.add_u64_field(PAGE_KIND_FIELD, NumericOptions::default().set_fast());
         let simhash = builder.add_u64_field(SIMHASH_FIELD, NumericOptions::default().set_fast());
-        let section_starts = builder.add_bytes_field(SECTION_STARTS_FIELD, FAST);
+        let section_bounds =
+            builder.add_u64_field(SECTION_BOUNDS_FIELD, NumericOptions::default().set_fast());
         IndexSchema {
             schema: builder.build(),
             doc_id,
@@ -113,7 +117,7 @@ impl IndexSchema {
             code_terms,
             page_kind,
             simhash,
-            section_starts,
+            section_bounds,
         }
     }
 }

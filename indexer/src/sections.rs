@@ -44,22 +44,6 @@ pub fn section_bounds(text: &str, sections: &[Section]) -> Vec<u32> {
     bounds
 }
 
-/// [`section_bounds`] as the bytes of the index's `section_starts` field:
-/// each position as 4 little-endian bytes.
-pub fn encode(bounds: &[u32]) -> Vec<u8> {
-    bounds.iter().flat_map(|bound| bound.to_le_bytes()).collect()
-}
-
-/// The positions [`encode`] wrote (a trailing partial one is ignored).
-pub fn decode(bytes: &[u8], into: &mut Vec<u32>) {
-    into.clear();
-    into.extend(
-        bytes
-            .chunks_exact(4)
-            .map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]])),
-    );
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,9 +110,6 @@ mod tests {
         );
         // Starts at 0, 1, 2 and 5 (the end), then the end.
         assert_eq!(bounds, vec![0, 1, 2, 5, 5]);
-        let mut decoded = Vec::new();
-        decode(&encode(&bounds), &mut decoded);
-        assert_eq!(decoded, bounds);
         assert!(section_bounds(text, &[]).is_empty());
         assert_eq!(section_bounds(text, &[section(8)]), vec![2, 5]);
     }

@@ -606,7 +606,7 @@ pub struct TermDf {
 
 impl CorpusStats {
     /// The statistics of `query`'s terms in `searcher`'s index, over its
-    /// live documents only (see [`live_doc_freq`]).
+    /// live documents only (see [`LiveDocs`]).
     pub fn of(searcher: &Searcher, query: &dyn Query) -> tantivy::Result<CorpusStats> {
         let schema = searcher.schema();
         let mut terms: Vec<Term> = Vec::new();
@@ -619,6 +619,7 @@ impl CorpusStats {
             num_docs: searcher.num_docs(),
             ..CorpusStats::default()
         };
+        let live = LiveDocs::of(searcher);
         for term in terms {
             let field = term.field();
             let value = term.value();
@@ -627,12 +628,12 @@ impl CorpusStats {
             if !stats.field_tokens.contains_key(&field_name) {
                 stats
                     .field_tokens
-                    .insert(field_name.clone(), live_num_tokens(searcher, field)?);
+                    .insert(field_name.clone(), live.num_tokens(field)?);
             }
             stats.terms.push(TermDf {
                 field: field_name,
                 text: text.to_string(),
-                df: live_doc_freq(searcher, &term)?,
+                df: live.doc_freq(&term)?,
             });
         }
         Ok(stats)
@@ -659,63 +660,101 @@ impl CorpusStats {
     }
 }
 
-/// The number of live documents that contain `term`.
+/// Statistics over the live documents of a searcher, whose deleted
+/// documents it lists once per query.
 ///
 /// tantivy's own `doc_freq` counts deleted documents until a merge purges
 /// them, while the live document count does not: after a page was indexed
 /// again (an upsert deletes the old copy), a common word's document
 /// frequency exceeded the document count and BM25 panicked ("112 >= 115").
-/// Every statistic here comes from one population, the live documents: a
-/// segment without deletes answers from its term dictionary, one with
-/// deletes counts the term's live postings.
-pub fn live_doc_freq(searcher: &Searcher, term: &Term) -> tantivy::Result<u64> {
-    let mut doc_freq = 0u64;
-    for segment in searcher.segment_readers() {
-        let inverted_index = segment.inverted_index(term.field())?;
-        match segment.alive_bitset() {
-            None => doc_freq += u64::from(inverted_index.doc_freq(term)?),
-            Some(alive) => {
-                let Some(mut postings) = inverted_index.read_postings(term, IndexRecordOption::Basic)? else {
-                    continue;
-                };
-                let mut doc = postings.doc();
-                while doc != tantivy::TERMINATED {
-                    if alive.is_alive(doc) {
-                        doc_freq += 1;
-                    }
-                    doc = postings.advance();
-                }
-            }
-        }
-    }
-    Ok(doc_freq)
+/// Every statistic here comes from one population, the live documents.
+pub struct LiveDocs<'s> {
+    searcher: &'s Searcher,
+    /// Per segment, in the searcher's order, its deleted documents
+    /// ascending (empty for a segment without deletes).
+    deleted: Vec<Vec<DocId>>,
 }
 
-/// Tokens of `field` in the live documents: a segment's total less what
-/// its deleted documents held (their field norms, which are exact up to 40
-/// tokens and close beyond).
-pub fn live_num_tokens(searcher: &Searcher, field: Field) -> tantivy::Result<u64> {
-    let mut tokens = 0u64;
-    for segment in searcher.segment_readers() {
-        let total = segment.inverted_index(field)?.total_num_tokens();
-        let Some(alive) = segment.alive_bitset() else {
-            tokens += total;
-            continue;
-        };
-        let norms = segment.get_fieldnorms_reader(field)?;
-        let deleted: u64 = (0..segment.max_doc())
-            .filter(|&doc| !alive.is_alive(doc))
-            .map(|doc| u64::from(norms.fieldnorm(doc)))
-            .sum();
-        tokens += total.saturating_sub(deleted);
+impl<'s> LiveDocs<'s> {
+    pub fn of(searcher: &'s Searcher) -> LiveDocs<'s> {
+        let deleted = searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| match segment.alive_bitset() {
+                None => Vec::new(),
+                Some(alive) => (0..segment.max_doc())
+                    .filter(|&doc| alive.is_deleted(doc))
+                    .collect(),
+            })
+            .collect();
+        LiveDocs { searcher, deleted }
     }
-    Ok(tokens)
+
+    /// The number of live documents that contain `term`. A segment
+    /// without deletes answers from its
+    /// term dictionary; one with a few deletes takes away those that hold
+    /// the term (each looked up in its postings); one with many counts the
+    /// term's live postings.
+    pub fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        let mut doc_freq = 0u64;
+        for (segment, deleted) in self.searcher.segment_readers().iter().zip(&self.deleted) {
+            let inverted_index = segment.inverted_index(term.field())?;
+            let all = u64::from(inverted_index.doc_freq(term)?);
+            if deleted.is_empty() || all == 0 {
+                doc_freq += all;
+                continue;
+            }
+            let Some(mut postings) = inverted_index.read_postings(term, IndexRecordOption::Basic)? else {
+                continue;
+            };
+            if (deleted.len() as u64) < all / 8 {
+                let mut dead = 0;
+                for &doc in deleted {
+                    if postings.doc() == tantivy::TERMINATED {
+                        break;
+                    }
+                    if postings.doc() <= doc && postings.seek(doc) == doc {
+                        dead += 1;
+                    }
+                }
+                doc_freq += all - dead;
+                continue;
+            }
+            let alive = segment.alive_bitset();
+            let mut doc = postings.doc();
+            while doc != tantivy::TERMINATED {
+                if alive.is_none_or(|alive| alive.is_alive(doc)) {
+                    doc_freq += 1;
+                }
+                doc = postings.advance();
+            }
+        }
+        Ok(doc_freq)
+    }
+
+    /// Tokens of `field` in the live documents: a segment's total less what
+    /// its deleted documents held (their field norms, which are exact up to
+    /// 40 tokens and close beyond).
+    pub fn num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        let mut tokens = 0u64;
+        for (segment, deleted) in self.searcher.segment_readers().iter().zip(&self.deleted) {
+            let total = segment.inverted_index(field)?.total_num_tokens();
+            if deleted.is_empty() {
+                tokens += total;
+                continue;
+            }
+            let norms = segment.get_fieldnorms_reader(field)?;
+            let gone: u64 = deleted.iter().map(|&doc| u64::from(norms.fieldnorm(doc))).sum();
+            tokens += total.saturating_sub(gone);
+        }
+        Ok(tokens)
+    }
 }
 
 /// BM25 statistics from [`CorpusStats`], falling back to the local index
 /// (its live documents) for anything they do not cover.
 pub struct GlobalStatistics<'a> {
-    local: &'a Searcher,
+    local: LiveDocs<'a>,
     num_docs: u64,
     field_tokens: HashMap<Field, u64>,
     dfs: HashMap<Term, u64>,
@@ -737,7 +776,7 @@ impl<'a> GlobalStatistics<'a> {
             }
         }
         GlobalStatistics {
-            local,
+            local: LiveDocs::of(local),
             num_docs: stats.num_docs,
             field_tokens,
             dfs,
@@ -749,7 +788,7 @@ impl Bm25StatisticsProvider for GlobalStatistics<'_> {
     fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
         match self.field_tokens.get(&field) {
             Some(tokens) => Ok(*tokens),
-            None => live_num_tokens(self.local, field),
+            None => self.local.num_tokens(field),
         }
     }
 
@@ -760,7 +799,7 @@ impl Bm25StatisticsProvider for GlobalStatistics<'_> {
     fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
         let doc_freq = match self.dfs.get(term) {
             Some(df) => *df,
-            None => live_doc_freq(self.local, term)?,
+            None => self.local.doc_freq(term)?,
         };
         // BM25's idf asserts this. Statistics gathered from one population
         // satisfy it; the clamp keeps a query from panicking should a shard

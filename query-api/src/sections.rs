@@ -9,14 +9,14 @@
 //! the query's content words counted in each section of the body, the
 //! section's length in words against [`SECTION_AVERAGE_WORDS`], and each
 //! word's idf over the whole corpus (the statistics the page scores used).
-//! The sections' bounds come from the index (`section_starts`, written by
+//! The sections' bounds come from the index (`section_bounds`, written by
 //! [`indexer::sections`]) and the words' places from the body's
 //! positions, so no page text is read. A page without sections is one
 //! section. Scores only grow, so the pages past the depth stay below.
 
 use std::collections::HashMap;
 
-use indexer::schema::{IndexSchema, SECTION_STARTS_FIELD};
+use indexer::schema::{IndexSchema, SECTION_BOUNDS_FIELD};
 use tantivy::postings::Postings;
 use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::IndexRecordOption;
@@ -83,13 +83,13 @@ impl SectionScorer {
         for (i, (_, address)) in hits.iter().enumerate() {
             by_segment.entry(address.segment_ord).or_default().push(i);
         }
-        let mut starts = Vec::new();
-        let mut bytes = Vec::new();
+        let mut starts: Vec<u32> = Vec::new();
         let mut positions = Vec::new();
         for (segment_ord, mut indices) in by_segment {
             indices.sort_by_key(|&i| hits[i].1.doc_id);
             let segment = searcher.segment_reader(segment_ord);
-            let column = segment.fast_fields().bytes(SECTION_STARTS_FIELD)?;
+            // None in a segment where no page has sections.
+            let column = segment.fast_fields().column_opt::<u64>(SECTION_BOUNDS_FIELD)?;
             let kind_factor_of = rank::kind_factors(segment);
             let lengths = segment.get_fieldnorms_reader(self.body)?;
             let inverted = segment.inverted_index(self.body)?;
@@ -103,12 +103,8 @@ impl SectionScorer {
             for i in indices {
                 let doc = hits[i].1.doc_id;
                 starts.clear();
-                if let Some(column) = &column
-                    && let Some(ord) = column.term_ords(doc).next()
-                {
-                    bytes.clear();
-                    column.ord_to_bytes(ord, &mut bytes)?;
-                    indexer::sections::decode(&bytes, &mut starts);
+                if let Some(column) = &column {
+                    starts.extend(column.values_for_doc(doc).map(|bound| bound as u32));
                 }
                 // The sections' starts, then where the last one ends; a
                 // page without sections is one, as long as its field norm.

@@ -97,8 +97,9 @@ impl ShardSearcher {
     fn spelling(&self, searcher: &Searcher, words: &[String]) -> Result<Vec<WordSpelling>, SearchError> {
         let spell_field = self.index.fields.spell;
         let mut spelling = Vec::new();
+        let live = rank::LiveDocs::of(searcher);
         for word in words.iter().take(crate::query::MAX_ATOMS) {
-            let df = rank::live_doc_freq(searcher, &Term::from_field_text(spell_field, word))?;
+            let df = live.doc_freq(&Term::from_field_text(spell_field, word))?;
             // A word in more documents here than a typo may be is in at
             // least as many over every shard, and so stays as typed
             // (spell::correct_words): walking the dictionary for its

@@ -60,29 +60,41 @@ pub fn query_plain_words(query: &str) -> Vec<String> {
 /// definition's anchor (one with a `.`) is a plain word of the query
 /// (`method.push` for `PathBuf push`), 0 otherwise.
 fn names_query(anchor: &str, query: &SnippetQuery) -> usize {
-    let named = names_identifier(anchor, &query.identifiers);
+    if query.identifiers.is_empty() && query.plain_words.is_empty() {
+        return 0;
+    }
+    // Once per anchor, without other allocations: a page of results may
+    // have tens of thousands of anchors (`core::arch`).
+    let anchor = identifier_form(anchor);
+    let named = form_names_identifier(&anchor, &query.identifiers);
     if named > 0 {
         return named + 1;
     }
-    let anchor = identifier_form(anchor);
     match anchor.rsplit_once('.') {
         Some((_, last)) if query.plain_words.iter().any(|word| word == last) => 1,
         _ => 0,
     }
 }
 
-/// How well `anchor` names one of `identifiers`: 2 when it is one of them
-/// (or ends with it after a `.`), 1 when their last parts agree
-/// (`method.push` for `Vec::push`), 0 otherwise.
-fn names_identifier(anchor: &str, identifiers: &[String]) -> usize {
-    let anchor = identifier_form(anchor);
-    let last = |text: &str| text.rsplit('.').next().unwrap_or_default().to_string();
+/// How well `anchor` (in its [`identifier_form`]) names one of
+/// `identifiers`: 2 when it is one of them (or ends with it after a `.`),
+/// 1 when their last parts agree (`method.push` for `Vec::push`), 0
+/// otherwise.
+fn form_names_identifier(anchor: &str, identifiers: &[String]) -> usize {
+    fn last(text: &str) -> &str {
+        text.rsplit('.').next().unwrap_or_default()
+    }
     identifiers
         .iter()
         .map(|identifier| {
-            if anchor == *identifier || anchor.ends_with(&format!(".{identifier}")) {
+            let after_dot = || {
+                anchor
+                    .strip_suffix(identifier.as_str())
+                    .is_some_and(|head| head.ends_with('.'))
+            };
+            if anchor == identifier || after_dot() {
                 2
-            } else if !identifier.is_empty() && last(&anchor) == last(identifier) {
+            } else if !identifier.is_empty() && last(anchor) == last(identifier) {
                 1
             } else {
                 0
@@ -727,6 +739,10 @@ fn render(text: &str, start: usize, end: usize, hits: &[Hit]) -> Snippet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn names_identifier(anchor: &str, identifiers: &[String]) -> usize {
+        form_names_identifier(&identifier_form(anchor), identifiers)
+    }
     use indexer::identifiers::query_identifiers;
 
     /// The analyzer's stems of `text`, as the query parser gives them.

@@ -199,3 +199,68 @@ async fn paging_is_stable_and_the_same_on_one_shard_or_two() {
         assert_eq!(distinct.len(), 37, "{query:?}: a result shown twice");
     }
 }
+
+/// The live statistics take two ways through a segment with deletes: with
+/// a few deleted documents each is looked up in the term's postings, with
+/// many the live postings are counted. Both are held to a count over the
+/// live documents' own texts, for terms in every page, in some and in
+/// none, with 1 page deleted of 64 and with 40.
+#[test]
+fn live_statistics_are_those_of_the_live_pages_with_few_deletes_or_many() {
+    use tantivy::Term;
+    for deleted in [1usize, 40] {
+        let dir = tempfile::tempdir().unwrap();
+        let pages: Vec<common::PageMessage> = (0..64)
+            .map(|i| {
+                let extra = if i % 3 == 0 { " ownership borrowing" } else { "" };
+                page(
+                    &format!("http://docs.test/{i}.html"),
+                    "Rust",
+                    &format!("rust page number{i} rust{extra}"),
+                )
+            })
+            .collect();
+        let (index, _) = build(dir.path(), &pages);
+        // Deletes in a later commit: the one segment keeps them until a
+        // merge, which a single segment does not get.
+        {
+            let mut writer = IndexWriterHandle::open(&dir.path().join("index"), 1).unwrap();
+            for page in pages.iter().step_by(64 / deleted).take(deleted) {
+                writer.remove(page.doc_id());
+            }
+            writer.commit().unwrap();
+        }
+        index.reload().unwrap();
+        let searcher = index.reader.searcher();
+        let with_deletes: usize = searcher
+            .segment_readers()
+            .iter()
+            .map(|s| s.num_deleted_docs() as usize)
+            .sum();
+        assert_eq!(with_deletes, deleted, "the deletes are in the segment");
+        let removed: BTreeSet<String> = pages
+            .iter()
+            .step_by(64 / deleted)
+            .take(deleted)
+            .map(|p| p.url.to_string())
+            .collect();
+        let live: Vec<&common::PageMessage> = pages
+            .iter()
+            .filter(|p| !removed.contains(&p.url.to_string()))
+            .collect();
+        let body = index.fields.body;
+        let stats = query_api::rank::LiveDocs::of(&searcher);
+        for word in ["rust", "ownership", "number7", "absent"] {
+            let term = tokens(word).pop().unwrap();
+            let expected = live.iter().filter(|p| tokens(&p.text).contains(&term)).count() as u64;
+            let got = stats.doc_freq(&Term::from_field_text(body, &term)).unwrap();
+            assert_eq!(got, expected, "{word} with {deleted} deleted");
+        }
+        let expected_tokens: u64 = live.iter().map(|p| tokens(&p.text).len() as u64).sum();
+        assert_eq!(
+            stats.num_tokens(body).unwrap(),
+            expected_tokens,
+            "{deleted} deleted"
+        );
+    }
+}

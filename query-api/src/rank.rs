@@ -607,7 +607,8 @@ pub struct TermDf {
 impl CorpusStats {
     /// The statistics of `query`'s terms in `searcher`'s index, over its
     /// live documents only (see [`LiveDocs`]).
-    pub fn of(searcher: &Searcher, query: &dyn Query) -> tantivy::Result<CorpusStats> {
+    pub fn of(live: &LiveDocs, query: &dyn Query) -> tantivy::Result<CorpusStats> {
+        let searcher = live.searcher;
         let schema = searcher.schema();
         let mut terms: Vec<Term> = Vec::new();
         query.query_terms(&mut |term, _| {
@@ -619,7 +620,6 @@ impl CorpusStats {
             num_docs: searcher.num_docs(),
             ..CorpusStats::default()
         };
-        let live = LiveDocs::of(searcher);
         for term in terms {
             let field = term.field();
             let value = term.value();
@@ -690,43 +690,32 @@ impl<'s> LiveDocs<'s> {
         LiveDocs { searcher, deleted }
     }
 
-    /// The number of live documents that contain `term`. A segment
-    /// without deletes answers from its
-    /// term dictionary; one with a few deletes takes away those that hold
-    /// the term (each looked up in its postings); one with many counts the
-    /// term's live postings.
+    pub fn searcher(&self) -> &'s Searcher {
+        self.searcher
+    }
+
+    /// The number of live documents that contain `term`: a segment's
+    /// count from its term dictionary, less its deleted documents that hold
+    /// the term (each looked up in the term's postings, which skip ahead).
     pub fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
         let mut doc_freq = 0u64;
         for (segment, deleted) in self.searcher.segment_readers().iter().zip(&self.deleted) {
             let inverted_index = segment.inverted_index(term.field())?;
             let all = u64::from(inverted_index.doc_freq(term)?);
+            doc_freq += all;
             if deleted.is_empty() || all == 0 {
-                doc_freq += all;
                 continue;
             }
             let Some(mut postings) = inverted_index.read_postings(term, IndexRecordOption::Basic)? else {
                 continue;
             };
-            if (deleted.len() as u64) < all / 8 {
-                let mut dead = 0;
-                for &doc in deleted {
-                    if postings.doc() == tantivy::TERMINATED {
-                        break;
-                    }
-                    if postings.doc() <= doc && postings.seek(doc) == doc {
-                        dead += 1;
-                    }
+            for &doc in deleted {
+                if postings.doc() == tantivy::TERMINATED {
+                    break;
                 }
-                doc_freq += all - dead;
-                continue;
-            }
-            let alive = segment.alive_bitset();
-            let mut doc = postings.doc();
-            while doc != tantivy::TERMINATED {
-                if alive.is_none_or(|alive| alive.is_alive(doc)) {
-                    doc_freq += 1;
+                if postings.doc() <= doc && postings.seek(doc) == doc {
+                    doc_freq -= 1;
                 }
-                doc = postings.advance();
             }
         }
         Ok(doc_freq)
@@ -754,15 +743,15 @@ impl<'s> LiveDocs<'s> {
 /// BM25 statistics from [`CorpusStats`], falling back to the local index
 /// (its live documents) for anything they do not cover.
 pub struct GlobalStatistics<'a> {
-    local: LiveDocs<'a>,
+    local: &'a LiveDocs<'a>,
     num_docs: u64,
     field_tokens: HashMap<Field, u64>,
     dfs: HashMap<Term, u64>,
 }
 
 impl<'a> GlobalStatistics<'a> {
-    pub fn new(local: &'a Searcher, stats: &CorpusStats) -> GlobalStatistics<'a> {
-        let schema = local.schema();
+    pub fn new(local: &'a LiveDocs<'a>, stats: &CorpusStats) -> GlobalStatistics<'a> {
+        let schema = local.searcher.schema();
         let mut field_tokens = HashMap::new();
         for (name, tokens) in &stats.field_tokens {
             if let Ok(field) = schema.get_field(name) {
@@ -776,7 +765,7 @@ impl<'a> GlobalStatistics<'a> {
             }
         }
         GlobalStatistics {
-            local: LiveDocs::of(local),
+            local,
             num_docs: stats.num_docs,
             field_tokens,
             dfs,

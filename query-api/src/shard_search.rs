@@ -36,7 +36,7 @@ use crate::protocol::{
     ShardHits, WordSpelling,
 };
 use crate::query::{ParsedQuery, QueryError};
-use crate::rank::{self, CorpusStats, GlobalStatistics, Ranking};
+use crate::rank::{self, CorpusStats, GlobalStatistics, LiveDocs, Ranking};
 use crate::search_error::SearchError;
 use crate::sections::{RESCORE_DEPTH, SectionScorer};
 
@@ -83,21 +83,21 @@ impl ShardSearcher {
     pub fn prepare(&self, request: &PrepareRequest) -> Result<Prepared, SearchError> {
         let searcher = self.index.reader.searcher();
         let query = self.build(&request.query, request.ranking, request.relaxed)?;
-        let stats = CorpusStats::of(&searcher, &*query)?;
+        let live = LiveDocs::of(&searcher);
+        let stats = CorpusStats::of(&live, &*query)?;
         Ok(Prepared {
             shard: self.shard,
             generation: generation(&searcher),
             stats,
-            spelling: self.spelling(&searcher, &request.spell_words)?,
+            spelling: self.spelling(&live, &request.spell_words)?,
         })
     }
 
     /// Each of `words`' document frequency here, and its spelling
     /// candidates when it may need them.
-    fn spelling(&self, searcher: &Searcher, words: &[String]) -> Result<Vec<WordSpelling>, SearchError> {
+    fn spelling(&self, live: &LiveDocs, words: &[String]) -> Result<Vec<WordSpelling>, SearchError> {
         let spell_field = self.index.fields.spell;
         let mut spelling = Vec::new();
-        let live = rank::LiveDocs::of(searcher);
         for word in words.iter().take(crate::query::MAX_ATOMS) {
             let df = live.doc_freq(&Term::from_field_text(spell_field, word))?;
             // A word in more documents here than a typo may be is in at
@@ -107,7 +107,7 @@ impl ShardSearcher {
             let candidates = if df > crate::spell::MAX_RARE_WORD_DF {
                 Vec::new()
             } else {
-                crate::spell::candidates(searcher, spell_field, word)?
+                crate::spell::candidates(live.searcher(), spell_field, word)?
             };
             spelling.push(WordSpelling {
                 word: word.clone(),
@@ -121,6 +121,7 @@ impl ShardSearcher {
     /// The best `request.limit` matches (1 to [`MAX_LIMIT`]).
     pub fn query(&self, request: &QueryRequest) -> Result<ShardHits, SearchError> {
         let searcher = self.index.reader.searcher();
+        let live = LiveDocs::of(&searcher);
         // The tuned ranking's query is parsed once: it is built from it and
         // its best pages are scored by their sections too.
         let parsed = match request.ranking {
@@ -136,11 +137,11 @@ impl ShardSearcher {
         let stats = match &request.stats {
             Some(stats) => stats,
             None => {
-                own_stats = CorpusStats::of(&searcher, &*query)?;
+                own_stats = CorpusStats::of(&live, &*query)?;
                 &own_stats
             }
         };
-        let statistics = GlobalStatistics::new(&searcher, stats);
+        let statistics = GlobalStatistics::new(&live, stats);
         let section_scorer = match &parsed {
             Some(parsed) => SectionScorer::new(parsed, &self.index.fields, &statistics)?,
             None => None,
@@ -177,7 +178,7 @@ impl ShardSearcher {
             query: request.query.clone(),
             total,
             hits,
-            spelling: self.spelling(&searcher, &request.spell_words)?,
+            spelling: self.spelling(&live, &request.spell_words)?,
         })
     }
 

@@ -200,11 +200,10 @@ async fn paging_is_stable_and_the_same_on_one_shard_or_two() {
     }
 }
 
-/// The live statistics take two ways through a segment with deletes: with
-/// a few deleted documents each is looked up in the term's postings, with
-/// many the live postings are counted. Both are held to a count over the
-/// live documents' own texts, for terms in every page, in some and in
-/// none, with 1 page deleted of 64 and with 40.
+/// The live statistics of a segment with deletes (its deleted documents
+/// looked up in each term's postings) are held to a count over the live
+/// documents' own texts, for terms in every page, in some and in none,
+/// with 1 page deleted of 64 and with 40.
 #[test]
 fn live_statistics_are_those_of_the_live_pages_with_few_deletes_or_many() {
     use tantivy::Term;

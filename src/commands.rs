@@ -699,6 +699,27 @@ pub async fn rebuild(
     })
 }
 
+/// Merges the index of `data_dir` into one segment (see
+/// [`IndexWriterHandle::merge_all`]): for an index a batch crawl finished.
+/// Refused while another process writes the index. Answers how many
+/// segments there were and the documents the index holds.
+pub async fn compact(data_dir: &DataDir) -> anyhow::Result<(usize, u64)> {
+    let dir = data_dir.index();
+    if !IndexReaderHandle::exists(&dir) {
+        bail!("no index in {}: nothing to compact", data_dir.root().display());
+    }
+    tokio::task::spawn_blocking(move || {
+        let mut writer = IndexWriterHandle::open(&dir, 1)
+            .with_context(|| format!("opening {} to compact it (is a crawl writing it?)", dir.display()))?;
+        let segments = writer.merge_all()?;
+        drop(writer);
+        let reader = IndexReaderHandle::open(&dir)?;
+        reader.reload()?;
+        Ok((segments, reader.num_docs()))
+    })
+    .await?
+}
+
 /// `trawl seed`: adds seeds to a crawl running on Redis; returns how many
 /// were new.
 pub async fn seed(redis: RedisFrontierConfig, seeds: Vec<common::NormalizedUrl>) -> anyhow::Result<usize> {

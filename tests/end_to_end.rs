@@ -12,6 +12,7 @@ use indexer::{Docstore, IndexReaderHandle};
 use query_api::SearchService;
 use test_support::daemons::free_port;
 use test_support::fixture::{Fixture, unique_word};
+use test_support::searchable::{Searcher, assert_searchable};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use trawl::commands::FrontierChoice;
@@ -528,4 +529,47 @@ async fn a_crawl_whose_every_seed_is_unreachable_exits_with_an_error() {
         "{stderr}"
     );
     assert!(stdout.contains("host_unreachable"), "{stdout}");
+}
+
+// `trawl compact` merges a finished crawl's index into one segment: what
+// is searchable stays the same, page by page and word by word. While a
+// writer holds the index it is refused, and the index is left as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compact_leaves_one_segment_and_the_same_answers() {
+    let fixture = Fixture::start(Duration::from_millis(5)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::new(dir.path());
+    run_to_end(trawl_crawl(&fixture, &data)).await;
+    let segments = || {
+        let index = IndexReaderHandle::open(&data.index()).unwrap();
+        index.reader.searcher().segment_readers().len()
+    };
+    let before = segments();
+
+    let compact = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_trawl"));
+        command.args(["compact", "--data-dir"]).arg(data.root());
+        command
+    };
+    let writer = indexer::IndexWriterHandle::open(&data.index(), 1).unwrap();
+    let refused = compact().output().await.unwrap();
+    assert!(!refused.status.success(), "compacted beside a writer");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("is a crawl writing it?"), "{stderr}");
+    drop(writer);
+    assert_eq!(segments(), before, "the refused compaction changed the index");
+
+    let printed = run_to_end(compact()).await;
+    let pages = fixture.indexable_doc_ids().len();
+    assert!(printed.contains(&format!("{pages} documents")), "{printed}");
+    assert_eq!(segments(), 1, "{printed}");
+    assert_eq!(indexed_doc_ids(&data), fixture.indexable_doc_ids());
+    let search = search_service(&data);
+    assert_searchable(
+        &Searcher::Service(&search),
+        &fixture.expected(),
+        None,
+        &format!("compacted from {before} segments"),
+    )
+    .await;
 }

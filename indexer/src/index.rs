@@ -113,6 +113,20 @@ impl IndexWriterHandle {
         self.writer.commit()?;
         Ok(())
     }
+
+    /// Commits, then merges every segment into one, without the deleted
+    /// documents; answers how many segments there were. For an index done
+    /// changing, at the end of a batch crawl (`trawl compact`): a search
+    /// then reads one segment's postings instead of one per segment.
+    /// Readers see the merged index at their next reload.
+    pub fn merge_all(&mut self) -> Result<usize> {
+        self.writer.commit()?;
+        let segments = self.writer.index().searchable_segment_ids()?;
+        if segments.len() > 1 {
+            self.writer.merge(&segments).wait()?;
+        }
+        Ok(segments.len())
+    }
 }
 
 /// The text of the `url_words` field: the URL's host and percent-decoded
@@ -295,6 +309,60 @@ mod tests {
         assert_eq!(camel_case_parts("lowercase"), ["lowercase"]);
         assert_eq!(camel_case_parts("HTML"), ["HTML"]);
         assert_eq!(camel_case_parts(""), [""]);
+    }
+
+    #[test]
+    fn merging_leaves_one_segment_with_the_live_pages_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = IndexWriterHandle::open(dir.path(), 1).unwrap();
+        let page = |i: u64| {
+            let page_url = url(&format!("http://127.0.0.1:8080/page{i}.html"));
+            PageMessage {
+                url: page_url.clone(),
+                canonical_url: page_url,
+                fetched_at_ms: 0,
+                status: 200,
+                title: format!("Page {i}"),
+                description: String::new(),
+                headings: vec![],
+                text: format!("page number {i} of the merge test"),
+                outlinks: vec![],
+                language: None,
+                simhash: 0,
+                content_hash: 0,
+                sections: vec![],
+            }
+        };
+        // Three commits, three segments; then one page deleted and one
+        // replaced, uncommitted: merge_all commits them first.
+        let mut expected = Vec::new();
+        for commit in 0..3 {
+            for i in commit * 10..commit * 10 + 10 {
+                writer.upsert(&page(i)).unwrap();
+                expected.push(DocId::of(&page(i).canonical_url));
+            }
+            writer.commit().unwrap();
+        }
+        writer.remove(DocId::of(&page(4).canonical_url));
+        expected.retain(|&id| id != DocId::of(&page(4).canonical_url));
+        writer.upsert(&page(17)).unwrap();
+        assert_eq!(writer.merge_all().unwrap(), 3);
+
+        let reader = IndexReaderHandle::open(dir.path()).unwrap();
+        reader.reload().unwrap();
+        let searcher = reader.reader.searcher();
+        assert_eq!(searcher.segment_readers().len(), 1);
+        assert_eq!(
+            searcher.segment_readers()[0].num_deleted_docs(),
+            0,
+            "deletes purged"
+        );
+        let mut found = reader.all_doc_ids().unwrap();
+        found.sort();
+        expected.sort();
+        assert_eq!(found, expected);
+        // Merging one segment again changes nothing.
+        assert_eq!(writer.merge_all().unwrap(), 1);
     }
 
     #[test]

@@ -183,22 +183,69 @@ impl Answer {
         2 * self.json_bytes
     }
 
-    /// The answer's JSON with this request's head.
-    pub fn json(&self, cached: bool, took_ms: f64) -> Vec<u8> {
+    /// The answer's JSON with this request's head, as a response body:
+    /// the head, then the JSON the cache keeps, shared rather than copied.
+    pub fn json(&self, cached: bool, took_ms: f64) -> JsonBody {
         let Some(tail) = &self.json_tail else {
             let response = SearchResponse {
                 cached,
                 took_ms,
                 ..self.response.clone()
             };
-            return serde_json::to_vec(&response).unwrap_or_default();
+            return JsonBody::whole(serde_json::to_vec(&response).unwrap_or_default().into());
         };
-        let head = head_json(cached, took_ms);
-        let mut json = Vec::with_capacity(head.len() + tail.len());
-        json.extend_from_slice(&head[..head.len() - 1]);
-        json.push(b',');
-        json.extend_from_slice(tail);
-        json
+        let mut head = head_json(cached, took_ms);
+        // `{"cached":true,"took_ms":0.1}` opened again: `...0.1,` then the tail.
+        head.pop();
+        head.push(b',');
+        JsonBody {
+            chunks: [Some(head.into()), Some(tail.clone())],
+        }
+    }
+}
+
+/// A JSON response body of up to two chunks sent as they are, its length
+/// known up front (`content-length`, not chunked encoding).
+pub struct JsonBody {
+    chunks: [Option<bytes::Bytes>; 2],
+}
+
+impl JsonBody {
+    fn whole(json: bytes::Bytes) -> JsonBody {
+        JsonBody {
+            chunks: [Some(json), None],
+        }
+    }
+
+    /// Its bytes, joined (for tests).
+    pub fn to_vec(&self) -> Vec<u8> {
+        self.chunks
+            .iter()
+            .flatten()
+            .flat_map(|chunk| chunk.iter().copied())
+            .collect()
+    }
+}
+
+impl http_body::Body for JsonBody {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
+        let next = self.get_mut().chunks.iter_mut().find_map(Option::take);
+        std::task::Poll::Ready(next.map(|chunk| Ok(http_body::Frame::data(chunk))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.chunks.iter().all(Option::is_none)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        let bytes = self.chunks.iter().flatten().map(|chunk| chunk.len() as u64).sum();
+        http_body::SizeHint::with_exact(bytes)
     }
 }
 
@@ -225,7 +272,7 @@ impl Answered {
         }
     }
 
-    pub fn json(&self) -> Vec<u8> {
+    pub fn json(&self) -> JsonBody {
         self.answer.json(self.cached, self.took_ms)
     }
 }
@@ -287,6 +334,10 @@ pub struct SearchService {
     docs: Arc<dyn DocumentSource>,
     cache: QueryCache<Answer, SearchError>,
     config: SearchConfig,
+    /// `trawl_api_search_duration_seconds` of hits and of misses, looked up
+    /// in the registry once rather than per search.
+    hit_seconds: metrics::Histogram,
+    miss_seconds: metrics::Histogram,
 }
 
 /// A shard's answer to the first question of a search.
@@ -314,6 +365,8 @@ impl SearchService {
             docs,
             cache: QueryCache::new(config.cache_entries, config.cache_bytes),
             config,
+            hit_seconds: metrics::histogram!("trawl_api_search_duration_seconds", "cache" => "hit"),
+            miss_seconds: metrics::histogram!("trawl_api_search_duration_seconds", "cache" => "miss"),
         }
     }
 
@@ -369,8 +422,12 @@ impl SearchService {
         };
         let answer = answer?;
         let took = started.elapsed();
-        metrics::histogram!("trawl_api_search_duration_seconds", "cache" => if cached { "hit" } else { "miss" })
-            .record(took.as_secs_f64());
+        let histogram = if cached {
+            &self.hit_seconds
+        } else {
+            &self.miss_seconds
+        };
+        histogram.record(took.as_secs_f64());
         Ok(Answered {
             answer,
             cached,
@@ -1032,7 +1089,8 @@ mod tests {
         let answer = Answer::new(response.clone());
         assert!(answer.json_tail.is_some(), "the head is where it is expected");
         for (cached, took_ms) in [(true, 0.0123), (false, 17.0), (true, 1e-7)] {
-            let written: serde_json::Value = serde_json::from_slice(&answer.json(cached, took_ms)).unwrap();
+            let written: serde_json::Value =
+                serde_json::from_slice(&answer.json(cached, took_ms).to_vec()).unwrap();
             let expected = serde_json::to_value(SearchResponse {
                 cached,
                 took_ms,

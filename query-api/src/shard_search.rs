@@ -18,7 +18,7 @@
 //! - `GET /shard/search?query=...&limit=...` is the same search for people
 //!   and scripts, scored with this shard's own statistics.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::extract::{RawQuery, State};
 use axum::routing::{get, post};
@@ -44,11 +44,19 @@ use crate::sections::{RESCORE_DEPTH, SectionScorer};
 pub struct ShardSearcher {
     index: IndexReaderHandle,
     shard: u32,
+    /// The last searcher's generation: tantivy's id of that searcher, and
+    /// ours. Every search asks for it (the cache's key) and it changes
+    /// only at a reload, so it is hashed once per reload.
+    last_generation: Mutex<(u64, u64)>,
 }
 
 impl ShardSearcher {
     pub fn new(index: IndexReaderHandle, shard: u32) -> ShardSearcher {
-        ShardSearcher { index, shard }
+        ShardSearcher {
+            index,
+            shard,
+            last_generation: Mutex::new((u64::MAX, 0)),
+        }
     }
 
     pub fn shard(&self) -> u32 {
@@ -57,7 +65,13 @@ impl ShardSearcher {
 
     /// The generation of the commit searches see now.
     pub fn generation(&self) -> u64 {
-        generation(&self.index.reader.searcher())
+        let searcher = self.index.reader.searcher();
+        let searcher_id = searcher.generation().generation_id();
+        let mut last = self.last_generation.lock().unwrap_or_else(|p| p.into_inner());
+        if last.0 != searcher_id {
+            *last = (searcher_id, generation(&searcher));
+        }
+        last.1
     }
 
     /// The live documents searches see now.

@@ -431,39 +431,55 @@ impl<'q> QueryWords<'q> {
         // ASCII lower-casing keeps every byte where it is; a needle is
         // ASCII, and no other character lower-cases into ASCII here
         // (lower_cases_into_ascii).
+        // A window at a time, so that the lowered copy stays in the cache
+        // while the needles are searched in it: a page's text can be
+        // megabytes. Windows overlap by a needle's length less one, so a
+        // needle across a window's end is found in the next one.
         let mut lowered = self.lowered.borrow_mut();
-        lowered.clear();
-        lowered.extend_from_slice(text.as_bytes());
-        lowered.make_ascii_lowercase();
+        let overlap = needles.iter().map(|n| n.needle().len()).max().unwrap_or(1) - 1;
+        let bytes = text.as_bytes();
         let mut starts: Vec<usize> = Vec::new();
-        for needle in needles {
-            // A needle starts with an ASCII byte: a character's start.
-            starts.extend(
-                needle
-                    .find_iter(&lowered)
-                    .filter(|&at| !text[..at].chars().next_back().is_some_and(char::is_alphanumeric)),
-            );
+        let mut from = 0;
+        while from < bytes.len() {
+            let to = (from + SCAN_WINDOW_BYTES + overlap).min(bytes.len());
+            lowered.clear();
+            lowered.extend_from_slice(&bytes[from..to]);
+            lowered.make_ascii_lowercase();
+            for needle in needles {
+                // A needle starts with an ASCII byte: a character's start.
+                starts.extend(
+                    needle
+                        .find_iter(&lowered)
+                        .map(|at| from + at)
+                        .filter(|&at| !text[..at].chars().next_back().is_some_and(char::is_alphanumeric)),
+                );
+            }
+            from += SCAN_WINDOW_BYTES;
         }
+        // Found twice where windows overlap.
         starts.sort_unstable();
         starts.dedup();
 
         let mut matches: Vec<Match> = Vec::new();
         let mut chars = CharCounter::default();
         let mut analyzer = indexer::analyzer::text_analyzer();
+        // Each distinct candidate analyzed once: a long page names the same
+        // words again and again, and most candidates are not query words.
+        let mut analyzed: HashMap<&str, Option<usize>, xxhash_rust::xxh3::Xxh3DefaultBuilder> =
+            HashMap::default();
         for start in starts {
             let end = text[start..]
                 .char_indices()
                 .find(|(_, c)| !c.is_alphanumeric())
                 .map_or(text.len(), |(i, _)| start + i);
-            let word = {
-                let mut tokens = analyzer.token_stream(&text[start..end]);
+            let candidate = &text[start..end];
+            let word = *analyzed.entry(candidate).or_insert_with(|| {
+                let mut tokens = analyzer.token_stream(candidate);
                 // None: a token too long to be indexed.
-                let Some(token) = tokens.next() else { continue };
-                match self.ids.get(token.text.as_str()) {
-                    Some(&word) => word,
-                    None => continue,
-                }
-            };
+                let token = tokens.next()?;
+                self.ids.get(token.text.as_str()).copied()
+            });
+            let Some(word) = word else { continue };
             let position = match matches.last() {
                 None => 0,
                 Some(last) if !text[last.bytes.end..start].chars().any(char::is_alphanumeric) => {
@@ -483,6 +499,10 @@ impl<'q> QueryWords<'q> {
         matches
     }
 }
+
+/// The bytes of a page's text lower-cased and searched at a time by
+/// [`QueryWords::scan`]: well inside a core's L2 cache.
+const SCAN_WINDOW_BYTES: usize = 64 * 1024;
 
 /// Whether `text` has a character that is not ASCII but lower-cases into
 /// ASCII (the Kelvin sign into `k`, the dotted capital I into `i` and a
@@ -806,6 +826,19 @@ mod tests {
             words.push(token.text.clone());
         }
         assert!(words.len() > 60, "{}", words.len());
+        // And the same text past a scan window's end: its first word across
+        // the end, then the window's end inside a two-byte character.
+        let across = format!("{}{text}", " ".repeat(SCAN_WINDOW_BYTES - 4));
+        let inside = format!("a{} {text} {text}", "é".repeat(SCAN_WINDOW_BYTES / 2));
+        for text in [text, &across, &inside] {
+            assert_scan_finds_what_analysis_finds(text, &words);
+        }
+        // The Kelvin sign lower-cases into `k`: such a text is analyzed.
+        assert!(lower_cases_into_ascii("\u{212A}elvin"));
+        assert!(!lower_cases_into_ascii(text));
+    }
+
+    fn assert_scan_finds_what_analysis_finds(text: &str, words: &[String]) {
         let mut scanned = 0;
         for (i, word) in words.iter().enumerate() {
             let mut query = SnippetQuery {
@@ -828,9 +861,6 @@ mod tests {
             }
         }
         assert!(scanned > 50, "{scanned}");
-        // The Kelvin sign lower-cases into `k`: such a text is analyzed.
-        assert!(lower_cases_into_ascii("\u{212A}elvin"));
-        assert!(!lower_cases_into_ascii(text));
     }
 
     #[test]

@@ -10,10 +10,9 @@
 //! error (`{"error": "...", "code": "...", "status": N}`).
 //!
 //! Only a response that is an error (4xx or 5xx), has no body and is
-//! written whole in one write is rewritten: that is what hyper's automatic
-//! answers look like (its connections write one flattened buffer, see
-//! [`JsonErrorsIo::is_write_vectored`]); trawl's own handlers never answer
-//! an error without a body.
+//! written whole in one write, from one buffer, is rewritten: that is what
+//! hyper's automatic answers look like (a head alone); trawl's own
+//! handlers never answer an error without a body.
 
 use std::future::Future;
 use std::io;
@@ -110,6 +109,24 @@ impl AsyncRead for JsonErrorsIo {
     }
 }
 
+impl JsonErrorsIo {
+    /// Writes the rewritten response to its end; answers the length of the
+    /// caller's buffer it stands for.
+    fn poll_rewritten(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let (bytes, written, stands_for) = self.rewritten.as_mut().expect("a rewritten response");
+        while *written < bytes.len() {
+            let n = ready!(Pin::new(&mut self.stream).poll_write(cx, &bytes[*written..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            *written += n;
+        }
+        let stands_for = *stands_for;
+        self.rewritten = None;
+        Poll::Ready(Ok(stands_for))
+    }
+}
+
 impl AsyncWrite for JsonErrorsIo {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = &mut *self;
@@ -119,17 +136,30 @@ impl AsyncWrite for JsonErrorsIo {
                 None => return Pin::new(&mut this.stream).poll_write(cx, buf),
             }
         }
-        let (bytes, written, stands_for) = this.rewritten.as_mut().expect("set above");
-        while *written < bytes.len() {
-            let n = ready!(Pin::new(&mut this.stream).poll_write(cx, &bytes[*written..]))?;
-            if n == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+        this.poll_rewritten(cx)
+    }
+
+    /// hyper writes a response's head and its body's chunks together,
+    /// each from its own buffer (a search answer's body is not copied). An
+    /// automatic error response has no body: it is one buffer, its head.
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        if this.rewritten.is_none() {
+            let mut filled = bufs.iter().filter(|buf| !buf.is_empty());
+            let rewritten = match (filled.next(), filled.next()) {
+                (Some(only), None) => json_error_response(only).map(|bytes| (bytes, 0, only.len())),
+                _ => None,
+            };
+            match rewritten {
+                Some(rewritten) => this.rewritten = Some(rewritten),
+                None => return Pin::new(&mut this.stream).poll_write_vectored(cx, bufs),
             }
-            *written += n;
         }
-        let stands_for = *stands_for;
-        this.rewritten = None;
-        Poll::Ready(Ok(stands_for))
+        this.poll_rewritten(cx)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -140,10 +170,8 @@ impl AsyncWrite for JsonErrorsIo {
         Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 
-    /// No: hyper then writes each response as one buffer, so an automatic
-    /// error response arrives whole in one `poll_write`.
     fn is_write_vectored(&self) -> bool {
-        false
+        true
     }
 }
 

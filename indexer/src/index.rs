@@ -334,7 +334,7 @@ mod tests {
             }
         };
         // Three commits, three segments; then one page deleted and one
-        // replaced, uncommitted: merge_all commits them first.
+        // replaced, uncommitted: merge_all commits them first (a fourth).
         let mut expected = Vec::new();
         for commit in 0..3 {
             for i in commit * 10..commit * 10 + 10 {
@@ -346,7 +346,7 @@ mod tests {
         writer.remove(DocId::of(&page(4).canonical_url));
         expected.retain(|&id| id != DocId::of(&page(4).canonical_url));
         writer.upsert(&page(17)).unwrap();
-        assert_eq!(writer.merge_all().unwrap(), 3);
+        assert_eq!(writer.merge_all().unwrap(), 4);
 
         let reader = IndexReaderHandle::open(dir.path()).unwrap();
         reader.reload().unwrap();

@@ -217,8 +217,9 @@ impl JsonBody {
         }
     }
 
-    /// Its bytes, joined (for tests).
-    pub fn to_vec(&self) -> Vec<u8> {
+    /// Its bytes, joined.
+    #[cfg(test)]
+    fn to_vec(&self) -> Vec<u8> {
         self.chunks
             .iter()
             .flatten()

@@ -65,11 +65,15 @@ impl ShardSearcher {
 
     /// The generation of the commit searches see now.
     pub fn generation(&self) -> u64 {
-        let searcher = self.index.reader.searcher();
+        self.generation_of(&self.index.reader.searcher())
+    }
+
+    /// `searcher`'s generation, from the memo when it is the last one seen.
+    fn generation_of(&self, searcher: &Searcher) -> u64 {
         let searcher_id = searcher.generation().generation_id();
         let mut last = self.last_generation.lock().unwrap_or_else(|p| p.into_inner());
         if last.0 != searcher_id {
-            *last = (searcher_id, generation(&searcher));
+            *last = (searcher_id, generation(searcher));
         }
         last.1
     }
@@ -101,7 +105,7 @@ impl ShardSearcher {
         let stats = CorpusStats::of(&live, &*query)?;
         Ok(Prepared {
             shard: self.shard,
-            generation: generation(&searcher),
+            generation: self.generation_of(&searcher),
             stats,
             spelling: self.spelling(&live, &request.spell_words)?,
         })
@@ -188,7 +192,7 @@ impl ShardSearcher {
         }
         Ok(ShardHits {
             shard: self.shard,
-            generation: generation(&searcher),
+            generation: self.generation_of(&searcher),
             query: request.query.clone(),
             total,
             hits,

@@ -430,11 +430,11 @@ impl<'q> QueryWords<'q> {
     fn scan(&self, text: &str, needles: &[memchr::memmem::Finder<'static>]) -> Vec<Match> {
         // ASCII lower-casing keeps every byte where it is; a needle is
         // ASCII, and no other character lower-cases into ASCII here
-        // (lower_cases_into_ascii).
-        // A window at a time, so that the lowered copy stays in the cache
-        // while the needles are searched in it: a page's text can be
-        // megabytes. Windows overlap by a needle's length less one, so a
-        // needle across a window's end is found in the next one.
+        // (lower_cases_into_ascii). A window at a time, so that the
+        // lowered copy stays in the cache while the needles are searched in
+        // it: a page's text can be megabytes. Windows overlap by a needle's
+        // length less one, so a needle across a window's end is found in
+        // the next one.
         let mut lowered = self.lowered.borrow_mut();
         let overlap = needles.iter().map(|n| n.needle().len()).max().unwrap_or(1) - 1;
         let bytes = text.as_bytes();

@@ -70,13 +70,16 @@ find_binary() {
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # A port nothing listens on now, and not handed out earlier in this run.
-# Another program may still take it before our process binds it: `up`
-# then fails on that process's health, with its log.
+# Picked in 20000-32767, below the kernel's ephemeral range (32768 and up
+# by default), where the local end of any outgoing connection could take
+# it before our process binds it; trawl's tests pick theirs in 10000-19999.
+# Another program may still bind it first: `up` then fails on that
+# process's health, with its log.
 taken_ports=" "
 free_port() {
   local port
   while :; do
-    port=$((20000 + RANDOM % 40000))
+    port=$((20000 + RANDOM % 12768))
     case $taken_ports in *" $port "*) continue ;; esac
     port_in_use "$port" && continue
     taken_ports+="$port "

@@ -392,11 +392,7 @@ async fn a_redis_restarted_midway_loses_nothing() {
     // A Redis of this test's own, with persistence on, so that it can be
     // killed and restarted without touching the shared one.
     let redis_dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = test_support::daemons::free_port();
     let start_redis = || {
         std::process::Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])

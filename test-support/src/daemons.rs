@@ -25,13 +25,35 @@ pub async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
         .unwrap_or_else(|_| panic!("{what}: not within {DEADLINE:?}"))
 }
 
-/// A port nothing listens on now.
+/// A port nothing listens on now, for a daemon that binds it later.
+///
+/// Picked in 10000-19999, below the kernel's ephemeral range (32768 and
+/// up by default): a port the kernel handed out (`bind(0)`, or the local
+/// end of any outgoing connection, which every crawl and client makes by
+/// the hundred) could be taken again by another socket before the daemon
+/// binds it. Here only explicit binds compete, and within this process no
+/// port is handed out twice. `deploy/local.sh` picks in 20000-32767, so a
+/// test and the script it runs never pick the same port.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const FIRST: u32 = 10_000;
+    const COUNT: u32 = 10_000;
+    // Each process starts at its own place, so that two test binaries run
+    // side by side (nextest) do not walk the same ports in step.
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        std::process::id().wrapping_mul(7919) % COUNT,
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+    );
+    for _ in 0..COUNT {
+        let port = (FIRST + NEXT.fetch_add(1, Ordering::Relaxed) % COUNT) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {FIRST}..{}", FIRST + COUNT)
 }
 
 /// `trawl ARGS`, quiet unless `TRAWL_TEST_LOG` is set, its stderr piped

@@ -177,8 +177,35 @@ impl<'q> Passages<'q> {
         max_chars: usize,
     ) -> (Option<usize>, Option<Snippet>) {
         let words = &self.words;
+        let named: Vec<usize> = sections
+            .iter()
+            .map(|section| names_query(&section.anchor, self.query))
+            .collect();
+        if let Some(best) = sole_best_named(&named) {
+            // The section that alone names the query's identifier best is
+            // the best whatever the text holds (best_of ranks by the name
+            // first): only its own text is read, not the whole page's,
+            // which for a long reference page (an integer type's methods,
+            // `core::arch`) is a megabyte. The snippet is the one the
+            // whole text's hits would give (a test compares the two).
+            let section_text = &text[section_range(text, sections, best)];
+            let own = words.hits(section_text);
+            return (Some(best), snippet_of(section_text, words, &own, max_chars));
+        }
+        self.passage_of_whole_text(text, sections, &named, max_chars)
+    }
+
+    /// [`Passages::passage`] from the hits of the whole text.
+    fn passage_of_whole_text(
+        &self,
+        text: &str,
+        sections: &[Section],
+        named: &[usize],
+        max_chars: usize,
+    ) -> (Option<usize>, Option<Snippet>) {
+        let words = &self.words;
         let hits = words.hits(text);
-        let Some(best) = best_of(text, sections, self.query, words, &hits) else {
+        let Some(best) = best_of(text, sections, named, words, &hits) else {
             return (None, snippet_of(text, words, &hits, max_chars));
         };
         let range = section_range(text, sections, best);
@@ -221,14 +248,30 @@ fn section_range(text: &str, sections: &[Section], i: usize) -> Range<usize> {
 /// first. `None` when no section holds any.
 pub fn best_section(text: &str, sections: &[Section], query: &SnippetQuery) -> Option<usize> {
     let words = QueryWords::new(query);
-    best_of(text, sections, query, &words, &words.hits(text))
+    let named: Vec<usize> = sections
+        .iter()
+        .map(|section| names_query(&section.anchor, query))
+        .collect();
+    best_of(text, sections, &named, &words, &words.hits(text))
 }
 
-/// [`best_section`] from the text's `hits`.
+/// The section whose anchor names the query best ([`names_query`], each
+/// section's in `named`) when it is the only one that names it that well.
+fn sole_best_named(named: &[usize]) -> Option<usize> {
+    let top = named.iter().copied().max().filter(|&top| top > 0)?;
+    let mut at_top = named.iter().enumerate().filter(|&(_, &n)| n == top);
+    match (at_top.next(), at_top.next()) {
+        (Some((i, _)), None) => Some(i),
+        _ => None,
+    }
+}
+
+/// [`best_section`] from the text's `hits`, with `named` holding how well
+/// each section's anchor names the query.
 fn best_of(
     text: &str,
     sections: &[Section],
-    query: &SnippetQuery,
+    named: &[usize],
     words: &QueryWords,
     hits: &[Hit],
 ) -> Option<usize> {
@@ -248,7 +291,7 @@ fn best_of(
             inside += 1;
             next_hit += 1;
         }
-        let named = names_query(&sections[i].anchor, query);
+        let named = named[i];
         // A section that names the identifier answers even when its text
         // lies past the part of the page that was kept.
         if distinct.is_empty() && named == 0 {
@@ -988,6 +1031,71 @@ mod tests {
             },
         ];
         let _ = passage(text, &broken, &query, 60);
+    }
+
+    // A section that alone names the query's identifier is read alone
+    // (Passages::passage); reading the whole text must give the same
+    // section and snippet: phrases across its edges, its words elsewhere
+    // on the page, a start inside a word, no word of the query inside it,
+    // text that is not ASCII.
+    #[test]
+    fn reading_only_the_named_section_gives_what_the_whole_text_gives() {
+        let text = "Intro: split the words, then sort them. str.split(sep) Split the string on sep \
+                    and return the words; see also split whitespace. Ünïcode splits wörds too. \
+                    str.sort_by(key) Sort the words by key, stable sort. Split words again at the end.";
+        let anchors = ["intro", "method.split", "method.sort_by", "method.len", "x"];
+        let queries = [
+            ("str.split", "split"),
+            ("str.split words", "split words"),
+            ("str.sort_by stable", "sort stable"),
+            ("sort_by", "sort by"),
+            ("str.split \"the words\"", "split"),
+            ("Vec::len", "len"),
+        ];
+        let mut read_alone = 0;
+        let mut compared = 0;
+        // Every way of starting four sections at word starts (and one
+        // inside a word), each with every anchor in turn in its place.
+        let starts: Vec<usize> = text
+            .char_indices()
+            .filter(|&(i, c)| c.is_alphanumeric() && (i == 0 || text[..i].ends_with(' ')))
+            .map(|(i, _)| i)
+            .chain([text.find("plit").unwrap()])
+            .collect();
+        for (identifiers, words) in queries {
+            let mut query = terms(words);
+            query.identifiers = query_identifiers(identifiers);
+            query.plain_words = query_plain_words(identifiers);
+            if identifiers.contains('"') {
+                query.phrases = vec![stems("the words")];
+            }
+            let passages = Passages::new(&query);
+            for (n, window) in starts.windows(4).enumerate() {
+                let sections: Vec<Section> = window
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &start)| Section {
+                        anchor: anchors[(i + n) % anchors.len()].to_string(),
+                        heading_path: vec![format!("heading {i}")],
+                        start: start as u32,
+                    })
+                    .collect();
+                let named: Vec<usize> = sections.iter().map(|s| names_query(&s.anchor, &query)).collect();
+                if sole_best_named(&named).is_some() {
+                    read_alone += 1;
+                }
+                for max_chars in [30, 200] {
+                    compared += 1;
+                    assert_eq!(
+                        passages.passage(text, &sections, max_chars),
+                        passages.passage_of_whole_text(text, &sections, &named, max_chars),
+                        "{identifiers:?} with sections at {window:?}, {max_chars} characters"
+                    );
+                }
+            }
+        }
+        // Most cases took the short way: it is what is tested.
+        assert!(read_alone * 2 > compared / 2, "{read_alone} of {}", compared / 2);
     }
 
     #[test]

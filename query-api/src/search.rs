@@ -16,12 +16,14 @@
 //! starts only within the query's time budget.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::DocId;
 use futures::future::join_all;
 use indexer::{Docstore, IndexReaderHandle};
+use lru::LruCache;
 use serde::Serialize;
 
 use crate::backends::{BackendError, DocumentSource, IndexShard, LocalDocs, LocalShard, within};
@@ -334,6 +336,7 @@ pub struct SearchService {
     shards: Vec<Arc<dyn IndexShard>>,
     docs: Arc<dyn DocumentSource>,
     cache: QueryCache<Answer, SearchError>,
+    normal_forms: NormalForms,
     config: SearchConfig,
     /// `trawl_api_search_duration_seconds` of hits and of misses, looked up
     /// in the registry once rather than per search.
@@ -365,6 +368,7 @@ impl SearchService {
             shards,
             docs,
             cache: QueryCache::new(config.cache_entries, config.cache_bytes),
+            normal_forms: NormalForms::new(config.cache_entries),
             config,
             hit_seconds: metrics::histogram!("trawl_api_search_duration_seconds", "cache" => "hit"),
             miss_seconds: metrics::histogram!("trawl_api_search_duration_seconds", "cache" => "miss"),
@@ -392,7 +396,20 @@ impl SearchService {
     /// The answer to `request`, from the cache or the shards.
     pub async fn answer_request(&self, request: SearchRequest) -> Result<Answered, SearchError> {
         let started = Instant::now();
-        let plan = Plan::new(&request, started + self.config.query_budget)?;
+        let budget_ends = started + self.config.query_budget;
+        let paging = Paging::of(&request)?;
+        // A query read before is not read again for its cache key: only a
+        // miss needs the whole plan, and a hit is over in microseconds, a
+        // tenth of which parsing took (BENCHMARKS.md §17).
+        let mut plan = None;
+        let normalized = match self.normal_forms.get(&request) {
+            Some(normalized) => normalized,
+            None => {
+                let new = Plan::new(&request, budget_ends)?;
+                self.normal_forms.put(&request, &new.normalized);
+                plan.insert(new).normalized.clone()
+            }
+        };
         let generations = self.generations().await;
         let all_answered = generations.iter().all(Result::is_ok);
         if !generations.iter().any(Result::is_ok) {
@@ -402,15 +419,19 @@ impl SearchService {
             ))));
         }
         let compute = async {
+            let plan = match plan {
+                Some(plan) => plan,
+                None => Plan::new(&request, budget_ends)?,
+            };
             let response = self.answer(&plan, &generations, true).await?;
             Ok(Answer::new(response))
         };
         let (answer, cached) = if all_answered {
             let key = CacheKey {
-                query: plan.normalized.clone(),
-                ranking: plan.ranking,
-                offset: plan.offset,
-                per_page: plan.per_page,
+                query: normalized,
+                ranking: request.ranking,
+                offset: paging.offset,
+                per_page: paging.per_page,
                 generations: generations.iter().map(|g| *g.as_ref().unwrap_or(&0)).collect(),
             };
             self.cache
@@ -805,16 +826,78 @@ struct Plan {
     budget_ends: Instant,
 }
 
-impl Plan {
-    fn new(request: &SearchRequest, budget_ends: Instant) -> Result<Plan, SearchError> {
+/// Which results of a query a request asks for.
+struct Paging {
+    page: usize,
+    per_page: usize,
+    offset: usize,
+}
+
+impl Paging {
+    fn of(request: &SearchRequest) -> Result<Paging, SearchError> {
         let per_page = request.per_page.clamp(1, MAX_PER_PAGE);
         let offset = request.offset.unwrap_or((request.page.max(1) - 1) * per_page);
-        let page = offset / per_page + 1;
         if offset >= MAX_RESULT_OFFSET {
             return Err(SearchError::Invalid(format!(
                 "page too deep: at most {MAX_RESULT_OFFSET} results can be paged"
             )));
         }
+        Ok(Paging {
+            page: offset / per_page + 1,
+            per_page,
+            offset,
+        })
+    }
+}
+
+/// The normalized form of queries read lately ([`ParsedQuery::normalized`]
+/// of the tuned ranking's, [`query::clean`] of the baseline's), by their
+/// text as sent: the cache key of a query asked again, without reading
+/// it again. As many entries as the answer cache, each at most twice
+/// [`query::MAX_QUERY_BYTES`]; none when the cache is off.
+struct NormalForms {
+    by_ranking: Option<Mutex<[LruCache<String, String>; 2]>>,
+}
+
+impl NormalForms {
+    fn new(entries: usize) -> NormalForms {
+        let by_ranking = NonZeroUsize::new(entries).map(|n| Mutex::new([LruCache::new(n), LruCache::new(n)]));
+        NormalForms { by_ranking }
+    }
+
+    fn slot(ranking: Ranking) -> usize {
+        match ranking {
+            Ranking::Tuned => 0,
+            Ranking::Baseline => 1,
+        }
+    }
+
+    fn get(&self, request: &SearchRequest) -> Option<String> {
+        let mut memo = self
+            .by_ranking
+            .as_ref()?
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        memo[Self::slot(request.ranking)]
+            .get(request.query.as_str())
+            .cloned()
+    }
+
+    fn put(&self, request: &SearchRequest, normalized: &str) {
+        if let Some(memo) = &self.by_ranking {
+            let mut memo = memo.lock().unwrap_or_else(|p| p.into_inner());
+            memo[Self::slot(request.ranking)].put(request.query.clone(), normalized.to_string());
+        }
+    }
+}
+
+impl Plan {
+    fn new(request: &SearchRequest, budget_ends: Instant) -> Result<Plan, SearchError> {
+        let Paging {
+            page,
+            per_page,
+            offset,
+        } = Paging::of(request)?;
         let (parsed, normalized) = match request.ranking {
             Ranking::Tuned => {
                 let parsed = ParsedQuery::parse(&request.query)?;

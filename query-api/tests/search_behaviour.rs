@@ -10,8 +10,9 @@ use common::PageMessage;
 use indexer::{IndexWriterHandle, StoredDoc};
 use query_api::backends::{BackendError, IndexShard, LocalDocs, LocalShard, RemoteDocs, RemoteShard};
 use query_api::protocol::{PrepareRequest, Prepared, QueryRequest, ShardHits};
+use query_api::rank::Ranking;
 use query_api::shard_search::ShardSearcher;
-use query_api::{SearchConfig, SearchResponse, SearchService};
+use query_api::{SearchConfig, SearchRequest, SearchResponse, SearchService};
 use support::{build, page};
 
 mod support;
@@ -238,6 +239,38 @@ async fn a_commit_between_two_identical_queries_changes_the_answer() {
     assert_eq!(links(&after), ["http://new.test/z.html"]);
     let counts = service.cache_counts();
     assert_eq!((counts.hits, counts.misses), (1, 2), "{counts:?}");
+}
+
+// A query asked again is answered from the cache without being read again
+// (its normalized form is remembered by its text): another spelling of it
+// finds the same entry, the other ranking and another page do not, and a
+// page too deep is refused however well the query is known.
+#[tokio::test]
+async fn a_query_asked_again_finds_its_answer_by_its_normal_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &corpus());
+    let service = SearchService::new(index, docstore);
+
+    let first = service.search("Ownership", 1, 10).await.unwrap();
+    assert!(!first.cached);
+    assert!(first.total > 0);
+    for spelling in ["Ownership", "ownership", "  OWNERSHIP  "] {
+        let again = service.search(spelling, 1, 10).await.unwrap();
+        assert!(again.cached, "{spelling:?}");
+        assert_eq!(links(&again), links(&first), "{spelling:?}");
+        assert_eq!(again.query, "ownership");
+    }
+    let baseline = SearchRequest {
+        ranking: Ranking::Baseline,
+        ..SearchRequest::new("Ownership", 1, 10)
+    };
+    assert!(!service.search_with(baseline.clone()).await.unwrap().cached);
+    assert!(service.search_with(baseline).await.unwrap().cached);
+    assert!(!service.search("Ownership", 2, 10).await.unwrap().cached);
+    let too_deep = service.search("Ownership", 1_000_000, 10).await;
+    assert!(too_deep.is_err(), "{too_deep:?}");
+    let counts = service.cache_counts();
+    assert_eq!((counts.hits, counts.misses), (4, 3), "{counts:?}");
 }
 
 /// A shard that answers its generation but then never its searches.

@@ -69,8 +69,9 @@ pub async fn serve(
     access: AccessConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let limits_rate = access.rate_limit.is_some();
     let app = access::protect(wire::with_json_fallbacks(router(service)), access);
-    wire::serve_app(listener, app, shutdown).await
+    wire::serve_app(listener, app, limits_rate, shutdown).await
 }
 
 /// The Prometheus text of every metric this process records.

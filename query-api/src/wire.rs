@@ -31,7 +31,7 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    serve_app(listener, with_json_fallbacks(router), shutdown).await
+    serve_app(listener, with_json_fallbacks(router), false, shutdown).await
 }
 
 /// `router` with unknown paths (404) and methods (405) answered as JSON.
@@ -42,17 +42,27 @@ pub fn with_json_fallbacks(router: Router) -> Router {
         .method_not_allowed_fallback(crate::error::method_not_allowed)
 }
 
-/// Serves an app whose fallbacks are set ([`with_json_fallbacks`]).
+/// Serves an app whose fallbacks are set ([`with_json_fallbacks`]), with
+/// each request's peer address ([`PeerAddr`]) when `peer_addresses`: the
+/// rate limit's client. Without a rate limit nothing reads it, and adding
+/// it to every request costs a cache hit 2% (BENCHMARKS.md §17).
 pub async fn serve_app(
     listener: TcpListener,
     router: Router,
+    peer_addresses: bool,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    // With each connection's peer address: the rate limit's client.
-    let service = router.into_make_service_with_connect_info::<PeerAddr>();
-    axum::serve(JsonErrorsListener(listener), service)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let listener = JsonErrorsListener(listener);
+    if peer_addresses {
+        let service = router.into_make_service_with_connect_info::<PeerAddr>();
+        axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await
+    } else {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
 }
 
 /// The address a connection comes from, for the rate limit

@@ -177,10 +177,7 @@ impl<'q> Passages<'q> {
         max_chars: usize,
     ) -> (Option<usize>, Option<Snippet>) {
         let words = &self.words;
-        let named: Vec<usize> = sections
-            .iter()
-            .map(|section| names_query(&section.anchor, self.query))
-            .collect();
+        let named = named_by(sections, self.query);
         if let Some(best) = sole_best_named(&named) {
             // The section that alone names the query's identifier best is
             // the best whatever the text holds (best_of ranks by the name
@@ -248,11 +245,21 @@ fn section_range(text: &str, sections: &[Section], i: usize) -> Range<usize> {
 /// first. `None` when no section holds any.
 pub fn best_section(text: &str, sections: &[Section], query: &SnippetQuery) -> Option<usize> {
     let words = QueryWords::new(query);
-    let named: Vec<usize> = sections
+    best_of(
+        text,
+        sections,
+        &named_by(sections, query),
+        &words,
+        &words.hits(text),
+    )
+}
+
+/// How well each section's anchor names the query ([`names_query`]).
+fn named_by(sections: &[Section], query: &SnippetQuery) -> Vec<usize> {
+    sections
         .iter()
         .map(|section| names_query(&section.anchor, query))
-        .collect();
-    best_of(text, sections, &named, &words, &words.hits(text))
+        .collect()
 }
 
 /// The section whose anchor names the query best ([`names_query`], each
@@ -1080,7 +1087,7 @@ mod tests {
                         start: start as u32,
                     })
                     .collect();
-                let named: Vec<usize> = sections.iter().map(|s| names_query(&s.anchor, &query)).collect();
+                let named = named_by(&sections, &query);
                 if sole_best_named(&named).is_some() {
                     read_alone += 1;
                 }

@@ -45,7 +45,8 @@ pub fn with_json_fallbacks(router: Router) -> Router {
 /// Serves an app whose fallbacks are set ([`with_json_fallbacks`]), with
 /// each request's peer address ([`PeerAddr`]) when `peer_addresses`: the
 /// rate limit's client. Without a rate limit nothing reads it, and adding
-/// it to every request costs a cache hit 2% (BENCHMARKS.md §17).
+/// it to every request cost 1.7% of the cache hits a second
+/// (BENCHMARKS.md §17).
 pub async fn serve_app(
     listener: TcpListener,
     router: Router,

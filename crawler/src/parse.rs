@@ -3,7 +3,7 @@
 //! texts (resolved against `<base href>`), headings, sections and main
 //! text.
 //!
-//! No DOM is built. html5ever's tokenizer reads the page and [`stream`]
+//! No DOM is built. [`tokenizer`] reads the page and [`stream`]
 //! keeps the stack of open elements the way HTML's tree construction does
 //! (an `<li>` closes the open `<li>`, a `<div>` the open `<p>`, the end
 //! of the page everything), so that [`Extraction`] sees each element open
@@ -25,6 +25,7 @@ use url::Url;
 
 pub mod dom;
 mod stream;
+mod tokenizer;
 
 /// Links kept per page; the rest are ignored (a page with more is a list
 /// or a trap, and its first links are the ones that matter).
@@ -1036,10 +1037,8 @@ mod tests {
         assert_eq!(parse(&html).text, "Article");
     }
 
-    /// The whole Rust and Python docs are compared by `cargo bench -p
-    /// crawler --bench extract_compare`; a sample of the Rust docs here.
-    #[test]
-    fn extraction_matches_the_dom_on_a_sample_of_the_rust_docs() {
+    /// The pages of the Rust docs that rustup installed.
+    pub(super) fn rust_doc_pages() -> Vec<std::path::PathBuf> {
         let sysroot = std::process::Command::new("rustc")
             .args(["--print", "sysroot"])
             .output()
@@ -1066,6 +1065,14 @@ mod tests {
             "the Rust docs rustup installs: {} pages",
             files.len()
         );
+        files
+    }
+
+    /// The whole Rust and Python docs are compared by `cargo bench -p
+    /// crawler --bench extract_compare`; a sample of the Rust docs here.
+    #[test]
+    fn extraction_matches_the_dom_on_a_sample_of_the_rust_docs() {
+        let files = rust_doc_pages();
         for path in files.iter().step_by(files.len() / 150) {
             let html = crate::fetch::decode_html(&std::fs::read(path).unwrap(), None);
             let (stream, dom) = both(&html);

@@ -1,5 +1,5 @@
 //! A page's elements opened and closed as HTML's tree construction would
-//! place them, from html5ever's tokenizer, without building the tree.
+//! place them, from the tokenizer ([`super::tokenizer`]), without building the tree.
 //!
 //! The tokenizer gives tags and text; what it does not know is where an
 //! element ends when its end tag is left out or misplaced. [`Elements`]
@@ -29,74 +29,63 @@
 //! documentation sites (`cargo bench -p crawler --bench extract_compare`,
 //! BENCHMARKS.md §13), that changed nothing on any page.
 
-use std::cell::RefCell;
-
-use html5ever::tendril::StrTendril;
-use html5ever::tokenizer::states::RawKind;
-use html5ever::tokenizer::{
-    BufferQueue, Doctype, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
-};
+use html5ever::tokenizer::{Doctype, Tag, TagKind};
 use html5ever::{LocalName, local_name};
 use url::Url;
 
+use super::tokenizer::{self, After, Tokens};
 use super::{ElementId, Extraction, ParsedPage, StartTag};
 
 /// [`super::parse_page`]: the page through the tokenizer into
 /// [`Extraction`].
 pub(super) fn extract(url: &Url, html: &str) -> ParsedPage {
-    let sink = Sink(RefCell::new(Elements::new(Extraction::new(url))));
-    let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
-    let input = BufferQueue::default();
-    input.push_back(StrTendril::from_slice(html));
-    let _ = tokenizer.feed(&input);
-    tokenizer.end();
-    let Sink(elements) = tokenizer.sink;
-    elements.into_inner().finish()
+    let mut elements = Elements::new(Extraction::new(url));
+    tokenizer::tokenize(html, &mut elements);
+    elements.finish()
 }
 
-struct Sink(RefCell<Elements>);
+impl Tokens for Elements {
+    fn text(&mut self, text: &str) {
+        if !self.started && !text.chars().all(is_html_whitespace) {
+            self.started = true;
+            self.quirks = true;
+        }
+        self.pending_text.push_str(text);
+    }
 
-impl TokenSink for Sink {
-    type Handle = ();
+    fn null(&mut self) {
+        // The tree drops NUL characters of the body's text.
+        self.start_without_doctype();
+    }
 
-    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
-        let mut elements = self.0.borrow_mut();
-        if !elements.started {
-            match &token {
-                Token::DoctypeToken(doctype) => {
-                    elements.started = true;
-                    elements.quirks = is_quirky(doctype);
-                }
-                Token::TagToken(_) | Token::EOFToken | Token::NullCharacterToken => {
-                    elements.started = true;
-                    elements.quirks = true;
-                }
-                Token::CharacterTokens(text) if !text.chars().all(is_html_whitespace) => {
-                    elements.started = true;
-                    elements.quirks = true;
-                }
-                _ => {}
+    fn tag(&mut self, tag: Tag) -> After {
+        self.start_without_doctype();
+        self.flush_text();
+        match tag.kind {
+            TagKind::StartTag => self.start_tag(tag),
+            TagKind::EndTag => {
+                self.end_tag(tag);
+                After::Markup
             }
         }
-        match token {
-            Token::CharacterTokens(text) => elements.pending_text.push_str(&text),
-            Token::TagToken(tag) => {
-                elements.flush_text();
-                return match tag.kind {
-                    TagKind::StartTag => elements.start_tag(tag),
-                    TagKind::EndTag => {
-                        elements.end_tag(tag);
-                        TokenSinkResult::Continue
-                    }
-                };
-            }
-            // A comment separates two texts, as two text nodes in the tree.
-            Token::CommentToken(_) | Token::DoctypeToken(_) => elements.flush_text(),
-            Token::EOFToken => elements.end_of_page(),
-            // The tree drops NUL characters of the body's text.
-            Token::NullCharacterToken | Token::ParseError(_) => {}
+    }
+
+    // A comment separates two texts, as two text nodes in the tree.
+    fn comment(&mut self) {
+        self.flush_text();
+    }
+
+    fn doctype(&mut self, doctype: Doctype) {
+        if !self.started {
+            self.started = true;
+            self.quirks = is_quirky(&doctype);
         }
-        TokenSinkResult::Continue
+        self.flush_text();
+    }
+
+    fn end(&mut self) {
+        self.start_without_doctype();
+        self.end_of_page();
     }
 }
 
@@ -162,6 +151,14 @@ impl Elements {
         }
     }
 
+    /// Anything but a doctype first: the page is in quirks mode.
+    fn start_without_doctype(&mut self) {
+        if !self.started {
+            self.started = true;
+            self.quirks = true;
+        }
+    }
+
     fn finish(mut self) -> ParsedPage {
         self.end_of_page();
         self.out.finish()
@@ -214,7 +211,7 @@ impl Elements {
             .is_some_and(|top| top.name != local_name!("html") && top.name != local_name!("head"))
     }
 
-    fn start_tag(&mut self, mut tag: Tag) -> TokenSinkResult<()> {
+    fn start_tag(&mut self, mut tag: Tag) -> After {
         if tag.name == local_name!("image") {
             tag.name = local_name!("img");
         }
@@ -224,14 +221,14 @@ impl Elements {
                 if !self.html_opened {
                     self.open_html(&tag);
                 }
-                return TokenSinkResult::Continue;
+                return After::Markup;
             }
             if *name == local_name!("head") {
                 if self.part == Part::BeforeHead {
                     self.open_html_implied();
                     self.open_head();
                 }
-                return TokenSinkResult::Continue;
+                return After::Markup;
             }
             if HEAD_CONTENT.contains(name) {
                 self.open_html_implied();
@@ -242,17 +239,17 @@ impl Elements {
             }
             if *name == local_name!("body") {
                 self.start_body(&tag.attrs);
-                return TokenSinkResult::Continue;
+                return After::Markup;
             }
             if *name == local_name!("frameset") {
-                return TokenSinkResult::Continue;
+                return After::Markup;
             }
             self.start_body(&[]);
         }
         self.start_tag_in_body(tag)
     }
 
-    fn start_tag_in_body(&mut self, tag: Tag) -> TokenSinkResult<()> {
+    fn start_tag_in_body(&mut self, tag: Tag) -> After {
         let name = &tag.name;
         if self.in_foreign_content() {
             if !breaks_out_of_foreign(&tag) {
@@ -264,14 +261,14 @@ impl Elements {
         }
         if *name == local_name!("html") || *name == local_name!("body") || *name == local_name!("head") {
             // The tree merges their attributes into the existing elements.
-            return TokenSinkResult::Continue;
+            return After::Markup;
         }
         if *name == local_name!("svg") || *name == local_name!("math") {
             return self.insert(&tag, true);
         }
         if TABLE_INNER.contains(name) && self.in_scope(&[local_name!("table")], Scope::Table).is_none() {
             // A cell or row outside any table: the tree ignores the tag.
-            return TokenSinkResult::Continue;
+            return After::Markup;
         }
         if let Some(table) = self.table_outside_cells() {
             if *name == local_name!("table") {
@@ -282,7 +279,7 @@ impl Elements {
                 // goes in the cells).
                 let id = self.open_element(name, &tag.attrs);
                 self.out.close(id, name);
-                return TokenSinkResult::Continue;
+                return After::Markup;
             }
         }
         if closes_p(name) {
@@ -440,7 +437,7 @@ impl Elements {
 
     /// Opens `tag`'s element: pushed, or opened and closed at once when it
     /// has no content. Returns how the tokenizer reads what follows.
-    fn insert(&mut self, tag: &Tag, foreign: bool) -> TokenSinkResult<()> {
+    fn insert(&mut self, tag: &Tag, foreign: bool) -> After {
         let void = (foreign && tag.self_closing) || (!foreign && VOID.contains(&tag.name));
         let raw_text = !foreign && RAW_TEXT.contains(&tag.name);
         if self.stack.len() >= MAX_OPEN_ELEMENTS && !void && !raw_text {
@@ -448,7 +445,7 @@ impl Elements {
             // what it holds goes to the deepest element, so that no tag
             // costs more than a scan of this many. (A raw text element
             // holds no tags: it may go one deeper.)
-            return TokenSinkResult::Continue;
+            return After::Markup;
         }
         let id = if foreign && tag.attrs.iter().any(|a| &*a.name.local == "xlink:href") {
             // The tree reads SVG's `xlink:href` as `href` in the XLink
@@ -465,7 +462,7 @@ impl Elements {
         };
         if void {
             self.out.close(id, &tag.name);
-            return TokenSinkResult::Continue;
+            return After::Markup;
         }
         self.stack.push(Open {
             id,
@@ -475,19 +472,19 @@ impl Elements {
             ended: false,
         });
         if foreign {
-            return TokenSinkResult::Continue;
+            return After::Markup;
         }
         match tag.name {
-            local_name!("script") => TokenSinkResult::RawData(RawKind::ScriptData),
+            local_name!("script") => After::Script,
             local_name!("style")
             | local_name!("xmp")
             | local_name!("iframe")
             | local_name!("noembed")
             | local_name!("noframes")
-            | local_name!("noscript") => TokenSinkResult::RawData(RawKind::Rawtext),
-            local_name!("title") | local_name!("textarea") => TokenSinkResult::RawData(RawKind::Rcdata),
-            local_name!("plaintext") => TokenSinkResult::Plaintext,
-            _ => TokenSinkResult::Continue,
+            | local_name!("noscript") => After::Rawtext,
+            local_name!("title") | local_name!("textarea") => After::Rcdata,
+            local_name!("plaintext") => After::Plaintext,
+            _ => After::Markup,
         }
     }
 

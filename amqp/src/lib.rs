@@ -1056,6 +1056,13 @@ impl Acknowledge for AmqpDelivery {
         &self.event
     }
 
+    /// The message's bytes and the page's content go; its delivery tag
+    /// stays for the acknowledgement.
+    fn applied(&mut self) {
+        self.event.keep_identity();
+        self.delivery.data = Vec::new();
+    }
+
     fn ack(self) -> impl Future<Output = Result<(), QueueError>> + Send {
         AmqpDelivery::ack(self)
     }

@@ -12,7 +12,7 @@ use amqp::lapin::types::{AMQPValue, FieldTable};
 use amqp::lapin::{BasicProperties, Channel, Connection, message::BasicGetMessage};
 use amqp::{AmqpConfig, AmqpConsumer, AmqpSink, REASON_HEADER, Topology};
 use common::message::{FORMAT_VERSION, Outlink};
-use common::queue::PageSink;
+use common::queue::{Acknowledge, PageSink};
 use common::{DocId, NormalizedUrl, PageEvent, PageMessage};
 
 fn broker_url() -> String {
@@ -110,21 +110,33 @@ fn event(i: usize) -> PageEvent {
 }
 
 /// Receives from `queue` until every expected event was seen (duplicates
-/// allowed), acknowledging each; checks each equals what was published.
+/// allowed), acknowledging each as the indexer does (applied, its content
+/// let go, then acknowledged); checks each equals what was published, and
+/// that the queue holds nothing after (every acknowledgement arrived).
 async fn receive_all(config: &AmqpConfig, queue: &str, expected: &HashMap<DocId, PageEvent>) {
     let mut consumer = AmqpConsumer::new(config.clone(), queue).unwrap();
     let mut seen = HashMap::new();
     while seen.len() < expected.len() {
-        let delivery = within(queue, consumer.recv()).await;
+        let mut delivery = within(queue, consumer.recv()).await;
         let doc_id = delivery.event.doc_id();
         let published = expected
             .get(&doc_id)
             .unwrap_or_else(|| panic!("{queue} got {doc_id}, not published there"));
         assert_eq!(&delivery.event, published, "{queue} changed the event");
         seen.insert(doc_id, ());
+        delivery.applied();
+        assert_eq!(delivery.event.doc_id(), doc_id);
+        if let PageEvent::Upsert(page) = &delivery.event {
+            assert!(page.text.is_empty(), "{queue}: an applied page keeps no text");
+        }
         delivery.ack().await.unwrap();
     }
     consumer.close().await;
+    let (_connection, channel) = raw_channel(config).await;
+    assert!(
+        get(&channel, queue).await.is_none(),
+        "{queue}: a delivery was not acknowledged"
+    );
 }
 
 fn header<'a>(message: &'a BasicGetMessage, name: &str) -> Option<&'a AMQPValue> {

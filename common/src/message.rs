@@ -90,6 +90,17 @@ impl PageMessage {
     pub fn doc_id(&self) -> DocId {
         DocId::of(&self.canonical_url)
     }
+
+    /// Frees the page's content: what is left names it (URLs, status,
+    /// signatures), nothing more.
+    pub fn keep_identity(&mut self) {
+        for content in [&mut self.title, &mut self.description, &mut self.text] {
+            *content = String::new();
+        }
+        self.headings = Vec::new();
+        self.outlinks = Vec::new();
+        self.sections = Vec::new();
+    }
 }
 
 /// A link found on a page, with the text of its anchor.
@@ -111,6 +122,15 @@ pub enum PageEvent {
 }
 
 impl PageEvent {
+    /// Lets go of a page's content, keeping what names the event: once
+    /// applied, an event waiting for its commit needs no more. The page
+    /// keeps its id and URL; its text, sections and headings go.
+    pub fn keep_identity(&mut self) {
+        if let PageEvent::Upsert(page) = self {
+            page.keep_identity();
+        }
+    }
+
     pub fn doc_id(&self) -> DocId {
         match self {
             PageEvent::Upsert(page) => page.doc_id(),

@@ -117,7 +117,15 @@ pub trait DeliverySource: Send {
 
 /// One event taken from a [`DeliverySource`].
 pub trait Acknowledge: Send {
+    /// The event; after [`Acknowledge::applied`], only its identity (a
+    /// page's id and URL).
     fn event(&self) -> &PageEvent;
+
+    /// The store has applied the event: its content (a page's text,
+    /// sections, the message's bytes) goes, and what waits for the commit
+    /// is only what acknowledging it takes. A batch is up to 2,000 pages:
+    /// their texts held until the commit were a crawl's largest memory.
+    fn applied(&mut self) {}
 
     /// The event is durable: its publisher (or the broker) may forget it.
     /// An error means the acknowledgement was lost, and the event will come
@@ -157,6 +165,10 @@ impl Acknowledge for Delivery {
         &self.event
     }
 
+    fn applied(&mut self) {
+        self.event.keep_identity();
+    }
+
     async fn ack(self) -> Result<(), QueueError> {
         Delivery::ack(self);
         Ok(())
@@ -191,5 +203,48 @@ mod tests {
         let confirmation = sink.publish(removal()).await.unwrap();
         drop(source.recv().await.unwrap());
         assert_eq!(confirmation.await, Err(QueueError::Closed));
+    }
+
+    // A batch waits for its commit holding its deliveries: once applied,
+    // they keep what names the page and what confirms it, not its text.
+    #[tokio::test]
+    async fn an_applied_delivery_keeps_the_page_s_identity_and_its_confirmation() {
+        let url = NormalizedUrl::parse("http://a.example/page").unwrap();
+        let page = crate::message::PageMessage {
+            url: url.clone(),
+            canonical_url: NormalizedUrl::parse("http://a.example/canonical").unwrap(),
+            fetched_at_ms: 1,
+            status: 200,
+            title: "Title".into(),
+            description: "about".into(),
+            headings: vec!["Heading".into()],
+            text: "the page's text ".repeat(1000),
+            outlinks: vec![crate::message::Outlink {
+                url: url.clone(),
+                anchor: "self".into(),
+            }],
+            language: Some("en".into()),
+            simhash: 42,
+            content_hash: 7,
+            sections: vec![crate::message::Section {
+                anchor: "part".into(),
+                heading_path: vec!["Heading".into()],
+                start: 0,
+            }],
+        };
+        let doc_id = page.doc_id();
+        let (sink, mut source) = page_channel(4);
+        let confirmation = sink.publish(PageEvent::Upsert(Box::new(page))).await.unwrap();
+        let mut delivery = source.recv().await.unwrap();
+        delivery.applied();
+        let PageEvent::Upsert(kept) = delivery.event() else {
+            panic!("an upsert stays an upsert");
+        };
+        assert_eq!((kept.doc_id(), &kept.url, kept.status), (doc_id, &url, 200));
+        assert!(kept.text.is_empty() && kept.title.is_empty() && kept.description.is_empty());
+        assert!(kept.headings.is_empty() && kept.outlinks.is_empty() && kept.sections.is_empty());
+        assert_eq!(kept.text.capacity(), 0, "the text's memory is freed");
+        Acknowledge::ack(delivery).await.unwrap();
+        assert_eq!(confirmation.await, Ok(()));
     }
 }

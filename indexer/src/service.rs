@@ -240,7 +240,7 @@ async fn consume<S: DeliverySource, T: EventStore>(
             }
             next = source.recv() => next,
         };
-        let Some(delivery) = next else { break };
+        let Some(mut delivery) = next else { break };
         store.apply(delivery.event())?;
         common::failpoint::hit("index.applied");
         metrics::counter!(names::INDEXER_MESSAGES_CONSUMED).increment(1);
@@ -251,6 +251,7 @@ async fn consume<S: DeliverySource, T: EventStore>(
         if uncommitted.is_empty() {
             batch_started = Instant::now();
         }
+        delivery.applied();
         uncommitted.push(delivery);
         if uncommitted.len() >= policy.max_batch_docs {
             commit(&mut store, &mut uncommitted, &mut stats, commit_log).await?;
@@ -361,6 +362,11 @@ mod tests {
             &self.event
         }
 
+        fn applied(&mut self) {
+            let id = self.event.doc_id().0;
+            self.log.lock().unwrap().push(format!("applied {id}"));
+        }
+
         async fn ack(self) -> Result<(), QueueError> {
             let id = self.event.doc_id().0;
             self.log.lock().unwrap().push(format!("ack {id}"));
@@ -413,9 +419,9 @@ mod tests {
         .unwrap();
         assert_eq!(
             log_of(&log),
-            "apply 1, apply 2, apply 3, commit, ack 1, ack 2, ack 3, \
-             apply 4, apply 5, apply 6, commit, ack 4, ack 5, ack 6, \
-             apply 7, commit, ack 7, close"
+            "apply 1, applied 1, apply 2, applied 2, apply 3, applied 3, commit, ack 1, ack 2, ack 3, \
+             apply 4, applied 4, apply 5, applied 5, apply 6, applied 6, commit, ack 4, ack 5, ack 6, \
+             apply 7, applied 7, commit, ack 7, close"
         );
         assert_eq!((stats.removed, stats.commits), (7, 3));
     }
@@ -439,14 +445,17 @@ mod tests {
             CommitLog::Debug,
         );
         let stopping = async {
-            while log.lock().unwrap().len() < 2 {
+            while log.lock().unwrap().len() < 4 {
                 tokio::task::yield_now().await;
             }
             stop_tx.send(()).unwrap();
         };
         let (stats, ()) = tokio::join!(consuming, stopping);
         assert_eq!(stats.unwrap().commits, 1);
-        assert_eq!(log_of(&log), "apply 1, apply 2, commit, ack 1, ack 2, close");
+        assert_eq!(
+            log_of(&log),
+            "apply 1, applied 1, apply 2, applied 2, commit, ack 1, ack 2, close"
+        );
     }
 
     // A batch that never fills is committed when its time is up, with no
@@ -465,6 +474,6 @@ mod tests {
         consume(source, Recorder(log.clone()), policy, shutdown, CommitLog::Debug)
             .await
             .unwrap();
-        assert_eq!(log_of(&log), "apply 1, commit, ack 1, close");
+        assert_eq!(log_of(&log), "apply 1, applied 1, commit, ack 1, close");
     }
 }

@@ -35,10 +35,11 @@ const MAX_ANCHOR_BYTES: usize = 256;
 
 // Element and attribute names are interned atoms in html5ever: comparing
 // them is comparing two integers, where a string list would cost a string
-// comparison per entry for every element of the page.
+// comparison per entry for every element of the page. The lists are
+// statics: a const array of atoms is built and dropped at every use.
 
 /// Elements whose content is never main text.
-const NOT_CONTENT: [LocalName; 17] = [
+static NOT_CONTENT: [LocalName; 17] = [
     local_name!("script"),
     local_name!("style"),
     local_name!("noscript"),
@@ -59,7 +60,7 @@ const NOT_CONTENT: [LocalName; 17] = [
 ];
 
 /// Elements that separate words: text on either side is never glued.
-const BLOCK: [LocalName; 31] = [
+static BLOCK: [LocalName; 31] = [
     local_name!("p"),
     local_name!("div"),
     local_name!("br"),
@@ -94,7 +95,7 @@ const BLOCK: [LocalName; 31] = [
 ];
 
 /// Headings kept as such (and searched with their own weight).
-const HEADINGS: [LocalName; 3] = [local_name!("h1"), local_name!("h2"), local_name!("h3")];
+static HEADINGS: [LocalName; 3] = [local_name!("h1"), local_name!("h2"), local_name!("h3")];
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ParsedPage {
@@ -554,7 +555,7 @@ impl MainText {
 }
 
 /// Elements whose id names what follows them rather than what they hold.
-const INLINE_ANCHORS: [LocalName; 2] = [local_name!("a"), local_name!("span")];
+static INLINE_ANCHORS: [LocalName; 2] = [local_name!("a"), local_name!("span")];
 
 /// Most sections kept of one page.
 const MAX_SECTIONS: usize = 2_000;

@@ -789,7 +789,7 @@ fn breaks_out_of_foreign(tag: &Tag) -> bool {
 }
 
 /// Elements of the head: before the body, they stay in the head.
-const HEAD_CONTENT: [LocalName; 10] = [
+static HEAD_CONTENT: [LocalName; 10] = [
     local_name!("base"),
     local_name!("basefont"),
     local_name!("bgsound"),
@@ -803,7 +803,7 @@ const HEAD_CONTENT: [LocalName; 10] = [
 ];
 
 /// Elements without content or end tag.
-const VOID: [LocalName; 18] = [
+static VOID: [LocalName; 18] = [
     local_name!("area"),
     local_name!("base"),
     local_name!("basefont"),
@@ -824,7 +824,7 @@ const VOID: [LocalName; 18] = [
     local_name!("wbr"),
 ];
 
-const HEADINGS_ALL: [LocalName; 6] = [
+static HEADINGS_ALL: [LocalName; 6] = [
     local_name!("h1"),
     local_name!("h2"),
     local_name!("h3"),
@@ -835,7 +835,7 @@ const HEADINGS_ALL: [LocalName; 6] = [
 
 /// HTML's blocks: their start tag ends an open `<p>`, their end tag
 /// closes them if they are in scope.
-const BLOCKS: [LocalName; 26] = [
+static BLOCKS: [LocalName; 26] = [
     local_name!("address"),
     local_name!("article"),
     local_name!("aside"),
@@ -897,7 +897,7 @@ fn is_block_end(name: &LocalName) -> bool {
 }
 
 /// Elements whose text is text, never tags: the tokenizer reads them so.
-const RAW_TEXT: [LocalName; 10] = [
+static RAW_TEXT: [LocalName; 10] = [
     local_name!("script"),
     local_name!("style"),
     local_name!("xmp"),
@@ -911,7 +911,7 @@ const RAW_TEXT: [LocalName; 10] = [
 ];
 
 /// The parts of a table that mean nothing outside one.
-const TABLE_INNER: [LocalName; 9] = [
+static TABLE_INNER: [LocalName; 9] = [
     local_name!("td"),
     local_name!("th"),
     local_name!("tr"),
@@ -923,9 +923,9 @@ const TABLE_INNER: [LocalName; 9] = [
     local_name!("colgroup"),
 ];
 
-const TABLE_SECTIONS: [LocalName; 3] = [local_name!("tbody"), local_name!("thead"), local_name!("tfoot")];
+static TABLE_SECTIONS: [LocalName; 3] = [local_name!("tbody"), local_name!("thead"), local_name!("tfoot")];
 
-const TABLE_PARTS: [LocalName; 8] = [
+static TABLE_PARTS: [LocalName; 8] = [
     local_name!("td"),
     local_name!("th"),
     local_name!("tr"),
@@ -937,7 +937,7 @@ const TABLE_PARTS: [LocalName; 8] = [
 ];
 
 /// Elements whose end tag a page may leave out.
-const IMPLIED_END: [LocalName; 10] = [
+static IMPLIED_END: [LocalName; 10] = [
     local_name!("dd"),
     local_name!("dt"),
     local_name!("li"),
@@ -950,7 +950,7 @@ const IMPLIED_END: [LocalName; 10] = [
     local_name!("rtc"),
 ];
 
-const SCOPE_BOUNDS: [LocalName; 9] = [
+static SCOPE_BOUNDS: [LocalName; 9] = [
     local_name!("applet"),
     local_name!("caption"),
     local_name!("html"),
@@ -967,7 +967,7 @@ const MATHML_TEXT: [&str; 6] = ["mi", "mo", "mn", "ms", "mtext", "annotation-xml
 
 /// Where the list of open formatting elements has a marker: a link
 /// outside them is not the one a new link ends.
-const FORMATTING_MARKERS: [LocalName; 7] = [
+static FORMATTING_MARKERS: [LocalName; 7] = [
     local_name!("applet"),
     local_name!("object"),
     local_name!("marquee"),
@@ -978,7 +978,7 @@ const FORMATTING_MARKERS: [LocalName; 7] = [
 ];
 
 /// HTML's "special" elements: an unknown end tag does not close past them.
-const SPECIAL: [LocalName; 83] = [
+static SPECIAL: [LocalName; 83] = [
     local_name!("address"),
     local_name!("applet"),
     local_name!("area"),
@@ -1065,7 +1065,7 @@ const SPECIAL: [LocalName; 83] = [
 ];
 
 /// HTML start tags that end SVG or MathML content.
-const BREAKS_OUT_OF_FOREIGN: [LocalName; 44] = [
+static BREAKS_OUT_OF_FOREIGN: [LocalName; 44] = [
     local_name!("b"),
     local_name!("big"),
     local_name!("blockquote"),

@@ -591,28 +591,18 @@ impl<'a> Tokenizer<'a> {
                 (_, Some(letter)) if letter.is_ascii_alphabetic() && escape == Escape::Escaped => {
                     // `<script` followed by a space, `/` or `>` starts the
                     // double escape.
-                    let (word_end, is_script) = self.word(next);
-                    at = word_end;
-                    if let Some(&delimiter) = bytes.get(word_end)
-                        && (is_tag_space(delimiter) || matches!(delimiter, b'/' | b'>'))
-                    {
-                        at += 1;
-                        if is_script {
-                            escape = Escape::DoubleEscaped;
-                        }
+                    let is_script;
+                    (at, is_script) = self.script_word(next);
+                    if is_script {
+                        escape = Escape::DoubleEscaped;
                     }
                 }
                 (Escape::DoubleEscaped, Some(b'/')) => {
                     // `</script` followed by a space, `/` or `>` ends it.
-                    let (word_end, is_script) = self.word(next + 1);
-                    at = word_end;
-                    if let Some(&delimiter) = bytes.get(word_end)
-                        && (is_tag_space(delimiter) || matches!(delimiter, b'/' | b'>'))
-                    {
-                        at += 1;
-                        if is_script {
-                            escape = Escape::Escaped;
-                        }
+                    let is_script;
+                    (at, is_script) = self.script_word(next + 1);
+                    if is_script {
+                        escape = Escape::Escaped;
                     }
                 }
                 _ => at = next,
@@ -633,15 +623,21 @@ impl<'a> Tokenizer<'a> {
         (at, escape)
     }
 
-    /// The ASCII letters from `from`: where they end, and whether they
-    /// spell `script` (any case).
-    fn word(&self, from: usize) -> (usize, bool) {
+    /// The ASCII letters from `from`, and the character after them when it
+    /// is a space, `/` or `>`: where reading goes on, and whether they
+    /// spell `script` (any case) and were so followed.
+    fn script_word(&self, from: usize) -> (usize, bool) {
         let length = self.bytes[from..]
             .iter()
             .take_while(|byte| byte.is_ascii_alphabetic())
             .count();
         let end = from + length;
-        (end, self.bytes[from..end].eq_ignore_ascii_case(b"script"))
+        match self.bytes.get(end) {
+            Some(&delimiter) if is_tag_space(delimiter) || matches!(delimiter, b'/' | b'>') => {
+                (end + 1, self.bytes[from..end].eq_ignore_ascii_case(b"script"))
+            }
+            _ => (end, false),
+        }
     }
 
     /// Text from `from` to `to`, NUL characters replaced by U+FFFD.

@@ -1059,7 +1059,7 @@ impl Acknowledge for AmqpDelivery {
     /// The message's bytes and the page's content go; its delivery tag
     /// stays for the acknowledgement.
     fn applied(&mut self) {
-        self.event.keep_identity();
+        self.event.drop_content();
         self.delivery.data = Vec::new();
     }
 

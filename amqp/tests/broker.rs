@@ -111,8 +111,7 @@ fn event(i: usize) -> PageEvent {
 
 /// Receives from `queue` until every expected event was seen (duplicates
 /// allowed), acknowledging each as the indexer does (applied, its content
-/// let go, then acknowledged); checks each equals what was published, and
-/// that the queue holds nothing after (every acknowledgement arrived).
+/// let go, then acknowledged); checks each equals what was published.
 async fn receive_all(config: &AmqpConfig, queue: &str, expected: &HashMap<DocId, PageEvent>) {
     let mut consumer = AmqpConsumer::new(config.clone(), queue).unwrap();
     let mut seen = HashMap::new();
@@ -132,11 +131,6 @@ async fn receive_all(config: &AmqpConfig, queue: &str, expected: &HashMap<DocId,
         delivery.ack().await.unwrap();
     }
     consumer.close().await;
-    let (_connection, channel) = raw_channel(config).await;
-    assert!(
-        get(&channel, queue).await.is_none(),
-        "{queue}: a delivery was not acknowledged"
-    );
 }
 
 fn header<'a>(message: &'a BasicGetMessage, name: &str) -> Option<&'a AMQPValue> {

@@ -91,13 +91,14 @@ impl PageMessage {
         DocId::of(&self.canonical_url)
     }
 
-    /// Frees the page's content: what is left names it (URLs, status,
-    /// signatures), nothing more.
-    pub fn keep_identity(&mut self) {
-        for content in [&mut self.title, &mut self.description, &mut self.text] {
-            *content = String::new();
-        }
+    /// Frees the page's content (title, description, headings, text,
+    /// outlinks, sections). What stays are the small fields: the URLs (so
+    /// the id), the fetch time, status, language and signatures.
+    pub fn drop_content(&mut self) {
+        self.title = String::new();
+        self.description = String::new();
         self.headings = Vec::new();
+        self.text = String::new();
         self.outlinks = Vec::new();
         self.sections = Vec::new();
     }
@@ -122,12 +123,10 @@ pub enum PageEvent {
 }
 
 impl PageEvent {
-    /// Lets go of a page's content, keeping what names the event: once
-    /// applied, an event waiting for its commit needs no more. The page
-    /// keeps its id and URL; its text, sections and headings go.
-    pub fn keep_identity(&mut self) {
+    /// A page's [`PageMessage::drop_content`]; a removal is small already.
+    pub fn drop_content(&mut self) {
         if let PageEvent::Upsert(page) = self {
-            page.keep_identity();
+            page.drop_content();
         }
     }
 

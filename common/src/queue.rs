@@ -117,14 +117,16 @@ pub trait DeliverySource: Send {
 
 /// One event taken from a [`DeliverySource`].
 pub trait Acknowledge: Send {
-    /// The event; after [`Acknowledge::applied`], only its identity (a
-    /// page's id and URL).
+    /// The event; after [`Acknowledge::applied`], without its content
+    /// ([`PageEvent::drop_content`]).
     fn event(&self) -> &PageEvent;
 
-    /// The store has applied the event: its content (a page's text,
-    /// sections, the message's bytes) goes, and what waits for the commit
-    /// is only what acknowledging it takes. A batch is up to 2,000 pages:
-    /// their texts held until the commit were a crawl's largest memory.
+    /// The store has applied the event: its content (and the message's
+    /// bytes) goes, and what waits for the commit is only what
+    /// acknowledging it takes. A batch is up to 2,000 pages: their texts
+    /// held until the commit were a crawl's largest memory. After this the
+    /// delivery is only acknowledged: never applied again, never
+    /// dead-lettered (both would read the content that is gone).
     fn applied(&mut self) {}
 
     /// The event is durable: its publisher (or the broker) may forget it.
@@ -166,7 +168,7 @@ impl Acknowledge for Delivery {
     }
 
     fn applied(&mut self) {
-        self.event.keep_identity();
+        self.event.drop_content();
     }
 
     async fn ack(self) -> Result<(), QueueError> {

@@ -23,11 +23,13 @@ pub(super) trait Tokens {
     /// Text, character references decoded; text given in several calls
     /// with nothing between them is one text.
     fn text(&mut self, text: &str);
-    /// A NUL character in the text (the tree drops it).
+    /// A NUL character in markup's text (the tree drops it; in raw text it
+    /// is given as U+FFFD).
     fn null(&mut self);
     /// A tag; what it returns says how the text after it is read.
     fn tag(&mut self, tag: Tag) -> After;
-    /// A comment (or what is read as one: `<?...>`, `<!...>`).
+    /// A comment (or what is read as one: `<?...>`, `<!...>`, `</ ...>`,
+    /// CDATA sections).
     fn comment(&mut self);
     fn doctype(&mut self, doctype: Doctype);
     /// The end of the page.
@@ -542,9 +544,9 @@ impl<'a> Tokenizer<'a> {
     fn is_end_tag(&self, at: usize, name: &str) -> bool {
         let from = at + 2;
         let end = from + name.len();
-        end < self.bytes.len()
+        !name.is_empty()
+            && end < self.bytes.len()
             && self.bytes[from..end].eq_ignore_ascii_case(name.as_bytes())
-            && !name.is_empty()
             && (is_tag_space(self.bytes[end]) || matches!(self.bytes[end], b'/' | b'>'))
     }
 

@@ -388,6 +388,13 @@ pub struct ServeArgs {
     /// only within it.
     #[arg(long, value_name = "MS", default_value_t = SearchConfig::default().query_budget.as_millis() as u64)]
     query_budget_ms: u64,
+    /// Searches computed at once; the others wait their turn in arrival
+    /// order (cache hits never wait) [default: twice the cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    searches_at_once: Option<u64>,
+    /// Searches that may wait for a turn; one more is answered 503 at once.
+    #[arg(long, value_name = "N", default_value_t = SearchConfig::default().searches_waiting)]
+    searches_waiting: usize,
     /// Answers the query cache keeps at most (0 turns it off).
     #[arg(long, value_name = "N", default_value_t = SearchConfig::default().cache_entries)]
     cache_entries: usize,
@@ -484,6 +491,10 @@ impl ServeArgs {
                 cache_entries: self.cache_entries,
                 cache_bytes: self.cache_mb.saturating_mul(1024 * 1024),
                 query_budget: Duration::from_millis(self.query_budget_ms),
+                searches_at_once: self
+                    .searches_at_once
+                    .map_or(SearchConfig::default().searches_at_once, |n| n as usize),
+                searches_waiting: self.searches_waiting,
             },
             access: self.access.config()?,
         })

@@ -46,6 +46,11 @@ pub trait IndexShard: Send + Sync {
     fn name(&self) -> &str;
     /// Changes with every commit the shard's searches see.
     async fn generation(&self) -> Result<u64, BackendError>;
+    /// The generation at once, without a future or a deadline, where the
+    /// shard is in this process (a cache hit asks every shard's).
+    fn generation_now(&self) -> Option<u64> {
+        None
+    }
     /// The live documents its searches see now (for /readyz).
     async fn documents(&self) -> Result<u64, BackendError>;
     async fn prepare(&self, request: &PrepareRequest) -> Result<Prepared, BackendError>;
@@ -103,8 +108,12 @@ impl IndexShard for LocalShard {
     }
 
     async fn generation(&self) -> Result<u64, BackendError> {
-        // Hashing a few segment ids: no need for a blocking thread.
         Ok(self.searcher.generation())
+    }
+
+    fn generation_now(&self) -> Option<u64> {
+        // A few segment ids hashed once per commit: no need to wait.
+        Some(self.searcher.generation())
     }
 
     async fn documents(&self) -> Result<u64, BackendError> {

@@ -7,9 +7,16 @@
 //! before it is never served after it; the stale entry just ages out.
 //! Identical misses arriving together are computed once: the first caller
 //! computes, the others wait for its answer (single flight).
+//!
+//! An answer may also be given again without the cache seeing it, from the
+//! memo of requests seen before ([`crate::seen`]). Such an answer says so
+//! ([`Cached::take_read_elsewhere`]), and when it comes up for eviction it
+//! is kept once more, as most recent (a second chance, as in CLOCK): an
+//! answer read often stays however it is read.
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use lru::LruCache;
@@ -40,6 +47,13 @@ pub struct CacheCounts {
     pub bytes: usize,
 }
 
+/// What the cache keeps.
+pub trait Cached {
+    /// Whether it was given out since the last call without the cache
+    /// (and forget that it was).
+    fn take_read_elsewhere(&self) -> bool;
+}
+
 struct Entry<V> {
     value: Arc<V>,
     bytes: usize,
@@ -57,9 +71,11 @@ pub struct QueryCache<V, E> {
     inner: Mutex<Inner<V>>,
     in_flight: Mutex<HashMap<CacheKey, Flight<V, E>>>,
     max_bytes: usize,
+    /// Hits answered from the memo of requests seen before.
+    hits_elsewhere: AtomicU64,
 }
 
-impl<V, E: Clone> QueryCache<V, E> {
+impl<V: Cached, E: Clone> QueryCache<V, E> {
     /// A cache of at most `max_entries` answers and `max_bytes` bytes of
     /// them. Zero entries disables caching (single flight still applies).
     pub fn new(max_entries: usize, max_bytes: usize) -> QueryCache<V, E> {
@@ -71,6 +87,7 @@ impl<V, E: Clone> QueryCache<V, E> {
             }),
             in_flight: Mutex::new(HashMap::new()),
             max_bytes: if max_entries == 0 { 0 } else { max_bytes },
+            hits_elsewhere: AtomicU64::new(0),
         }
     }
 
@@ -81,10 +98,16 @@ impl<V, E: Clone> QueryCache<V, E> {
     pub fn counts(&self) -> CacheCounts {
         let inner = self.inner();
         CacheCounts {
+            hits: inner.counts.hits + self.hits_elsewhere.load(Ordering::Relaxed),
             entries: inner.entries.len(),
             bytes: inner.bytes,
             ..inner.counts
         }
+    }
+
+    /// Counts a hit answered without the cache, from what it keeps.
+    pub fn count_hit_elsewhere(&self) {
+        self.hits_elsewhere.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The cached answer to `key`.
@@ -153,22 +176,28 @@ impl<V, E: Clone> QueryCache<V, E> {
             return;
         }
         let mut inner = self.inner();
-        if let Some((old_key, old)) = inner.entries.push(key.clone(), Entry { value, bytes }) {
-            // Either the same key's answer replaced, or the least recent
-            // entry evicted to make room.
+        // The same key's answer replaced is not an eviction.
+        if let Some(old) = inner.entries.pop(&key) {
             inner.bytes -= old.bytes;
-            if old_key != key {
-                inner.counts.evictions += 1;
-            }
         }
-        inner.bytes += bytes;
-        while inner.bytes > self.max_bytes {
-            let Some((_, old)) = inner.entries.pop_lru() else {
+        // Room for one more entry and its bytes: the least recent entries
+        // go, but one read elsewhere since the cache last looked is kept
+        // once more, as most recent. Each is looked at twice at most.
+        let mut second_chances = inner.entries.len();
+        while inner.entries.len() >= inner.entries.cap().get() || inner.bytes + bytes > self.max_bytes {
+            let Some((old_key, old)) = inner.entries.pop_lru() else {
                 break;
             };
+            if second_chances > 0 && old.value.take_read_elsewhere() {
+                second_chances -= 1;
+                inner.entries.push(old_key, old);
+                continue;
+            }
             inner.bytes -= old.bytes;
             inner.counts.evictions += 1;
         }
+        inner.entries.push(key, Entry { value, bytes });
+        inner.bytes += bytes;
     }
 }
 
@@ -178,6 +207,12 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    impl Cached for String {
+        fn take_read_elsewhere(&self) -> bool {
+            false
+        }
+    }
 
     fn key(query: &str, generation: u64) -> CacheKey {
         CacheKey {

@@ -20,6 +20,8 @@
 //! - [`spell`]: did-you-mean from the index's term dictionary.
 //! - [`snippet`]: highlighted, phrase-aware snippets.
 //! - [`cache`]: the LRU query cache with single flight.
+//! - [`seen`]: requests asked before, answered again with one lookup.
+//! - [`admission`]: how many searches run at once; the others wait their turn.
 //! - [`search`]: scatter-gather over shards, paging, host crowding.
 //! - [`backends`]: shards and documents in this process or over HTTP.
 //! - [`protocol`]: what the API and a shard or the document service say to
@@ -35,6 +37,7 @@
 //! - [`wire`]: serving HTTP so that even the HTTP library's own errors are JSON.
 
 pub mod access;
+pub mod admission;
 pub mod backends;
 pub mod cache;
 pub mod docs;
@@ -47,6 +50,7 @@ pub mod routes;
 pub mod search;
 pub mod search_error;
 pub mod sections;
+pub mod seen;
 pub mod shard_search;
 pub mod snippet;
 pub mod spell;

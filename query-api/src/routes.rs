@@ -148,13 +148,11 @@ fn request_histogram(route: &'static str, status: StatusCode) -> Histogram {
 
 async fn search_json(State(service): State<Arc<SearchService>>, RawQuery(raw): RawQuery) -> Response {
     let started = Instant::now();
-    let result = match SearchParams::from_raw(raw.as_deref()) {
-        Ok(params) => service
-            .answer_request(params.request())
-            .await
-            .map_err(ApiError::from),
-        Err(error) => Err(error),
-    };
+    let result = service
+        .answer_query_string(raw.as_deref().unwrap_or_default(), |raw| {
+            SearchParams::from_raw(Some(raw)).map(|params| params.request())
+        })
+        .await;
     let response = match result {
         // A cached answer's JSON is written as kept, with this request's
         // head: no serialization.

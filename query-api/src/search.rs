@@ -16,24 +16,25 @@
 //! starts only within the query's time budget.
 
 use std::collections::{HashMap, VecDeque};
-use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::DocId;
 use futures::future::join_all;
 use indexer::{Docstore, IndexReaderHandle};
-use lru::LruCache;
 use serde::Serialize;
 
+use crate::admission::Admission;
 use crate::backends::{BackendError, DocumentSource, IndexShard, LocalDocs, LocalShard, within};
-use crate::cache::{CacheCounts, CacheKey, QueryCache};
+use crate::cache::{CacheCounts, CacheKey, Cached, QueryCache};
 use crate::protocol::{
     MAX_LIMIT, MAX_PER_PAGE, MAX_RESULT_OFFSET, PrepareRequest, QueryRequest, ShardHit, WordSpelling,
 };
 use crate::query::{self, ParsedQuery, QueryError};
 use crate::rank::{self, CorpusStats, Ranking};
 use crate::search_error::SearchError;
+use crate::seen::{Recalled, Seen, SeenRequests};
 use crate::shard_search::ShardSearcher;
 use crate::snippet::{Highlight, SnippetQuery};
 use crate::spell;
@@ -62,6 +63,13 @@ pub struct SearchConfig {
     /// required starts only within it. The first pass itself is bounded by
     /// the shards' and the document service's deadlines.
     pub query_budget: Duration,
+    /// Searches computed at once (cache misses); the others wait their
+    /// turn ([`crate::admission`]). By default twice the cores: a search
+    /// also waits on its shards and documents, and with only as many as
+    /// the cores, those waits left cores idle (BENCHMARKS.md §19).
+    pub searches_at_once: usize,
+    /// Searches that may wait for a turn; one more is refused (503).
+    pub searches_waiting: usize,
 }
 
 impl Default for SearchConfig {
@@ -72,6 +80,8 @@ impl Default for SearchConfig {
             cache_entries: 10_000,
             cache_bytes: 64 * 1024 * 1024,
             query_budget: Duration::from_millis(250),
+            searches_at_once: 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
+            searches_waiting: 1000,
         }
     }
 }
@@ -157,6 +167,10 @@ pub struct Answer {
     json_tail: Option<bytes::Bytes>,
     /// The length of the whole JSON.
     json_bytes: usize,
+    /// Given from [`SeenRequests`] since the cache last looked: the cache
+    /// did not see that hit, and keeps the answer once more when it would
+    /// evict it ([`crate::cache::Cached`]).
+    read_elsewhere: AtomicBool,
 }
 
 impl Answer {
@@ -173,7 +187,19 @@ impl Answer {
             response,
             json_tail,
             json_bytes: json.len(),
+            read_elsewhere: AtomicBool::new(false),
         }
+    }
+
+    /// A whole answer: every shard answered and the budget held. Only such
+    /// an answer is cached.
+    fn may_be_cached(&self) -> bool {
+        !self.response.partial && !self.response.cut_short
+    }
+
+    /// Marks it given from [`SeenRequests`], behind the cache's back.
+    pub fn mark_read(&self) {
+        self.read_elsewhere.store(true, Ordering::Relaxed);
     }
 
     pub fn response(&self) -> &SearchResponse {
@@ -203,6 +229,12 @@ impl Answer {
         JsonBody {
             chunks: [Some(head.into()), Some(tail.clone())],
         }
+    }
+}
+
+impl Cached for Answer {
+    fn take_read_elsewhere(&self) -> bool {
+        self.read_elsewhere.swap(false, Ordering::Relaxed)
     }
 }
 
@@ -336,7 +368,8 @@ pub struct SearchService {
     shards: Vec<Arc<dyn IndexShard>>,
     docs: Arc<dyn DocumentSource>,
     cache: QueryCache<Answer, SearchError>,
-    normal_forms: NormalForms,
+    seen: SeenRequests,
+    admission: Admission,
     config: SearchConfig,
     /// `trawl_api_search_duration_seconds` of hits and of misses, looked up
     /// in the registry once rather than per search.
@@ -368,7 +401,8 @@ impl SearchService {
             shards,
             docs,
             cache: QueryCache::new(config.cache_entries, config.cache_bytes),
-            normal_forms: NormalForms::new(config.cache_entries),
+            seen: SeenRequests::new(config.cache_entries),
+            admission: Admission::new(config.searches_at_once, config.searches_waiting),
             config,
             hit_seconds: metrics::histogram!("trawl_api_search_duration_seconds", "cache" => "hit"),
             miss_seconds: metrics::histogram!("trawl_api_search_duration_seconds", "cache" => "miss"),
@@ -395,22 +429,66 @@ impl SearchService {
 
     /// The answer to `request`, from the cache or the shards.
     pub async fn answer_request(&self, request: SearchRequest) -> Result<Answered, SearchError> {
+        self.answer_from(request, None, None, Instant::now()).await
+    }
+
+    /// The answer to the request whose query string (the URL's, as sent)
+    /// is `query_string`, which `read` turns into a [`SearchRequest`]. A
+    /// request asked before is answered from [`SeenRequests`] while its
+    /// answer holds: one lookup, nothing read or parsed again.
+    pub async fn answer_query_string<E: From<SearchError>>(
+        &self,
+        query_string: &str,
+        read: impl FnOnce(&str) -> Result<SearchRequest, E>,
+    ) -> Result<Answered, E> {
         let started = Instant::now();
+        let generations = self.generations().await;
+        let normalized = match self.seen.recall(query_string, &generations) {
+            Some(Recalled::Answer(answer)) => {
+                answer.mark_read();
+                self.cache.count_hit_elsewhere();
+                let took = started.elapsed();
+                self.hit_seconds.record(took.as_secs_f64());
+                return Ok(Answered {
+                    answer,
+                    cached: true,
+                    took_ms: took.as_secs_f64() * 1000.0,
+                });
+            }
+            Some(Recalled::NormalForm(normalized)) => Some(normalized),
+            None => None,
+        };
+        let request = read(query_string)?;
+        let seen = Some((query_string, normalized));
+        Ok(self
+            .answer_from(request, seen, Some(generations), started)
+            .await?)
+    }
+
+    /// The answer to `request`, from the cache or the shards. `seen` is the
+    /// request's query string, to remember it by, and its normal form if
+    /// known; `generations`, the shards' if already asked.
+    async fn answer_from(
+        &self,
+        request: SearchRequest,
+        seen: Option<(&str, Option<String>)>,
+        generations: Option<Generations>,
+        started: Instant,
+    ) -> Result<Answered, SearchError> {
         let budget_ends = started + self.config.query_budget;
         let paging = Paging::of(&request)?;
-        // A query read before is not read again for its cache key: only a
-        // miss needs the whole plan, and a hit is over in microseconds, a
-        // tenth of which parsing took (BENCHMARKS.md §17).
+        // A query seen before is not read again for its cache key: only a
+        // miss needs the whole plan.
+        let (query_string, normalized) = seen.unzip();
         let mut plan = None;
-        let normalized = match self.normal_forms.get(&request) {
+        let normalized = match normalized.flatten() {
             Some(normalized) => normalized,
-            None => {
-                let new = Plan::new(&request, budget_ends)?;
-                self.normal_forms.put(&request, &new.normalized);
-                plan.insert(new).normalized.clone()
-            }
+            None => plan.insert(Plan::new(&request, budget_ends)?).normalized.clone(),
         };
-        let generations = self.generations().await;
+        let generations = match generations {
+            Some(generations) => generations,
+            None => self.generations().await,
+        };
         let all_answered = generations.iter().all(Result::is_ok);
         if !generations.iter().any(Result::is_ok) {
             return Err(SearchError::Unavailable(describe_failures(&failures(
@@ -419,6 +497,8 @@ impl SearchService {
             ))));
         }
         let compute = async {
+            // A miss waits for its turn; a hit never gets here.
+            let _turn = self.admission.turn().await?;
             let plan = match plan {
                 Some(plan) => plan,
                 None => Plan::new(&request, budget_ends)?,
@@ -426,23 +506,30 @@ impl SearchService {
             let response = self.answer(&plan, &generations, true).await?;
             Ok(Answer::new(response))
         };
+        let generation_numbers: Vec<u64> = generations.iter().map(|g| *g.as_ref().unwrap_or(&0)).collect();
         let (answer, cached) = if all_answered {
             let key = CacheKey {
-                query: normalized,
+                query: normalized.clone(),
                 ranking: request.ranking,
                 offset: paging.offset,
                 per_page: paging.per_page,
-                generations: generations.iter().map(|g| *g.as_ref().unwrap_or(&0)).collect(),
+                generations: generation_numbers.clone(),
             };
             self.cache
-                .get_or_compute(key, compute, Answer::bytes, |answer| {
-                    !answer.response.partial && !answer.response.cut_short
-                })
+                .get_or_compute(key, compute, Answer::bytes, Answer::may_be_cached)
                 .await
         } else {
             (compute.await.map(Arc::new), false)
         };
         let answer = answer?;
+        if let Some(query_string) = query_string {
+            let seen = if all_answered && answer.may_be_cached() {
+                Seen::answered(normalized, &generation_numbers, &answer)
+            } else {
+                Seen::unanswered(normalized)
+            };
+            self.seen.put(query_string, seen);
+        }
         let took = started.elapsed();
         let histogram = if cached {
             &self.hit_seconds
@@ -459,6 +546,15 @@ impl SearchService {
 
     /// Every shard's generation, each within the deadline.
     async fn generations(&self) -> Generations {
+        // Shards in this process answer at once: no future, no deadline.
+        let now: Option<Generations> = self
+            .shards
+            .iter()
+            .map(|shard| shard.generation_now().map(Ok))
+            .collect();
+        if let Some(now) = now {
+            return now;
+        }
         let deadline = self.config.shard_timeout;
         let answers = join_all(
             self.shards
@@ -850,47 +946,6 @@ impl Paging {
     }
 }
 
-/// The normalized form of queries read lately ([`ParsedQuery::normalized`]
-/// of the tuned ranking's, [`query::clean`] of the baseline's), by their
-/// text as sent: the cache key of a query asked again, without reading
-/// it again. As many entries as the answer cache, each at most twice
-/// [`query::MAX_QUERY_BYTES`]; none when the cache is off.
-struct NormalForms {
-    by_ranking: Option<Mutex<[LruCache<String, String>; 2]>>,
-}
-
-impl NormalForms {
-    fn new(entries: usize) -> NormalForms {
-        let by_ranking = NonZeroUsize::new(entries).map(|n| Mutex::new([LruCache::new(n), LruCache::new(n)]));
-        NormalForms { by_ranking }
-    }
-
-    fn slot(ranking: Ranking) -> usize {
-        match ranking {
-            Ranking::Tuned => 0,
-            Ranking::Baseline => 1,
-        }
-    }
-
-    fn get(&self, request: &SearchRequest) -> Option<String> {
-        let mut memo = self
-            .by_ranking
-            .as_ref()?
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        memo[Self::slot(request.ranking)]
-            .get(request.query.as_str())
-            .cloned()
-    }
-
-    fn put(&self, request: &SearchRequest, normalized: &str) {
-        if let Some(memo) = &self.by_ranking {
-            let mut memo = memo.lock().unwrap_or_else(|p| p.into_inner());
-            memo[Self::slot(request.ranking)].put(request.query.clone(), normalized.to_string());
-        }
-    }
-}
-
 impl Plan {
     fn new(request: &SearchRequest, budget_ends: Instant) -> Result<Plan, SearchError> {
         let Paging {
@@ -1121,8 +1176,33 @@ fn shard_error(shard: &str, error: &BackendError) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// An answer with no results, for tests elsewhere.
+    pub(crate) fn answer_for(query: &str) -> Answer {
+        Answer::new(SearchResponse {
+            cached: false,
+            took_ms: 0.0,
+            query: query.into(),
+            corrected_query: None,
+            suggestion: None,
+            total: 0,
+            page: 1,
+            per_page: 10,
+            offset: 0,
+            limit: 10,
+            partial: false,
+            relaxed: false,
+            cut_short: false,
+            shards: ShardsReport {
+                searched: 1,
+                answered: 1,
+                failed: Vec::new(),
+            },
+            results: Vec::new(),
+        })
+    }
 
     fn hit(id: u64, site: &str) -> ShardHit {
         ShardHit {

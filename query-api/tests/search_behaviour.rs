@@ -241,6 +241,102 @@ async fn a_commit_between_two_identical_queries_changes_the_answer() {
     assert_eq!((counts.hits, counts.misses), (1, 2), "{counts:?}");
 }
 
+/// The request of a query string `q=WORDS` (the HTTP route reads real ones).
+fn read_query_string(query_string: &str) -> Result<SearchRequest, query_api::SearchError> {
+    let words = query_string.strip_prefix("q=").expect("q=WORDS");
+    Ok(SearchRequest::new(words, 1, 10))
+}
+
+async fn ask(service: &SearchService, query_string: &str) -> SearchResponse {
+    service
+        .answer_query_string(query_string, read_query_string)
+        .await
+        .unwrap()
+        .response()
+}
+
+// A request seen before is answered by its query string alone
+// (query_api::seen), but only while every shard is at the generation its
+// answer was computed at: a commit between two identical requests changes
+// the answer on that path too.
+#[tokio::test]
+async fn a_request_seen_before_is_not_answered_from_before_a_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &corpus());
+    let service = SearchService::new(index.clone(), docstore.clone());
+
+    assert!(!ask(&service, "q=zeppelin").await.cached);
+    let again = ask(&service, "q=zeppelin").await;
+    assert!(
+        again.cached && again.total == 0,
+        "seen, nothing committed: the same answer"
+    );
+    // Another query string of the same query: the cache, by its normal form.
+    assert!(ask(&service, "q=Zeppelin").await.cached);
+
+    let newcomer = page("http://new.test/z.html", "Zeppelin", "A zeppelin is an airship.");
+    docstore
+        .put(newcomer.doc_id(), &StoredDoc::from_page(&newcomer))
+        .unwrap();
+    let mut writer = IndexWriterHandle::open(&dir.path().join("index"), 1).unwrap();
+    writer.upsert(&newcomer).unwrap();
+    writer.commit().unwrap();
+    index.reload().unwrap();
+
+    let after = ask(&service, "q=zeppelin").await;
+    assert!(!after.cached);
+    assert_eq!(links(&after), ["http://new.test/z.html"]);
+    let again = ask(&service, "q=zeppelin").await;
+    assert!(again.cached);
+    assert_eq!(links(&again), ["http://new.test/z.html"]);
+    let counts = service.cache_counts();
+    assert_eq!((counts.hits, counts.misses), (3, 2), "{counts:?}");
+}
+
+// The memo of requests holds answers weakly: an answer the cache evicted is
+// not given again from it. An answer given from the memo is one the cache
+// did not see read, and is kept once more when it comes up for eviction.
+#[tokio::test]
+async fn the_cache_alone_decides_how_long_an_answer_lives() {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &corpus());
+    let two_answers = || {
+        SearchService::with_backends(
+            vec![Arc::new(LocalShard::new(
+                "local",
+                ShardSearcher::new(index.clone(), 0),
+            ))],
+            Arc::new(LocalDocs::new("local", docstore.clone())),
+            SearchConfig {
+                cache_entries: 2,
+                ..SearchConfig::default()
+            },
+        )
+    };
+
+    // Asked once: ownership is the least recent when a third answer comes.
+    let service = two_answers();
+    for query_string in ["q=ownership", "q=borrowing", "q=hashmap"] {
+        assert!(!ask(&service, query_string).await.cached);
+    }
+    assert!(
+        !ask(&service, "q=ownership").await.cached,
+        "evicted, so not in the memo either"
+    );
+
+    // Asked twice, the second time from the memo: kept once more.
+    let service = two_answers();
+    assert!(!ask(&service, "q=ownership").await.cached);
+    assert!(ask(&service, "q=ownership").await.cached);
+    assert!(!ask(&service, "q=borrowing").await.cached);
+    assert!(
+        !ask(&service, "q=hashmap").await.cached,
+        "borrowing goes, not ownership"
+    );
+    assert!(ask(&service, "q=ownership").await.cached);
+    assert!(!ask(&service, "q=borrowing").await.cached);
+}
+
 // A query asked again is answered from the cache without being read again
 // (its normalized form is remembered by its text): another spelling of it
 // finds the same entry, the other ranking and another page do not, and a

@@ -368,7 +368,7 @@ pub struct SearchService {
     shards: Vec<Arc<dyn IndexShard>>,
     docs: Arc<dyn DocumentSource>,
     cache: QueryCache<Answer, SearchError>,
-    seen: SeenRequests,
+    seen: SeenRequests<Answer>,
     admission: Admission,
     config: SearchConfig,
     /// `trawl_api_search_duration_seconds` of hits and of misses, looked up
@@ -1176,33 +1176,8 @@ fn shard_error(shard: &str, error: &BackendError) {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// An answer with no results, for tests elsewhere.
-    pub(crate) fn answer_for(query: &str) -> Answer {
-        Answer::new(SearchResponse {
-            cached: false,
-            took_ms: 0.0,
-            query: query.into(),
-            corrected_query: None,
-            suggestion: None,
-            total: 0,
-            page: 1,
-            per_page: 10,
-            offset: 0,
-            limit: 10,
-            partial: false,
-            relaxed: false,
-            cut_short: false,
-            shards: ShardsReport {
-                searched: 1,
-                answered: 1,
-                failed: Vec::new(),
-            },
-            results: Vec::new(),
-        })
-    }
 
     fn hit(id: u64, site: &str) -> ShardHit {
         ShardHit {

@@ -13,7 +13,7 @@
 //! it weakly, so the cache's entry and byte bounds still hold. An answer
 //! the cache evicted is gone here too, and its request goes the whole way
 //! (without parsing the query again: its normal form is remembered). A hit
-//! here marks its answer read ([`Answer::mark_read`]): the cache, which did
+//! here marks its answer read (`search::Answer::mark_read`): the cache, which did
 //! not see the hit, keeps a marked answer once more when it would evict it.
 //!
 //! The memo is bounded in entries, as many as the cache's; an entry is a
@@ -26,45 +26,44 @@ use std::sync::{Arc, Mutex, Weak};
 use lru::LruCache;
 
 use crate::backends::BackendError;
-use crate::search::Answer;
 
 /// The longest query string remembered: a query of the most bytes
 /// allowed, every byte percent-encoded, and its paging.
 pub const MAX_QUERY_STRING_BYTES: usize = 3 * crate::query::MAX_QUERY_BYTES + 128;
 
-pub struct SeenRequests {
+pub struct SeenRequests<A> {
     /// None when the cache is off: nothing to remember then.
-    by_query_string: Option<Mutex<Memo>>,
+    by_query_string: Option<Mutex<Memo<A>>>,
 }
 
 /// Hashed with foldhash, seeded per process: SipHash was most of a
 /// lookup's time on a hit, and the seed still keeps clients from choosing
 /// query strings that collide.
-type Memo = LruCache<Box<str>, Seen, foldhash::fast::RandomState>;
+type Memo<A> = LruCache<Box<str>, Seen<A>, foldhash::fast::RandomState>;
 
 /// What a request seen before was.
 #[derive(Debug)]
-pub struct Seen {
+pub struct Seen<A> {
     /// Its query, normalized: its part of the cache key.
     normalized: String,
     /// The shards' generations its answer was computed at...
     generations: Box<[u64]>,
     /// ...and that answer, while the cache keeps it.
-    answer: Weak<Answer>,
+    answer: Weak<A>,
 }
 
 /// What [`SeenRequests::recall`] knows.
-pub enum Recalled {
+pub enum Recalled<A> {
     /// The answer given before, still cached and still true.
-    Answer(Arc<Answer>),
+    Answer(Arc<A>),
     /// Only the query's normal form: the answer went or no longer holds.
     NormalForm(String),
 }
 
-impl Seen {
+impl<A> Seen<A> {
     /// A request that normalizes to `normalized` and has no answer to
     /// remember (it was not cached).
-    pub fn unanswered(normalized: String) -> Seen {
+    pub fn unanswered(normalized: String) -> Seen<A> {
         Seen {
             normalized,
             generations: Box::new([]),
@@ -73,7 +72,7 @@ impl Seen {
     }
 
     /// A request answered `answer` at `generations`.
-    pub fn answered(normalized: String, generations: &[u64], answer: &Arc<Answer>) -> Seen {
+    pub fn answered(normalized: String, generations: &[u64], answer: &Arc<A>) -> Seen<A> {
         Seen {
             normalized,
             generations: generations.into(),
@@ -83,7 +82,7 @@ impl Seen {
 
     /// Its answer, if the cache still keeps it and every shard answered
     /// `now` with the generation it was computed at.
-    pub fn answer_at(&self, now: &[Result<u64, BackendError>]) -> Option<Arc<Answer>> {
+    pub fn answer_at(&self, now: &[Result<u64, BackendError>]) -> Option<Arc<A>> {
         let same = now.len() == self.generations.len()
             && now
                 .iter()
@@ -96,16 +95,16 @@ impl Seen {
     }
 }
 
-impl SeenRequests {
+impl<A> SeenRequests<A> {
     /// Remembers at most `entries` requests; none when `entries` is 0.
-    pub fn new(entries: usize) -> SeenRequests {
+    pub fn new(entries: usize) -> SeenRequests<A> {
         SeenRequests {
             by_query_string: NonZeroUsize::new(entries)
                 .map(|n| Mutex::new(LruCache::with_hasher(n, foldhash::fast::RandomState::default()))),
         }
     }
 
-    fn memo(&self) -> Option<std::sync::MutexGuard<'_, Memo>> {
+    fn memo(&self) -> Option<std::sync::MutexGuard<'_, Memo<A>>> {
         let memo = self.by_query_string.as_ref()?;
         Some(memo.lock().unwrap_or_else(|p| p.into_inner()))
     }
@@ -113,7 +112,7 @@ impl SeenRequests {
     /// What is known of the request with this query string, now that the
     /// shards' generations are `now`: its answer, if it holds, or else
     /// its normal form; nothing if not seen.
-    pub fn recall(&self, query_string: &str, now: &[Result<u64, BackendError>]) -> Option<Recalled> {
+    pub fn recall(&self, query_string: &str, now: &[Result<u64, BackendError>]) -> Option<Recalled<A>> {
         let mut memo = self.memo()?;
         let seen = memo.get(query_string)?;
         Some(match seen.answer_at(now) {
@@ -125,7 +124,7 @@ impl SeenRequests {
     /// Remembers what the request with this query string was; not when the
     /// query string is longer than [`MAX_QUERY_STRING_BYTES`] (it holds
     /// more than a query and its paging: the memo's bound is in entries).
-    pub fn put(&self, query_string: &str, seen: Seen) {
+    pub fn put(&self, query_string: &str, seen: Seen<A>) {
         if query_string.len() > MAX_QUERY_STRING_BYTES {
             return;
         }
@@ -138,7 +137,11 @@ impl SeenRequests {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::tests::answer_for;
+
+    /// An answer, as far as the memo is concerned.
+    fn answer_for(query: &str) -> String {
+        format!("the answer to {query}")
+    }
 
     #[test]
     fn an_answer_is_given_again_only_at_the_same_generations_and_while_it_lives() {
@@ -155,10 +158,10 @@ mod tests {
         // The cache let it go: so does the memo.
         drop(answer);
         assert!(seen.answer_at(&[Ok(3), Ok(7)]).is_none());
-        assert!(Seen::unanswered("x".into()).answer_at(&[]).is_none());
+        assert!(Seen::<String>::unanswered("x".into()).answer_at(&[]).is_none());
     }
 
-    fn normal_form(seen: &SeenRequests, query_string: &str) -> Option<String> {
+    fn normal_form(seen: &SeenRequests<String>, query_string: &str) -> Option<String> {
         match seen.recall(query_string, &[Ok(1)])? {
             Recalled::NormalForm(normalized) => Some(normalized),
             Recalled::Answer(_) => panic!("no answer was remembered"),
@@ -167,7 +170,7 @@ mod tests {
 
     #[test]
     fn recalls_the_answer_while_it_holds_else_the_normal_form() {
-        let seen = SeenRequests::new(10);
+        let seen = SeenRequests::<String>::new(10);
         assert!(seen.recall("q=HashMap", &[Ok(1)]).is_none());
         let answer = Arc::new(answer_for("hashmap"));
         seen.put("q=HashMap", Seen::answered("hashmap".into(), &[1], &answer));
@@ -181,7 +184,7 @@ mod tests {
 
     #[test]
     fn bounded_and_off_with_the_cache() {
-        let seen = SeenRequests::new(2);
+        let seen = SeenRequests::<String>::new(2);
         for query in ["q=a", "q=b", "q=c"] {
             seen.put(query, Seen::unanswered(query.into()));
         }
@@ -190,7 +193,7 @@ mod tests {
         let long = format!("q={}", "a".repeat(MAX_QUERY_STRING_BYTES));
         seen.put(&long, Seen::unanswered("a".into()));
         assert_eq!(normal_form(&seen, &long), None, "too long to remember");
-        let off = SeenRequests::new(0);
+        let off = SeenRequests::<String>::new(0);
         off.put("q=a", Seen::unanswered("a".into()));
         assert_eq!(normal_form(&off, "q=a"), None);
     }

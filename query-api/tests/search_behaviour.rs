@@ -213,6 +213,23 @@ async fn at_most_two_results_of_a_host_on_a_page_unless_site_is_given() {
     assert_eq!(answer.results.len(), 4);
 }
 
+/// Indexes and commits a page with the word "zeppelin", as the crawler
+/// would, and reloads the searcher.
+fn commit_a_zeppelin(
+    dir: &std::path::Path,
+    index: &indexer::IndexReaderHandle,
+    docstore: &indexer::Docstore,
+) {
+    let newcomer = page("http://new.test/z.html", "Zeppelin", "A zeppelin is an airship.");
+    docstore
+        .put(newcomer.doc_id(), &StoredDoc::from_page(&newcomer))
+        .unwrap();
+    let mut writer = IndexWriterHandle::open(&dir.join("index"), 1).unwrap();
+    writer.upsert(&newcomer).unwrap();
+    writer.commit().unwrap();
+    index.reload().unwrap();
+}
+
 #[tokio::test]
 async fn a_commit_between_two_identical_queries_changes_the_answer() {
     let dir = tempfile::tempdir().unwrap();
@@ -225,14 +242,7 @@ async fn a_commit_between_two_identical_queries_changes_the_answer() {
     assert!(again.cached, "the same query, nothing committed: from the cache");
 
     // The crawler commits a page with the word.
-    let newcomer = page("http://new.test/z.html", "Zeppelin", "A zeppelin is an airship.");
-    docstore
-        .put(newcomer.doc_id(), &StoredDoc::from_page(&newcomer))
-        .unwrap();
-    let mut writer = IndexWriterHandle::open(&dir.path().join("index"), 1).unwrap();
-    writer.upsert(&newcomer).unwrap();
-    writer.commit().unwrap();
-    index.reload().unwrap();
+    commit_a_zeppelin(dir.path(), &index, &docstore);
 
     let after = service.search("zeppelin", 1, 10).await.unwrap();
     assert!(!after.cached);
@@ -274,14 +284,7 @@ async fn a_request_seen_before_is_not_answered_from_before_a_commit() {
     // Another query string of the same query: the cache, by its normal form.
     assert!(ask(&service, "q=Zeppelin").await.cached);
 
-    let newcomer = page("http://new.test/z.html", "Zeppelin", "A zeppelin is an airship.");
-    docstore
-        .put(newcomer.doc_id(), &StoredDoc::from_page(&newcomer))
-        .unwrap();
-    let mut writer = IndexWriterHandle::open(&dir.path().join("index"), 1).unwrap();
-    writer.upsert(&newcomer).unwrap();
-    writer.commit().unwrap();
-    index.reload().unwrap();
+    commit_a_zeppelin(dir.path(), &index, &docstore);
 
     let after = ask(&service, "q=zeppelin").await;
     assert!(!after.cached);

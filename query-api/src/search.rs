@@ -447,13 +447,7 @@ impl SearchService {
             Some(Recalled::Answer(answer)) => {
                 answer.mark_read();
                 self.cache.count_hit_elsewhere();
-                let took = started.elapsed();
-                self.hit_seconds.record(took.as_secs_f64());
-                return Ok(Answered {
-                    answer,
-                    cached: true,
-                    took_ms: took.as_secs_f64() * 1000.0,
-                });
+                return Ok(self.answered(answer, true, started));
             }
             Some(Recalled::NormalForm(normalized)) => Some(normalized),
             None => None,
@@ -530,6 +524,11 @@ impl SearchService {
             };
             self.seen.put(query_string, seen);
         }
+        Ok(self.answered(answer, cached, started))
+    }
+
+    /// `answer` as this request's, its time since `started` recorded.
+    fn answered(&self, answer: Arc<Answer>, cached: bool, started: Instant) -> Answered {
         let took = started.elapsed();
         let histogram = if cached {
             &self.hit_seconds
@@ -537,11 +536,11 @@ impl SearchService {
             &self.miss_seconds
         };
         histogram.record(took.as_secs_f64());
-        Ok(Answered {
+        Answered {
             answer,
             cached,
             took_ms: took.as_secs_f64() * 1000.0,
-        })
+        }
     }
 
     /// Every shard's generation, each within the deadline.

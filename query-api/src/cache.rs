@@ -16,7 +16,6 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use lru::LruCache;
@@ -71,8 +70,6 @@ pub struct QueryCache<V, E> {
     inner: Mutex<Inner<V>>,
     in_flight: Mutex<HashMap<CacheKey, Flight<V, E>>>,
     max_bytes: usize,
-    /// Hits answered from the memo of requests seen before.
-    hits_elsewhere: AtomicU64,
 }
 
 impl<V: Cached, E: Clone> QueryCache<V, E> {
@@ -87,7 +84,6 @@ impl<V: Cached, E: Clone> QueryCache<V, E> {
             }),
             in_flight: Mutex::new(HashMap::new()),
             max_bytes: if max_entries == 0 { 0 } else { max_bytes },
-            hits_elsewhere: AtomicU64::new(0),
         }
     }
 
@@ -98,16 +94,10 @@ impl<V: Cached, E: Clone> QueryCache<V, E> {
     pub fn counts(&self) -> CacheCounts {
         let inner = self.inner();
         CacheCounts {
-            hits: inner.counts.hits + self.hits_elsewhere.load(Ordering::Relaxed),
             entries: inner.entries.len(),
             bytes: inner.bytes,
             ..inner.counts
         }
-    }
-
-    /// Counts a hit answered without the cache, from what it keeps.
-    pub fn count_hit_elsewhere(&self) {
-        self.hits_elsewhere.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The cached answer to `key`.

@@ -36,10 +36,17 @@ pub struct SeenRequests<A> {
     by_query_string: Option<Mutex<Memo<A>>>,
 }
 
+struct Memo<A> {
+    requests: Requests<A>,
+    /// Answers given from here: counted under the lock already held, not
+    /// by an atomic counter both cores write on every hit.
+    answers_given: u64,
+}
+
 /// Hashed with foldhash, seeded per process: SipHash was most of a
 /// lookup's time on a hit, and the seed still keeps clients from choosing
 /// query strings that collide.
-type Memo<A> = LruCache<Box<str>, Seen<A>, foldhash::fast::RandomState>;
+type Requests<A> = LruCache<Box<str>, Seen<A>, foldhash::fast::RandomState>;
 
 /// What a request seen before was.
 #[derive(Debug)]
@@ -99,8 +106,12 @@ impl<A> SeenRequests<A> {
     /// Remembers at most `entries` requests; none when `entries` is 0.
     pub fn new(entries: usize) -> SeenRequests<A> {
         SeenRequests {
-            by_query_string: NonZeroUsize::new(entries)
-                .map(|n| Mutex::new(LruCache::with_hasher(n, foldhash::fast::RandomState::default()))),
+            by_query_string: NonZeroUsize::new(entries).map(|n| {
+                Mutex::new(Memo {
+                    requests: LruCache::with_hasher(n, foldhash::fast::RandomState::default()),
+                    answers_given: 0,
+                })
+            }),
         }
     }
 
@@ -114,11 +125,20 @@ impl<A> SeenRequests<A> {
     /// its normal form; nothing if not seen.
     pub fn recall(&self, query_string: &str, now: &[Result<u64, BackendError>]) -> Option<Recalled<A>> {
         let mut memo = self.memo()?;
-        let seen = memo.get(query_string)?;
-        Some(match seen.answer_at(now) {
+        let seen = memo.requests.get(query_string)?;
+        let recalled = match seen.answer_at(now) {
             Some(answer) => Recalled::Answer(answer),
             None => Recalled::NormalForm(seen.normalized.clone()),
-        })
+        };
+        if let Recalled::Answer(_) = recalled {
+            memo.answers_given += 1;
+        }
+        Some(recalled)
+    }
+
+    /// How many answers [`SeenRequests::recall`] has given.
+    pub fn answers_given(&self) -> u64 {
+        self.memo().map_or(0, |memo| memo.answers_given)
     }
 
     /// Remembers what the request with this query string was; not when the
@@ -129,7 +149,7 @@ impl<A> SeenRequests<A> {
             return;
         }
         if let Some(mut memo) = self.memo() {
-            memo.put(query_string.into(), seen);
+            memo.requests.put(query_string.into(), seen);
         }
     }
 }
@@ -180,6 +200,7 @@ mod tests {
         assert!(
             matches!(seen.recall("q=HashMap", &[Ok(2)]), Some(Recalled::NormalForm(n)) if n == "hashmap")
         );
+        assert_eq!(seen.answers_given(), 1, "the normal form is not an answer");
     }
 
     #[test]

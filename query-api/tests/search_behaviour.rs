@@ -259,7 +259,7 @@ fn read_query_string(query_string: &str) -> Result<SearchRequest, query_api::Sea
 
 async fn ask(service: &SearchService, query_string: &str) -> SearchResponse {
     service
-        .answer_query_string(query_string, read_query_string)
+        .answer_query_string(std::time::Instant::now(), query_string, read_query_string)
         .await
         .unwrap()
         .response()

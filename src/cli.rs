@@ -495,6 +495,7 @@ impl ServeArgs {
                     .searches_at_once
                     .map_or(SearchConfig::default().searches_at_once, |n| n as usize),
                 searches_waiting: self.searches_waiting,
+                ..SearchConfig::default()
             },
             access: self.access.config()?,
         })

@@ -20,6 +20,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use crate::search_error::SearchError;
 
 pub struct Admission {
+    at_once: usize,
     running: Semaphore,
     waiting: AtomicUsize,
     may_wait: usize,
@@ -33,6 +34,7 @@ impl Admission {
     /// most `may_wait` waiting.
     pub fn new(at_once: usize, may_wait: usize) -> Admission {
         Admission {
+            at_once: at_once.max(1),
             running: Semaphore::new(at_once.max(1)),
             waiting: AtomicUsize::new(0),
             may_wait,
@@ -59,6 +61,11 @@ impl Admission {
     }
 
     /// Searches waiting for a turn now.
+    /// Searches that hold a turn now.
+    pub fn running(&self) -> usize {
+        self.at_once - self.running.available_permits()
+    }
+
     pub fn waiting(&self) -> usize {
         self.waiting.load(Ordering::Relaxed)
     }
@@ -108,6 +115,7 @@ mod tests {
             }
         }
         assert_eq!(admission.waiting(), 3);
+        assert_eq!(admission.running(), 1);
         assert!(
             order.lock().unwrap().is_empty(),
             "none ran while the turn was held"

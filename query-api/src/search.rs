@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use common::DocId;
 use futures::future::join_all;
-use indexer::{Docstore, IndexReaderHandle};
+use indexer::{Docstore, IndexReaderHandle, StoredDoc};
 use serde::Serialize;
 
 use crate::admission::Admission;
@@ -70,6 +70,15 @@ pub struct SearchConfig {
     pub searches_at_once: usize,
     /// Searches that may wait for a turn; one more is refused (503).
     pub searches_waiting: usize,
+    /// Parts the page of results of a search that runs alone is assembled
+    /// in at once, each on its own thread: reading the page's documents
+    /// and finding the query's words in their texts is almost half of an
+    /// uncached search's CPU (BENCHMARKS.md §21), and one search would
+    /// leave the other cores idle meanwhile. By default as many as the
+    /// cores. Beside other searches, a search assembles its page alone on
+    /// its own task: the cores are busy, and handing parts to other
+    /// threads would only add to the work.
+    pub result_parts: usize,
 }
 
 impl Default for SearchConfig {
@@ -82,6 +91,7 @@ impl Default for SearchConfig {
             query_budget: Duration::from_millis(250),
             searches_at_once: 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
             searches_waiting: 1000,
+            result_parts: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
 }
@@ -831,73 +841,127 @@ impl SearchService {
         Ok(gathered)
     }
 
-    /// Titles, links and snippets of a page of hits. Without the document
-    /// service, the results keep what the index stores (title and link).
+    /// Titles, links and snippets of a page of hits: when the search runs
+    /// alone, in [`SearchConfig::result_parts`] parts at once. Without the
+    /// document service, the results keep what the index stores (title
+    /// and link).
     async fn results(
         &self,
         plan: &Plan,
         hits: Vec<ShardHit>,
         also_at: &HashMap<String, Vec<String>>,
     ) -> Vec<SearchResult> {
+        let query = Arc::new(plan.snippet_query());
+        let alone = self.admission.running() <= 1;
+        let parts = if alone { self.config.result_parts.max(1) } else { 1 };
+        let part_len = hits.len().div_ceil(parts).max(1);
+        let mut parts = Vec::new();
+        let mut hits = hits.into_iter().peekable();
+        while hits.peek().is_some() {
+            let part: Vec<ShardHit> = hits.by_ref().take(part_len).collect();
+            let also_at = part
+                .iter()
+                .map(|hit| also_at.get(&hit.doc_id).cloned().unwrap_or_default())
+                .collect();
+            parts.push(self.results_part(query.clone(), part, also_at, alone));
+        }
+        let mut results = Vec::new();
+        let mut docs_error = None;
+        for (part, error) in join_all(parts).await {
+            results.extend(part);
+            docs_error = docs_error.or(error);
+        }
+        if let Some(error) = docs_error {
+            tracing::warn!(docs = self.docs.name(), %error, "documents unavailable: results without snippets");
+            metrics::counter!("trawl_api_docs_errors_total").increment(1);
+        }
+        results
+    }
+
+    /// One part of [`SearchService::results`]: its documents read, then
+    /// its snippets cut, on the blocking pool when `on_pool` (else on this
+    /// task). Says why the documents were not read, if they were not.
+    async fn results_part(
+        &self,
+        query: Arc<SnippetQuery>,
+        hits: Vec<ShardHit>,
+        also_at: Vec<Vec<String>>,
+        on_pool: bool,
+    ) -> (Vec<SearchResult>, Option<BackendError>) {
         let ids: Vec<DocId> = hits
             .iter()
             .map(|hit| hit.doc_id.parse().unwrap_or(DocId(0)))
             .collect();
-        let docs = match within(self.config.docs_timeout, self.docs.get_many(&ids)).await {
-            Ok(docs) => docs,
-            Err(error) => {
-                tracing::warn!(docs = self.docs.name(), %error, "documents unavailable: results without snippets");
-                metrics::counter!("trawl_api_docs_errors_total").increment(1);
-                vec![None; ids.len()]
-            }
+        let (docs, error) = match within(self.config.docs_timeout, self.docs.get_many(&ids)).await {
+            Ok(docs) => (docs, None),
+            Err(error) => (vec![None; ids.len()], Some(error)),
         };
-        let snippet_query = plan.snippet_query();
-        let passages = crate::snippet::Passages::new(&snippet_query);
-        hits.into_iter()
-            .zip(docs)
-            .map(|(hit, doc)| {
-                // The section that answers best: the result links to it and
-                // its snippet comes from its text.
-                let (section, snippet) = match &doc {
-                    Some(doc) => {
-                        let (best, snippet) = passages.passage(&doc.text, &doc.sections, SNIPPET_CHARS);
-                        let snippet =
-                            snippet.unwrap_or_else(|| crate::snippet::static_snippet(&doc.static_snippet));
-                        (best.map(|best| &doc.sections[best]), Some(snippet))
-                    }
-                    None => (None, None),
-                };
-                let (link, heading_path) = match section {
-                    Some(section) => (
-                        with_fragment(&hit.url, &section.anchor),
-                        section.heading_path.clone(),
-                    ),
-                    None => (hit.url.clone(), Vec::new()),
-                };
-                let (snippet, snippet_text, highlights) = match snippet {
-                    Some(s) => (s.html, s.text, s.highlights),
-                    None => Default::default(),
-                };
-                let title = match (&doc, hit.title.is_empty()) {
-                    (_, false) => hit.title,
-                    (Some(doc), true) if !doc.title.is_empty() => doc.title.clone(),
-                    _ => hit.url.clone(),
-                };
-                SearchResult {
-                    title,
-                    link,
-                    page_link: hit.url,
-                    section: heading_path,
-                    snippet,
-                    snippet_text,
-                    highlights,
-                    site: hit.site,
-                    score: hit.score,
-                    also_at: also_at.get(&hit.doc_id).cloned().unwrap_or_default(),
-                    doc_id: hit.doc_id,
-                }
-            })
-            .collect()
+        let assemble = move || -> Vec<SearchResult> {
+            let passages = crate::snippet::Passages::new(&query);
+            hits.into_iter()
+                .zip(docs)
+                .zip(also_at)
+                .map(|((hit, doc), also_at)| search_result(&passages, hit, doc.as_ref(), also_at))
+                .collect()
+        };
+        if !on_pool {
+            return (assemble(), error);
+        }
+        match tokio::task::spawn_blocking(assemble).await {
+            Ok(results) => (results, error),
+            // A panic while cutting a snippet is the search's, as it is
+            // when snippets are cut on the request's own task.
+            Err(join_error) => std::panic::resume_unwind(join_error.into_panic()),
+        }
+    }
+}
+
+/// A hit as a result: its best section's link and heading path, and its
+/// snippet cut from that section of `doc` (the stored document, if read).
+fn search_result(
+    passages: &crate::snippet::Passages<'_>,
+    hit: ShardHit,
+    doc: Option<&StoredDoc>,
+    also_at: Vec<String>,
+) -> SearchResult {
+    // The section that answers best: the result links to it and its
+    // snippet comes from its text.
+    let (section, snippet) = match doc {
+        Some(doc) => {
+            let (best, snippet) = passages.passage(&doc.text, &doc.sections, SNIPPET_CHARS);
+            let snippet = snippet.unwrap_or_else(|| crate::snippet::static_snippet(&doc.static_snippet));
+            (best.map(|best| &doc.sections[best]), Some(snippet))
+        }
+        None => (None, None),
+    };
+    let (link, heading_path) = match section {
+        Some(section) => (
+            with_fragment(&hit.url, &section.anchor),
+            section.heading_path.clone(),
+        ),
+        None => (hit.url.clone(), Vec::new()),
+    };
+    let (snippet, snippet_text, highlights) = match snippet {
+        Some(s) => (s.html, s.text, s.highlights),
+        None => Default::default(),
+    };
+    let title = match (doc, hit.title.is_empty()) {
+        (_, false) => hit.title,
+        (Some(doc), true) if !doc.title.is_empty() => doc.title.clone(),
+        _ => hit.url.clone(),
+    };
+    SearchResult {
+        title,
+        link,
+        page_link: hit.url,
+        section: heading_path,
+        snippet,
+        snippet_text,
+        highlights,
+        site: hit.site,
+        score: hit.score,
+        also_at,
+        doc_id: hit.doc_id,
     }
 }
 

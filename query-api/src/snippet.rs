@@ -501,7 +501,7 @@ impl<'q> QueryWords<'q> {
                     needle
                         .find_iter(&lowered)
                         .map(|at| from + at)
-                        .filter(|&at| !text[..at].chars().next_back().is_some_and(char::is_alphanumeric)),
+                        .filter(|&at| starts_word(text, at)),
                 );
             }
             from += SCAN_WINDOW_BYTES;
@@ -515,13 +515,9 @@ impl<'q> QueryWords<'q> {
         let mut analyzer = indexer::analyzer::text_analyzer();
         // Each distinct candidate analyzed once: a long page names the same
         // words again and again, and most candidates are not query words.
-        let mut analyzed: HashMap<&str, Option<usize>, xxhash_rust::xxh3::Xxh3DefaultBuilder> =
-            HashMap::default();
+        let mut analyzed: HashMap<&str, Option<usize>, foldhash::fast::RandomState> = HashMap::default();
         for start in starts {
-            let end = text[start..]
-                .char_indices()
-                .find(|(_, c)| !c.is_alphanumeric())
-                .map_or(text.len(), |(i, _)| start + i);
+            let end = alphanumeric_end(text, start);
             let candidate = &text[start..end];
             let word = *analyzed.entry(candidate).or_insert_with(|| {
                 let mut tokens = analyzer.token_stream(candidate);
@@ -548,6 +544,34 @@ impl<'q> QueryWords<'q> {
         }
         matches
     }
+}
+
+/// Whether no alphanumeric character comes right before byte `at` of
+/// `text` (a character's start): ASCII is judged by its byte.
+fn starts_word(text: &str, at: usize) -> bool {
+    match at.checked_sub(1).map(|before| text.as_bytes()[before]) {
+        None => true,
+        Some(byte) if byte.is_ascii() => !byte.is_ascii_alphanumeric(),
+        Some(_) => !text[..at].chars().next_back().is_some_and(char::is_alphanumeric),
+    }
+}
+
+/// Where the run of alphanumeric characters starting at byte `start` of
+/// `text` ends: its ASCII part judged byte by byte, Unicode's rules from
+/// its first other character on.
+fn alphanumeric_end(text: &str, start: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut end = start;
+    while end < bytes.len() && bytes[end].is_ascii_alphanumeric() {
+        end += 1;
+    }
+    if end == bytes.len() || bytes[end].is_ascii() {
+        return end;
+    }
+    text[end..]
+        .char_indices()
+        .find(|(_, c)| !c.is_alphanumeric())
+        .map_or(text.len(), |(i, _)| end + i)
 }
 
 /// The bytes of a page's text lower-cased and searched at a time by
@@ -911,6 +935,20 @@ mod tests {
             }
         }
         assert!(scanned > 50, "{scanned}");
+    }
+
+    #[test]
+    fn word_starts_and_ends_are_unicodes_with_ascii_read_by_byte() {
+        let text = "a1 é日本x_y-z Kx\u{212a}k ça,ü9 \u{301}b end";
+        for (at, _) in text.char_indices().chain([(text.len(), ' ')]) {
+            let unicode_start = !text[..at].chars().next_back().is_some_and(char::is_alphanumeric);
+            assert_eq!(starts_word(text, at), unicode_start, "start at {at}");
+            let unicode_end = text[at..]
+                .char_indices()
+                .find(|(_, c)| !c.is_alphanumeric())
+                .map_or(text.len(), |(i, _)| at + i);
+            assert_eq!(alphanumeric_end(text, at), unicode_end, "end from {at}");
+        }
     }
 
     #[test]

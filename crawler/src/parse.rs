@@ -303,9 +303,11 @@ struct LinkCollector {
     base: Url,
     /// The first `<base href>` counts; later ones are ignored (HTML).
     base_set: bool,
-    resolved: HashMap<String, Option<NormalizedUrl>>,
+    // Hashed with foldhash, seeded per process: hundreds of lookups a page,
+    // where std's SipHash costs more than the lookup.
+    resolved: HashMap<String, Option<NormalizedUrl>, foldhash::fast::RandomState>,
     /// URL -> its place in `links`.
-    kept: HashMap<NormalizedUrl, usize>,
+    kept: HashMap<NormalizedUrl, usize, foldhash::fast::RandomState>,
     links: Vec<Link>,
 }
 
@@ -314,8 +316,8 @@ impl LinkCollector {
         LinkCollector {
             base: page_url,
             base_set: false,
-            resolved: HashMap::new(),
-            kept: HashMap::new(),
+            resolved: HashMap::default(),
+            kept: HashMap::default(),
             links: Vec::new(),
         }
     }

@@ -154,6 +154,49 @@ async fn misspellings_are_suggested_and_corrected() {
 }
 
 #[tokio::test]
+async fn a_page_assembled_in_parts_is_the_page_assembled_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut pages = corpus();
+    pages.extend((0..12).map(|i| {
+        page(
+            &format!("http://many{i}.test/value.html"),
+            &format!("Values {i}"),
+            &format!("A value {i} owned, borrowed and dropped: ownership of value number {i}."),
+        )
+    }));
+    let (index, docstore) = build(dir.path(), &pages);
+    let service = |result_parts| {
+        SearchService::with_backends(
+            vec![Arc::new(LocalShard::new(
+                "local",
+                ShardSearcher::new(index.clone(), 0),
+            ))],
+            Arc::new(LocalDocs::new("local", docstore.clone())),
+            SearchConfig {
+                result_parts,
+                cache_entries: 0,
+                ..SearchConfig::default()
+            },
+        )
+    };
+    let (at_once, in_parts, in_more_parts_than_results) = (service(1), service(3), service(40));
+    for (query, per_page) in [
+        ("value", 10),
+        ("ownership", 10),
+        ("value", 4),
+        ("borrowed value", 7),
+    ] {
+        let expected = at_once.search(query, 1, per_page).await.unwrap();
+        assert!(!expected.results.is_empty(), "{query}");
+        assert!(expected.results.iter().all(|r| !r.snippet.is_empty()), "{query}");
+        for other in [&in_parts, &in_more_parts_than_results] {
+            let answer = other.search(query, 1, per_page).await.unwrap();
+            assert_eq!(answer.results, expected.results, "{query}, {per_page} a page");
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_spent_budget_skips_the_second_search_says_so_and_is_not_cached() {
     let dir = tempfile::tempdir().unwrap();
     let (index, docstore) = build(dir.path(), &corpus());

@@ -304,7 +304,7 @@ struct LinkCollector {
     /// The first `<base href>` counts; later ones are ignored (HTML).
     base_set: bool,
     // Hashed with foldhash, seeded per process: hundreds of lookups a page,
-    // where std's SipHash costs more than the lookup.
+    // and std's SipHash was a visible part of a crawl's CPU (BENCHMARKS.md §21).
     resolved: HashMap<String, Option<NormalizedUrl>, foldhash::fast::RandomState>,
     /// URL -> its place in `links`.
     kept: HashMap<NormalizedUrl, usize, foldhash::fast::RandomState>,

@@ -55,8 +55,8 @@ thread_local! {
     /// Word -> stem, for the thread analyzing. tantivy clones analyzers into
     /// each new segment, so a cache in the analyzer would start empty after
     /// every commit; its indexing threads live as long as the writer.
-    /// Hashed with foldhash, seeded per process: std's SipHash was a
-    /// tenth of the analyzer's time on every token of a crawl.
+    /// Hashed with foldhash, seeded per process: std's SipHash, paid on
+    /// every token, was a visible part of a crawl's CPU (BENCHMARKS.md §21).
     static STEMS: RefCell<HashMap<String, String, foldhash::fast::RandomState>> =
         RefCell::new(HashMap::default());
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use common::PageMessage;
-use indexer::{IndexWriterHandle, StoredDoc};
+use indexer::{Docstore, IndexReaderHandle, IndexWriterHandle, StoredDoc};
 use query_api::backends::{BackendError, IndexShard, LocalDocs, LocalShard, RemoteDocs, RemoteShard};
 use query_api::protocol::{PrepareRequest, Prepared, QueryRequest, ShardHits};
 use query_api::rank::Ranking;
@@ -53,6 +53,18 @@ fn corpus() -> Vec<PageMessage> {
 
 fn links(response: &SearchResponse) -> Vec<&str> {
     response.results.iter().map(|r| r.link.as_str()).collect()
+}
+
+/// A service over one index and docstore in this process, with `config`.
+fn local_service(index: &IndexReaderHandle, docstore: &Arc<Docstore>, config: SearchConfig) -> SearchService {
+    SearchService::with_backends(
+        vec![Arc::new(LocalShard::new(
+            "local",
+            ShardSearcher::new(index.clone(), 0),
+        ))],
+        Arc::new(LocalDocs::new("local", docstore.clone())),
+        config,
+    )
 }
 
 #[tokio::test]
@@ -166,18 +178,12 @@ async fn a_page_assembled_in_parts_is_the_page_assembled_at_once() {
     }));
     let (index, docstore) = build(dir.path(), &pages);
     let service = |result_parts| {
-        SearchService::with_backends(
-            vec![Arc::new(LocalShard::new(
-                "local",
-                ShardSearcher::new(index.clone(), 0),
-            ))],
-            Arc::new(LocalDocs::new("local", docstore.clone())),
-            SearchConfig {
-                result_parts,
-                cache_entries: 0,
-                ..SearchConfig::default()
-            },
-        )
+        let config = SearchConfig {
+            result_parts,
+            cache_entries: 0,
+            ..SearchConfig::default()
+        };
+        local_service(&index, &docstore, config)
     };
     let (at_once, in_parts, in_more_parts_than_results) = (service(1), service(3), service(40));
     for (query, per_page) in [
@@ -200,14 +206,11 @@ async fn a_page_assembled_in_parts_is_the_page_assembled_at_once() {
 async fn a_spent_budget_skips_the_second_search_says_so_and_is_not_cached() {
     let dir = tempfile::tempdir().unwrap();
     let (index, docstore) = build(dir.path(), &corpus());
-    let service = SearchService::with_backends(
-        vec![Arc::new(LocalShard::new("local", ShardSearcher::new(index, 0)))],
-        Arc::new(LocalDocs::new("local", docstore)),
-        SearchConfig {
-            query_budget: Duration::ZERO,
-            ..SearchConfig::default()
-        },
-    );
+    let config = SearchConfig {
+        query_budget: Duration::ZERO,
+        ..SearchConfig::default()
+    };
+    let service = local_service(&index, &docstore, config);
     // The correction is known, but searching it would be a second pass.
     let answer = service.search("ownrship", 1, 10).await.unwrap();
     assert!(answer.cut_short);
@@ -347,17 +350,11 @@ async fn the_cache_alone_decides_how_long_an_answer_lives() {
     let dir = tempfile::tempdir().unwrap();
     let (index, docstore) = build(dir.path(), &corpus());
     let two_answers = || {
-        SearchService::with_backends(
-            vec![Arc::new(LocalShard::new(
-                "local",
-                ShardSearcher::new(index.clone(), 0),
-            ))],
-            Arc::new(LocalDocs::new("local", docstore.clone())),
-            SearchConfig {
-                cache_entries: 2,
-                ..SearchConfig::default()
-            },
-        )
+        let config = SearchConfig {
+            cache_entries: 2,
+            ..SearchConfig::default()
+        };
+        local_service(&index, &docstore, config)
     };
 
     // Asked once: ownership is the least recent when a third answer comes.

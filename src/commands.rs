@@ -35,8 +35,10 @@ use crate::DataDir;
 use crate::operations::{self, Readiness};
 
 /// Pages parsed but not yet indexed; beyond this the crawl waits
-/// (back-pressure).
-const PAGE_QUEUE_CAPACITY: usize = 1024;
+/// (back-pressure). 128 are a tenth of a second of a loopback crawl and
+/// bound what the queue holds to 128 pages' texts; 1,024 crawled no
+/// faster and held a few MB more at the peak (BENCHMARKS.md §21).
+const PAGE_QUEUE_CAPACITY: usize = 128;
 
 /// Threads tantivy uses to build segments; the crawler parses on the others.
 const INDEXING_THREADS: usize = 1;

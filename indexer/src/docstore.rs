@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use common::message::{Section, truncate_at_char_boundary};
+use common::message::Section;
 use common::{DocId, PageMessage};
 use rocksdb::{DB, IteratorMode, Options, WriteBatch, WriteOptions};
 use serde::{Deserialize, Serialize};
@@ -34,22 +34,58 @@ pub struct StoredDoc {
 
 impl StoredDoc {
     pub fn from_page(page: &PageMessage) -> StoredDoc {
-        let static_snippet = if page.description.trim().is_empty() {
-            let mut start = page.text.clone();
-            truncate_at_char_boundary(&mut start, STATIC_SNIPPET_BYTES);
-            start
-        } else {
-            page.description.clone()
-        };
+        let stored = StoredPage::of(page);
         StoredDoc {
-            url: page.canonical_url.to_string(),
-            title: page.title.clone(),
-            static_snippet,
-            headings: page.headings.clone(),
-            text: page.text.clone(),
-            fetched_at_ms: page.fetched_at_ms,
-            sections: page.sections.clone(),
+            url: stored.url.to_string(),
+            title: stored.title.to_string(),
+            static_snippet: stored.static_snippet.to_string(),
+            headings: stored.headings.to_vec(),
+            text: stored.text.to_string(),
+            fetched_at_ms: stored.fetched_at_ms,
+            sections: stored.sections.to_vec(),
         }
+    }
+}
+
+/// What the store keeps of a page, borrowed from its message: the fields
+/// of [`StoredDoc`] in the same order, so it encodes to the same bytes
+/// (a test holds it to them). Storing a page encodes this, rather than
+/// copying the page's text and sections into a `StoredDoc` first.
+#[derive(Serialize)]
+struct StoredPage<'a> {
+    url: &'a str,
+    title: &'a str,
+    static_snippet: &'a str,
+    headings: &'a [String],
+    text: &'a str,
+    fetched_at_ms: u64,
+    sections: &'a [Section],
+}
+
+impl<'a> StoredPage<'a> {
+    fn of(page: &'a PageMessage) -> StoredPage<'a> {
+        let static_snippet = if page.description.trim().is_empty() {
+            let mut end = page.text.len().min(STATIC_SNIPPET_BYTES);
+            while !page.text.is_char_boundary(end) {
+                end -= 1;
+            }
+            &page.text[..end]
+        } else {
+            page.description.as_str()
+        };
+        StoredPage {
+            url: page.canonical_url.as_str(),
+            title: &page.title,
+            static_snippet,
+            headings: &page.headings,
+            text: &page.text,
+            fetched_at_ms: page.fetched_at_ms,
+            sections: &page.sections,
+        }
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        rmp_serde::to_vec_named(self).expect("a stored page serializes")
     }
 }
 
@@ -111,6 +147,13 @@ impl Docstore {
         Ok(())
     }
 
+    /// Stores what [`StoredDoc::from_page`] makes of `page`, under its id.
+    pub fn put_page(&self, page: &PageMessage) -> Result<()> {
+        self.db
+            .put(page.doc_id().to_be_bytes(), StoredPage::of(page).encode())?;
+        Ok(())
+    }
+
     pub fn delete(&self, doc_id: DocId) -> Result<()> {
         self.db.delete(doc_id.to_be_bytes())?;
         Ok(())
@@ -168,6 +211,12 @@ impl DocstoreWriter {
         self.batch.put(doc_id.to_be_bytes(), encode(doc));
     }
 
+    /// Puts what [`StoredDoc::from_page`] makes of `page`, under its id.
+    pub fn put_page(&mut self, page: &PageMessage) {
+        self.batch
+            .put(page.doc_id().to_be_bytes(), StoredPage::of(page).encode());
+    }
+
     pub fn delete(&mut self, doc_id: DocId) {
         self.batch.delete(doc_id.to_be_bytes());
     }
@@ -192,7 +241,7 @@ fn decode(bytes: &[u8]) -> Result<StoredDoc> {
 
 #[cfg(test)]
 mod tests {
-    use common::NormalizedUrl;
+    use common::{NormalizedUrl, PageMessage};
 
     use super::*;
 
@@ -206,6 +255,56 @@ mod tests {
             fetched_at_ms: 0,
             sections: vec![],
         }
+    }
+
+    #[test]
+    fn a_page_is_stored_as_its_stored_doc_would_be() {
+        let page = |title: &str, text: String| {
+            let url = NormalizedUrl::parse(&format!("http://a.example/{title}.html")).unwrap();
+            PageMessage {
+                url: url.clone(),
+                canonical_url: url,
+                fetched_at_ms: 17,
+                status: 200,
+                title: title.into(),
+                description: String::new(),
+                headings: vec![],
+                text,
+                outlinks: vec![],
+                language: None,
+                simhash: 0,
+                content_hash: 0,
+                sections: vec![],
+            }
+        };
+        let mut described = page("Title", "a text ".repeat(100));
+        described.description = "What the page says it is.".into();
+        described.headings = vec!["One".into(), "Two".into()];
+        described.sections = vec![Section {
+            anchor: "method.push".into(),
+            heading_path: vec!["One".into(), "Two".into()],
+            start: 3,
+        }];
+        // Without a description, the snippet is the text's start, cut
+        // before the character that crosses its limit.
+        let undescribed = page("", format!("{}é and on", "x".repeat(STATIC_SNIPPET_BYTES - 1)));
+        let short = page("Short", "short".into());
+        let dir = tempfile::tempdir().unwrap();
+        let docstore = Arc::new(Docstore::open(dir.path()).unwrap());
+        let mut writer = DocstoreWriter::new(docstore.clone());
+        for page in [&described, &undescribed, &short] {
+            let doc = StoredDoc::from_page(page);
+            assert_eq!(StoredPage::of(page).encode(), encode(&doc));
+            docstore.put_page(page).unwrap();
+            assert_eq!(docstore.get(page.doc_id()).unwrap(), Some(doc.clone()));
+            writer.put_page(page);
+            writer.commit().unwrap();
+            assert_eq!(docstore.get(page.doc_id()).unwrap(), Some(doc));
+        }
+        assert_eq!(
+            StoredDoc::from_page(&undescribed).static_snippet.len(),
+            STATIC_SNIPPET_BYTES - 1
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ use common::queue::{Acknowledge, ChannelSource, DeliverySource};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use crate::docstore::{Docstore, DocstoreWriter, StoredDoc};
+use crate::docstore::{Docstore, DocstoreWriter};
 use crate::index::IndexWriterHandle;
 use crate::{IndexerError, Result};
 
@@ -110,7 +110,7 @@ pub struct Stores {
 impl EventStore for Stores {
     fn apply(&mut self, event: &PageEvent) -> Result<()> {
         match event {
-            PageEvent::Upsert(page) => self.docstore.put(page.doc_id(), &StoredDoc::from_page(page))?,
+            PageEvent::Upsert(page) => self.docstore.put_page(page)?,
             PageEvent::Remove { doc_id, .. } => self.docstore.delete(*doc_id)?,
         }
         self.index.apply(event)
@@ -140,7 +140,7 @@ impl EventStore for IndexWriterHandle {
 impl EventStore for DocstoreWriter {
     fn apply(&mut self, event: &PageEvent) -> Result<()> {
         match event {
-            PageEvent::Upsert(page) => self.put(page.doc_id(), &StoredDoc::from_page(page)),
+            PageEvent::Upsert(page) => self.put_page(page),
             PageEvent::Remove { doc_id, .. } => self.delete(*doc_id),
         }
         Ok(())

@@ -65,11 +65,7 @@ struct StoredPage<'a> {
 impl<'a> StoredPage<'a> {
     fn of(page: &'a PageMessage) -> StoredPage<'a> {
         let static_snippet = if page.description.trim().is_empty() {
-            let mut end = page.text.len().min(STATIC_SNIPPET_BYTES);
-            while !page.text.is_char_boundary(end) {
-                end -= 1;
-            }
-            &page.text[..end]
+            &page.text[..page.text.floor_char_boundary(STATIC_SNIPPET_BYTES)]
         } else {
             page.description.as_str()
         };

@@ -480,6 +480,7 @@ fn positive_rate(text: &str) -> Result<f64, String> {
 impl ServeArgs {
     fn config(&self) -> anyhow::Result<ServeConfig> {
         let timeout = Duration::from_millis(self.shard_timeout_ms);
+        let defaults = SearchConfig::default();
         Ok(ServeConfig {
             data_dir: self.data_dir.clone(),
             shards: self.shards.iter().map(|s| Backend::parse(s)).collect(),
@@ -493,9 +494,9 @@ impl ServeArgs {
                 query_budget: Duration::from_millis(self.query_budget_ms),
                 searches_at_once: self
                     .searches_at_once
-                    .map_or(SearchConfig::default().searches_at_once, |n| n as usize),
+                    .map_or(defaults.searches_at_once, |n| n as usize),
                 searches_waiting: self.searches_waiting,
-                ..SearchConfig::default()
+                ..defaults
             },
             access: self.access.config()?,
         })

@@ -138,6 +138,9 @@ impl Docstore {
         Ok(())
     }
 
+    /// Stores `doc` as it is (the tests' documents; pages go through
+    /// [`Docstore::put_page`]).
+    #[cfg(test)]
     pub fn put(&self, doc_id: DocId, doc: &StoredDoc) -> Result<()> {
         self.db.put(doc_id.to_be_bytes(), encode(doc))?;
         Ok(())
@@ -203,6 +206,9 @@ impl DocstoreWriter {
         }
     }
 
+    /// Puts `doc` as it is (the tests' documents; pages go through
+    /// [`DocstoreWriter::put_page`]).
+    #[cfg(test)]
     pub fn put(&mut self, doc_id: DocId, doc: &StoredDoc) {
         self.batch.put(doc_id.to_be_bytes(), encode(doc));
     }
@@ -227,6 +233,7 @@ impl DocstoreWriter {
     }
 }
 
+#[cfg(test)]
 fn encode(doc: &StoredDoc) -> Vec<u8> {
     rmp_serde::to_vec_named(doc).expect("stored doc serializes")
 }

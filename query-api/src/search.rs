@@ -84,15 +84,16 @@ pub struct SearchConfig {
 
 impl Default for SearchConfig {
     fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         SearchConfig {
             shard_timeout: Duration::from_millis(1000),
             docs_timeout: Duration::from_millis(1000),
             cache_entries: 10_000,
             cache_bytes: 64 * 1024 * 1024,
             query_budget: Duration::from_millis(250),
-            searches_at_once: 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
+            searches_at_once: 2 * cores,
             searches_waiting: 1000,
-            result_parts: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            result_parts: cores,
         }
     }
 }

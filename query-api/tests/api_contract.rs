@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use common::{NormalizedUrl, PageMessage};
-use indexer::{Docstore, IndexReaderHandle, IndexWriterHandle, StoredDoc};
+use indexer::{Docstore, IndexReaderHandle, IndexWriterHandle};
 use query_api::{AccessConfig, RateLimit, SearchService};
 use serde_json::Value;
 
@@ -53,7 +53,7 @@ async fn start_api_with(dir: &std::path::Path, access: AccessConfig) -> String {
         ),
     ];
     for page in &pages {
-        docstore.put(page.doc_id(), &StoredDoc::from_page(page)).unwrap();
+        docstore.put_page(page).unwrap();
         writer.upsert(page).unwrap();
     }
     writer.commit().unwrap();

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use common::PageMessage;
-use indexer::{Docstore, IndexReaderHandle, IndexWriterHandle, StoredDoc};
+use indexer::{Docstore, IndexReaderHandle, IndexWriterHandle};
 use query_api::backends::{BackendError, IndexShard, LocalDocs, LocalShard, RemoteDocs, RemoteShard};
 use query_api::protocol::{PrepareRequest, Prepared, QueryRequest, ShardHits};
 use query_api::rank::Ranking;
@@ -267,9 +267,7 @@ fn commit_a_zeppelin(
     docstore: &indexer::Docstore,
 ) {
     let newcomer = page("http://new.test/z.html", "Zeppelin", "A zeppelin is an airship.");
-    docstore
-        .put(newcomer.doc_id(), &StoredDoc::from_page(&newcomer))
-        .unwrap();
+    docstore.put_page(&newcomer).unwrap();
     let mut writer = IndexWriterHandle::open(&dir.join("index"), 1).unwrap();
     writer.upsert(&newcomer).unwrap();
     writer.commit().unwrap();
@@ -485,7 +483,7 @@ async fn two_http_shards_score_as_one_index_would() {
     let (index_all, docs_all) = build(dir_all.path(), &pages);
     // The document service holds every page (as `trawl docs` does).
     for page in &pages[1..] {
-        docs_a.put(page.doc_id(), &StoredDoc::from_page(page)).unwrap();
+        docs_a.put_page(page).unwrap();
     }
     let shard_a = serve(query_api::shard_search::router(Arc::new(ShardSearcher::new(
         index_a, 0,

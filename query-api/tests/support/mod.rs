@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use common::{NormalizedUrl, PageMessage};
-use indexer::{Docstore, IndexReaderHandle, IndexWriterHandle, StoredDoc};
+use indexer::{Docstore, IndexReaderHandle, IndexWriterHandle};
 
 /// A fetched page at `url` with this title and text.
 pub fn page(url: &str, title: &str, text: &str) -> PageMessage {
@@ -31,7 +31,7 @@ pub fn build(dir: &Path, pages: &[PageMessage]) -> (IndexReaderHandle, Arc<Docst
     let docstore = Arc::new(Docstore::open(&dir.join("docstore")).unwrap());
     let mut writer = IndexWriterHandle::open(&dir.join("index"), 1).unwrap();
     for page in pages {
-        docstore.put(page.doc_id(), &StoredDoc::from_page(page)).unwrap();
+        docstore.put_page(page).unwrap();
         writer.upsert(page).unwrap();
     }
     writer.commit().unwrap();

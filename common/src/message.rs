@@ -176,6 +176,14 @@ impl MessageError {
     }
 }
 
+/// Whether an ASCII byte is whitespace as `char::is_whitespace` and so
+/// `str::split_whitespace` see it: unlike `u8::is_ascii_whitespace`, the
+/// vertical tab is. For reading the words of ASCII text by its bytes.
+#[inline]
+pub fn is_whitespace_byte(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
+}
+
 /// Cuts `text` to at most `max_bytes`, at a char boundary.
 pub fn truncate_at_char_boundary(text: &mut String, max_bytes: usize) {
     if text.len() > max_bytes {
@@ -190,6 +198,17 @@ pub fn truncate_at_char_boundary(text: &mut String, max_bytes: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whitespace_bytes_are_the_ascii_whitespace_chars() {
+        for byte in 0..0x80u8 {
+            assert_eq!(
+                is_whitespace_byte(byte),
+                char::from(byte).is_whitespace(),
+                "{byte:#x}"
+            );
+        }
+    }
 
     fn sample() -> PageMessage {
         let url = NormalizedUrl::parse("http://example.com/a").unwrap();

@@ -12,7 +12,8 @@
 //! for two reasons: features carry weights, so that text every page of a
 //! site repeats can count for less; and the votes are counted a byte of the
 //! hash at a time from a table, without a branch per bit, which made it about
-//! five times faster on the Rust docs (BENCHMARKS.md).
+//! five times faster on the Rust docs (BENCHMARKS.md); features of weight 1,
+//! nearly all, are counted eight bits to an addition (see [`Simhasher`]).
 //!
 //! Shingles are slices of the text itself, so no string is built per
 //! shingle: the text must be whitespace-normalized (one space between
@@ -83,15 +84,46 @@ pub fn feature_hash(feature: &str) -> u64 {
 #[derive(Clone)]
 pub struct Simhasher {
     /// Per bit: the weight of features with the bit set, minus the weight
-    /// of those with it clear.
+    /// of those with it clear, for the features counted so far.
     votes: [i64; 64],
+    /// Features of weight 1 not yet in `votes`, counted eight bits to a
+    /// word: byte j of `ones[k]` is how many of them have bit 8k + j set.
+    /// Nearly every feature weighs 1, and eight additions count one where
+    /// a vote per bit took 64.
+    ones: [u64; 8],
+    /// How many features `ones` counts, at most [`ONES_BEFORE_FLUSH`].
+    ones_counted: u32,
 }
 
 impl Default for Simhasher {
     fn default() -> Self {
-        Simhasher { votes: [0; 64] }
+        Simhasher {
+            votes: [0; 64],
+            ones: [0; 8],
+            ones_counted: 0,
+        }
     }
 }
+
+/// A byte of `ones` counts to 255: past that many features, they move
+/// into `votes`.
+const ONES_BEFORE_FLUSH: u32 = 255;
+
+/// For each byte value, its 8 bits spread over the 8 bytes of a word
+/// (bit j as byte j, 0 or 1), so that adding the words counts each bit.
+const SPREAD_BITS: [u64; 256] = {
+    let mut table = [0u64; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let mut bit = 0;
+        while bit < 8 {
+            table[byte] |= (((byte >> bit) & 1) as u64) << (8 * bit);
+            bit += 1;
+        }
+        byte += 1;
+    }
+    table
+};
 
 /// For each byte value, its 8 bits as +1 (set) or -1 (clear).
 const BIT_VOTES: [[i8; 8]; 256] = {
@@ -111,6 +143,18 @@ const BIT_VOTES: [[i8; 8]; 256] = {
 impl Simhasher {
     /// Counts a feature with hash `hash`, `weight` times.
     pub fn add(&mut self, hash: u64, weight: i64) {
+        if weight == 1 {
+            for (ones, byte) in self.ones.iter_mut().zip(hash.to_le_bytes()) {
+                *ones += SPREAD_BITS[byte as usize];
+            }
+            self.ones_counted += 1;
+            if self.ones_counted == ONES_BEFORE_FLUSH {
+                self.votes = self.votes_with_ones();
+                self.ones = [0; 8];
+                self.ones_counted = 0;
+            }
+            return;
+        }
         for (chunk, byte) in self.votes.chunks_exact_mut(8).zip(hash.to_le_bytes()) {
             for (vote, bit) in chunk.iter_mut().zip(BIT_VOTES[byte as usize]) {
                 *vote += i64::from(bit) * weight;
@@ -118,11 +162,27 @@ impl Simhasher {
         }
     }
 
+    /// `votes` with the features `ones` counts added: each votes +1 for
+    /// the bits it has set and -1 for the others.
+    fn votes_with_ones(&self) -> [i64; 64] {
+        let mut votes = self.votes;
+        let counted = i64::from(self.ones_counted);
+        for (chunk, ones) in votes.chunks_exact_mut(8).zip(self.ones) {
+            for (vote, set) in chunk.iter_mut().zip(ones.to_le_bytes()) {
+                *vote += 2 * i64::from(set) - counted;
+            }
+        }
+        votes
+    }
+
     pub fn finish(&self) -> u64 {
-        self.votes.iter().enumerate().fold(
-            0,
-            |simhash, (bit, vote)| if *vote > 0 { simhash | 1 << bit } else { simhash },
-        )
+        self.votes_with_ones()
+            .iter()
+            .enumerate()
+            .fold(
+                0,
+                |simhash, (bit, vote)| if *vote > 0 { simhash | 1 << bit } else { simhash },
+            )
     }
 }
 
@@ -205,6 +265,26 @@ mod tests {
         simhash.add(a, 3);
         simhash.add(b, 1);
         assert_eq!(simhash.finish(), a);
+    }
+
+    #[test]
+    fn votes_counted_in_bytes_are_votes_counted_per_bit() {
+        // More features of weight 1 than a byte counts, between weighted
+        // ones, against a vote per bit as Charikar gives it.
+        let mut simhash = Simhasher::default();
+        let mut votes = [0i64; 64];
+        for i in 0..1000u64 {
+            let hash = feature_hash(&format!("feature {i}"));
+            let weight = if i % 97 == 0 { 3 + (i % 5) as i64 } else { 1 };
+            simhash.add(hash, weight);
+            for (bit, vote) in votes.iter_mut().enumerate() {
+                *vote += if hash >> bit & 1 == 1 { weight } else { -weight };
+            }
+            let expected = (0..64)
+                .filter(|&bit| votes[bit] > 0)
+                .fold(0u64, |h, bit| h | 1 << bit);
+            assert_eq!(simhash.finish(), expected, "after {} features", i + 1);
+        }
     }
 
     mod properties {

@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 
 use common::NormalizedUrl;
-use common::message::{MAX_TEXT_BYTES, Section, truncate_at_char_boundary};
+use common::message::{MAX_TEXT_BYTES, Section, is_whitespace_byte, truncate_at_char_boundary};
 use html5ever::{Attribute, LocalName, local_name};
 use url::Url;
 
@@ -470,10 +470,13 @@ fn is_boilerplate_block(tag: &StartTag) -> bool {
         return true;
     }
     [local_name!("class"), local_name!("id")].iter().any(|name| {
+        // Split as bytes: the separators are ASCII, and so are the words
+        // compared (every element of a page has its class read here).
         tag.attr(name).is_some_and(|value| {
             value
-                .split(|c: char| c.is_ascii_whitespace() || c == '-' || c == '_')
-                .any(|word| AD_WORDS.iter().any(|ad| word.eq_ignore_ascii_case(ad)))
+                .as_bytes()
+                .split(|&b| b.is_ascii_whitespace() || b == b'-' || b == b'_')
+                .any(|word| AD_WORDS.iter().any(|ad| word.eq_ignore_ascii_case(ad.as_bytes())))
         })
     })
 }
@@ -722,13 +725,17 @@ fn push_collapsed(out: &mut String, text: &str, max_bytes: usize) {
     if text.starts_with(char::is_whitespace) {
         push_space(out);
     }
-    for (i, word) in text.split_whitespace().enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        out.push_str(word);
-        if out.len() >= max_bytes {
-            break;
+    if text.is_ascii() {
+        push_ascii_words(out, text, max_bytes);
+    } else {
+        for (i, word) in text.split_whitespace().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(word);
+            if out.len() >= max_bytes {
+                break;
+            }
         }
     }
     if text.ends_with(char::is_whitespace) {
@@ -737,9 +744,87 @@ fn push_collapsed(out: &mut String, text: &str, max_bytes: usize) {
     truncate_at_char_boundary(out, max_bytes);
 }
 
+/// [`push_collapsed`]'s words of an ASCII text, found by their bytes: the
+/// same words as `split_whitespace`, joined by one space. Text is mostly words with one space
+/// between them already: such a run is copied at once. It may run past
+/// `max_bytes`; the caller truncates.
+fn push_ascii_words(out: &mut String, text: &str, max_bytes: usize) {
+    let is_space = is_whitespace_byte;
+    let bytes = text.as_bytes();
+    // Most texts are words one space apart already: when no whitespace but
+    // the space is in them (a pass without a branch per byte) and no two
+    // spaces meet, they are their own collapsed form.
+    let other_whitespace = bytes
+        .iter()
+        .fold(false, |seen, &b| seen | (b.wrapping_sub(b'\t') < 5));
+    if !other_whitespace && !text.contains("  ") {
+        out.push_str(text.trim_matches(' '));
+        return;
+    }
+    let mut at = 0;
+    let mut first = true;
+    while out.len() < max_bytes {
+        while at < bytes.len() && is_space(bytes[at]) {
+            at += 1;
+        }
+        if at == bytes.len() {
+            break;
+        }
+        let start = at;
+        loop {
+            while at < bytes.len() && !is_space(bytes[at]) {
+                at += 1;
+            }
+            // One plain space before another word: the run goes on.
+            if at + 1 < bytes.len() && bytes[at] == b' ' && !is_space(bytes[at + 1]) {
+                at += 1;
+            } else {
+                break;
+            }
+        }
+        if !first {
+            out.push(' ');
+        }
+        first = false;
+        out.push_str(&text[start..at]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_is_collapsed_as_split_whitespace_splits_it() {
+        let texts = [
+            "",
+            " ",
+            "a",
+            " a ",
+            "a  b\tc\nd\x0be\x0cf\rg",
+            "\n\n  word  \n",
+            "one two three",
+            "one two  three four",
+            "x\u{a0}y z",
+            " été  à\u{2003}b ",
+        ];
+        for text in texts {
+            for max_bytes in [4, 5, 7, 9, 13, 100] {
+                let mut collapsed = String::from("lead");
+                push_collapsed(&mut collapsed, text, max_bytes);
+                let mut expected = String::from("lead");
+                if text.starts_with(char::is_whitespace) {
+                    push_space(&mut expected);
+                }
+                expected.push_str(&text.split_whitespace().collect::<Vec<_>>().join(" "));
+                if text.ends_with(char::is_whitespace) {
+                    push_space(&mut expected);
+                }
+                truncate_at_char_boundary(&mut expected, max_bytes);
+                assert_eq!(collapsed, expected, "{text:?} at {max_bytes}");
+            }
+        }
+    }
 
     fn parse(html: &str) -> ParsedPage {
         parse_page(&Url::parse("http://example.com/dir/page.html").unwrap(), html)

@@ -104,6 +104,11 @@ impl<T: TokenStream> TokenStream for CachedStemmerStream<T> {
             return false;
         }
         let token = self.tail.token_mut();
+        // English Snowball leaves a word of fewer than three letters as it
+        // is ("not hop 3"), and short words are many: no lookup for them.
+        if token.text.len() < 3 {
+            return true;
+        }
         STEMS.with_borrow_mut(|stems| match stems.get(token.text.as_str()) {
             Some(stem) => {
                 token.text.clear();
@@ -150,6 +155,22 @@ mod tests {
     }
 
     #[test]
+    fn words_under_three_bytes_are_their_own_stems() {
+        let stemmer = frostem::Stemmer::new(frostem::Algorithm::English);
+        let alphabet: Vec<char> = ('a'..='z').chain('0'..='9').chain(['é', 'ÿ', 'ß']).collect();
+        for a in &alphabet {
+            let one = a.to_string();
+            assert_eq!(stemmer.stem(&one), one);
+            for b in &alphabet {
+                let two = format!("{a}{b}");
+                if two.len() < 3 {
+                    assert_eq!(stemmer.stem(&two), two);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn same_tokens_as_tantivys_en_stem() {
         let mut reference = TokenizerManager::default().get("en_stem").unwrap();
         let mut ours = text_analyzer();
@@ -158,6 +179,7 @@ mod tests {
             "running runs ran RUNNER, borrowing borrowed BORROWS; iterators iterate: Vec<T>::push_within_capacity",
             "Ünïcödé wörds and a verylongtokenthatgoesonandonandonandonandonandon beyond forty bytes",
             "running runs ran RUNNER again, to hit the cache",
+            "a I is as us os ys ss y's s é éé ÿ ii io ie 1s 2a",
             "",
         ];
         for text in texts {

@@ -100,9 +100,25 @@ pub fn page_name(title: &str) -> Option<String> {
 pub fn code_terms(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split_whitespace()
         .map(|word| word.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_')))
-        .filter(|word| !word.contains(['/', '@']) && looks_like_identifier(word))
+        .filter(|word| may_be_identifier(word) && !word.contains(['/', '@']) && looks_like_identifier(word))
         .map(identifier_form)
         .filter(|form| form.len() <= MAX_KEY_BYTES && form.chars().any(char::is_alphabetic))
+}
+
+/// Whether `word` has what [`looks_like_identifier`] needs: a dot, an
+/// underscore or a colon, a capital letter after a small one, or a byte
+/// past ASCII (which may be either letter). Most words of prose, their
+/// punctuation trimmed, have none (a capital that starts a sentence is not
+/// after a small letter), and a pass over their bytes turns them away:
+/// the whole test on every word was a visible part of a crawl's CPU.
+fn may_be_identifier(word: &str) -> bool {
+    let bytes = word.as_bytes();
+    bytes
+        .iter()
+        .any(|&b| matches!(b, b'.' | b'_' | b':') || !b.is_ascii())
+        || bytes
+            .windows(2)
+            .any(|pair| pair[0].is_ascii_lowercase() && pair[1].is_ascii_uppercase())
 }
 
 /// Whether a word as typed reads as an identifier rather than a word:
@@ -218,6 +234,65 @@ mod tests {
                 "e.g"
             ]
         );
+    }
+
+    #[test]
+    fn words_turned_away_by_their_bytes_are_no_identifiers() {
+        let words = [
+            "plain",
+            "x_y",
+            "a.b",
+            "a::b",
+            "camelCase",
+            "Capital",
+            "été",
+            "aÉ",
+            "naïve",
+            "f()",
+            "f(x)",
+            "(a.b)",
+            "a-b",
+            "3.14",
+            "__slots__",
+            "ÉTÉ",
+            "über",
+            "a:b",
+            "e.g.",
+            "\"quoted\"",
+            "don't",
+            "The",
+            "HashMap",
+            "HTTP",
+            "aB",
+            "Ab",
+            "xÉ",
+            "Éx",
+        ];
+        for word in words {
+            let trimmed = word.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_'));
+            if looks_like_identifier(trimmed) {
+                assert!(may_be_identifier(trimmed), "{word}");
+            }
+        }
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(500))]
+
+            // The byte test only turns away words the whole test would.
+            #[test]
+            fn the_byte_test_keeps_every_identifier(word in "[a-zA-Z0-9_.:()'\"éÉßİ-]{1,12}") {
+                let trimmed = word.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_'));
+                if looks_like_identifier(trimmed) {
+                    prop_assert!(may_be_identifier(trimmed));
+                }
+            }
+        }
     }
 
     #[test]

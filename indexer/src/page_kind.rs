@@ -49,8 +49,10 @@ impl PageKind {
             return PageKind::ReleaseNotes;
         }
         let links = page.outlinks.len();
-        let words = page.text.split_whitespace().count();
-        if links >= LISTING_MIN_LINKS && words < links * LISTING_MAX_WORDS_PER_LINK {
+        // The words are counted only as far as the bound: a long page's
+        // text is not read to the end to learn that it has enough.
+        let most_words = links * LISTING_MAX_WORDS_PER_LINK;
+        if links >= LISTING_MIN_LINKS && words_up_to(&page.text, most_words) < most_words {
             return PageKind::Listing;
         }
         PageKind::Page
@@ -65,6 +67,20 @@ impl PageKind {
             _ => PageKind::Page,
         }
     }
+}
+
+/// How many words `text` has, counting no further than `limit`: the
+/// words of `split_whitespace`, those of an ASCII text found by their
+/// bytes without decoding characters.
+fn words_up_to(text: &str, limit: usize) -> usize {
+    if !text.is_ascii() {
+        return text.split_whitespace().take(limit).count();
+    }
+    text.as_bytes()
+        .split(|&b| common::message::is_whitespace_byte(b))
+        .filter(|word| !word.is_empty())
+        .take(limit)
+        .count()
 }
 
 /// Whether a page titled `title` is release notes: its title says "what's
@@ -94,6 +110,27 @@ fn is_release_notes(title: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_are_counted_as_split_whitespace_counts_them() {
+        let texts = [
+            "",
+            " ",
+            "one",
+            " two  words ",
+            "a\tb\nc\x0bd\x0ce\rf",
+            "non\u{a0}ascii été words",
+        ];
+        for text in texts {
+            for limit in [0, 1, 2, 100] {
+                assert_eq!(
+                    words_up_to(text, limit),
+                    text.split_whitespace().take(limit).count(),
+                    "{text:?} up to {limit}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn release_notes_by_their_titles() {

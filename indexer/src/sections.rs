@@ -23,6 +23,44 @@ pub fn section_bounds(text: &str, sections: &[Section]) -> Vec<u32> {
     }
     let mut offsets: Vec<usize> = sections.iter().map(|section| section.start as usize).collect();
     offsets.sort_unstable();
+    let mut bounds = if text.is_ascii() {
+        ascii_bounds(text.as_bytes(), &offsets)
+    } else {
+        char_bounds(text, &offsets)
+    };
+    // The sections' starts without repeats; the end stays, whatever it is.
+    let end = bounds.pop();
+    bounds.dedup();
+    bounds.extend(end);
+    bounds
+}
+
+/// [`section_bounds`] of an ASCII text, before repeats are dropped: every
+/// byte starts a character, so an offset's bound is the number of tokens
+/// that start before it, counted a run of bytes at a time.
+fn ascii_bounds(bytes: &[u8], offsets: &[usize]) -> Vec<u32> {
+    let mut bounds = Vec::with_capacity(offsets.len() + 1);
+    let (mut tokens, mut in_token, mut counted) = (0u32, false, 0);
+    let mut count_to = |to: usize, tokens: &mut u32| {
+        for &byte in &bytes[counted.min(to)..to] {
+            let alphanumeric = byte.is_ascii_alphanumeric();
+            *tokens += u32::from(alphanumeric && !in_token);
+            in_token = alphanumeric;
+        }
+        counted = counted.max(to);
+    };
+    for &offset in offsets {
+        count_to(offset.min(bytes.len()), &mut tokens);
+        bounds.push(tokens);
+    }
+    count_to(bytes.len(), &mut tokens);
+    bounds.push(tokens);
+    bounds
+}
+
+/// [`section_bounds`] of any text, before repeats are dropped, a
+/// character at a time.
+fn char_bounds(text: &str, offsets: &[usize]) -> Vec<u32> {
     let mut bounds = Vec::with_capacity(offsets.len() + 1);
     let mut next = offsets.iter().peekable();
     let mut tokens = 0u32;
@@ -39,7 +77,6 @@ pub fn section_bounds(text: &str, sections: &[Section]) -> Vec<u32> {
     }
     // Offsets at or past the end of the text.
     bounds.extend(next.map(|_| tokens));
-    bounds.dedup();
     bounds.push(tokens);
     bounds
 }
@@ -72,6 +109,36 @@ mod tests {
             last = token.position as u32 + 1;
         }
         last
+    }
+
+    #[test]
+    fn ascii_bounds_are_char_bounds() {
+        let texts = [
+            "",
+            "a",
+            " a b",
+            "Intro, text here. x_y z9 (10) end",
+            "  lead and trail  ",
+        ];
+        for text in texts {
+            for count in 0..4 {
+                // Offsets anywhere, past the end and repeated among them.
+                let offsets: Vec<usize> = (0..count).map(|i| (i * 7 + count) % (text.len() + 3)).collect();
+                let mut offsets = offsets;
+                offsets.sort_unstable();
+                assert_eq!(
+                    ascii_bounds(text.as_bytes(), &offsets),
+                    char_bounds(text, &offsets),
+                    "{text:?} at {offsets:?}"
+                );
+            }
+            for offset in 0..=text.len() + 1 {
+                assert_eq!(
+                    ascii_bounds(text.as_bytes(), &[offset]),
+                    char_bounds(text, &[offset])
+                );
+            }
+        }
     }
 
     #[test]

@@ -749,7 +749,6 @@ fn push_collapsed(out: &mut String, text: &str, max_bytes: usize) {
 /// between them already: such a run is copied at once. It may run past
 /// `max_bytes`; the caller truncates.
 fn push_ascii_words(out: &mut String, text: &str, max_bytes: usize) {
-    let is_space = is_whitespace_byte;
     let bytes = text.as_bytes();
     // Most texts are words one space apart already: when no whitespace but
     // the space is in them (a pass without a branch per byte) and no two
@@ -764,7 +763,7 @@ fn push_ascii_words(out: &mut String, text: &str, max_bytes: usize) {
     let mut at = 0;
     let mut first = true;
     while out.len() < max_bytes {
-        while at < bytes.len() && is_space(bytes[at]) {
+        while at < bytes.len() && is_whitespace_byte(bytes[at]) {
             at += 1;
         }
         if at == bytes.len() {
@@ -772,11 +771,11 @@ fn push_ascii_words(out: &mut String, text: &str, max_bytes: usize) {
         }
         let start = at;
         loop {
-            while at < bytes.len() && !is_space(bytes[at]) {
+            while at < bytes.len() && !is_whitespace_byte(bytes[at]) {
                 at += 1;
             }
             // One plain space before another word: the run goes on.
-            if at + 1 < bytes.len() && bytes[at] == b' ' && !is_space(bytes[at + 1]) {
+            if at + 1 < bytes.len() && bytes[at] == b' ' && !is_whitespace_byte(bytes[at + 1]) {
                 at += 1;
             } else {
                 break;

@@ -41,13 +41,14 @@ pub fn section_bounds(text: &str, sections: &[Section]) -> Vec<u32> {
 fn ascii_bounds(bytes: &[u8], offsets: &[usize]) -> Vec<u32> {
     let mut bounds = Vec::with_capacity(offsets.len() + 1);
     let (mut tokens, mut in_token, mut counted) = (0u32, false, 0);
+    // Offsets come sorted, so `to` never goes back.
     let mut count_to = |to: usize, tokens: &mut u32| {
-        for &byte in &bytes[counted.min(to)..to] {
+        for &byte in &bytes[counted..to] {
             let alphanumeric = byte.is_ascii_alphanumeric();
             *tokens += u32::from(alphanumeric && !in_token);
             in_token = alphanumeric;
         }
-        counted = counted.max(to);
+        counted = to;
     };
     for &offset in offsets {
         count_to(offset.min(bytes.len()), &mut tokens);

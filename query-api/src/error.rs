@@ -11,6 +11,9 @@ use axum::Json;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use crate::search_error::SearchError;
 
@@ -85,7 +88,13 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         match &self {
-            ApiError::Unavailable(_) => tracing::warn!(error = %self, "search unavailable"),
+            // Refusals come in floods when the server is overloaded: a line
+            // each would cost the CPU that is short and bury other lines.
+            ApiError::Unavailable(_) => {
+                if let Some(held_back) = UNAVAILABLE_LINES.admit(LogThrottle::now_ms()) {
+                    tracing::warn!(error = %self, held_back, "search unavailable");
+                }
+            }
             ApiError::Internal(_) => tracing::error!(error = %self, "request failed"),
             _ => {}
         }
@@ -107,6 +116,55 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The "search unavailable" lines: at most one a second.
+static UNAVAILABLE_LINES: LogThrottle = LogThrottle::new();
+
+/// At most one log line a second for an error that can come thousands of
+/// times a second; the line written says how many were held back since the
+/// last one (`held_back`). The counts in the metrics stay exact.
+struct LogThrottle {
+    /// When the last line was written, in [`LogThrottle::now_ms`]'s
+    /// milliseconds; `u64::MAX` before the first.
+    last_line_ms: AtomicU64,
+    held_back: AtomicU64,
+}
+
+impl LogThrottle {
+    const INTERVAL_MS: u64 = 1000;
+
+    const fn new() -> LogThrottle {
+        LogThrottle {
+            last_line_ms: AtomicU64::new(u64::MAX),
+            held_back: AtomicU64::new(0),
+        }
+    }
+
+    /// Milliseconds of a monotonic clock that starts with the process's
+    /// first call.
+    fn now_ms() -> u64 {
+        static START: OnceLock<Instant> = OnceLock::new();
+        START.get_or_init(Instant::now).elapsed().as_millis() as u64
+    }
+
+    /// Whether a line may be written at `now_ms`: `Some` with how many were
+    /// held back since the last line, or `None`, counted as held back.
+    fn admit(&self, now_ms: u64) -> Option<u64> {
+        let last = self.last_line_ms.load(Ordering::Relaxed);
+        let due = last == u64::MAX || now_ms.saturating_sub(last) >= Self::INTERVAL_MS;
+        // Of callers that find a line due at once, one writes it.
+        if due
+            && self
+                .last_line_ms
+                .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            return Some(self.held_back.swap(0, Ordering::Relaxed));
+        }
+        self.held_back.fetch_add(1, Ordering::Relaxed);
+        None
+    }
+}
+
 /// The JSON error body every error of the API has.
 fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
     (
@@ -125,4 +183,43 @@ pub async fn not_found(uri: axum::http::Uri) -> ApiError {
 pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
     let message = format!("{method} is not allowed on {}", uri.path());
     error_response(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", &message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flood_of_errors_writes_a_line_a_second_and_counts_the_rest() {
+        let throttle = LogThrottle::new();
+        // The first line is written whatever the clock says.
+        assert_eq!(throttle.admit(5), Some(0));
+        for now in [6, 500, 1004] {
+            assert_eq!(throttle.admit(now), None, "at {now} ms");
+        }
+        assert_eq!(throttle.admit(1005), Some(3));
+        assert_eq!(throttle.admit(1500), None);
+        // A quiet spell: the next line is written at once, with what was held back.
+        assert_eq!(throttle.admit(60_000), Some(1));
+        assert_eq!(throttle.admit(60_001), None);
+        // A clock read late by another thread (an earlier time) holds back.
+        assert_eq!(throttle.admit(59_000), None);
+        assert_eq!(throttle.admit(61_000), Some(2));
+    }
+
+    #[test]
+    fn threads_racing_write_one_line_between_them() {
+        let throttle = LogThrottle::new();
+        let written = std::thread::scope(|scope| {
+            let racers: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| (0..1000).filter(|_| throttle.admit(0).is_some()).count()))
+                .collect();
+            racers
+                .into_iter()
+                .map(|racer| racer.join().unwrap())
+                .sum::<usize>()
+        });
+        assert_eq!(written, 1);
+        assert_eq!(throttle.admit(LogThrottle::INTERVAL_MS), Some(3999));
+    }
 }

@@ -462,6 +462,123 @@ async fn a_slow_shard_gives_a_partial_answer_that_says_so() {
     assert!(!service.search("ownership", 1, 10).await.unwrap().cached);
 }
 
+/// A real shard whose searches wait at a gate until the test opens it:
+/// searches that hold their turn for as long as the test wants.
+struct GatedShard {
+    inner: LocalShard,
+    gate: Arc<tokio::sync::Semaphore>,
+}
+
+#[async_trait]
+impl IndexShard for GatedShard {
+    fn name(&self) -> &str {
+        "gated"
+    }
+    async fn generation(&self) -> Result<u64, BackendError> {
+        self.inner.generation().await
+    }
+    async fn documents(&self) -> Result<u64, BackendError> {
+        self.inner.documents().await
+    }
+    async fn prepare(&self, request: &PrepareRequest) -> Result<Prepared, BackendError> {
+        self.inner.prepare(request).await
+    }
+    async fn query(&self, request: &QueryRequest) -> Result<ShardHits, BackendError> {
+        let _open = self.gate.acquire().await.expect("the gate stays");
+        self.inner.query(request).await
+    }
+}
+
+// Overload over HTTP: with one search at a time and two waiting, ten at
+// once leave seven refused with a 503 while the three admitted are still
+// held (so refused at once, not after a wait), and once the shard answers,
+// every admitted search is answered whole, and the server goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overloaded_api_refuses_at_once_and_answers_every_search_it_admitted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &corpus());
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let shard = GatedShard {
+        inner: LocalShard::new("local", ShardSearcher::new(index, 0)),
+        gate: gate.clone(),
+    };
+    let service = SearchService::with_backends(
+        vec![Arc::new(shard)],
+        Arc::new(LocalDocs::new("local", docstore)),
+        SearchConfig {
+            searches_at_once: 1,
+            searches_waiting: 2,
+            // Held at the gate is not late: only the gate decides here.
+            shard_timeout: Duration::from_secs(3600),
+            ..SearchConfig::default()
+        },
+    );
+    let base = serve(query_api::routes::router(Arc::new(service))).await;
+    let client = reqwest::Client::new();
+    let ask = |query: &'static str| {
+        let (client, url) = (client.clone(), format!("{base}/api/v1/search"));
+        async move {
+            let response = client.get(url).query(&[("query", query)]).send().await.unwrap();
+            let status = response.status().as_u16();
+            let body: serde_json::Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+            (query, status, body)
+        }
+    };
+    // Distinct queries: none may be answered from another's computation.
+    let queries = [
+        "ownership",
+        "borrowing",
+        "value",
+        "hashmap",
+        "rules",
+        "owner",
+        "reference",
+        "pointer",
+        "key",
+        "scope",
+    ];
+    let mut requests = tokio::task::JoinSet::new();
+    for query in queries {
+        requests.spawn(ask(query));
+    }
+    // A hang fails the test instead of holding it: a bound on liveness, not a timing.
+    async fn within<F: std::future::Future>(future: F) -> F::Output {
+        let bound = Duration::from_secs(120);
+        tokio::time::timeout(bound, future)
+            .await
+            .expect("no answer: the server hangs")
+    }
+
+    let mut refused = Vec::new();
+    while refused.len() < 7 {
+        let (query, status, body) = within(requests.join_next()).await.unwrap().unwrap();
+        assert_eq!(status, 503, "{query}: {body}");
+        assert_eq!(body["code"], "unavailable", "{query}: {body}");
+        assert!(body["error"].as_str().unwrap().contains("retry later"), "{body}");
+        refused.push(query);
+    }
+    // The three admitted are all still held at the gate.
+    assert_eq!(requests.len(), 3);
+    assert_eq!(gate.available_permits(), 0);
+    gate.add_permits(1_000);
+    let mut answered = Vec::new();
+    while let Some(joined) = within(requests.join_next()).await {
+        let (query, status, body) = joined.unwrap();
+        assert_eq!(status, 200, "{query}: {body}");
+        assert_eq!(body["query"], query);
+        answered.push(query);
+    }
+    answered.extend(refused);
+    answered.sort_unstable();
+    let mut all = queries.to_vec();
+    all.sort_unstable();
+    assert_eq!(answered, all, "every request had its answer, one each");
+    // After the flood, a search is answered again.
+    let (_, status, body) = within(ask("ownership")).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["results"][0]["page_link"], "http://book.test/ownership.html");
+}
+
 async fn serve(router: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

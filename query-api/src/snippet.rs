@@ -904,7 +904,12 @@ mod tests {
         // the end, then the window's end inside a two-byte character.
         let across = format!("{}{text}", " ".repeat(SCAN_WINDOW_BYTES - 4));
         let inside = format!("a{} {text} {text}", "é".repeat(SCAN_WINDOW_BYTES / 2));
-        for text in [text, &across, &inside] {
+        // And a short word ("and") starting where the next window does, in
+        // the first window's overlap: found by both, kept once.
+        let and_at = text.find(" and ").unwrap() + 1;
+        let at_edge = format!("{}{text}", " ".repeat(SCAN_WINDOW_BYTES - and_at));
+        assert_eq!(at_edge.find(" and ").unwrap() + 1, SCAN_WINDOW_BYTES);
+        for text in [text, &across, &inside, &at_edge] {
             assert_scan_finds_what_analysis_finds(text, &words);
         }
         // The Kelvin sign lower-cases into `k`: such a text is analyzed.
@@ -922,16 +927,25 @@ mod tests {
             if let Some(next) = words.get(i + 1) {
                 query.phrases.push(vec![word.clone(), next.clone()]);
             }
-            let query_words = QueryWords::new(&query);
-            let analyzed = query_words.analyze(text);
-            assert!(!analyzed.is_empty(), "{word}");
-            if let Some(needles) = &query_words.needles {
-                scanned += 1;
-                assert_eq!(
-                    described(&query_words.scan(text, needles)),
-                    described(&analyzed),
-                    "{word}"
-                );
+            // And four words at once: several needles, some of which
+            // occur inside others' occurrences.
+            let several = SnippetQuery {
+                terms: words[i..(i + 4).min(words.len())].to_vec(),
+                ..SnippetQuery::default()
+            };
+            for query in [query, several] {
+                let query_words = QueryWords::new(&query);
+                let analyzed = query_words.analyze(text);
+                assert!(!analyzed.is_empty(), "{word}");
+                if let Some(needles) = &query_words.needles {
+                    scanned += 1;
+                    assert_eq!(
+                        described(&query_words.scan(text, needles)),
+                        described(&analyzed),
+                        "{:?}",
+                        query.terms
+                    );
+                }
             }
         }
         assert!(scanned > 50, "{scanned}");

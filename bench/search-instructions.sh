@@ -22,7 +22,9 @@ count=${2:?N}
 shift 2
 [ $# -gt 0 ] || { echo "give at least one trawl binary" >&2; exit 1; }
 work=$(mktemp -d)
-trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+server=
+# (Never `kill 0`, which would signal this script's whole process group.)
+trap '[ -z "$server" ] || kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 head -n "$count" bench/search-queries.txt >"$work/queries.txt"
 port=8197
 echo "== $(git rev-parse --short HEAD); $count queries"

@@ -7,13 +7,14 @@
 //! route takes answer the same way ([`not_found`], [`method_not_allowed`]),
 //! and so do requests the HTTP library itself refuses ([`crate::wire`]).
 
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
 use axum::Json;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use crate::search_error::SearchError;
 

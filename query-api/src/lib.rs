@@ -16,6 +16,8 @@
 //!
 //! - [`query`]: the query language (AND, OR, NOT, phrases, site:, intitle:).
 //! - [`rank`]: a parsed query to a tantivy query; priors; corpus statistics.
+//! - [`seeking`]: a word over several fields and a page's bonuses, walked by
+//!   seeking rather than tantivy's buffered union.
 //! - [`sections`]: a shard's best pages scored by their best section too.
 //! - [`spell`]: did-you-mean from the index's term dictionary.
 //! - [`snippet`]: highlighted, phrase-aware snippets.
@@ -50,6 +52,7 @@ pub mod routes;
 pub mod search;
 pub mod search_error;
 pub mod sections;
+pub mod seeking;
 pub mod seen;
 pub mod shard_search;
 pub mod snippet;

@@ -32,14 +32,15 @@ use std::collections::{BTreeMap, HashMap};
 use indexer::schema::{IndexSchema, PageKind};
 use serde::{Deserialize, Serialize};
 use tantivy::query::{
-    Bm25StatisticsProvider, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery,
-    Occur, PhraseQuery, Query, QueryParser, TermQuery,
+    Bm25StatisticsProvider, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query,
+    QueryParser, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TokenizerManager;
 use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, Term};
 
 use crate::query::{Atom, ParsedQuery};
+use crate::seeking::{AtLeastQuery, FieldsMaxQuery, WithBonusQuery};
 
 /// How results are ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -214,6 +215,7 @@ pub fn build(query: &ParsedQuery, fields: &IndexSchema, relaxed: bool) -> Box<dy
         }
     }
     let half = requires_half(query);
+    let mut all_words_bonus: Option<Box<dyn Query>> = None;
     if half || (relaxed && words.len() >= MIN_WORDS_TO_RELAX) {
         let minimum = if half {
             words.len().div_ceil(2)
@@ -224,33 +226,23 @@ pub fn build(query: &ParsedQuery, fields: &IndexSchema, relaxed: bool) -> Box<dy
             // Not a cliff: the pages with every word come first as a rule.
             let every: Vec<(Occur, Box<dyn Query>)> =
                 words.iter().map(|word| (Occur::Must, word.box_clone())).collect();
-            clauses.push((
-                Occur::Should,
-                Box::new(ConstScoreQuery::new(
-                    Box::new(BooleanQuery::new(every)),
-                    weights::ALL_WORDS,
-                )),
-            ));
+            all_words_bonus = Some(Box::new(ConstScoreQuery::new(
+                Box::new(BooleanQuery::new(every)),
+                weights::ALL_WORDS,
+            )));
         }
-        let most = BooleanQuery::with_minimum_required_clauses(
-            words.into_iter().map(|q| (Occur::Should, q)).collect(),
-            minimum,
-        );
+        let most = AtLeastQuery::new(words, minimum);
         required += 1;
         clauses.push((Occur::Must, Box::new(most)));
     } else {
         required += words.len();
         clauses.extend(words.into_iter().map(|q| (Occur::Must, q)));
     }
-    for query in optional {
-        clauses.push((Occur::Should, query));
-    }
-    if let Some(bonus) = proximity_bonus(query, fields) {
-        clauses.push((Occur::Should, bonus));
-    }
-    for bonus in identifier_bonus(query, fields) {
-        clauses.push((Occur::Should, bonus));
-    }
+    // Bonuses only add to the pages the words match: asked page by page.
+    let mut bonuses: Vec<Box<dyn Query>> = all_words_bonus.into_iter().collect();
+    bonuses.extend(optional);
+    bonuses.extend(proximity_bonus(query, fields));
+    bonuses.extend(identifier_bonus(query, fields));
     for atom in &query.excluded {
         let terms = analyze(&atom.text);
         if !terms.is_empty() {
@@ -270,7 +262,7 @@ pub fn build(query: &ParsedQuery, fields: &IndexSchema, relaxed: bool) -> Box<dy
         // Every word analyzed to nothing (e.g. only punctuation).
         return Box::new(EmptyQuery);
     }
-    Box::new(BooleanQuery::new(clauses))
+    Box::new(WithBonusQuery::new(Box::new(BooleanQuery::new(clauses)), bonuses))
 }
 
 /// `site:` matches without adding to the score.
@@ -296,20 +288,14 @@ fn atom_query(atom: &AnalyzedAtom, fields: &IndexSchema) -> Box<dyn Query> {
             .iter()
             .map(|&(field, boost)| boosted(term_query(field, &atom.terms[0]), boost))
             .collect();
-        return Box::new(DisjunctionMaxQuery::with_tie_breaker(
-            per_field,
-            weights::TIE_BREAKER,
-        ));
+        return Box::new(FieldsMaxQuery::new(per_field, weights::TIE_BREAKER));
     }
     if atom.atom.phrase {
         let per_field = field_boosts
             .iter()
             .map(|&(field, boost)| boosted(phrase_query(field, &atom.terms, 0), boost))
             .collect();
-        return Box::new(DisjunctionMaxQuery::with_tie_breaker(
-            per_field,
-            weights::TIE_BREAKER,
-        ));
+        return Box::new(FieldsMaxQuery::new(per_field, weights::TIE_BREAKER));
     }
     // One typed word the analyzer split (`Vec::with_capacity`, `E0382`'s
     // neighbours): each piece must match, in any field; adjacent pieces
@@ -322,10 +308,7 @@ fn atom_query(atom: &AnalyzedAtom, fields: &IndexSchema) -> Box<dyn Query> {
                 .iter()
                 .map(|&(field, boost)| boosted(term_query(field, term), boost))
                 .collect();
-            let query: Box<dyn Query> = Box::new(DisjunctionMaxQuery::with_tie_breaker(
-                per_field,
-                weights::TIE_BREAKER,
-            ));
+            let query: Box<dyn Query> = Box::new(FieldsMaxQuery::new(per_field, weights::TIE_BREAKER));
             (Occur::Must, query)
         })
         .collect();
@@ -336,8 +319,9 @@ fn atom_query(atom: &AnalyzedAtom, fields: &IndexSchema) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(pieces))
 }
 
-/// The query's plain words near each other in the body and the title.
-fn proximity_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn Query>> {
+/// The query's plain words near each other in the body and the title:
+/// none, or three bonuses.
+fn proximity_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Query>> {
     let words: Vec<String> = query
         .groups
         .iter()
@@ -345,7 +329,7 @@ fn proximity_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn 
         .flat_map(|group| analyze(&group[0].text))
         .collect();
     if words.len() < 2 {
-        return None;
+        return Vec::new();
     }
     // The title as typed: every word in its place, common ones too
     // ("Errors and Exceptions").
@@ -356,11 +340,11 @@ fn proximity_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn 
         .flat_map(|group| analyze(&group[0].text))
         .collect();
     let slop = weights::PROXIMITY_SLOP * (words.len() as u32 - 1);
-    Some(Box::new(BooleanQuery::union(vec![
+    vec![
         boosted(phrase_query(fields.body, &words, slop), weights::PROXIMITY_BODY),
         boosted(phrase_query(fields.title, &words, slop), weights::PROXIMITY_TITLE),
         boosted(phrase_query(fields.title, &typed, 0), weights::TITLE_PHRASE),
-    ])))
+    ]
 }
 
 /// The query's identifiers matched whole against the anchors of the
@@ -829,14 +813,20 @@ mod tests {
     fn questions_require_their_content_words_only() {
         let fields = IndexSchema::new();
         let query = ParsedQuery::parse("how do I read a file").unwrap();
-        let built = build(&query, &fields, false);
-        let rendered = format!("{built:?}");
+        let built = format!("{:?}", build(&query, &fields, false));
+        let (required, bonuses) = built.split_once("bonuses: ").expect("a query with bonuses");
         assert!(
-            rendered.contains("Must") && rendered.contains("Should"),
-            "{rendered}"
+            required.contains("\"read\"") && required.contains("\"file\"") && !required.contains("\"how\""),
+            "{built}"
         );
+        assert!(bonuses.contains("\"how\""), "{built}");
         // All stopwords: they are required, or nothing would be.
         let query = ParsedQuery::parse("how to").unwrap();
-        assert!(!format!("{:?}", build(&query, &fields, false)).contains("Should"));
+        let built = format!("{:?}", build(&query, &fields, false));
+        let (required, bonuses) = built.split_once("bonuses: ").expect("a query with bonuses");
+        assert!(
+            required.contains("\"how\"") && bonuses.starts_with("[]"),
+            "{built}"
+        );
     }
 }

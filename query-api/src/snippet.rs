@@ -285,23 +285,30 @@ fn best_of(
     let mut best: Option<(usize, (usize, usize, usize, usize))> = None;
     // Hits and sections are both in the text's order: one walk over each.
     let mut next_hit = 0;
-    let mut distinct = std::collections::HashSet::new();
+    // The last section each word and phrase was counted in (by slot): a
+    // long page has thousands of sections, and nothing is cleared or hashed
+    // between them.
+    let mut counted_in = vec![usize::MAX; words.slots()];
     for i in 0..sections.len() {
         let range = section_range(text, sections, i);
         while next_hit < hits.len() && hits[next_hit].bytes.start < range.start {
             next_hit += 1;
         }
-        distinct.clear();
+        let mut distinct = 0;
         let mut inside = 0;
         while next_hit < hits.len() && hits[next_hit].bytes.start < range.end {
-            distinct.insert(hits[next_hit].what);
+            let slot = words.slot(hits[next_hit].what);
+            if counted_in[slot] != i {
+                counted_in[slot] = i;
+                distinct += 1;
+            }
             inside += 1;
             next_hit += 1;
         }
         let named = named[i];
         // A section that names the identifier answers even when its text
         // lies past the part of the page that was kept.
-        if distinct.is_empty() && named == 0 {
+        if distinct == 0 && named == 0 {
             continue;
         }
         let heading = sections[i]
@@ -310,7 +317,7 @@ fn best_of(
             .map(String::as_str)
             .unwrap_or_default();
         let in_heading = words.hits(heading).len();
-        let score = (named, distinct.len(), in_heading, inside);
+        let score = (named, distinct, in_heading, inside);
         if best.is_none_or(|(_, best_score)| score > best_score) {
             best = Some((i, score));
         }
@@ -410,6 +417,20 @@ impl<'q> QueryWords<'q> {
         id
     }
 
+    /// How many words and phrases the query has: [`QueryWords::slot`]'s
+    /// numbers are below it.
+    fn slots(&self) -> usize {
+        self.is_term.len() + self.phrases.len()
+    }
+
+    /// A number for each word and each phrase of the query: words first.
+    fn slot(&self, found: Found) -> usize {
+        match found {
+            Found::Term(word) => word,
+            Found::Phrase(phrase) => self.is_term.len() + phrase,
+        }
+    }
+
     /// Every occurrence in `text` of a phrase, and of a term outside the
     /// phrases found, in order.
     fn hits(&self, text: &str) -> Vec<Hit> {
@@ -421,7 +442,7 @@ impl<'q> QueryWords<'q> {
             _ => self.analyze(text),
         };
 
-        let mut hits = Vec::new();
+        let mut hits = Vec::with_capacity(matches.len());
         // Words of a phrase found: highlighted by the phrase, not again alone.
         let mut in_phrase = vec![false; matches.len()];
         for at in 0..matches.len() {
@@ -506,8 +527,10 @@ impl<'q> QueryWords<'q> {
             }
             from += SCAN_WINDOW_BYTES;
         }
-        // Found twice where windows overlap.
-        starts.sort_unstable();
+        // Found twice where windows overlap. Each needle's starts are
+        // already in order, a run per needle and window: the stable sort
+        // merges runs it finds rather than sorting from scratch.
+        starts.sort();
         starts.dedup();
 
         let mut matches: Vec<Match> = Vec::new();
@@ -619,7 +642,7 @@ struct Hit {
     what: Found,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Found {
     Term(usize),
     Phrase(usize),

@@ -16,12 +16,38 @@
 /// `.`, without an argument list (`split(java.lang.String)` is `split`)
 /// and without surrounding dots.
 pub fn identifier_form(text: &str) -> String {
-    let text = text.trim().to_lowercase().replace("::", ".");
-    let text = match text.find('(') {
-        Some(paren) => &text[..paren],
-        None => &text,
-    };
-    text.trim_matches('.').to_string()
+    let mut form = String::new();
+    identifier_form_into(text, &mut form);
+    form
+}
+
+/// [`identifier_form`] written over `form`: for a caller that compares
+/// thousands of anchors (a long page's), one buffer for them all.
+pub fn identifier_form_into(text: &str, form: &mut String) {
+    form.clear();
+    let text = text.trim();
+    if !text.is_ascii() {
+        // Unicode lower-casing depends on the context (a final sigma).
+        let lowered = text.to_lowercase().replace("::", ".");
+        let head = lowered.split('(').next().unwrap_or_default();
+        form.push_str(head.trim_matches('.'));
+        return;
+    }
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() && bytes[at] != b'(' {
+        if bytes[at..].starts_with(b"::") {
+            form.push('.');
+            at += 2;
+        } else {
+            form.push(char::from(bytes[at].to_ascii_lowercase()));
+            at += 1;
+        }
+    }
+    let end = form.trim_end_matches('.').len();
+    form.truncate(end);
+    let leading_dots = form.len() - form.trim_start_matches('.').len();
+    form.drain(..leading_dots);
 }
 
 /// Longer keys are not identifiers (and tantivy's terms have a limit).
@@ -157,6 +183,69 @@ pub fn query_identifiers(query: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    /// [`identifier_form`] as it was first written: the reference the
+    /// one-buffer version must agree with (the index's terms are made by it).
+    fn identifier_form_as_first_written(text: &str) -> String {
+        let text = text.trim().to_lowercase().replace("::", ".");
+        let text = match text.find('(') {
+            Some(paren) => &text[..paren],
+            None => &text,
+        };
+        text.trim_matches('.').to_string()
+    }
+
+    #[test]
+    fn the_identifier_form_is_the_same_written_into_a_buffer() {
+        let texts = [
+            "",
+            " ",
+            "Vec::with_capacity",
+            "  std::Vec::push()  ",
+            "method.push",
+            ".leading.and.trailing.",
+            ":::",
+            "a:::b",
+            "::",
+            "a::",
+            "::a",
+            "split(java.lang.String)",
+            "(x)",
+            "..(..",
+            "GUC-WORK-MEM",
+            "__slots__",
+            "Σ::ΑΣ",
+            "İstanbul.Foo",
+            "\u{212A}elvin::X",
+            "ß::SS(1)",
+            "a.b::c.(d::e)",
+            "\tTab::X\n",
+            "methods-inherited-from-class-java.util.ArrayList",
+            "os.path.join()",
+            "x..y",
+            "...",
+        ];
+        // And strings of the characters that matter, drawn at random.
+        let alphabet: Vec<char> = "aZ_:.( )-Σİ9".chars().collect();
+        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        let drawn: Vec<String> = (0..20_000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let len = (state % 9) as usize;
+                (0..len)
+                    .map(|i| alphabet[((state >> (8 + 5 * i)) % alphabet.len() as u64) as usize])
+                    .collect()
+            })
+            .collect();
+        let mut form = String::from("left over from the last anchor");
+        for text in texts.iter().copied().chain(drawn.iter().map(String::as_str)) {
+            super::identifier_form_into(text, &mut form);
+            assert_eq!(form, identifier_form_as_first_written(text), "{text:?}");
+            assert_eq!(super::identifier_form(text), form, "{text:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -259,7 +259,11 @@ impl Weight for WithBonusWeight {
         if bonuses.is_empty() {
             return Ok(required);
         }
-        Ok(Box::new(WithBonusScorer { required, bonuses }))
+        Ok(Box::new(WithBonusScorer {
+            required,
+            bonus_docs: bonuses.iter().map(|scorer| scorer.doc()).collect(),
+            bonuses,
+        }))
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
@@ -280,9 +284,12 @@ impl Weight for WithBonusWeight {
     }
 }
 
+/// Each bonus's current document is kept beside it (see
+/// [`FieldsMaxScorer`]).
 struct WithBonusScorer {
     required: Box<dyn Scorer>,
     bonuses: Vec<Box<dyn Scorer>>,
+    bonus_docs: Vec<DocId>,
 }
 
 impl DocSet for WithBonusScorer {
@@ -311,11 +318,11 @@ impl Scorer for WithBonusScorer {
     fn score(&mut self) -> Score {
         let doc = self.required.doc();
         let mut bonus = 0.0;
-        for scorer in &mut self.bonuses {
-            if scorer.doc() < doc {
-                scorer.seek(doc);
+        for (scorer, bonus_doc) in self.bonuses.iter_mut().zip(&mut self.bonus_docs) {
+            if *bonus_doc < doc {
+                *bonus_doc = scorer.seek(doc);
             }
-            if scorer.doc() == doc {
+            if *bonus_doc == doc {
                 bonus += scorer.score();
             }
         }

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use common::message::Section;
-use indexer::identifiers::{identifier_form, looks_like_identifier};
+use indexer::identifiers::{identifier_form_into, looks_like_identifier};
 use serde::{Deserialize, Serialize};
 
 /// Where a snippet may start or end: after or before whitespace, failing
@@ -59,14 +59,16 @@ pub fn query_plain_words(query: &str) -> Vec<String> {
 /// agree (`method.push` for `Vec::push`), 1 when the last part of a
 /// definition's anchor (one with a `.`) is a plain word of the query
 /// (`method.push` for `PathBuf push`), 0 otherwise.
-fn names_query(anchor: &str, query: &SnippetQuery) -> usize {
+///
+/// `form` is a buffer for the anchor's identifier form, one for many
+/// anchors: a page of results may have tens of thousands (`core::arch`).
+fn names_query(anchor: &str, query: &SnippetQuery, form: &mut String) -> usize {
     if query.identifiers.is_empty() && query.plain_words.is_empty() {
         return 0;
     }
-    // Once per anchor, without other allocations: a page of results may
-    // have tens of thousands of anchors (`core::arch`).
-    let anchor = identifier_form(anchor);
-    let named = form_names_identifier(&anchor, &query.identifiers);
+    identifier_form_into(anchor, form);
+    let anchor = form.as_str();
+    let named = form_names_identifier(anchor, &query.identifiers);
     if named > 0 {
         return named + 1;
     }
@@ -256,9 +258,10 @@ pub fn best_section(text: &str, sections: &[Section], query: &SnippetQuery) -> O
 
 /// How well each section's anchor names the query ([`names_query`]).
 fn named_by(sections: &[Section], query: &SnippetQuery) -> Vec<usize> {
+    let mut form = String::new();
     sections
         .iter()
-        .map(|section| names_query(&section.anchor, query))
+        .map(|section| names_query(&section.anchor, query, &mut form))
         .collect()
 }
 
@@ -858,7 +861,7 @@ mod tests {
     use super::*;
 
     fn names_identifier(anchor: &str, identifiers: &[String]) -> usize {
-        form_names_identifier(&identifier_form(anchor), identifiers)
+        form_names_identifier(&indexer::identifiers::identifier_form(anchor), identifiers)
     }
     use indexer::identifiers::query_identifiers;
 

@@ -76,13 +76,20 @@ impl Section {
     /// Where [`Section::text`] lies in `text`: its offsets clamped to the
     /// text, empty when they do not fall on characters.
     pub fn range(&self, text: &str, next: Option<&Section>) -> std::ops::Range<usize> {
-        let start = (self.start as usize).min(text.len());
-        let end = next.map_or(text.len(), |next| (next.start as usize).clamp(start, text.len()));
-        if text.is_char_boundary(start) && text.is_char_boundary(end) {
-            start..end
-        } else {
-            0..0
-        }
+        section_range(text, self.start, next.map(|next| next.start))
+    }
+}
+
+/// Where a section that starts at byte `start` of `text` lies, given where
+/// the next one starts (see [`Section::range`]): for the other forms a
+/// section is read in (the docstore's borrowed one).
+pub fn section_range(text: &str, start: u32, next_start: Option<u32>) -> std::ops::Range<usize> {
+    let start = (start as usize).min(text.len());
+    let end = next_start.map_or(text.len(), |next| (next as usize).clamp(start, text.len()));
+    if text.is_char_boundary(start) && text.is_char_boundary(end) {
+        start..end
+    } else {
+        0..0
     }
 }
 

@@ -47,6 +47,80 @@ impl StoredDoc {
     }
 }
 
+/// A stored document as a search result reads it: its strings borrowed
+/// from the record (the store's bytes) rather than copied, and what a
+/// result does not show (the headings list, the URL, the fetch time)
+/// skipped. A long reference page has thousands of sections; copying each
+/// anchor and heading into a `String` of its own was a tenth of a query's
+/// instructions (BENCHMARKS.md §24).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct DocView<'a> {
+    pub title: &'a str,
+    pub static_snippet: &'a str,
+    pub text: &'a str,
+    #[serde(default, borrow)]
+    pub sections: Vec<SectionView<'a>>,
+}
+
+/// A [`Section`] read in place.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SectionView<'a> {
+    pub anchor: &'a str,
+    #[serde(borrow)]
+    pub heading_path: Vec<&'a str>,
+    pub start: u32,
+}
+
+impl<'a> DocView<'a> {
+    /// The view of an encoded record (a [`DocRecord::Encoded`]'s bytes).
+    pub fn decode(record: &'a [u8]) -> Result<DocView<'a>> {
+        rmp_serde::from_slice(record).map_err(|e| IndexerError::CorruptRecord(e.to_string()))
+    }
+
+    /// The view of a document already decoded (one the document service
+    /// sent).
+    pub fn of(doc: &'a StoredDoc) -> DocView<'a> {
+        DocView {
+            title: &doc.title,
+            static_snippet: &doc.static_snippet,
+            text: &doc.text,
+            sections: doc.sections.iter().map(SectionView::of).collect(),
+        }
+    }
+}
+
+impl<'a> SectionView<'a> {
+    pub fn of(section: &'a Section) -> SectionView<'a> {
+        SectionView {
+            anchor: &section.anchor,
+            heading_path: section.heading_path.iter().map(String::as_str).collect(),
+            start: section.start,
+        }
+    }
+
+    /// See [`Section::range`].
+    pub fn range(&self, text: &str, next: Option<&SectionView>) -> std::ops::Range<usize> {
+        common::message::section_range(text, self.start, next.map(|next| next.start))
+    }
+}
+
+/// A document as a search reads it: the store's bytes, decoded when read
+/// ([`DocView::decode`]), or a document the document service sent.
+#[derive(Debug, Clone)]
+pub enum DocRecord {
+    Encoded(Vec<u8>),
+    Decoded(StoredDoc),
+}
+
+impl DocRecord {
+    pub fn view(&self) -> Result<DocView<'_>> {
+        match self {
+            DocRecord::Encoded(bytes) => DocView::decode(bytes),
+            DocRecord::Decoded(doc) => Ok(DocView::of(doc)),
+        }
+    }
+}
+
 /// What the store keeps of a page, borrowed from its message: the fields
 /// of [`StoredDoc`] in the same order, so it encodes to the same bytes
 /// (a test holds it to them). Storing a page encodes this, rather than
@@ -171,6 +245,20 @@ impl Docstore {
     /// lookups cost microseconds.
     pub fn get_many(&self, doc_ids: &[DocId]) -> Result<Vec<Option<StoredDoc>>> {
         doc_ids.iter().map(|&doc_id| self.get(doc_id)).collect()
+    }
+
+    /// The records of several documents, in order, as stored: for a
+    /// search, which reads each in place ([`DocRecord::view`]). A record
+    /// is copied once out of RocksDB's buffer (decoding copied its text
+    /// too), and a corrupt one fails only its own result.
+    pub fn get_records(&self, doc_ids: &[DocId]) -> Result<Vec<Option<DocRecord>>> {
+        doc_ids
+            .iter()
+            .map(|&doc_id| {
+                let record = self.db.get_pinned(doc_id.to_be_bytes())?;
+                Ok(record.map(|bytes| DocRecord::Encoded(bytes.to_vec())))
+            })
+            .collect()
     }
 
     /// Every document id in the store, in order: for tests and consistency
@@ -328,6 +416,72 @@ mod tests {
         assert_eq!(docstore.all_doc_ids().unwrap(), vec![id("new")]);
         assert_eq!(docstore.get(id("new")).unwrap(), Some(doc("new")));
         writer.commit().unwrap(); // an empty batch is harmless
+    }
+
+    #[test]
+    fn a_record_read_in_place_shows_what_the_decoded_document_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Docstore::open(dir.path()).unwrap();
+        let stored = StoredDoc {
+            sections: vec![
+                Section {
+                    anchor: "method.push".into(),
+                    heading_path: vec!["Vec".into(), "Methods".into(), "push".into()],
+                    start: 0,
+                },
+                Section {
+                    anchor: "é".into(),
+                    heading_path: vec![],
+                    start: 3,
+                },
+            ],
+            static_snippet: "the snippet".into(),
+            headings: vec!["Vec".into(), "push".into()],
+            ..doc("Vec in std::vec - Rust")
+        };
+        store.put(DocId(7), &stored).unwrap();
+        // One stored before sections were: read as having none.
+        #[derive(Serialize)]
+        struct Older<'a> {
+            url: &'a str,
+            title: &'a str,
+            static_snippet: &'a str,
+            headings: Vec<String>,
+            text: &'a str,
+            fetched_at_ms: u64,
+        }
+        let older = rmp_serde::to_vec_named(&Older {
+            url: "http://b.example/",
+            title: "old",
+            static_snippet: "",
+            headings: vec!["Old".into()],
+            text: "old text",
+            fetched_at_ms: 1,
+        })
+        .unwrap();
+        store.db.put(DocId(8).to_be_bytes(), &older).unwrap();
+        store
+            .db
+            .put(DocId(9).to_be_bytes(), b"\xc1 not a record")
+            .unwrap();
+
+        let records = store
+            .get_records(&[DocId(7), DocId(1), DocId(8), DocId(9)])
+            .unwrap();
+        let view = records[0].as_ref().unwrap().view().unwrap();
+        assert_eq!(view, DocView::of(&stored));
+        assert_eq!(view.sections[0].heading_path, ["Vec", "Methods", "push"]);
+        assert_eq!(view.sections[1].range(view.text, None), 3..4);
+        assert!(records[1].is_none());
+        let older = records[2].as_ref().unwrap().view().unwrap();
+        assert_eq!(
+            (older.title, older.text, older.sections.len()),
+            ("old", "old text", 0)
+        );
+        assert!(matches!(
+            records[3].as_ref().unwrap().view(),
+            Err(IndexerError::CorruptRecord(_))
+        ));
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub mod schema;
 pub mod sections;
 pub mod service;
 
-pub use docstore::{Docstore, DocstoreWriter, StoredDoc};
+pub use docstore::{DocRecord, DocView, Docstore, DocstoreWriter, SectionView, StoredDoc};
 pub use index::{IndexReaderHandle, IndexWriterHandle};
 pub use schema::IndexSchema;
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use common::DocId;
-use indexer::{Docstore, StoredDoc};
+use indexer::{DocRecord, Docstore};
 use serde::de::DeserializeOwned;
 
 use crate::protocol::{
@@ -62,7 +62,7 @@ pub trait IndexShard: Send + Sync {
 pub trait DocumentSource: Send + Sync {
     fn name(&self) -> &str;
     /// The documents of `ids`, in order; `None` for one the store lacks.
-    async fn get_many(&self, ids: &[DocId]) -> Result<Vec<Option<StoredDoc>>, BackendError>;
+    async fn get_many(&self, ids: &[DocId]) -> Result<Vec<Option<DocRecord>>, BackendError>;
     /// Whether the source answers at all (for /readyz).
     async fn ping(&self) -> Result<(), BackendError>;
 }
@@ -250,7 +250,7 @@ impl DocumentSource for LocalDocs {
         &self.name
     }
 
-    async fn get_many(&self, ids: &[DocId]) -> Result<Vec<Option<StoredDoc>>, BackendError> {
+    async fn get_many(&self, ids: &[DocId]) -> Result<Vec<Option<DocRecord>>, BackendError> {
         let docstore = self.docstore.clone();
         let ids = ids.to_vec();
         let catch_up = self.catch_up.due();
@@ -258,7 +258,7 @@ impl DocumentSource for LocalDocs {
             if catch_up && let Err(error) = docstore.catch_up() {
                 tracing::warn!(%error, "docstore catch-up failed");
             }
-            Ok(docstore.get_many(&ids)?)
+            Ok(docstore.get_records(&ids)?)
         })
         .await
     }
@@ -289,7 +289,7 @@ impl DocumentSource for RemoteDocs {
         &self.base
     }
 
-    async fn get_many(&self, ids: &[DocId]) -> Result<Vec<Option<StoredDoc>>, BackendError> {
+    async fn get_many(&self, ids: &[DocId]) -> Result<Vec<Option<DocRecord>>, BackendError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -302,7 +302,11 @@ impl DocumentSource for RemoteDocs {
             .await
             .map_err(|e| BackendError::Failed(e.to_string()))?;
         let docs: DocsResponse = read_json(response).await?;
-        Ok(docs.docs.into_iter().map(|doc| doc.map(|d| d.doc)).collect())
+        Ok(docs
+            .docs
+            .into_iter()
+            .map(|doc| doc.map(|d| DocRecord::Decoded(d.doc)))
+            .collect())
     }
 
     async fn ping(&self) -> Result<(), BackendError> {

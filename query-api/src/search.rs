@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use common::DocId;
 use futures::future::join_all;
-use indexer::{Docstore, IndexReaderHandle, StoredDoc};
+use indexer::{DocRecord, Docstore, IndexReaderHandle};
 use serde::Serialize;
 
 use crate::admission::Admission;
@@ -924,23 +924,35 @@ impl SearchService {
 fn search_result(
     passages: &crate::snippet::Passages<'_>,
     hit: ShardHit,
-    doc: Option<&StoredDoc>,
+    record: Option<&DocRecord>,
     also_at: Vec<String>,
 ) -> SearchResult {
+    let doc = record.and_then(|record| match record.view() {
+        Ok(doc) => Some(doc),
+        Err(error) => {
+            // Its result shows what the index holds; the others are whole.
+            tracing::warn!(doc_id = %hit.doc_id, %error, "stored document unreadable: result without a snippet");
+            None
+        }
+    });
     // The section that answers best: the result links to it and its
     // snippet comes from its text.
-    let (section, snippet) = match doc {
+    let (section, snippet) = match &doc {
         Some(doc) => {
-            let (best, snippet) = passages.passage(&doc.text, &doc.sections, SNIPPET_CHARS);
-            let snippet = snippet.unwrap_or_else(|| crate::snippet::static_snippet(&doc.static_snippet));
+            let (best, snippet) = passages.passage(doc.text, &doc.sections, SNIPPET_CHARS);
+            let snippet = snippet.unwrap_or_else(|| crate::snippet::static_snippet(doc.static_snippet));
             (best.map(|best| &doc.sections[best]), Some(snippet))
         }
         None => (None, None),
     };
     let (link, heading_path) = match section {
         Some(section) => (
-            with_fragment(&hit.url, &section.anchor),
-            section.heading_path.clone(),
+            with_fragment(&hit.url, section.anchor),
+            section
+                .heading_path
+                .iter()
+                .map(|heading| heading.to_string())
+                .collect(),
         ),
         None => (hit.url.clone(), Vec::new()),
     };
@@ -948,9 +960,9 @@ fn search_result(
         Some(s) => (s.html, s.text, s.highlights),
         None => Default::default(),
     };
-    let title = match (doc, hit.title.is_empty()) {
+    let title = match (&doc, hit.title.is_empty()) {
         (_, false) => hit.title,
-        (Some(doc), true) if !doc.title.is_empty() => doc.title.clone(),
+        (Some(doc), true) if !doc.title.is_empty() => doc.title.to_string(),
         _ => hit.url.clone(),
     };
     SearchResult {

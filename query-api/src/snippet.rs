@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use common::message::Section;
+use indexer::SectionView;
 use indexer::identifiers::{identifier_form_into, looks_like_identifier};
 use serde::{Deserialize, Serialize};
 
@@ -149,7 +149,7 @@ fn snippet_of(text: &str, words: &QueryWords, hits: &[Hit], max_chars: usize) ->
 /// none holds a word of the query). The text is read once for both.
 pub fn passage(
     text: &str,
-    sections: &[Section],
+    sections: &[SectionView],
     query: &SnippetQuery,
     max_chars: usize,
 ) -> (Option<usize>, Option<Snippet>) {
@@ -175,7 +175,7 @@ impl<'q> Passages<'q> {
     pub fn passage(
         &self,
         text: &str,
-        sections: &[Section],
+        sections: &[SectionView],
         max_chars: usize,
     ) -> (Option<usize>, Option<Snippet>) {
         let words = &self.words;
@@ -198,7 +198,7 @@ impl<'q> Passages<'q> {
     fn passage_of_whole_text(
         &self,
         text: &str,
-        sections: &[Section],
+        sections: &[SectionView],
         named: &[usize],
         max_chars: usize,
     ) -> (Option<usize>, Option<Snippet>) {
@@ -234,8 +234,8 @@ impl<'q> Passages<'q> {
 }
 
 /// The bytes of `text` that section `i` of `sections` holds (as
-/// [`Section::text`]: nothing when its offsets do not fit the text).
-fn section_range(text: &str, sections: &[Section], i: usize) -> Range<usize> {
+/// [`SectionView::range`]: nothing when its offsets do not fit the text).
+fn section_range(text: &str, sections: &[SectionView], i: usize) -> Range<usize> {
     sections[i].range(text, sections.get(i + 1))
 }
 
@@ -245,7 +245,7 @@ fn section_range(text: &str, sections: &[Section], i: usize) -> Range<usize> {
 /// words and phrases of the query, then the one whose own heading holds
 /// the most of them, then the one with the most occurrences, then the
 /// first. `None` when no section holds any.
-pub fn best_section(text: &str, sections: &[Section], query: &SnippetQuery) -> Option<usize> {
+pub fn best_section(text: &str, sections: &[SectionView], query: &SnippetQuery) -> Option<usize> {
     let words = QueryWords::new(query);
     best_of(
         text,
@@ -257,11 +257,11 @@ pub fn best_section(text: &str, sections: &[Section], query: &SnippetQuery) -> O
 }
 
 /// How well each section's anchor names the query ([`names_query`]).
-fn named_by(sections: &[Section], query: &SnippetQuery) -> Vec<usize> {
+fn named_by(sections: &[SectionView], query: &SnippetQuery) -> Vec<usize> {
     let mut form = String::new();
     sections
         .iter()
-        .map(|section| names_query(&section.anchor, query, &mut form))
+        .map(|section| names_query(section.anchor, query, &mut form))
         .collect()
 }
 
@@ -280,7 +280,7 @@ fn sole_best_named(named: &[usize]) -> Option<usize> {
 /// each section's anchor names the query.
 fn best_of(
     text: &str,
-    sections: &[Section],
+    sections: &[SectionView],
     named: &[usize],
     words: &QueryWords,
     hits: &[Hit],
@@ -314,11 +314,7 @@ fn best_of(
         if distinct == 0 && named == 0 {
             continue;
         }
-        let heading = sections[i]
-            .heading_path
-            .last()
-            .map(String::as_str)
-            .unwrap_or_default();
+        let heading = sections[i].heading_path.last().copied().unwrap_or_default();
         let in_heading = words.hits(heading).len();
         let score = (named, distinct, in_heading, inside);
         if best.is_none_or(|(_, best_score)| score > best_score) {
@@ -858,7 +854,14 @@ fn render(text: &str, start: usize, end: usize, hits: &[Hit]) -> Snippet {
 
 #[cfg(test)]
 mod tests {
+    use common::message::Section;
+
     use super::*;
+
+    /// Sections as the docstore reads them.
+    fn views(sections: &[Section]) -> Vec<SectionView<'_>> {
+        sections.iter().map(SectionView::of).collect()
+    }
 
     fn names_identifier(anchor: &str, identifiers: &[String]) -> usize {
         form_names_identifier(&indexer::identifiers::identifier_form(anchor), identifiers)
@@ -1054,7 +1057,7 @@ mod tests {
     #[test]
     fn the_section_that_defines_the_identifier_is_the_best() {
         let text = "bytes.split(sep) Split the bytes on sep. str.split(sep) Return a list of the words.";
-        let sections = vec![
+        let owned = vec![
             Section {
                 anchor: "bytes.split".into(),
                 heading_path: vec!["bytes.split(sep)".into()],
@@ -1066,6 +1069,7 @@ mod tests {
                 start: text.find("str.split").unwrap() as u32,
             },
         ];
+        let sections = views(&owned);
         let mut query = terms("split sep");
         assert_eq!(
             best_section(text, &sections, &query),
@@ -1089,18 +1093,19 @@ mod tests {
             heading_path: vec![at.into()],
             start: text.find(at).unwrap() as u32,
         };
-        let sections = vec![
+        let owned = vec![
             section("intro", "Intro"),
             section("bytes.split", "bytes.split"),
             section("str.split", "str.split"),
         ];
+        let sections = views(&owned);
         let mut query = terms("split words sep");
         query.identifiers = query_identifiers("str.split words sep");
         for max_chars in [20, 40, 200] {
             let (best, snippet) = passage(text, &sections, &query, max_chars);
             assert_eq!(best, Some(2));
             assert_eq!(best, best_section(text, &sections, &query));
-            let own_text = sections[2].text(text, None);
+            let own_text = owned[2].text(text, None);
             assert_eq!(snippet, query_snippet(own_text, &query, max_chars), "{max_chars}");
         }
         // No sections: the snippet of the whole text.
@@ -1115,7 +1120,7 @@ mod tests {
                 start: text.find('ü').unwrap() as u32 + 1,
             },
         ];
-        let _ = passage(text, &broken, &query, 60);
+        let _ = passage(text, &views(&broken), &query, 60);
     }
 
     // A section that alone names the query's identifier is read alone
@@ -1156,7 +1161,7 @@ mod tests {
             }
             let passages = Passages::new(&query);
             for (n, window) in starts.windows(4).enumerate() {
-                let sections: Vec<Section> = window
+                let owned: Vec<Section> = window
                     .iter()
                     .enumerate()
                     .map(|(i, &start)| Section {
@@ -1165,6 +1170,7 @@ mod tests {
                         start: start as u32,
                     })
                     .collect();
+                let sections = views(&owned);
                 let named = named_by(&sections, &query);
                 if sole_best_named(&named).is_some() {
                     read_alone += 1;

@@ -15,7 +15,8 @@
 //! - [`sections`]: where a page's sections start in its body, in token positions.
 //! - [`page_kind`]: what kind of page a document is (print, listing, source).
 //! - [`index`]: tantivy writer (upsert by document id, remove, commit) and reader.
-//! - [`docstore`]: RocksDB store of document id -> URL, title, snippet, text.
+//! - [`docstore`]: RocksDB store of document id -> URL, title, snippet, text,
+//!   sections; read whole (`StoredDoc`) or in place for a search (`DocView`).
 //! - [`service`]: the consumer loop that batches events, commits, then acks,
 //!   over the in-process channel or a RabbitMQ queue, into both stores or
 //!   one.

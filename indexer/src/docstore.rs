@@ -250,7 +250,8 @@ impl Docstore {
     /// The records of several documents, in order, as stored: for a
     /// search, which reads each in place ([`DocRecord::view`]). A record
     /// is copied once out of RocksDB's buffer (decoding copied its text
-    /// too), and a corrupt one fails only its own result.
+    /// too), and a corrupt one fails only its own result (the document
+    /// service's `/docs` decodes whole documents: there one fails the batch).
     pub fn get_records(&self, doc_ids: &[DocId]) -> Result<Vec<Option<DocRecord>>> {
         doc_ids
             .iter()

@@ -16,8 +16,8 @@
 //!
 //! - [`query`]: the query language (AND, OR, NOT, phrases, site:, intitle:).
 //! - [`rank`]: a parsed query to a tantivy query; priors; corpus statistics.
-//! - [`seeking`]: a word over several fields and a page's bonuses, walked by
-//!   seeking rather than tantivy's buffered union.
+//! - [`seeking`]: a word over several fields, most of a question's words
+//!   and a page's bonuses, walked by seeking rather than tantivy's unions.
 //! - [`sections`]: a shard's best pages scored by their best section too.
 //! - [`spell`]: did-you-mean from the index's term dictionary.
 //! - [`snippet`]: highlighted, phrase-aware snippets.

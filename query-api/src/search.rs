@@ -920,7 +920,8 @@ impl SearchService {
 }
 
 /// A hit as a result: its best section's link and heading path, and its
-/// snippet cut from that section of `doc` (the stored document, if read).
+/// snippet cut from that section of `record` (the stored document, if read
+/// and readable).
 fn search_result(
     passages: &crate::snippet::Passages<'_>,
     hit: ShardHit,
@@ -932,6 +933,7 @@ fn search_result(
         Err(error) => {
             // Its result shows what the index holds; the others are whole.
             tracing::warn!(doc_id = %hit.doc_id, %error, "stored document unreadable: result without a snippet");
+            metrics::counter!("trawl_api_docs_errors_total").increment(1);
             None
         }
     });

@@ -3,7 +3,9 @@
 //! most of a question's words ([`AtLeastQuery`]) and bonuses that only add
 //! to pages already matched ([`WithBonusQuery`]).
 //!
-//! Why: tantivy runs both as a buffered union, which fills a window of
+//! Why: tantivy runs a word over fields and a boolean query's `Should`
+//! clauses as buffered unions (and a minimum of them in a heap over every
+//! clause's pages); a buffered union fills a window of
 //! 4,096 documents from every posting list it holds whenever it is asked
 //! for one document (`BufferedUnionScorer::seek`). A word that must match
 //! then reads its whole posting lists even when another required word is
@@ -93,7 +95,8 @@ impl Weight for FieldsMaxWeight {
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
         let mut scorer = self.scorer(reader, 1.0)?;
-        if scorer.seek(doc) != doc {
+        // A scorer is only sought forward: one already past `doc` misses it.
+        if scorer.doc() > doc || scorer.seek(doc) != doc {
             return Err(tantivy::TantivyError::InvalidArgument(format!(
                 "document {doc} does not match"
             )));
@@ -268,7 +271,8 @@ impl Weight for WithBonusWeight {
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
         let mut scorer = self.scorer(reader, 1.0)?;
-        if scorer.seek(doc) != doc {
+        // A scorer is only sought forward: one already past `doc` misses it.
+        if scorer.doc() > doc || scorer.seek(doc) != doc {
             return Err(tantivy::TantivyError::InvalidArgument(format!(
                 "document {doc} does not match"
             )));
@@ -405,7 +409,8 @@ impl Weight for AtLeastWeight {
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
         let mut scorer = self.scorer(reader, 1.0)?;
-        if scorer.seek(doc) != doc {
+        // A scorer is only sought forward: one already past `doc` misses it.
+        if scorer.doc() > doc || scorer.seek(doc) != doc {
             return Err(tantivy::TantivyError::InvalidArgument(format!(
                 "document {doc} does not match"
             )));

@@ -77,14 +77,7 @@ struct FieldsMaxWeight {
 
 impl Weight for FieldsMaxWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        let mut per_field = Vec::with_capacity(self.per_field.len());
-        for weight in &self.per_field {
-            let scorer = weight.scorer(reader, boost)?;
-            // A field without the term in this segment.
-            if scorer.doc() != TERMINATED {
-                per_field.push(scorer);
-            }
-        }
+        let mut per_field = live_scorers(&self.per_field, reader, boost)?;
         Ok(match per_field.len() {
             0 => Box::new(EmptyScorer),
             // max + (sum - max) * tie_breaker is the one score.
@@ -94,23 +87,13 @@ impl Weight for FieldsMaxWeight {
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let mut scorer = self.scorer(reader, 1.0)?;
-        // A scorer is only sought forward: one already past `doc` misses it.
-        if scorer.doc() > doc || scorer.seek(doc) != doc {
-            return Err(tantivy::TantivyError::InvalidArgument(format!(
-                "document {doc} does not match"
-            )));
-        }
-        let mut explanation = Explanation::new(
+        explain_parts(
+            self,
             "best field, plus the others times the tie breaker",
-            scorer.score(),
-        );
-        for weight in &self.per_field {
-            if let Ok(field) = weight.explain(reader, doc) {
-                explanation.add_detail(field);
-            }
-        }
-        Ok(explanation)
+            &self.per_field,
+            reader,
+            doc,
+        )
     }
 }
 
@@ -252,13 +235,7 @@ impl Weight for WithBonusWeight {
         if required.doc() == TERMINATED {
             return Ok(Box::new(EmptyScorer));
         }
-        let mut bonuses = Vec::with_capacity(self.bonuses.len());
-        for weight in &self.bonuses {
-            let scorer = weight.scorer(reader, boost)?;
-            if scorer.doc() != TERMINATED {
-                bonuses.push(scorer);
-            }
-        }
+        let bonuses = live_scorers(&self.bonuses, reader, boost)?;
         if bonuses.is_empty() {
             return Ok(required);
         }
@@ -270,21 +247,10 @@ impl Weight for WithBonusWeight {
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let mut scorer = self.scorer(reader, 1.0)?;
-        // A scorer is only sought forward: one already past `doc` misses it.
-        if scorer.doc() > doc || scorer.seek(doc) != doc {
-            return Err(tantivy::TantivyError::InvalidArgument(format!(
-                "document {doc} does not match"
-            )));
-        }
-        let mut explanation = Explanation::new("required, plus the bonuses that match", scorer.score());
-        explanation.add_detail(self.required.explain(reader, doc)?);
-        for weight in &self.bonuses {
-            if let Ok(bonus) = weight.explain(reader, doc) {
-                explanation.add_detail(bonus);
-            }
-        }
-        Ok(explanation)
+        // The required part matches whenever the whole does: its
+        // explanation is always the first.
+        let parts = std::iter::once(&self.required).chain(&self.bonuses);
+        explain_parts(self, "required, plus the bonuses that match", parts, reader, doc)
     }
 }
 
@@ -390,14 +356,7 @@ struct AtLeastWeight {
 
 impl Weight for AtLeastWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        let mut scorers = Vec::with_capacity(self.clauses.len());
-        for weight in &self.clauses {
-            let scorer = weight.scorer(reader, boost)?;
-            // A word this segment does not have.
-            if scorer.doc() != TERMINATED {
-                scorers.push(scorer);
-            }
-        }
+        let mut scorers = live_scorers(&self.clauses, reader, boost)?;
         if scorers.len() < self.minimum {
             return Ok(Box::new(EmptyScorer));
         }
@@ -408,20 +367,7 @@ impl Weight for AtLeastWeight {
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let mut scorer = self.scorer(reader, 1.0)?;
-        // A scorer is only sought forward: one already past `doc` misses it.
-        if scorer.doc() > doc || scorer.seek(doc) != doc {
-            return Err(tantivy::TantivyError::InvalidArgument(format!(
-                "document {doc} does not match"
-            )));
-        }
-        let mut explanation = Explanation::new("sum of the clauses that match", scorer.score());
-        for weight in &self.clauses {
-            if let Ok(clause) = weight.explain(reader, doc) {
-                explanation.add_detail(clause);
-            }
-        }
-        Ok(explanation)
+        explain_parts(self, "sum of the clauses that match", &self.clauses, reader, doc)
     }
 }
 
@@ -553,6 +499,48 @@ impl Scorer for AtLeastScorer {
         }
         sum
     }
+}
+
+/// The scorers of `weights` in `reader` that match anything there: a term
+/// this segment does not have gives none.
+fn live_scorers(
+    weights: &[Box<dyn Weight>],
+    reader: &SegmentReader,
+    boost: Score,
+) -> tantivy::Result<Vec<Box<dyn Scorer>>> {
+    let mut scorers = Vec::with_capacity(weights.len());
+    for weight in weights {
+        let scorer = weight.scorer(reader, boost)?;
+        if scorer.doc() != TERMINATED {
+            scorers.push(scorer);
+        }
+    }
+    Ok(scorers)
+}
+
+/// `weight`'s score of `doc`, called `what`, with the explanations of those
+/// of its `parts` that match it beneath; an error when `doc` does not match.
+fn explain_parts<'a>(
+    weight: &dyn Weight,
+    what: &'static str,
+    parts: impl IntoIterator<Item = &'a Box<dyn Weight>>,
+    reader: &SegmentReader,
+    doc: DocId,
+) -> tantivy::Result<Explanation> {
+    let mut scorer = weight.scorer(reader, 1.0)?;
+    // A scorer is only sought forward: one already past `doc` misses it.
+    if scorer.doc() > doc || scorer.seek(doc) != doc {
+        return Err(tantivy::TantivyError::InvalidArgument(format!(
+            "document {doc} does not match"
+        )));
+    }
+    let mut explanation = Explanation::new(what, scorer.score());
+    for part in parts {
+        if let Ok(part) = part.explain(reader, doc) {
+            explanation.add_detail(part);
+        }
+    }
+    Ok(explanation)
 }
 
 #[cfg(test)]

@@ -822,6 +822,30 @@ impl Crawler {
         let nofollow = parsed.meta_robots.nofollow || header_robots.nofollow;
         // The cap cut the page before any of its text.
         let empty = truncated && parsed.text.is_empty();
+        // A page that sends the browser on at once is a redirect: its
+        // target is followed as one, and its own text is not indexed (a
+        // "Redirecting..." stub whose canonical link is the target would
+        // otherwise replace the target's text in the index).
+        if let Some(target) = parsed.redirect.clone().filter(|target| *target != lease.url) {
+            self.stats.record_redirect();
+            let forgotten = match known {
+                // Indexed before under the target's id (its canonical link
+                // named the target): the document is the target's too, and
+                // stays. The target is fetched again whole, so that its own
+                // text replaces whatever this page left there.
+                Some(known) if known.indexed() && known.doc_id == DocId::of(&target).0 => {
+                    self.crawled.remove(partition, &lease.url)?;
+                    self.refetch_whole(&target).await?;
+                    true
+                }
+                Some(known) => self.forget_page(&lease, partition, known).await?,
+                None => true,
+            };
+            if !forgotten {
+                return self.skip(&lease, SkipReason::Error).await;
+            }
+            return self.follow_redirect(&lease, Some(target)).await;
+        }
 
         let canonical_url = canonical_url(&lease, &parsed);
         let doc_id = DocId::of(&canonical_url);
@@ -949,6 +973,20 @@ impl Crawler {
         }
         self.crawled.remove(partition, &lease.url)?;
         Ok(true)
+    }
+
+    /// Has `url`, if it was crawled before, fetched again without its
+    /// validators as soon as its host allows (a fetch already under way
+    /// with them may still answer 304: then its next visit is whole).
+    async fn refetch_whole(&self, url: &NormalizedUrl) -> Result<(), CrawlError> {
+        let partition = self.frontier.partition_of(&url.host_key());
+        if let Some(page) = self.crawled.forget_validators_of(partition, url)? {
+            let link = NewLink::page(url.clone(), page.depth, page.revisit_priority());
+            if self.frontier.revisit(vec![link]).await? > 0 {
+                self.wakeup.notify_one();
+            }
+        }
+        Ok(())
     }
 
     /// Publishes the removal of a document and waits until it is durable;

@@ -431,6 +431,23 @@ impl CrawledLinks {
         Ok(Some(record))
     }
 
+    /// Forgets the validators of one page, so that its next visit fetches
+    /// it whole. Returns its record, None when it was never crawled.
+    pub fn forget_validators_of(&self, partition: u32, url: &NormalizedUrl) -> Result<Option<CrawledLink>> {
+        let _write = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(mut record) = self.get(partition, url)? else {
+            return Ok(None);
+        };
+        if record.etag.is_some() || record.last_modified.is_some() {
+            record.etag = None;
+            record.last_modified = None;
+            let mut batch = WriteBatch::default();
+            self.put_record(&mut batch, partition, url_id(url.as_str()), &record)?;
+            self.db.write(batch)?;
+        }
+        Ok(Some(record))
+    }
+
     /// Forgets the validators of every page, so that each is fetched whole
     /// on its next visit, and returns every page (for `trawl rebuild`: a
     /// lost frontier's links are found again only in the pages' bodies).

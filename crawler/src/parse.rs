@@ -112,6 +112,10 @@ pub struct ParsedPage {
     pub meta_robots: MetaRobots,
     /// The parts of `text` that start at an anchor ([`Sections`]).
     pub sections: Vec<Section>,
+    /// Where an immediate `<meta http-equiv=refresh content="0; url=...">`
+    /// sends the browser: the page is a redirect (rustdoc and mdBook leave
+    /// such stubs where pages moved), not a page of its own.
+    pub redirect: Option<NormalizedUrl>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -372,8 +376,15 @@ fn read_meta(tag: &StartTag, links: &mut LinkCollector, page: &mut ParsedPage) {
         .is_some_and(|h| h.eq_ignore_ascii_case("refresh"))
     {
         // `<meta http-equiv=refresh content="0; url=/next">` sends the
-        // browser on: the target is a link like any other.
-        if let Some(url) = refresh_target(content).and_then(|t| links.resolve(t)) {
+        // browser on: the target is a link like any other, and, sent at
+        // once, where the page redirects.
+        if let Some((delay, url)) =
+            refresh_target(content).and_then(|(delay, t)| Some((delay, links.resolve(t)?)))
+        {
+            // A browser reads the delay's whole seconds: "0.5" is at once.
+            if (0.0..1.0).contains(&delay) && page.redirect.is_none() {
+                page.redirect = Some(url.clone());
+            }
             links.push(url, String::new(), false);
         }
         return;
@@ -388,16 +399,26 @@ fn read_meta(tag: &StartTag, links: &mut LinkCollector, page: &mut ParsedPage) {
     }
 }
 
-/// The URL of a meta refresh's `content` (`5; url='/next'`), if any.
-fn refresh_target(content: &str) -> Option<&str> {
-    let (_delay, rest) = content.split_once([';', ','])?;
+/// The delay in seconds (-1 when it is not a number) and the URL of a meta
+/// refresh's `content` (`5; url='/next'`), if it has a URL.
+fn refresh_target(content: &str) -> Option<(f32, &str)> {
+    let (delay, rest) = content.split_once([';', ','])?;
+    let delay = delay
+        .trim()
+        .parse::<f32>()
+        .ok()
+        .filter(|d| d.is_finite())
+        .unwrap_or(-1.0);
     let rest = rest.trim_start();
-    let value = rest
-        .get(..4)
-        .filter(|p| p.eq_ignore_ascii_case("url="))
-        .map_or(rest, |_| &rest[4..]);
+    // `url=`, in any case, with spaces around the `=` or none.
+    let value = match rest.get(..3) {
+        Some(word) if word.eq_ignore_ascii_case("url") && rest[3..].trim_start().starts_with('=') => {
+            &rest[3..].trim_start()[1..]
+        }
+        _ => rest,
+    };
     let value = value.trim().trim_matches(['"', '\'']).trim();
-    (!value.is_empty()).then_some(value)
+    (!value.is_empty()).then_some((delay, value))
 }
 
 /// The directives of `X-Robots-Tag` header values (several joined by
@@ -575,7 +596,9 @@ const MAX_CONTAINER_TEXT_BEFORE_HEADING: usize = 200;
 /// anchor, its own `id` or that of the element it opens (`<section
 /// id=...><h2>`, as Sphinx, javadoc and rustdoc write it; `<div
 /// class="sect1" id=...><h2>` in DocBook), or an empty `<a id|name>`
-/// just before or inside it (DocBook, Doxygen, Texinfo). Its heading path
+/// just before or inside it (DocBook, Doxygen, Texinfo). An empty anchor
+/// right before a `<code>` element makes that code a definition's term
+/// (DocBook's function tables). Its heading path
 /// is the headings above it by level (a definition sits below the
 /// heading it is under). Text before the first anchored heading belongs to
 /// no section.
@@ -608,6 +631,10 @@ impl Sections {
             })
             .map(str::trim)
             .filter(|id| !id.is_empty() && id.len() <= 256);
+        if *name == local_name!("pre") {
+            // Code in a block is an example, not a definition's name.
+            self.pending_anchor = None;
+        }
         let level = match name {
             n if *n == local_name!("h1") => Some(1),
             n if *n == local_name!("h2") => Some(2),
@@ -632,6 +659,15 @@ impl Sections {
             }
             // An anchor inside the heading being read names it.
             (_, Some((_, _, anchor @ None, _, _))) => *anchor = own.map(str::to_string),
+            // An empty anchor right before code (no text between) marks
+            // where that code is defined: DocBook's index anchor before
+            // a function's name in a table row (`<a id="id-1.5.8..."
+            // class="indexterm"></a><code>jsonb_set</code> (...)`). The
+            // code is read as a definition's term.
+            (None, None) if *name == local_name!("code") && matches!(self.pending_anchor, Some((_, 0))) => {
+                let anchor = self.pending_anchor.take().map(|(anchor, _)| anchor);
+                self.reading = Some((id, 7, anchor, text.len() as u32, String::new()));
+            }
             (None, None) => {
                 if let Some(own) = own {
                     if INLINE_ANCHORS.contains(name) {
@@ -939,6 +975,38 @@ mod tests {
     }
 
     #[test]
+    fn an_immediate_meta_refresh_makes_the_page_a_redirect() {
+        // rustdoc's stub where a page moved: its canonical link names the
+        // target too, which must not be indexed with the stub's text.
+        let stub = parse(
+            r#"<head><title>Redirecting...</title><meta http-equiv="refresh" content="0; URL=write/tests.html">
+            <link rel="canonical" href="write/tests.html"></head><body><p>Redirecting to...</p>"#,
+        );
+        assert_eq!(
+            stub.redirect.as_ref().map(NormalizedUrl::as_str),
+            Some("http://example.com/dir/write/tests.html")
+        );
+        for content in ["0.5; URL = write/tests.html", "0;url='write/tests.html'"] {
+            let page = parse(&format!(r#"<meta http-equiv="refresh" content="{content}">"#));
+            assert_eq!(
+                page.redirect.as_ref().map(NormalizedUrl::as_str),
+                Some("http://example.com/dir/write/tests.html"),
+                "{content}"
+            );
+        }
+        for content in [
+            "5; url=/next.html",
+            "30",
+            "x; url=/next.html",
+            "0",
+            "-1; url=/next.html",
+        ] {
+            let page = parse(&format!(r#"<meta http-equiv="refresh" content="{content}">"#));
+            assert_eq!(page.redirect, None, "{content}");
+        }
+    }
+
+    #[test]
     fn x_robots_tag_scopes_apply_to_their_crawler_only() {
         let d = |value| header_robots_directives(value, "trawl");
         assert_eq!(
@@ -1046,6 +1114,32 @@ mod tests {
         assert_eq!(sections.len(), 1, "{sections:?}");
         assert_eq!(sections[0].0, "DDL-BASICS");
         assert_eq!(sections[0].1, strings(&["5.1. Table Basics"]));
+
+        // DocBook's function tables: an index anchor right before the
+        // function's name in code defines it; one with text between does
+        // not (a mention in prose).
+        let table = r##"<body><div class="sect1" id="FUNCTIONS-JSON"><h2>9.16. JSON Functions</h2>
+            <table><tr><td><p class="func_signature">
+            <a id="id-1.5.8.22.5.11.2.2.13.1.1.1" class="indexterm"></a>
+            <code class="function">jsonb_set</code> ( <code>target</code> <code class="type">jsonb</code> )</p>
+            <p>Returns target with the item replaced.</p></td></tr>
+            <tr><td><p><a id="id-1.5.8.22.5.11.2.2.14.1.1.1" class="indexterm"></a>
+            The <code class="function">jsonb_insert</code> function.</p></td></tr></table></div></body>"##;
+        let sections = sections_of(table);
+        assert_eq!(sections.len(), 2, "{sections:?}");
+        assert_eq!(sections[1].0, "id-1.5.8.22.5.11.2.2.13.1.1.1");
+        assert_eq!(sections[1].1, strings(&["9.16. JSON Functions", "jsonb_set"]));
+        assert!(
+            sections[1].2.starts_with("jsonb_set ( target jsonb )"),
+            "{sections:?}"
+        );
+        assert!(
+            sections[1].2.ends_with("The jsonb_insert function."),
+            "{sections:?}"
+        );
+        // An anchor before a block of code names no definition.
+        let example = r##"<body><h2 id="usage">Usage</h2><a id="example-1"></a><pre><code>let x = 1;</code></pre></body>"##;
+        assert_eq!(sections_of(example).len(), 1, "{:?}", sections_of(example));
     }
 
     #[test]

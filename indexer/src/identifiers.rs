@@ -119,6 +119,61 @@ pub fn page_name(title: &str) -> Option<String> {
     is_name.then(|| first.to_lowercase())
 }
 
+/// The name a section's own heading defines, when the heading is a name:
+/// `jsonb_set` (DocBook's function table row), `pg_stat_activity` of
+/// "28.2.3. pg_stat_activity", `push_back` of Doxygen's "◆ push_back()",
+/// `str.split` of Sphinx's "str.split(sep=None)". A section number and
+/// leading symbols are skipped; the name is the first word, cut at `(`,
+/// and must be written as code ([`looks_like_identifier`]) or be
+/// followed by its argument list. A heading that goes on after the name
+/// ("HashMap is a map", "pub fn push(...)") names nothing: its anchor
+/// alone names the section, as before.
+pub fn heading_name(heading: &str) -> Option<&str> {
+    let mut rest = heading.trim_start_matches(|c: char| !(c.is_alphanumeric() || c == '_'));
+    if let Some((first, after)) = rest.split_once(' ')
+        && is_section_number(first)
+    {
+        rest = after.trim_start();
+    }
+    let end = rest
+        .find(|c: char| c.is_whitespace() || c == '(')
+        .unwrap_or(rest.len());
+    let (name, after) = rest.split_at(end);
+    let arguments = after.starts_with('(') && ends_after_arguments(after);
+    let called = arguments && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+    let named = (after.is_empty() || arguments) && (called || looks_like_identifier(name));
+    (named && name.chars().any(char::is_alphabetic)).then_some(name)
+}
+
+/// Whether `after`, which starts with `(`, is an argument list that ends
+/// the heading: nothing after its `)` but Doxygen's overload number
+/// (`[1/2]`) or `const`. "Function(s) and Operators" goes on.
+fn ends_after_arguments(after: &str) -> bool {
+    let Some(close) = after.rfind(')') else {
+        return false;
+    };
+    let rest = after[close + 1..].trim();
+    rest.is_empty() || rest.starts_with('[') || rest.starts_with("const")
+}
+
+/// The `identifiers` term of a section's heading that is a name
+/// ([`heading_name`]): its whole [`identifier_form`] only. Its dotted
+/// tails are not keys, unlike an anchor's: a heading "package.json" or
+/// "Node.js" names a file or a product, not `json` or `js`.
+pub fn heading_key(heading: &str) -> Option<String> {
+    let form = identifier_form(heading_name(heading)?);
+    (form.len() <= MAX_KEY_BYTES && form.chars().any(char::is_alphanumeric)).then_some(form)
+}
+
+/// "28.2.3.", "E.20.", "9.": a numbered heading's number.
+fn is_section_number(word: &str) -> bool {
+    word.ends_with('.')
+        && word.chars().any(|c| c.is_ascii_digit())
+        && word
+            .chars()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase() || c == '.')
+}
+
 /// The words of a page's text written as code ([`looks_like_identifier`]:
 /// `jsonb_set`, `os.path.join()`, `HashMap::entry`, `computeIfAbsent`), each
 /// in its [`identifier_form`], once per use. Addresses (with a `/` or
@@ -306,6 +361,49 @@ mod tests {
             Some("optional")
         );
         assert_eq!(page_name(""), None);
+    }
+
+    #[test]
+    fn a_heading_that_is_a_name_defines_it() {
+        assert_eq!(heading_name("jsonb_set"), Some("jsonb_set"));
+        assert_eq!(heading_name("28.2.3. pg_stat_activity"), Some("pg_stat_activity"));
+        assert_eq!(heading_name("◆ push_back()"), Some("push_back"));
+        assert_eq!(heading_name("◆ size() [1/2]"), Some("size"));
+        assert_eq!(heading_name("size()"), Some("size"));
+        assert_eq!(
+            heading_name("str.split(sep=None, maxsplit=-1)"),
+            Some("str.split")
+        );
+        assert_eq!(heading_name("E.1.2. os.path"), Some("os.path"));
+        assert_eq!(heading_name("◆ at() const"), Some("at"));
+        assert_eq!(
+            heading_key("28.2.3. pg_stat_activity"),
+            Some("pg_stat_activity".into())
+        );
+        assert_eq!(
+            heading_key("Vec::with_capacity()"),
+            Some("vec.with_capacity".into())
+        );
+        // A file's or a product's name is a key whole, not by its parts.
+        assert_eq!(heading_key("package.json"), Some("package.json".into()));
+        assert_eq!(heading_key("Built-in Types"), None);
+        for prose in [
+            "HashMap is a map",
+            "pub fn push(&mut self, value: T)",
+            "9.16. JSON Functions and Operators",
+            "Built-in Types",
+            "class json.JSONEncoder(skipkeys=False)",
+            "28.2.3.",
+            "",
+            "◆",
+            "Foo (Java SE 17)",
+            "split",
+            "Function(s) and Operators",
+            "Example(s) of use",
+            "str.split(sep) and more",
+        ] {
+            assert_eq!(heading_name(prose), None, "{prose:?}");
+        }
     }
 
     #[test]

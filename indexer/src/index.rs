@@ -89,6 +89,16 @@ impl IndexWriterHandle {
             for key in crate::identifiers::anchor_keys(&section.anchor, page_name.as_deref()) {
                 doc.add_text(f.identifiers, key);
             }
+            // A heading that is a name defines it, whatever the anchor is
+            // called (DocBook's generated `id-1.5.8...`, Doxygen's hashes).
+            let heading = section
+                .heading_path
+                .last()
+                .map(String::as_str)
+                .unwrap_or_default();
+            if let Some(key) = crate::identifiers::heading_key(heading) {
+                doc.add_text(f.identifiers, key);
+            }
         }
         for term in crate::identifiers::code_terms(&page.text) {
             doc.add_text(f.code_terms, term);

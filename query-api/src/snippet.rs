@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use indexer::SectionView;
-use indexer::identifiers::{identifier_form_into, looks_like_identifier};
+use indexer::identifiers::{heading_name, identifier_form_into, looks_like_identifier};
 use serde::{Deserialize, Serialize};
 
 /// Where a snippet may start or end: after or before whitespace, failing
@@ -256,12 +256,23 @@ pub fn best_section(text: &str, sections: &[SectionView], query: &SnippetQuery) 
     )
 }
 
-/// How well each section's anchor names the query ([`names_query`]).
+/// How well each section names the query ([`names_query`]): by its anchor,
+/// or by its heading when that is a name. The index counts both
+/// (`indexer::identifiers::heading_name`); an anchor comes first at the
+/// same level (twice its level, a heading's one less): Sphinx's
+/// `object.__slots__` definition before the "3.3.2.4. __slots__" section
+/// above it, while DocBook's table row `jsonb_set`, whose anchor is
+/// `id-1.5.8...`, is named by its heading alone.
 fn named_by(sections: &[SectionView], query: &SnippetQuery) -> Vec<usize> {
     let mut form = String::new();
     sections
         .iter()
-        .map(|section| names_query(section.anchor, query, &mut form))
+        .map(|section| {
+            let heading = section.heading_path.last().copied().unwrap_or_default();
+            let by_heading = heading_name(heading).map_or(0, |name| names_query(name, query, &mut form));
+            let by_anchor = names_query(section.anchor, query, &mut form);
+            (2 * by_anchor).max((2 * by_heading).saturating_sub(1))
+        })
         .collect()
 }
 
@@ -1081,6 +1092,47 @@ mod tests {
         // A plain word names a definition's anchor too.
         let mut query = terms("str split");
         query.plain_words = query_plain_words("str split");
+        assert_eq!(best_section(text, &sections, &query), Some(1));
+    }
+
+    #[test]
+    fn a_heading_that_is_a_name_names_its_section_after_anchors_that_do() {
+        // DocBook: a function table's rows, anchored by generated ids, each
+        // named by its function; the mention in the first row loses to the
+        // row that defines it.
+        let text =
+            "jsonb_insert ( target ) Like jsonb_set, but inserts. jsonb_set ( target ) Replaces the item.";
+        let row = |anchor: &str, name: &str, at: &str| Section {
+            anchor: anchor.into(),
+            heading_path: vec!["9.16. JSON Functions".into(), name.into()],
+            start: text.find(at).unwrap() as u32,
+        };
+        let owned = vec![
+            row("id-1.5.8.22.1", "jsonb_insert", "jsonb_insert"),
+            row("id-1.5.8.22.2", "jsonb_set", "jsonb_set ("),
+        ];
+        let sections = views(&owned);
+        let mut query = terms("jsonb_set");
+        query.identifiers = query_identifiers("jsonb_set");
+        assert_eq!(best_section(text, &sections, &query), Some(1));
+        // Sphinx: a section headed by the name holds the definition whose
+        // anchor is the name: the definition is named first.
+        let text = "3.3.2.4. __slots__ Slots save space. object.__slots__ This class variable...";
+        let owned = vec![
+            Section {
+                anchor: "id3".into(),
+                heading_path: vec!["3.3.2.4. __slots__".into()],
+                start: 0,
+            },
+            Section {
+                anchor: "object.__slots__".into(),
+                heading_path: vec!["3.3.2.4. __slots__".into(), "object.__slots__".into()],
+                start: text.find("object.").unwrap() as u32,
+            },
+        ];
+        let sections = views(&owned);
+        let mut query = terms("slots");
+        query.identifiers = query_identifiers("__slots__");
         assert_eq!(best_section(text, &sections, &query), Some(1));
     }
 

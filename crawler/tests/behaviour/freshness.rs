@@ -469,3 +469,91 @@ async fn copies_are_dropped_and_due_pages_revisited_on_redis() {
     let last = made.lock().unwrap().last().cloned().unwrap();
     last.delete_all().await.unwrap();
 }
+
+/// Answers 304 to a GET that names its ETag, like `stable`.
+async fn validated_guide(headers: HeaderMap) -> Response {
+    const ETAG: &str = "\"guide-v1\"";
+    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v == ETAG) {
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    let mut response = template("Guide", &format!("<p>{}</p>", prose(70, 300))).into_response();
+    response.headers_mut().insert(header::ETAG, ETAG.parse().unwrap());
+    response
+}
+
+/// A copy naming /guide as its canonical URL; on the second visit, a
+/// redirect stub to it (as rustdoc leaves where a page moved).
+async fn old_name(State(site): State<Site>) -> Html<String> {
+    if site.second() {
+        return Html(
+            "<html><head><meta http-equiv=\"refresh\" content=\"0; url=/guide\">\
+             <link rel=\"canonical\" href=\"/guide\"><title>Redirecting...</title></head>\
+             <body><p>Redirecting to <a href=\"/guide\">/guide</a>.</p></body></html>"
+                .to_string(),
+        );
+    }
+    Html(format!(
+        "<html><head><link rel=\"canonical\" href=\"/guide\"><title>Guide, old name</title></head>\
+         <body><main><p>{}</p></main></body></html>",
+        prose(71, 300)
+    ))
+}
+
+// A page indexed under its canonical URL's document that becomes a redirect
+// stub to that URL must not remove the document (it is the target's), and
+// the target, whose text the copy may have replaced, is fetched again whole
+// (its ETag forgotten) and published with its own text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_becomes_a_redirect_leaves_its_targets_document() {
+    let site = Site::default();
+    let recorder = Recorder::default();
+    let router = Router::new()
+        .route(
+            "/",
+            get(|| async {
+                template(
+                    "Home",
+                    "<a href=\"/old-name\">Old</a> <a href=\"/guide\">Guide</a>",
+                )
+            }),
+        )
+        .route("/old-name", get(old_name))
+        .route("/guide", get(validated_guide))
+        .with_state(site.clone());
+    let addr = serve("127.0.0.1", router, &recorder).await;
+    let origin = format!("http://{addr}");
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(&[format!("{origin}/")]);
+    config.concurrency = 1;
+    config.freshness = FreshnessConfig {
+        first_interval: Duration::from_millis(1),
+        min_interval: Duration::from_millis(1),
+        max_interval: Duration::from_secs(3600),
+    };
+    let open_crawled =
+        || Arc::new(CrawledLinks::open(&dir.path().join("crawled"), config.freshness).unwrap());
+    let open_frontier = || async {
+        Arc::new(EmbeddedFrontier::open(&dir.path().join("frontier"), FrontierConfig::default()).unwrap())
+            as Arc<dyn Frontier>
+    };
+
+    let first = crawl_with(config.clone(), open_frontier().await, open_crawled()).await;
+    let copy = first
+        .page(&format!("{origin}/old-name"))
+        .expect("the copy is indexed");
+    assert_eq!(copy.canonical_url.as_str(), format!("{origin}/guide"));
+
+    site.second_visit.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let second = crawl_with(config.clone(), open_frontier().await, open_crawled()).await;
+    assert!(second.removed.is_empty(), "{:?}", second.removed);
+    assert!(second.page(&format!("{origin}/old-name")).is_none());
+    let guide = second
+        .page(&format!("{origin}/guide"))
+        .expect("the target is fetched whole and published again");
+    assert!(guide.text.contains(&prose(70, 300)[..40]), "{}", guide.text);
+    assert!(second.pages.iter().all(|page| !page.text.contains("Redirecting")));
+    let crawled = open_crawled();
+    let stub = common::NormalizedUrl::parse(&format!("{origin}/old-name")).unwrap();
+    assert_eq!(crawled.get(0, &stub).unwrap(), None);
+}

@@ -47,7 +47,12 @@ async fn page_directives_and_url_variants_are_obeyed() {
             "/header-noindex",
             get(|| async { ([("x-robots-tag", "googlebot: index"), ("x-robots-tag", "trawl: noindex")], Html("<title>h</title>")).into_response() }),
         )
-        .route("/refresh", get(|| async { Html("<meta http-equiv=refresh content=\"0; url=/refreshed\">") }))
+        .route(
+            "/refresh",
+            get(|| async {
+                Html("<meta http-equiv=refresh content=\"0; url=/refreshed\"><link rel=canonical href=\"/refreshed\">Redirecting...")
+            }),
+        )
         .route("/refreshed", get(|| async { Html("<title>refreshed</title>arrived") }))
         .route("/not-followed", get(|| async { Html("must not be fetched") }))
         .route("/skipped", get(|| async { Html("must not be fetched") }));
@@ -83,8 +88,18 @@ async fn page_directives_and_url_variants_are_obeyed() {
         2,
         "the two noindex pages"
     );
-    // Meta refresh leads on; rel=nofollow does not.
-    assert!(page("/refreshed").is_some());
+    // Meta refresh leads on; rel=nofollow does not. A page that refreshes
+    // at once is a redirect: not published, so that its text never stands
+    // for its target's (it names the target as its canonical URL too).
+    assert!(page("/refreshed").unwrap().text.contains("arrived"));
+    assert!(page("/refresh").is_none());
+    assert!(
+        result
+            .pages
+            .iter()
+            .all(|published| !published.text.contains("Redirecting")),
+        "a redirect's text was published"
+    );
     assert_eq!(recorder.hits("/skipped"), 0);
 }
 

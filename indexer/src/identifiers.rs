@@ -227,7 +227,7 @@ pub fn query_identifiers(query: &str) -> Vec<String> {
         if !looks_like_identifier(word) {
             continue;
         }
-        let word = word.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | '?' | '`' | ';'));
+        let word = word.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | '?' | '`' | ':' | ';'));
         let form = identifier_form(word);
         if form.len() <= MAX_KEY_BYTES && form.chars().any(char::is_alphanumeric) && !out.contains(&form) {
             out.push(form);
@@ -489,6 +489,10 @@ mod tests {
         assert_eq!(query_identifiers("enumerate()"), ["enumerate"]);
         assert_eq!(query_identifiers("`__slots__`"), ["__slots__"]);
         assert_eq!(query_identifiers("KeyError"), ["keyerror"]);
+        assert_eq!(
+            query_identifiers("java.lang.NullPointerException: x"),
+            ["java.lang.nullpointerexception"]
+        );
         assert_eq!(
             query_identifiers("HashMap.computeIfAbsent"),
             ["hashmap.computeifabsent"]

@@ -91,9 +91,12 @@ pub mod weights {
     pub const IDENTIFIER_TAIL: f32 = 20.0;
     /// ...or that the page's text writes as code (`jsonb_set(...)`).
     pub const CODE_TERM: f32 = 5.0;
-    /// A plain word of a longer query that names a section (the
-    /// `KeyError` of "KeyError: 'x'", the anchor `KeyError`).
+    /// A plain word of a longer query that names a section (`map` of
+    /// "iter map filter", a section anchored `map`).
     pub const WORD_NAMES: f32 = 10.0;
+    /// The first word of a query when a colon follows it, as an error
+    /// message opens with the name of its error (`KeyError: 'x'`).
+    pub const MESSAGE_NAME: f32 = 20.0;
     /// Body length (words) past which a page's score shrinks...
     pub const LONG_PAGE_WORDS: f32 = 4000.0;
     /// ...as (LONG_PAGE_WORDS / words) to this power.
@@ -362,22 +365,30 @@ fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Qu
         .collect();
     let one_word = words.len() == 1;
     let mut bonus = Vec::new();
-    for atom in words {
-        if !(one_word || indexer::identifiers::looks_like_identifier(&atom.text)) {
-            // A plain word may still be a name (`KeyError:` of an error
-            // message, `map` of "iter map filter"): less surely.
-            let word = atom
-                .text
-                .trim_matches(|c: char| !(c.is_alphanumeric() || c == '_'));
+    for (at, atom) in words.into_iter().enumerate() {
+        // The punctuation a name is typed with in a sentence or a message
+        // (`KeyError:`, `"str.split",`) is not part of it.
+        let text = atom
+            .text
+            .trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | '?' | '`' | ':' | ';'));
+        if !(one_word || indexer::identifiers::looks_like_identifier(text)) {
+            // A plain word may still be a name (`map` of "iter map
+            // filter"): less surely. The word before the colon that opens
+            // an error message ("KeyError: 'x'", "AttributeError: object
+            // has no attribute") is what the message is about.
+            let word = text.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_'));
+            let opens_message = at == 0 && atom.text.ends_with(':');
+            let weight = if opens_message {
+                weights::MESSAGE_NAME
+            } else {
+                weights::WORD_NAMES
+            };
             if !word.is_empty() {
-                bonus.push(constant(
-                    term_query(fields.identifiers, word),
-                    weights::WORD_NAMES,
-                ));
+                bonus.push(constant(term_query(fields.identifiers, word), weight));
             }
             continue;
         }
-        let form = indexer::identifiers::identifier_form(&atom.text);
+        let form = indexer::identifiers::identifier_form(text);
         if form.is_empty() {
             continue;
         }
@@ -807,6 +818,30 @@ mod tests {
         assert_eq!(total.field_tokens["body"], 200);
         assert_eq!(total.terms.len(), 2);
         assert_eq!(total.terms[0].df, 6);
+    }
+
+    #[test]
+    fn a_message_opens_with_the_name_of_its_error() {
+        let fields = IndexSchema::new();
+        let bonus = |text: &str| {
+            format!(
+                "{:?}",
+                identifier_bonus(&ParsedQuery::parse(text).unwrap(), &fields)
+            )
+        };
+        let message = bonus("AttributeError: object has no attribute");
+        assert!(
+            message.contains("\"attributeerror\"")
+                && message.contains(&format!("score={},", weights::MESSAGE_NAME)),
+            "{message}"
+        );
+        // Only the first word, and only with its colon.
+        assert!(!bonus("object AttributeError: has").contains(&format!("score={},", weights::MESSAGE_NAME)));
+        assert!(!bonus("AttributeError object has").contains(&format!("score={},", weights::MESSAGE_NAME)));
+        // A name written as code keeps its whole form without the colon.
+        let java = bonus("java.lang.NullPointerException: cannot invoke");
+        assert!(java.contains("\"java.lang.nullpointerexception\""), "{java}");
+        assert!(!java.contains("nullpointerexception:"), "{java}");
     }
 
     #[test]

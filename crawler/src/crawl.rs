@@ -594,6 +594,7 @@ impl Crawler {
                 etag: known.etag.clone(),
                 last_modified: known.last_modified.clone(),
             });
+        let sent_validators = validators.etag.is_some() || validators.last_modified.is_some();
         let started = Instant::now();
         let response = {
             let _in_flight = GaugeGuard::new(metrics::gauge!(names::CRAWLER_FETCHES_IN_FLIGHT));
@@ -648,6 +649,17 @@ impl Crawler {
                     .record_not_modified(partition, &lease.url, now_ms())?;
                 self.stats.record_not_modified();
                 self.complete(&lease).await?;
+                // Its validators were forgotten while this fetch was under
+                // way ([`Crawler::refetch_whole`]: a page left its text
+                // under this one's document): it is fetched again, whole.
+                let forgotten = sent_validators
+                    && self
+                        .crawled
+                        .get(partition, &lease.url)?
+                        .is_some_and(|now| now.etag.is_none() && now.last_modified.is_none());
+                if forgotten {
+                    self.refetch_whole(&lease.url).await?;
+                }
                 Ok(())
             }
             Ok(FetchResponse::Status {

@@ -202,11 +202,17 @@ fn may_be_identifier(word: &str) -> bool {
             .any(|pair| pair[0].is_ascii_lowercase() && pair[1].is_ascii_uppercase())
 }
 
+/// `word` without the punctuation a name is typed with in a sentence or a
+/// message (`KeyError:`, `` `__slots__` ``, `str.split?`).
+pub fn trim_typed_punctuation(word: &str) -> &str {
+    word.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | '?' | '`' | ':' | ';'))
+}
+
 /// Whether a word as typed reads as an identifier rather than a word:
 /// it has a dot, `::`, an underscore or a call's `()` between or after
 /// letters, or a capital letter after a small one (CamelCase).
 pub fn looks_like_identifier(word: &str) -> bool {
-    let word = word.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | '?' | '`' | ':' | ';'));
+    let word = trim_typed_punctuation(word);
     if !word.chars().any(char::is_alphabetic) {
         return false;
     }
@@ -227,8 +233,7 @@ pub fn query_identifiers(query: &str) -> Vec<String> {
         if !looks_like_identifier(word) {
             continue;
         }
-        let word = word.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | '?' | '`' | ':' | ';'));
-        let form = identifier_form(word);
+        let form = identifier_form(trim_typed_punctuation(word));
         if form.len() <= MAX_KEY_BYTES && form.chars().any(char::is_alphanumeric) && !out.contains(&form) {
             out.push(form);
         }

@@ -94,8 +94,10 @@ pub mod weights {
     /// A plain word of a longer query that names a section (`map` of
     /// "iter map filter", a section anchored `map`).
     pub const WORD_NAMES: f32 = 10.0;
-    /// The first word of a query when a colon follows it, as an error
-    /// message opens with the name of its error (`KeyError: 'x'`).
+    /// The first content word of a query (stopwords, phrases and
+    /// `intitle:` words aside) when a colon follows it, as an error
+    /// message opens with the name of its error (`KeyError: 'x'`): a
+    /// name's last part's weight ([`IDENTIFIER_TAIL`]).
     pub const MESSAGE_NAME: f32 = 20.0;
     /// Body length (words) past which a page's score shrinks...
     pub const LONG_PAGE_WORDS: f32 = 4000.0;
@@ -109,6 +111,12 @@ const STOPWORDS: &[&str] = &[
     "get", "how", "i", "if", "in", "is", "it", "its", "me", "my", "of", "on", "or", "should", "so", "t",
     "that", "the", "there", "this", "to", "was", "way", "we", "what", "when", "where", "which", "why",
     "will", "with", "would", "you", "your",
+];
+
+/// The words a message's severity is written in ("ERROR: ...", "fatal:
+/// ..."): before a colon they are no name.
+const SEVERITIES: &[&str] = &[
+    "error", "warning", "warn", "fatal", "panic", "note", "hint", "info", "debug", "notice", "critical",
 ];
 
 /// A word or phrase as index terms: the analyzer's output.
@@ -355,7 +363,8 @@ fn proximity_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Que
 /// (`dict.setdefault`, `Vec::with_capacity`, `__slots__`, `enumerate()`),
 /// or the one word of a one-word query (`keyerror`), which may be a name
 /// as well. Each matches as written and by its last part. The other words
-/// of a longer query match whole, for fewer points.
+/// of a longer query match whole, for fewer points; more for the name
+/// that opens an error message ([`weights::MESSAGE_NAME`]).
 fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Query>> {
     let words: Vec<&Atom> = query
         .groups
@@ -366,18 +375,21 @@ fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Qu
     let one_word = words.len() == 1;
     let mut bonus = Vec::new();
     for (at, atom) in words.into_iter().enumerate() {
-        // The punctuation a name is typed with in a sentence or a message
-        // (`KeyError:`, `"str.split",`) is not part of it.
-        let text = atom
-            .text
-            .trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | '?' | '`' | ':' | ';'));
+        // The punctuation a name is typed with (`KeyError:`,
+        // `java.lang.NullPointerException:`) is not part of it.
+        let text = indexer::identifiers::trim_typed_punctuation(&atom.text);
         if !(one_word || indexer::identifiers::looks_like_identifier(text)) {
             // A plain word may still be a name (`map` of "iter map
             // filter"): less surely. The word before the colon that opens
             // an error message ("KeyError: 'x'", "AttributeError: object
             // has no attribute") is what the message is about.
             let word = text.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_'));
-            let opens_message = at == 0 && atom.text.ends_with(':');
+            // (`std::` is a path typed short, and "ERROR:", "warning:" a
+            // message's severity, not its subject.)
+            let opens_message = at == 0
+                && atom.text.ends_with(':')
+                && !atom.text.ends_with("::")
+                && !SEVERITIES.contains(&word);
             let weight = if opens_message {
                 weights::MESSAGE_NAME
             } else {
@@ -835,8 +847,11 @@ mod tests {
                 && message.contains(&format!("score={},", weights::MESSAGE_NAME)),
             "{message}"
         );
-        // Only the first word, and only with its colon.
+        // Only the first word, and only with its colon; not a path typed
+        // short, nor a severity.
         assert!(!bonus("object AttributeError: has").contains(&format!("score={},", weights::MESSAGE_NAME)));
+        assert!(!bonus("std:: collections").contains(&format!("score={},", weights::MESSAGE_NAME)));
+        assert!(!bonus("ERROR: permission denied").contains(&format!("score={},", weights::MESSAGE_NAME)));
         assert!(!bonus("AttributeError object has").contains(&format!("score={},", weights::MESSAGE_NAME)));
         // A name written as code keeps its whole form without the colon.
         let java = bonus("java.lang.NullPointerException: cannot invoke");

@@ -233,6 +233,20 @@ fn indexed_paths(result: &CrawlResult, origin: &str) -> Vec<String> {
     paths
 }
 
+/// A crawl of the site at `origin` for a first and a second visit: one
+/// page at a time, so the first of two copies is always the same; every
+/// page due again at once, duplicates only after an hour.
+fn two_visits_config(origin: &str) -> crawler::config::CrawlConfig {
+    let mut config = test_config(&[format!("{origin}/")]);
+    config.concurrency = 1;
+    config.freshness = FreshnessConfig {
+        first_interval: Duration::from_millis(1),
+        min_interval: Duration::from_millis(1),
+        max_interval: Duration::from_secs(3600),
+    };
+    config
+}
+
 /// Runs the scenario on frontiers from `open_frontier` (one per run, over
 /// the same stored state) and one `crawled_links` in `dir`.
 async fn two_visits<F, Fut>(open_frontier: F)
@@ -245,15 +259,7 @@ where
     let addr = serve("127.0.0.1", router(site.clone()), &recorder).await;
     let origin = format!("http://{addr}");
     let dir = tempfile::tempdir().unwrap();
-    let mut config = test_config(&[format!("{origin}/")]);
-    // One page at a time, so the first of two copies is always the same.
-    config.concurrency = 1;
-    // Everything is due again at once; duplicates only after an hour.
-    config.freshness = FreshnessConfig {
-        first_interval: Duration::from_millis(1),
-        min_interval: Duration::from_millis(1),
-        max_interval: Duration::from_secs(3600),
-    };
+    let config = two_visits_config(&origin);
     let open_crawled = || Arc::new(CrawledLinks::open(dir.path(), config.freshness).unwrap());
 
     // First visit. Of each group of copies exactly one page is indexed:
@@ -523,13 +529,7 @@ async fn a_page_that_becomes_a_redirect_leaves_its_targets_document() {
     let addr = serve("127.0.0.1", router, &recorder).await;
     let origin = format!("http://{addr}");
     let dir = tempfile::tempdir().unwrap();
-    let mut config = test_config(&[format!("{origin}/")]);
-    config.concurrency = 1;
-    config.freshness = FreshnessConfig {
-        first_interval: Duration::from_millis(1),
-        min_interval: Duration::from_millis(1),
-        max_interval: Duration::from_secs(3600),
-    };
+    let config = two_visits_config(&origin);
     let open_crawled =
         || Arc::new(CrawledLinks::open(&dir.path().join("crawled"), config.freshness).unwrap());
     let open_frontier = || async {
@@ -548,9 +548,17 @@ async fn a_page_that_becomes_a_redirect_leaves_its_targets_document() {
     let second = crawl_with(config.clone(), open_frontier().await, open_crawled()).await;
     assert!(second.removed.is_empty(), "{:?}", second.removed);
     assert!(second.page(&format!("{origin}/old-name")).is_none());
-    let guide = second
-        .page(&format!("{origin}/guide"))
-        .expect("the target is fetched whole and published again");
+    let guide = second.page(&format!("{origin}/guide")).unwrap_or_else(|| {
+        panic!(
+            "the target is fetched whole and published again: {:?}\n{}",
+            recorder
+                .arrivals()
+                .iter()
+                .map(|a| a.path_and_query.clone())
+                .collect::<Vec<_>>(),
+            second.summary
+        )
+    });
     assert!(guide.text.contains(&prose(70, 300)[..40]), "{}", guide.text);
     assert!(second.pages.iter().all(|page| !page.text.contains("Redirecting")));
     let crawled = open_crawled();

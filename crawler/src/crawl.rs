@@ -594,7 +594,7 @@ impl Crawler {
                 etag: known.etag.clone(),
                 last_modified: known.last_modified.clone(),
             });
-        let sent_validators = validators.etag.is_some() || validators.last_modified.is_some();
+        let sent_validators = known.as_ref().is_some_and(CrawledLink::has_validators);
         let started = Instant::now();
         let response = {
             let _in_flight = GaugeGuard::new(metrics::gauge!(names::CRAWLER_FETCHES_IN_FLIGHT));
@@ -656,7 +656,7 @@ impl Crawler {
                     && self
                         .crawled
                         .get(partition, &lease.url)?
-                        .is_some_and(|now| now.etag.is_none() && now.last_modified.is_none());
+                        .is_some_and(|now| !now.has_validators());
                 if forgotten {
                     self.refetch_whole(&lease.url).await?;
                 }

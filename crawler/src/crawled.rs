@@ -138,6 +138,21 @@ pub struct CrawledLink {
 }
 
 impl CrawledLink {
+    /// Whether a revisit asks for it conditionally (it has an ETag or a
+    /// Last-Modified date).
+    pub fn has_validators(&self) -> bool {
+        self.etag.is_some() || self.last_modified.is_some()
+    }
+
+    /// Drops its validators, so that its next visit fetches it whole;
+    /// whether it had any (and so changed).
+    fn drop_validators(&mut self) -> bool {
+        let had = self.has_validators();
+        self.etag = None;
+        self.last_modified = None;
+        had
+    }
+
     /// Whether its page is in the index (and so must be removed when it goes).
     pub fn indexed(&self) -> bool {
         self.duplicate_of.is_none()
@@ -438,9 +453,7 @@ impl CrawledLinks {
         let Some(mut record) = self.get(partition, url)? else {
             return Ok(None);
         };
-        if record.etag.is_some() || record.last_modified.is_some() {
-            record.etag = None;
-            record.last_modified = None;
+        if record.drop_validators() {
             let mut batch = WriteBatch::default();
             self.put_record(&mut batch, partition, url_id(url.as_str()), &record)?;
             self.db.write(batch)?;
@@ -460,9 +473,7 @@ impl CrawledLinks {
             let (partition, id) = parse_link_key(&key)?;
             let mut record: CrawledLink =
                 rmp_serde::from_slice(&value).map_err(|e| CrawledError::Corrupt(e.to_string()))?;
-            if record.etag.is_some() || record.last_modified.is_some() {
-                record.etag = None;
-                record.last_modified = None;
+            if record.drop_validators() {
                 self.put_record(&mut batch, partition, id, &record)?;
             }
             pages.push(record);

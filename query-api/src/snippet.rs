@@ -63,9 +63,6 @@ pub fn query_plain_words(query: &str) -> Vec<String> {
 /// `form` is a buffer for the anchor's identifier form, one for many
 /// anchors: a page of results may have tens of thousands (`core::arch`).
 fn names_query(anchor: &str, query: &SnippetQuery, form: &mut String) -> usize {
-    if query.identifiers.is_empty() && query.plain_words.is_empty() {
-        return 0;
-    }
     identifier_form_into(anchor, form);
     let anchor = form.as_str();
     let named = form_names_identifier(anchor, &query.identifiers);
@@ -264,6 +261,10 @@ pub fn best_section(text: &str, sections: &[SectionView], query: &SnippetQuery) 
 /// above it, while DocBook's table row `jsonb_set`, whose anchor is
 /// `id-1.5.8...`, is named by its heading alone.
 fn named_by(sections: &[SectionView], query: &SnippetQuery) -> Vec<usize> {
+    if query.identifiers.is_empty() && query.plain_words.is_empty() {
+        // Nothing to name: no heading is read (a page may have thousands).
+        return vec![0; sections.len()];
+    }
     let mut form = String::new();
     sections
         .iter()

@@ -94,6 +94,14 @@ static BLOCK: [LocalName; 31] = [
     local_name!("code"),
 ];
 
+/// Whether `name` breaks a line within a heading or a link's text, where
+/// text is read apart from the page's: a [`BLOCK`], but for `code`, which
+/// keeps the page's prose apart from its code but is inline in a heading
+/// (Sphinx's `<code>str.</code><code>split</code>`).
+fn breaks_line(name: &LocalName) -> bool {
+    *name != local_name!("code") && BLOCK.contains(name)
+}
+
 /// Headings kept as such (and searched with their own weight).
 static HEADINGS: [LocalName; 3] = [local_name!("h1"), local_name!("h2"), local_name!("h3")];
 
@@ -195,6 +203,9 @@ impl Extraction {
 
     pub fn open(&mut self, id: ElementId, tag: &StartTag) {
         let name = tag.name;
+        if breaks_line(name) {
+            self.separate_words();
+        }
         if *name == local_name!("a") || *name == local_name!("area") {
             // A fragment-only href points into this page, not at another one.
             if let Some(href) = tag
@@ -243,6 +254,9 @@ impl Extraction {
     }
 
     pub fn close(&mut self, id: ElementId, name: &LocalName) {
+        if breaks_line(name) {
+            self.separate_words();
+        }
         if let Some(text) = self.main_text() {
             text.close(id, name);
         }
@@ -273,6 +287,18 @@ impl Extraction {
         }
         if let Some(main) = self.main_text() {
             main.text(text);
+        }
+    }
+
+    /// A line break or a block where words are being read: the words on
+    /// either side are two, as on screen (javadoc's `<h1>Uses of
+    /// Class<br>java.time.LocalDate</h1>`).
+    fn separate_words(&mut self) {
+        if let Some((_, _, anchor)) = self.open_anchor.as_mut() {
+            push_space(anchor);
+        }
+        if let Some((_, h1)) = self.reading_h1.as_mut() {
+            push_space(h1);
         }
     }
 
@@ -532,10 +558,21 @@ impl MainText {
         if BLOCK.contains(name) {
             push_space(&mut self.text);
         }
+        if breaks_line(name) {
+            self.separate_heading_words();
+        }
         if HEADINGS.contains(name) && self.headings.len() < MAX_HEADINGS {
             self.heading = Some(String::new());
         }
         self.sections.open(id, tag, &self.text);
+    }
+
+    /// See [`Extraction::separate_words`].
+    fn separate_heading_words(&mut self) {
+        if let Some(heading) = self.heading.as_mut() {
+            push_space(heading);
+        }
+        self.sections.separate_words();
     }
 
     fn text(&mut self, text: &str) {
@@ -560,6 +597,9 @@ impl MainText {
         self.sections.close(id);
         if BLOCK.contains(name) {
             push_space(&mut self.text);
+        }
+        if breaks_line(name) {
+            self.separate_heading_words();
         }
         if HEADINGS.contains(name)
             && let Some(text) = self.heading.take()
@@ -690,6 +730,14 @@ impl Sections {
         }
         *used = true;
         Some(anchor.clone())
+    }
+
+    /// A line break or block inside the heading being read: its words
+    /// on either side are two.
+    fn separate_words(&mut self) {
+        if let Some((_, _, _, _, heading)) = self.reading.as_mut() {
+            push_space(heading);
+        }
     }
 
     fn text(&mut self, text: &str) {
@@ -1080,6 +1128,31 @@ mod tests {
                     "str.split(sep=None)¶ Return a list of the words in the string. plain term not a definition".into()
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn a_line_break_separates_the_words_of_headings_titles_and_anchor_texts() {
+        // javadoc's "Uses of Class" pages break their h1 before the name.
+        let html = r##"<html><body><main>
+            <h1 id="uses" title="Uses of Class java.time.LocalDate">Uses of Class<br>java.time.LocalDate</h1>
+            <p><a href="/LocalDate.html">Local<br>Date</a></p></main></body></html>"##;
+        let page = parse(html);
+        assert_eq!(page.title, "Uses of Class java.time.LocalDate");
+        assert_eq!(page.headings, ["Uses of Class java.time.LocalDate"]);
+        assert_eq!(page.links[0].anchor, "Local Date");
+        let sections = sections_of(html);
+        assert_eq!(sections[0].1, strings(&["Uses of Class java.time.LocalDate"]));
+        // A block that closes inside a heading separates too; code is
+        // inline there (older Sphinx writes a name in two code elements).
+        let html = r##"<html><body><main><h1><div>Uses of Class</div>LocalDate</h1>
+            <dl><dt id="str.split"><code>str.</code><code>split</code>(sep=None)</dt><dd>Splits.</dd></dl>
+            </main></body></html>"##;
+        assert_eq!(parse(html).title, "Uses of Class LocalDate");
+        let sections = sections_of(html);
+        assert_eq!(
+            sections[0].1,
+            strings(&["Uses of Class LocalDate", "str.split(sep=None)"])
         );
     }
 

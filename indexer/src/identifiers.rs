@@ -119,6 +119,56 @@ pub fn page_name(title: &str) -> Option<String> {
     is_name.then(|| first.to_lowercase())
 }
 
+/// The `identifiers` term that says a page as a whole is named `name`
+/// ([`page_name`]), beside the plain `name` it shares with any section
+/// anchored so: a one-word query for a name prefers the page about it
+/// (javadoc's `Files` class) to another page's member of that name (the
+/// enum constant `FILES`). The name is followed by a control character,
+/// which no anchor key or query word holds (the crawler's text and the
+/// query parser drop them), so that no anchor (`Book#page`) makes it.
+pub fn page_name_key(name: &str) -> String {
+    format!("{name}{PAGE_NAME_MARK}")
+}
+
+/// What follows a name in [`page_name_key`].
+const PAGE_NAME_MARK: char = '\u{1}';
+
+/// The page's name (lower case, [`page_name`]) qualified by the
+/// directories its URL files it under, when the file is named for it:
+/// javadoc's `java.base/java/lang/NullPointerException.html` defines
+/// `lang.nullpointerexception` and `java.lang.nullpointerexception`,
+/// rustdoc's `std/thread/fn.spawn.html` `thread.spawn` and
+/// `std.thread.spawn`: the qualified names people type and paste. The
+/// file's stem is the name, or the name after a lower-case word and a dot
+/// (rustdoc's item kind: `fn.`, `struct.`; not javadoc's `Map.Entry`). The
+/// directories taken are the nearest ones that are ASCII words of letters,
+/// digits and underscores with a letter (`java.base`, `class-use`, `15`
+/// stop them), as long as the key stays within [`MAX_KEY_BYTES`].
+pub fn qualified_page_names(name: &str, url_path: &str) -> Vec<String> {
+    let mut segments = url_path.rsplit('/');
+    let file = segments.next().unwrap_or_default();
+    let stem = file.rsplit_once('.').map_or(file, |(stem, _extension)| stem);
+    let named = match stem.split_once('.') {
+        Some((kind, named)) if kind.bytes().all(|b| b.is_ascii_lowercase()) => named,
+        _ => stem,
+    };
+    if !named.eq_ignore_ascii_case(name) {
+        return Vec::new();
+    }
+    let mut qualified = name.to_string();
+    let mut names = Vec::new();
+    for directory in segments {
+        let is_word = directory.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && directory.bytes().any(|b| b.is_ascii_alphabetic());
+        if !is_word || qualified.len() + 1 + directory.len() > MAX_KEY_BYTES {
+            break;
+        }
+        qualified = format!("{}.{qualified}", directory.to_ascii_lowercase());
+        names.push(qualified.clone());
+    }
+    names
+}
+
 /// The name a section's own heading defines, when the heading is a name:
 /// `jsonb_set` (DocBook's function table row), `pg_stat_activity` of
 /// "28.2.3. pg_stat_activity", `push_back` of Doxygen's "◆ push_back()",
@@ -343,6 +393,47 @@ mod tests {
         );
         assert!(anchor_keys("--", None).is_empty());
         assert!(anchor_keys(&"x".repeat(200), None).is_empty());
+    }
+
+    #[test]
+    fn a_page_named_for_its_file_is_qualified_by_its_directories() {
+        assert_eq!(
+            qualified_page_names(
+                "nullpointerexception",
+                "/api/java.base/java/lang/NullPointerException.html"
+            ),
+            ["lang.nullpointerexception", "java.lang.nullpointerexception"]
+        );
+        assert_eq!(
+            qualified_page_names("spawn", "/std/thread/fn.spawn.html"),
+            ["thread.spawn", "std.thread.spawn"]
+        );
+        // The whole name, however many parts, within the key's bound.
+        assert_eq!(
+            qualified_page_names("atomicinteger", "/java/util/concurrent/atomic/AtomicInteger.html").last(),
+            Some(&"java.util.concurrent.atomic.atomicinteger".to_string())
+        );
+        let deep = format!("/{}/X.html", ["directory"; 20].join("/"));
+        assert!(
+            qualified_page_names("x", &deep)
+                .iter()
+                .all(|key| key.len() <= MAX_KEY_BYTES)
+        );
+        // A directory that is not a word stops them: a number, a module's
+        // dotted name, non-ASCII or percent-encoded.
+        assert_eq!(qualified_page_names("x", "/a/15/b/X.html"), ["b.x"]);
+        assert_eq!(
+            qualified_page_names("x", "/a/%C3%A9t%C3%A9/X.html"),
+            Vec::<String>::new()
+        );
+        // A file not named for the page (an index page, javadoc's nested
+        // `Map.Entry` for a page named "entry"), a class-use page's
+        // directory, a page at the root, a directory URL: nothing.
+        assert!(qualified_page_names("hashmap", "/std/collections/index.html").is_empty());
+        assert!(qualified_page_names("entry", "/java/util/Map.Entry.html").is_empty());
+        assert!(qualified_page_names("list", "/java.base/java/util/class-use/List.html").is_empty());
+        assert!(qualified_page_names("json", "/json.html").is_empty());
+        assert!(qualified_page_names("hashmap", "/docs/HashMap/").is_empty());
     }
 
     #[test]

@@ -84,6 +84,11 @@ impl IndexWriterHandle {
         let page_name = crate::identifiers::page_name(&page.title);
         if let Some(name) = &page_name {
             doc.add_text(f.identifiers, name);
+            doc.add_text(f.identifiers, crate::identifiers::page_name_key(name));
+            let path = page.canonical_url.as_url().path();
+            for qualified in crate::identifiers::qualified_page_names(name, path) {
+                doc.add_text(f.identifiers, qualified);
+            }
         }
         for section in &page.sections {
             for key in crate::identifiers::anchor_keys(&section.anchor, page_name.as_deref()) {
@@ -458,6 +463,15 @@ mod tests {
             1,
             "the name the title starts with"
         );
+        // ...as the page's own name, and qualified by the directories the
+        // file named for it sits in (rustdoc's real `HashMap` page is under
+        // `collections/hash_map/`; this one is where its redirect is).
+        assert_eq!(
+            hits(f.identifiers, &crate::identifiers::page_name_key("hashmap")),
+            1
+        );
+        assert_eq!(hits(f.identifiers, "collections.hashmap"), 1);
+        assert_eq!(hits(f.identifiers, "std.collections.hashmap"), 1);
         assert_eq!(hits(f.code_terms, "hashmap.with_hasher"), 1);
     }
 }

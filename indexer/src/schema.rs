@@ -44,8 +44,12 @@ pub struct IndexSchema {
     /// unstemmed and without positions: only its term dictionary is read,
     /// for spelling suggestions.
     pub spell: Field,
-    /// The identifiers the page defines: its sections' anchors as
-    /// [`crate::identifiers::anchor_keys`], one untokenized term each.
+    /// The identifiers the page defines, one untokenized term each: its
+    /// sections' anchors as [`crate::identifiers::anchor_keys`], headings
+    /// that are names, and the name the page is about
+    /// ([`crate::identifiers::page_name`]), also as
+    /// [`crate::identifiers::page_name_key`] and qualified by its URL's
+    /// directories ([`crate::identifiers::qualified_page_names`]).
     pub identifiers: Field,
     /// The words of the text written as code
     /// ([`crate::identifiers::code_terms`]), one untokenized term each.

@@ -52,9 +52,15 @@ pub struct Prepared {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WordSpelling {
     pub word: String,
-    /// Documents containing the word as typed.
+    /// Documents containing the word as typed (in the `spell` field: the
+    /// title, the headings and the body's first part).
     pub df: u64,
     pub candidates: Vec<(String, u64)>,
+    /// For a word rare enough to be corrected: the documents whose title
+    /// or whole body has it (as analyzed), which `df` may not see. None
+    /// for a word that is not rare, and from a shard that does not say.
+    #[serde(default)]
+    pub text_df: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

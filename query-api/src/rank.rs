@@ -99,6 +99,11 @@ pub mod weights {
     /// message opens with the name of its error (`KeyError: 'x'`): a
     /// name's last part's weight ([`IDENTIFIER_TAIL`]).
     pub const MESSAGE_NAME: f32 = 20.0;
+    /// The one word of a query, on the page named for it as a whole
+    /// (javadoc's `Files`, rustdoc's `spawn` function) over a member of
+    /// that name on another page (`FILES`, `Builder::spawn`), both of
+    /// which earn [`IDENTIFIER`]: a name's last part's weight again.
+    pub const PAGE_NAME: f32 = 20.0;
     /// Body length (words) past which a page's score shrinks...
     pub const LONG_PAGE_WORDS: f32 = 4000.0;
     /// ...as (LONG_PAGE_WORDS / words) to this power.
@@ -364,7 +369,9 @@ fn proximity_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Que
 /// or the one word of a one-word query (`keyerror`), which may be a name
 /// as well. Each matches as written and by its last part. The other words
 /// of a longer query match whole, for fewer points; more for the name
-/// that opens an error message ([`weights::MESSAGE_NAME`]).
+/// that opens an error message ([`weights::MESSAGE_NAME`]). The one word
+/// of a one-word query earns [`weights::PAGE_NAME`] more on the page named
+/// for it as a whole.
 fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Query>> {
     let words: Vec<&Atom> = query
         .groups
@@ -410,6 +417,12 @@ fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Qu
             weights::IDENTIFIER,
         ));
         bonus.push(constant(term_query(fields.code_terms, &form), weights::CODE_TERM));
+        if one_word && !form.contains('.') {
+            bonus.push(constant(
+                term_query(fields.identifiers, &indexer::identifiers::page_name_key(&form)),
+                weights::PAGE_NAME,
+            ));
+        }
         if tail != form && !tail.is_empty() {
             bonus.push(constant(
                 term_query(fields.identifiers, tail),
@@ -857,6 +870,31 @@ mod tests {
         let java = bonus("java.lang.NullPointerException: cannot invoke");
         assert!(java.contains("\"java.lang.nullpointerexception\""), "{java}");
         assert!(!java.contains("nullpointerexception:"), "{java}");
+    }
+
+    #[test]
+    fn a_one_word_query_prefers_the_page_named_for_it() {
+        let fields = IndexSchema::new();
+        let bonus = |text: &str| {
+            format!(
+                "{:?}",
+                identifier_bonus(&ParsedQuery::parse(text).unwrap(), &fields)
+            )
+        };
+        let key = format!("{:?}", indexer::identifiers::page_name_key("localdate"));
+        let key = key.trim_matches('"');
+        let one = bonus("LocalDate");
+        // The page name's term, with its own weight (the one bonus of 20
+        // points that a one-word query without dots earns).
+        assert!(one.contains(&key), "{one}");
+        assert_eq!(
+            one.matches(&format!("score={},", weights::PAGE_NAME)).count(),
+            1,
+            "{one}"
+        );
+        for other in ["LocalDate parse", "java.time.LocalDate"] {
+            assert!(!bonus(other).contains(key), "{other}");
+        }
     }
 
     #[test]

@@ -11,9 +11,11 @@
 //! cuts snippets from the documents of the page. One shard alone is asked
 //! once: its own statistics are the sums. Each shard has a deadline; an
 //! answer without some shard says which and is not cached. When a query
-//! finds (almost) nothing and a spelling correction exists, the corrected
-//! query is searched instead and the answer says so; such a second search
-//! starts only within the query's time budget.
+//! has a spelling correction and finds (almost) nothing as typed, or the
+//! words corrected are on no page, the corrected query is searched too and
+//! answers instead when it finds more pages (any, for words on no page),
+//! and the answer says so; such a second search starts only within the
+//! query's time budget.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -133,8 +135,9 @@ pub struct SearchResponse {
     pub took_ms: f64,
     /// The query as searched, normalized (lower case, canonical operators).
     pub query: String,
-    /// Set when the query as typed found (almost) nothing and these results
-    /// are for this corrected query instead.
+    /// Set when the query as typed found (almost) nothing and corrected
+    /// found more pages, or a word of it is on no page and corrected it
+    /// found some: these results are for this corrected query instead.
     pub corrected_query: Option<String>,
     /// "Did you mean": the query with misspelled words corrected.
     pub suggestion: Option<String>,
@@ -679,7 +682,7 @@ impl SearchService {
             merged = crowd(merged, plan.per_page, MAX_PER_HOST);
         }
 
-        let corrected = if may_correct {
+        let correction = if may_correct {
             spelling_correction(plan, &spelling)
         } else {
             None
@@ -687,8 +690,18 @@ impl SearchService {
         // A second pass that the budget leaves no time for is skipped, and
         // the answer says so (and is not cached).
         let mut cut_short = false;
-        if let Some(corrected) = &corrected
-            && total < FEW_RESULTS
+        // The correction is searched when the query found almost nothing,
+        // or when the words it corrects are on no page at all: then the
+        // query's other words alone found what it found ("genric data
+        // types" found pages about data types, none about generics). A
+        // rare word that some page has ("upsert", on the page of INSERT)
+        // is left as typed, with its suggestion. The corrected search
+        // answers when it finds more pages, or any when the typed words
+        // were on none (it is the typed query with those words read).
+        let corrected = correction.as_ref().map(|correction| &correction.query);
+        let unknown_words = correction.as_ref().is_some_and(|c| c.replaces_unknown_words);
+        if let Some(corrected) = corrected
+            && (total < FEW_RESULTS || unknown_words)
         {
             if plan.within_budget() {
                 let fixed = Plan {
@@ -697,7 +710,7 @@ impl SearchService {
                     ..plan.clone()
                 };
                 let retried = Box::pin(self.answer(&fixed, generations, false)).await?;
-                if retried.total > total {
+                if retried.total > total || (unknown_words && retried.total > 0) {
                     return Ok(SearchResponse {
                         query: plan.normalized.clone(),
                         corrected_query: Some(fixed.normalized.clone()),
@@ -1125,18 +1138,29 @@ struct Gathered {
 /// Spelling candidates of a word with their document frequencies.
 type Candidates = Vec<(String, u64)>;
 
+/// A query with its misspelled words corrected.
+struct SpellingCorrection {
+    query: ParsedQuery,
+    /// Every word it replaces is in the text of no page of any shard.
+    replaces_unknown_words: bool,
+}
+
 /// The query with its misspelled words corrected, from every shard's
 /// dictionary together; None when every word is spelled as indexed.
-fn spelling_correction(plan: &Plan, shards: &[Vec<WordSpelling>]) -> Option<ParsedQuery> {
+fn spelling_correction(plan: &Plan, shards: &[Vec<WordSpelling>]) -> Option<SpellingCorrection> {
     let parsed = plan.parsed.as_ref()?;
     // Per word: its document frequency over every shard, and each shard's
     // candidates.
     let mut by_word: HashMap<&str, (u64, Vec<Candidates>)> = HashMap::new();
+    // Per word: whether some shard's pages have it in their text (or a
+    // shard did not say).
+    let mut in_text: HashMap<&str, bool> = HashMap::new();
     for shard in shards {
         for spelling in shard {
             let entry = by_word.entry(spelling.word.as_str()).or_default();
             entry.0 += spelling.df;
             entry.1.push(spelling.candidates.clone());
+            *in_text.entry(spelling.word.as_str()).or_default() |= spelling.text_df != Some(0);
         }
     }
     let corrections = spell::correct_words(&plan.spell_words, |word| match by_word.get(word) {
@@ -1144,10 +1168,18 @@ fn spelling_correction(plan: &Plan, shards: &[Vec<WordSpelling>]) -> Option<Pars
         None => (0, Vec::new()),
     })?;
     let mut corrected = parsed.clone();
+    let mut replaces_unknown_words = true;
     for correction in corrections {
+        if correction.original != correction.corrected {
+            let word = correction.original.to_lowercase();
+            replaces_unknown_words &= in_text.get(word.as_str()) == Some(&false);
+        }
         corrected = corrected.with_word_replaced(&correction.original, &correction.corrected);
     }
-    (corrected != *parsed).then_some(corrected)
+    (corrected != *parsed).then_some(SpellingCorrection {
+        query: corrected,
+        replaces_unknown_words,
+    })
 }
 
 /// Simhashes this many bits apart or fewer are the same text: the

@@ -111,6 +111,29 @@ impl ShardSearcher {
         })
     }
 
+    /// How many documents have `word` in their title or body, as those
+    /// fields analyze it (the `spell` field holds only a body's first
+    /// part): a sum over the two fields, which is 0 only when no page has
+    /// it. A word the analyzer makes nothing of, or more than one term, is
+    /// counted as found.
+    fn text_doc_freq(&self, live: &LiveDocs, word: &str) -> Result<u64, SearchError> {
+        let mut analyzer = indexer::analyzer::text_analyzer();
+        let mut stream = analyzer.token_stream(word);
+        let mut terms = Vec::new();
+        while let Some(token) = stream.next() {
+            terms.push(token.text.clone());
+        }
+        let [term] = terms.as_slice() else {
+            return Ok(1);
+        };
+        let fields = &self.index.fields;
+        let mut df = 0;
+        for field in [fields.title, fields.body] {
+            df += live.doc_freq(&Term::from_field_text(field, term))?;
+        }
+        Ok(df)
+    }
+
     /// Each of `words`' document frequency here, and its spelling
     /// candidates when it may need them.
     fn spelling(&self, live: &LiveDocs, words: &[String]) -> Result<Vec<WordSpelling>, SearchError> {
@@ -122,15 +145,17 @@ impl ShardSearcher {
             // least as many over every shard, and so stays as typed
             // (spell::correct_words): walking the dictionary for its
             // candidates would be work for nothing.
-            let candidates = if df > crate::spell::MAX_RARE_WORD_DF {
-                Vec::new()
+            let (candidates, text_df) = if df > crate::spell::MAX_RARE_WORD_DF {
+                (Vec::new(), None)
             } else {
-                crate::spell::candidates(live.searcher(), spell_field, word)?
+                let candidates = crate::spell::candidates(live.searcher(), spell_field, word)?;
+                (candidates, Some(self.text_doc_freq(live, word)?))
             };
             spelling.push(WordSpelling {
                 word: word.clone(),
                 df,
                 candidates,
+                text_df,
             });
         }
         Ok(spelling)

@@ -166,6 +166,45 @@ async fn misspellings_are_suggested_and_corrected() {
 }
 
 #[tokio::test]
+async fn a_misspelled_word_on_no_page_is_corrected_though_the_other_words_find_pages() {
+    // Road pages have "rules" and "value" and, twenty times over, the
+    // word "borrowing".
+    let mut pages = corpus();
+    pages.extend((0..21).map(|i| {
+        page(
+            &format!("http://road{i}.test/rules.html"),
+            &format!("Road rules {i}"),
+            &format!("The rules of the road {i}: the value of a fine for borrowing a car."),
+        )
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &pages);
+    let service = SearchService::new(index, docstore);
+    // Half the words of three are enough: as typed, "rules" and "value"
+    // find many pages (as many as the correction finds). "borowing" is on
+    // none: the correction answers.
+    let answer = service.search("borowing rules value", 1, 10).await.unwrap();
+    assert_eq!(answer.corrected_query.as_deref(), Some("borrowing rules value"));
+    assert!(links(&answer).contains(&"http://book.test/borrowing.html"));
+
+    // A rare word that a page has is taken as meant (a name, a term of
+    // the site's own): suggested, not replaced. Here it is far down a long
+    // page, past what the spelling dictionary reads of a body.
+    let long_text = format!(
+        "{} Borowing is a name: the rules of its value.",
+        "Some words before it. ".repeat(indexer::schema::SPELL_BODY_BYTES / 10)
+    );
+    pages.push(page("http://typo.test/borowing.html", "A long page", &long_text));
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &pages);
+    let service = SearchService::new(index, docstore);
+    let answer = service.search("borowing rules value", 1, 10).await.unwrap();
+    assert_eq!(answer.corrected_query, None);
+    assert_eq!(answer.suggestion.as_deref(), Some("borrowing rules value"));
+    assert!(links(&answer).contains(&"http://typo.test/borowing.html"));
+}
+
+#[tokio::test]
 async fn a_page_assembled_in_parts_is_the_page_assembled_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let mut pages = corpus();

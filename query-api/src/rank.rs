@@ -886,7 +886,7 @@ mod tests {
         let one = bonus("LocalDate");
         // The page name's term, with its own weight (the one bonus of 20
         // points that a one-word query without dots earns).
-        assert!(one.contains(&key), "{one}");
+        assert!(one.contains(key), "{one}");
         assert_eq!(
             one.matches(&format!("score={},", weights::PAGE_NAME)).count(),
             1,

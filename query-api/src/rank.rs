@@ -845,15 +845,17 @@ mod tests {
         assert_eq!(total.terms[0].df, 6);
     }
 
+    /// The identifier bonus of `query`, as its queries print.
+    fn bonus(query: &str) -> String {
+        let fields = IndexSchema::new();
+        format!(
+            "{:?}",
+            identifier_bonus(&ParsedQuery::parse(query).unwrap(), &fields)
+        )
+    }
+
     #[test]
     fn a_message_opens_with_the_name_of_its_error() {
-        let fields = IndexSchema::new();
-        let bonus = |text: &str| {
-            format!(
-                "{:?}",
-                identifier_bonus(&ParsedQuery::parse(text).unwrap(), &fields)
-            )
-        };
         let message = bonus("AttributeError: object has no attribute");
         assert!(
             message.contains("\"attributeerror\"")
@@ -874,13 +876,6 @@ mod tests {
 
     #[test]
     fn a_one_word_query_prefers_the_page_named_for_it() {
-        let fields = IndexSchema::new();
-        let bonus = |text: &str| {
-            format!(
-                "{:?}",
-                identifier_bonus(&ParsedQuery::parse(text).unwrap(), &fields)
-            )
-        };
         let key = format!("{:?}", indexer::identifiers::page_name_key("localdate"));
         let key = key.trim_matches('"');
         let one = bonus("LocalDate");

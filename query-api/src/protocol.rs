@@ -56,9 +56,10 @@ pub struct WordSpelling {
     /// title, the headings and the body's first part).
     pub df: u64,
     pub candidates: Vec<(String, u64)>,
-    /// For a word rare enough to be corrected: the documents whose title
-    /// or whole body has it (as analyzed), which `df` may not see. None
-    /// for a word that is not rare, and from a shard that does not say.
+    /// For a word rare enough on this shard to be corrected: the documents
+    /// whose title, headings, URL words or whole body have it (as
+    /// analyzed), which `df` may not see. None for a word not rare here,
+    /// and from a shard that does not say: taken as found.
     #[serde(default)]
     pub text_df: Option<u64>,
 }

@@ -130,7 +130,8 @@ struct AnalyzedAtom<'a> {
     terms: Vec<String>,
 }
 
-fn analyze(text: &str) -> Vec<String> {
+/// `text` as the index's text fields analyze it: lower-cased, stemmed terms.
+pub(crate) fn analyze(text: &str) -> Vec<String> {
     let mut analyzer = indexer::analyzer::text_analyzer();
     let mut stream = analyzer.token_stream(text);
     let mut terms = Vec::new();

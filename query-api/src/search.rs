@@ -135,9 +135,10 @@ pub struct SearchResponse {
     pub took_ms: f64,
     /// The query as searched, normalized (lower case, canonical operators).
     pub query: String,
-    /// Set when the query as typed found (almost) nothing and corrected
-    /// found more pages, or a word of it is on no page and corrected it
-    /// found some: these results are for this corrected query instead.
+    /// Set when these results are for this corrected query instead: the
+    /// query as typed found (almost) nothing and the corrected one more,
+    /// or every word the correction replaces matches no page and the
+    /// corrected query found some.
     pub corrected_query: Option<String>,
     /// "Did you mean": the query with misspelled words corrected.
     pub suggestion: Option<String>,
@@ -156,8 +157,8 @@ pub struct SearchResponse {
     /// them (a question's words are not all on the page that answers it).
     pub relaxed: bool,
     /// The query budget ran out before a second search (spelling corrected,
-    /// or fewer words required) that might have found more: these are the
-    /// first search's results. Such an answer is not cached.
+    /// or fewer words required) that might have answered better: these
+    /// are the first search's results. Such an answer is not cached.
     pub cut_short: bool,
     pub shards: ShardsReport,
     pub results: Vec<SearchResult>,
@@ -696,8 +697,9 @@ impl SearchService {
         // types" found pages about data types, none about generics). A
         // rare word that some page has ("upsert", on the page of INSERT)
         // is left as typed, with its suggestion. The corrected search
-        // answers when it finds more pages, or any when the typed words
-        // were on none (it is the typed query with those words read).
+        // answers when it finds more pages, or any when the words it
+        // replaces matched none (the typed query found what it found
+        // without them).
         let corrected = correction.as_ref().map(|correction| &correction.query);
         let unknown_words = correction.as_ref().is_some_and(|c| c.replaces_unknown_words);
         if let Some(corrected) = corrected
@@ -1312,6 +1314,39 @@ mod tests {
             site: site.into(),
             simhash: 0,
         }
+    }
+
+    #[test]
+    fn a_word_matches_no_page_only_when_every_shard_says_so() {
+        let plan = Plan::new(&SearchRequest::new("borowing rules", 1, 10), Instant::now()).unwrap();
+        let shard = |text_df| {
+            vec![
+                WordSpelling {
+                    word: "borowing".into(),
+                    df: 0,
+                    candidates: vec![("borrowing".into(), 40)],
+                    text_df,
+                },
+                WordSpelling {
+                    word: "rules".into(),
+                    df: 30,
+                    candidates: Vec::new(),
+                    text_df: None,
+                },
+            ]
+        };
+        let unknown = |shards: Vec<Vec<WordSpelling>>| {
+            let correction = spelling_correction(&plan, &shards).expect("a correction");
+            assert_eq!(correction.query.normalized(), "borrowing rules");
+            correction.replaces_unknown_words
+        };
+        assert!(unknown(vec![shard(Some(0)), shard(Some(0))]));
+        // A shard that has it, or does not say (an older one), counts.
+        assert!(!unknown(vec![shard(Some(0)), shard(Some(3))]));
+        assert!(!unknown(vec![shard(Some(0)), shard(None)]));
+        let older: WordSpelling =
+            serde_json::from_str(r#"{"word": "borowing", "df": 0, "candidates": []}"#).unwrap();
+        assert_eq!(older.text_df, None);
     }
 
     #[test]

@@ -111,27 +111,22 @@ impl ShardSearcher {
         })
     }
 
-    /// How many documents have `word` in their title or body, as those
-    /// fields analyze it (the `spell` field holds only a body's first
-    /// part): a sum over the two fields, which is 0 only when no page has
-    /// it. A word the analyzer makes nothing of, or more than one term, is
-    /// counted as found.
-    fn text_doc_freq(&self, live: &LiveDocs, word: &str) -> Result<u64, SearchError> {
-        let mut analyzer = indexer::analyzer::text_analyzer();
-        let mut stream = analyzer.token_stream(word);
-        let mut terms = Vec::new();
-        while let Some(token) = stream.next() {
-            terms.push(token.text.clone());
-        }
+    /// How many documents have `word` in a field a typed word is searched
+    /// in (title, headings, URL words, body), as those fields analyze it
+    /// (the `spell` field holds only a body's first part): a sum over the
+    /// fields, which is 0 only when the word matches no page. None for a
+    /// word the analyzer makes no single term of.
+    fn text_doc_freq(&self, live: &LiveDocs, word: &str) -> Result<Option<u64>, SearchError> {
+        let terms = rank::analyze(word);
         let [term] = terms.as_slice() else {
-            return Ok(1);
+            return Ok(None);
         };
         let fields = &self.index.fields;
         let mut df = 0;
-        for field in [fields.title, fields.body] {
+        for field in [fields.title, fields.headings, fields.url_words, fields.body] {
             df += live.doc_freq(&Term::from_field_text(field, term))?;
         }
-        Ok(df)
+        Ok(Some(df))
     }
 
     /// Each of `words`' document frequency here, and its spelling
@@ -149,7 +144,7 @@ impl ShardSearcher {
                 (Vec::new(), None)
             } else {
                 let candidates = crate::spell::candidates(live.searcher(), spell_field, word)?;
-                (candidates, Some(self.text_doc_freq(live, word)?))
+                (candidates, self.text_doc_freq(live, word)?)
             };
             spelling.push(WordSpelling {
                 word: word.clone(),

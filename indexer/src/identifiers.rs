@@ -53,6 +53,12 @@ pub fn identifier_form_into(text: &str, form: &mut String) {
 /// Longer keys are not identifiers (and tantivy's terms have a limit).
 const MAX_KEY_BYTES: usize = 100;
 
+/// Whether an [`identifier_form`] may be an `identifiers` term: short
+/// enough, with a letter or digit.
+fn is_key(form: &str) -> bool {
+    form.len() <= MAX_KEY_BYTES && form.chars().any(char::is_alphanumeric)
+}
+
 /// The terms an anchor adds to the `identifiers` field: its whole
 /// [`identifier_form`] and every tail after a dot, so that `os.path.join`
 /// is found as `os.path.join`, `path.join` and `join`, and rustdoc's
@@ -66,7 +72,7 @@ const MAX_KEY_BYTES: usize = 100;
 /// digit adds nothing.
 pub fn anchor_keys(anchor: &str, page_name: Option<&str>) -> Vec<String> {
     let form = identifier_form(anchor);
-    if form.len() > MAX_KEY_BYTES || !form.chars().any(char::is_alphanumeric) {
+    if !is_key(&form) {
         return Vec::new();
     }
     let mut keys = vec![form.clone()];
@@ -212,7 +218,7 @@ fn ends_after_arguments(after: &str) -> bool {
 /// "Node.js" names a file or a product, not `json` or `js`.
 pub fn heading_key(heading: &str) -> Option<String> {
     let form = identifier_form(heading_name(heading)?);
-    (form.len() <= MAX_KEY_BYTES && form.chars().any(char::is_alphanumeric)).then_some(form)
+    is_key(&form).then_some(form)
 }
 
 /// "28.2.3.", "E.20.", "9.": a numbered heading's number.
@@ -284,7 +290,7 @@ pub fn query_identifiers(query: &str) -> Vec<String> {
             continue;
         }
         let form = identifier_form(trim_typed_punctuation(word));
-        if form.len() <= MAX_KEY_BYTES && form.chars().any(char::is_alphanumeric) && !out.contains(&form) {
+        if is_key(&form) && !out.contains(&form) {
             out.push(form);
         }
     }

@@ -288,17 +288,23 @@ fn site_query(site: &str, fields: &IndexSchema) -> Box<dyn Query> {
     Box::new(ConstScoreQuery::new(Box::new(term), 0.0))
 }
 
+/// The fields a typed word is searched in, with their weights.
+pub(crate) fn word_fields(fields: &IndexSchema) -> [(Field, f32); 4] {
+    [
+        (fields.title, weights::TITLE),
+        (fields.headings, weights::HEADINGS),
+        (fields.url_words, weights::URL),
+        (fields.body, weights::BODY),
+    ]
+}
+
 /// One word or phrase over the fields it may match in.
 fn atom_query(atom: &AnalyzedAtom, fields: &IndexSchema) -> Box<dyn Query> {
+    let all_fields = word_fields(fields);
     let field_boosts: &[(Field, f32)] = if atom.atom.title_only {
         &[(fields.title, weights::TITLE)]
     } else {
-        &[
-            (fields.title, weights::TITLE),
-            (fields.headings, weights::HEADINGS),
-            (fields.url_words, weights::URL),
-            (fields.body, weights::BODY),
-        ]
+        &all_fields
     };
     if atom.terms.len() == 1 {
         let per_field = field_boosts

@@ -1151,22 +1151,20 @@ struct SpellingCorrection {
 /// dictionary together; None when every word is spelled as indexed.
 fn spelling_correction(plan: &Plan, shards: &[Vec<WordSpelling>]) -> Option<SpellingCorrection> {
     let parsed = plan.parsed.as_ref()?;
-    // Per word: its document frequency over every shard, and each shard's
-    // candidates.
-    let mut by_word: HashMap<&str, (u64, Vec<Candidates>)> = HashMap::new();
-    // Per word: whether some shard's pages have it in their text (or a
-    // shard did not say).
-    let mut in_text: HashMap<&str, bool> = HashMap::new();
+    // Per word: its document frequency over every shard, each shard's
+    // candidates, and whether some shard's pages have it in their text (or
+    // a shard did not say).
+    let mut by_word: HashMap<&str, (u64, Vec<Candidates>, bool)> = HashMap::new();
     for shard in shards {
         for spelling in shard {
             let entry = by_word.entry(spelling.word.as_str()).or_default();
             entry.0 += spelling.df;
             entry.1.push(spelling.candidates.clone());
-            *in_text.entry(spelling.word.as_str()).or_default() |= spelling.text_df != Some(0);
+            entry.2 |= spelling.text_df != Some(0);
         }
     }
     let corrections = spell::correct_words(&plan.spell_words, |word| match by_word.get(word) {
-        Some((df, lists)) => (*df, spell::merge_candidates(lists.clone())),
+        Some((df, lists, _)) => (*df, spell::merge_candidates(lists.clone())),
         None => (0, Vec::new()),
     })?;
     let mut corrected = parsed.clone();
@@ -1174,7 +1172,7 @@ fn spelling_correction(plan: &Plan, shards: &[Vec<WordSpelling>]) -> Option<Spel
     for correction in corrections {
         if correction.original != correction.corrected {
             let word = correction.original.to_lowercase();
-            replaces_unknown_words &= in_text.get(word.as_str()) == Some(&false);
+            replaces_unknown_words &= by_word.get(word.as_str()).is_some_and(|(_, _, in_text)| !in_text);
         }
         corrected = corrected.with_word_replaced(&correction.original, &correction.corrected);
     }

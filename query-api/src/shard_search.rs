@@ -121,9 +121,8 @@ impl ShardSearcher {
         let [term] = terms.as_slice() else {
             return Ok(None);
         };
-        let fields = &self.index.fields;
         let mut df = 0;
-        for field in [fields.title, fields.headings, fields.url_words, fields.body] {
+        for (field, _weight) in rank::word_fields(&self.index.fields) {
             df += live.doc_freq(&Term::from_field_text(field, term))?;
         }
         Ok(Some(df))

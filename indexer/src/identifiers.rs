@@ -108,21 +108,30 @@ pub fn anchor_keys(anchor: &str, page_name: Option<&str>) -> Vec<String> {
     keys
 }
 
-/// The name a page is about, when its title starts with one: `Vec` of
-/// "Vec in std::vec - Rust", `HashMap` of "HashMap (Java SE 17 & JDK 17)",
-/// lower case. None for a title that starts with a word of prose or a
-/// number ("Built-in Types", "20.4. Resource Consumption"): a first word
-/// of letters, digits and underscores reads as a name when it is written
-/// as code (a capital or an underscore after its first letter) or the
-/// title goes on as rustdoc's and javadoc's do ("in std::vec", "(Java").
+/// The name a page is about, when its title starts with one, in its
+/// [`identifier_form`]: `vec` of "Vec in std::vec - Rust", `hashmap` of
+/// "HashMap (Java SE 17 & JDK 17)", `map.entry` of "Map.Entry (Java SE
+/// 17 & JDK 17)", `java.util.stream` of the package's page, `os.path` of
+/// "os.path — Common pathname manipulations". None for a title that
+/// starts with a word of prose or a number ("Built-in Types", "20.4.
+/// Resource Consumption"): a first word of names (letters, digits and
+/// underscores, from a letter) joined by `.` or `::` reads as a name when
+/// it is written as code (joined, or a capital or an underscore after its
+/// first letter) or the title goes on as rustdoc's and javadoc's do ("in
+/// std::vec", "(Java").
 pub fn page_name(title: &str) -> Option<String> {
     let first = title.split_whitespace().next()?;
     let rest = title[first.len()..].trim_start();
-    let name_like = first.chars().all(|c| c.is_alphanumeric() || c == '_')
-        && first.chars().next().is_some_and(char::is_alphabetic);
-    let code_like = first.chars().skip(1).any(|c| c.is_uppercase() || c == '_');
+    let mut parts = first.split('.').flat_map(|part| part.split("::"));
+    let name_like = parts.all(|part| {
+        part.chars().all(|c| c.is_alphanumeric() || c == '_')
+            && part.chars().next().is_some_and(char::is_alphabetic)
+    });
+    let joined = first.contains('.') || first.contains("::");
+    let code_like = joined || first.chars().skip(1).any(|c| c.is_uppercase() || c == '_');
     let is_name = name_like && (code_like || rest.starts_with("in ") || rest.starts_with('('));
-    is_name.then(|| first.to_lowercase())
+    let name = identifier_form(first);
+    (is_name && is_key(&name)).then_some(name)
 }
 
 /// The `identifiers` term that says a page as a whole is named `name`
@@ -138,6 +147,67 @@ pub fn page_name_key(name: &str) -> String {
 
 /// What follows a name in [`page_name_key`].
 const PAGE_NAME_MARK: char = '\u{1}';
+
+/// The `identifiers` terms that say what a page is titled, as people type
+/// a title they know: its title's head (before the site's name or a
+/// generator's suffix: "Documentation tests" of "Documentation tests - The
+/// rustdoc book", "Using EXPLAIN" of "14.1. Using EXPLAIN"), and its first
+/// heading whole and by its head ("Package java.util.stream", the heading
+/// of a page titled "java.util.stream (Java SE 17 & JDK 17)"), each in its
+/// [`title_form`] after a mark. A query typed as one of them names the
+/// page (`title_key` of the query's words).
+pub fn title_keys(title: &str, first_heading: Option<&str>) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    let heading = first_heading.unwrap_or_default();
+    for text in [title_head(title), heading, title_head(heading)] {
+        if let Some(key) = title_key(text)
+            && !keys.contains(&key)
+        {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
+/// The term of [`title_keys`] that `text` (a query's words, or a title)
+/// matches; None when it has no word or is too long to be a title.
+pub fn title_key(text: &str) -> Option<String> {
+    let form = title_form(text);
+    (!form.is_empty() && form.len() < MAX_KEY_BYTES).then(|| format!("{TITLE_MARK}{form}"))
+}
+
+/// A title compared as typed: its words (runs of letters and digits),
+/// lower case, one space apart, without a leading section number ("5.11."),
+/// unstemmed: "Documentation testing" is not "Documentation tests".
+pub fn title_form(text: &str) -> String {
+    let words = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .skip_while(|word| word.chars().all(|c| c.is_ascii_digit()));
+    let mut form = String::new();
+    for word in words {
+        if !form.is_empty() {
+            form.push(' ');
+        }
+        form.extend(word.chars().flat_map(char::to_lowercase));
+    }
+    form
+}
+
+/// A title before the first separator that generators put between a
+/// page's own title and the site's (" - ", " — ", " | ") or a suffix in
+/// parentheses ("HashMap (Java SE 17 & JDK 17)").
+fn title_head(title: &str) -> &str {
+    [" - ", " — ", " – ", " | ", " · ", " ("]
+        .iter()
+        .filter_map(|separator| title.find(separator))
+        .min()
+        .map_or(title, |end| &title[..end])
+}
+
+/// What precedes a title in [`title_keys`]: like [`PAGE_NAME_MARK`], a
+/// control character no anchor, code term or query word holds.
+const TITLE_MARK: char = '\u{2}';
 
 /// The page's name (lower case, [`page_name`]) qualified by the
 /// directories its URL files it under, when the file is named for it:
@@ -443,6 +513,48 @@ mod tests {
     }
 
     #[test]
+    fn a_page_is_known_by_its_title_as_typed() {
+        let key = |text: &str| title_key(text).unwrap();
+        assert_eq!(
+            title_keys(
+                "Documentation tests - The rustdoc book",
+                Some("Documentation tests")
+            ),
+            vec![key("documentation tests")]
+        );
+        // Unstemmed: testing is not tests.
+        assert_ne!(key("Documentation testing"), key("documentation tests"));
+        // A section number, punctuation and case do not count.
+        assert_eq!(
+            title_keys("14.1. Using EXPLAIN", None),
+            vec![key("using explain")]
+        );
+        assert_eq!(key("What is Ownership?"), key("what is ownership"));
+        // javadoc: the package's name as its heading says it.
+        assert_eq!(
+            title_keys(
+                "java.util.stream (Java SE 17 & JDK 17)",
+                Some("Package java.util.stream")
+            ),
+            vec![key("java.util.stream"), key("package java util stream")]
+        );
+        // Sphinx: the head, the heading whole and its head.
+        assert_eq!(
+            title_keys(
+                "json — JSON encoder and decoder — Python 3.11 documentation",
+                Some("json — JSON encoder and decoder")
+            ),
+            vec![key("json"), key("json JSON encoder and decoder")]
+        );
+        // Nothing to key, or too long to be a title.
+        assert!(title_keys("", None).is_empty());
+        assert!(title_keys("— 12 —", Some("...")).is_empty());
+        assert_eq!(title_key(&"word ".repeat(30)), None);
+        // A title key is none of the other keys.
+        assert!(!key("files").contains("files\u{1}") && key("files") != "files");
+    }
+
+    #[test]
     fn a_page_is_named_for_the_name_its_title_starts_with() {
         assert_eq!(page_name("Vec in std::vec - Rust").as_deref(), Some("vec"));
         assert_eq!(page_name("spawn in std::thread - Rust").as_deref(), Some("spawn"));
@@ -463,6 +575,28 @@ mod tests {
             Some("optional")
         );
         assert_eq!(page_name(""), None);
+        // Dotted and `::` names: javadoc's nested classes and packages,
+        // Sphinx's modules.
+        assert_eq!(
+            page_name("Map.Entry (Java SE 17 & JDK 17)").as_deref(),
+            Some("map.entry")
+        );
+        assert_eq!(
+            page_name("java.util.stream (Java SE 17 & JDK 17)").as_deref(),
+            Some("java.util.stream")
+        );
+        assert_eq!(
+            page_name("os.path — Common pathname manipulations").as_deref(),
+            Some("os.path")
+        );
+        assert_eq!(
+            page_name("std::collections - Rust").as_deref(),
+            Some("std.collections")
+        );
+        // A sentence's full stop, a version or a section number is no name.
+        assert_eq!(page_name("Intro. A book"), None);
+        assert_eq!(page_name("3.11 What's New"), None);
+        assert_eq!(page_name("a..b (x)"), None);
     }
 
     #[test]

@@ -90,6 +90,9 @@ impl IndexWriterHandle {
                 doc.add_text(f.identifiers, qualified);
             }
         }
+        for key in crate::identifiers::title_keys(&page.title, page.headings.first().map(String::as_str)) {
+            doc.add_text(f.identifiers, key);
+        }
         for section in &page.sections {
             for key in crate::identifiers::anchor_keys(&section.anchor, page_name.as_deref()) {
                 doc.add_text(f.identifiers, key);
@@ -473,5 +476,12 @@ mod tests {
         assert_eq!(hits(f.identifiers, "collections.hashmap"), 1);
         assert_eq!(hits(f.identifiers, "std.collections.hashmap"), 1);
         assert_eq!(hits(f.code_terms, "hashmap.with_hasher"), 1);
+        // The title and the first heading as typed, each whole.
+        for typed in ["HashMap in std::collections", "borrowing keys"] {
+            let key = crate::identifiers::title_key(typed).unwrap();
+            assert_eq!(hits(f.identifiers, &key), 1, "{typed}");
+        }
+        let part = crate::identifiers::title_key("HashMap").unwrap();
+        assert_eq!(hits(f.identifiers, &part), 0, "a title's first word is no title");
     }
 }

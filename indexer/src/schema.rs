@@ -49,7 +49,8 @@ pub struct IndexSchema {
     /// that are names, and the name the page is about
     /// ([`crate::identifiers::page_name`]), also as
     /// [`crate::identifiers::page_name_key`] and qualified by its URL's
-    /// directories ([`crate::identifiers::qualified_page_names`]).
+    /// directories ([`crate::identifiers::qualified_page_names`]); and its
+    /// title and first heading as typed ([`crate::identifiers::title_keys`]).
     pub identifiers: Field,
     /// The words of the text written as code
     /// ([`crate::identifiers::code_terms`]), one untokenized term each.

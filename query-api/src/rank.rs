@@ -99,11 +99,17 @@ pub mod weights {
     /// message opens with the name of its error (`KeyError: 'x'`): a
     /// name's last part's weight ([`IDENTIFIER_TAIL`]).
     pub const MESSAGE_NAME: f32 = 20.0;
-    /// The one word of a query, on the page named for it as a whole
-    /// (javadoc's `Files`, rustdoc's `spawn` function) over a member of
-    /// that name on another page (`FILES`, `Builder::spawn`), both of
-    /// which earn [`IDENTIFIER`]: a name's last part's weight again.
+    /// A name of the query (the one word of a one-word query, or a word
+    /// written as code), on the page named for it as a whole (javadoc's
+    /// `Files` and `Map.Entry`, a package's page, rustdoc's `spawn`
+    /// function) over a member of that name on another page (`FILES`,
+    /// `Map.entry()`, `Builder::spawn`), both of which earn
+    /// [`IDENTIFIER`]: a name's last part's weight again.
     pub const PAGE_NAME: f32 = 20.0;
+    /// A query that is a page's title (or first heading) as typed, on
+    /// that page ([`indexer::identifiers::title_keys`]): a name's last
+    /// part's weight, as for a page named by a one-word query.
+    pub const TITLE_AS_TYPED: f32 = 20.0;
     /// Body length (words) past which a page's score shrinks...
     pub const LONG_PAGE_WORDS: f32 = 4000.0;
     /// ...as (LONG_PAGE_WORDS / words) to this power.
@@ -260,6 +266,7 @@ pub fn build(query: &ParsedQuery, fields: &IndexSchema, relaxed: bool) -> Box<dy
     bonuses.extend(optional);
     bonuses.extend(proximity_bonus(query, fields));
     bonuses.extend(identifier_bonus(query, fields));
+    bonuses.extend(title_bonus(query, fields));
     for atom in &query.excluded {
         let terms = analyze(&atom.text);
         if !terms.is_empty() {
@@ -374,11 +381,10 @@ fn proximity_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Que
 /// sections pages define (the `identifiers` field): a word written as code
 /// (`dict.setdefault`, `Vec::with_capacity`, `__slots__`, `enumerate()`),
 /// or the one word of a one-word query (`keyerror`), which may be a name
-/// as well. Each matches as written and by its last part. The other words
-/// of a longer query match whole, for fewer points; more for the name
-/// that opens an error message ([`weights::MESSAGE_NAME`]). The one word
-/// of a one-word query earns [`weights::PAGE_NAME`] more on the page named
-/// for it as a whole.
+/// as well. Each matches as written and by its last part, and earns
+/// [`weights::PAGE_NAME`] more on the page named for it as a whole. The
+/// other words of a longer query match whole, for fewer points; more for
+/// the name that opens an error message ([`weights::MESSAGE_NAME`]).
 fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Query>> {
     let words: Vec<&Atom> = query
         .groups
@@ -424,12 +430,10 @@ fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Qu
             weights::IDENTIFIER,
         ));
         bonus.push(constant(term_query(fields.code_terms, &form), weights::CODE_TERM));
-        if one_word && !form.contains('.') {
-            bonus.push(constant(
-                term_query(fields.identifiers, &indexer::identifiers::page_name_key(&form)),
-                weights::PAGE_NAME,
-            ));
-        }
+        bonus.push(constant(
+            term_query(fields.identifiers, &indexer::identifiers::page_name_key(&form)),
+            weights::PAGE_NAME,
+        ));
         if tail != form && !tail.is_empty() {
             bonus.push(constant(
                 term_query(fields.identifiers, tail),
@@ -438,6 +442,24 @@ fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Qu
         }
     }
     bonus
+}
+
+/// The query typed as a page's title or first heading, word for word
+/// ([`indexer::identifiers::title_keys`]): "Documentation tests" names the
+/// page of that title, not "Documentation testing", which the stemmed
+/// fields cannot tell apart.
+fn title_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn Query>> {
+    let words: Vec<&str> = query
+        .groups
+        .iter()
+        .flatten()
+        .map(|atom| atom.text.as_str())
+        .collect();
+    let key = indexer::identifiers::title_key(&words.join(" "))?;
+    Some(constant(
+        term_query(fields.identifiers, &key),
+        weights::TITLE_AS_TYPED,
+    ))
 }
 
 /// A match worth `score` whatever the term's frequency, rarity or the
@@ -882,21 +904,49 @@ mod tests {
     }
 
     #[test]
-    fn a_one_word_query_prefers_the_page_named_for_it() {
-        let key = format!("{:?}", indexer::identifiers::page_name_key("localdate"));
-        let key = key.trim_matches('"');
+    fn a_name_prefers_the_page_named_for_it() {
+        let key_of = |name: &str| {
+            let key = format!("{:?}", indexer::identifiers::page_name_key(name));
+            key.trim_matches('"').to_string()
+        };
         let one = bonus("LocalDate");
-        // The page name's term, with its own weight (the one bonus of 20
-        // points that a one-word query without dots earns).
-        assert!(one.contains(key), "{one}");
+        // The page name's term, with its own weight (the one bonus of that
+        // weight among the name's).
+        assert!(one.contains(&key_of("localdate")), "{one}");
         assert_eq!(
             one.matches(&format!("score={},", weights::PAGE_NAME)).count(),
             1,
             "{one}"
         );
-        for other in ["LocalDate parse", "java.time.LocalDate"] {
-            assert!(!bonus(other).contains(key), "{other}");
-        }
+        // A name written as code in a longer query (lower case by now:
+        // CamelCase alone does not tell).
+        assert!(bonus("java.time.LocalDate parse").contains(&key_of("java.time.localdate")));
+        let nested = bonus("Map.Entry getKey");
+        assert!(nested.contains(&key_of("map.entry")), "{nested}");
+        assert!(bonus("Package java.util.stream").contains(&key_of("java.util.stream")));
+        // A plain word of a longer query is no page's name.
+        assert!(!bonus("date parse").contains(&key_of("date")));
+    }
+
+    #[test]
+    fn a_query_typed_as_a_title_names_the_page_of_that_title() {
+        let fields = IndexSchema::new();
+        let built = |text: &str| format!("{:?}", build(&ParsedQuery::parse(text).unwrap(), &fields, false));
+        let key = |text: &str| {
+            let key = format!("{:?}", indexer::identifiers::title_key(text).unwrap());
+            key.trim_matches('"').to_string()
+        };
+        let query = built("Documentation tests");
+        assert!(query.contains(&key("documentation tests")), "{query}");
+        assert!(
+            query.contains(&format!("score={},", weights::TITLE_AS_TYPED)),
+            "{query}"
+        );
+        // The words of a name count as a title's words.
+        assert!(built("Package java.util.stream").contains(&key("package java util stream")));
+        // Excluded words are no part of a title.
+        let query = built("Documentation tests -rustdoc");
+        assert!(query.contains(&key("documentation tests")), "{query}");
     }
 
     #[test]
@@ -915,7 +965,7 @@ mod tests {
         let built = format!("{:?}", build(&query, &fields, false));
         let (required, bonuses) = built.split_once("bonuses: ").expect("a query with bonuses");
         assert!(
-            required.contains("\"how\"") && bonuses.starts_with("[]"),
+            required.contains("\"how\"") && !bonuses.contains("\"how\""),
             "{built}"
         );
     }

@@ -850,6 +850,116 @@ async fn an_identifier_finds_the_page_that_defines_it() {
     );
 }
 
+// A name finds the page named for it as a whole before another page's
+// member of that name, though that page is long: javadoc's `Files` class
+// against an enum's constant `FILES`, its nested `Map.Entry` against
+// `Map`'s method `entry()`. (With weights::PAGE_NAME and TITLE_AS_TYPED at
+// 0, the enum's constant comes first for `Files`; without the page-name
+// bonus for a dotted name written as code, `Map` for `Map.Entry getKey`.)
+#[tokio::test]
+async fn a_name_finds_the_page_named_for_it_before_a_member_of_that_name() {
+    use common::message::Section;
+    let section = |anchor: &str, heading: &str, text: &str, at: &str| Section {
+        anchor: anchor.into(),
+        heading_path: vec![heading.into()],
+        start: text.find(at).unwrap() as u32,
+    };
+    // The class: a long reference, about files throughout.
+    let text = format!(
+        "This class consists of static methods that operate on files and directories. {}",
+        "copy move delete walk read write open the path of a directory. ".repeat(1_000)
+    );
+    let mut files = page(
+        "http://docs.test/java/nio/file/Files.html",
+        "Files (Java SE 17 & JDK 17)",
+        &text,
+    );
+    files.sections = vec![section("class-description", "Class Files", &text, "This class")];
+    // A short enum page with a constant named FILES.
+    let text = "Enum Option. FILES: the option that lists files. FILES files files.";
+    let mut option = page(
+        "http://docs.test/java/util/Option.html",
+        "Option (Java SE 17 & JDK 17)",
+        text,
+    );
+    option.sections = vec![section("FILES", "FILES", text, "FILES:")];
+    // `Map` (a method `entry()`) and its nested `Map.Entry` (`getKey()`).
+    let text = "An object that maps keys to values. entry(K, V) returns an entry, an Entry with key and value; \
+                getKey of an Entry gives the key of the map entry.";
+    let mut map = page(
+        "http://docs.test/java/util/Map.html",
+        "Map (Java SE 17 & JDK 17)",
+        text,
+    );
+    map.sections = vec![section("entry(K,V)", "entry", text, "entry(K, V)")];
+    let text = "A map entry (key-value pair). getKey() returns the key.";
+    let mut entry = page(
+        "http://docs.test/java/util/Map.Entry.html",
+        "Map.Entry (Java SE 17 & JDK 17)",
+        text,
+    );
+    entry.sections = vec![section("getKey()", "getKey", text, "getKey()")];
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &[files, option, map, entry]);
+    let service = SearchService::new(index, docstore);
+
+    let answer = service.search("Files", 1, 10).await.unwrap();
+    assert!(
+        links(&answer)[0].starts_with("http://docs.test/java/nio/file/Files.html"),
+        "{:?}",
+        links(&answer)
+    );
+    let answer = service.search("Map.Entry getKey", 1, 10).await.unwrap();
+    assert_eq!(
+        links(&answer)[0],
+        "http://docs.test/java/util/Map.Entry.html#getKey()",
+        "{:?}",
+        links(&answer)
+    );
+}
+
+// A query typed as a page's title finds that page before one whose title
+// differs only in a word's ending, which the stemmed fields see as the same
+// (rustdoc's "Documentation tests" against Rust by Example's
+// "Documentation testing"), though the other page has the words more often.
+// (Without the title's key, "Documentation testing" comes first.)
+#[tokio::test]
+async fn a_query_typed_as_a_title_finds_the_page_of_that_title() {
+    let mut rustdoc = page(
+        "http://docs.test/rustdoc/documentation-tests.html",
+        "Documentation tests - The rustdoc book",
+        "rustdoc supports executing your documentation examples as tests. Code blocks in \
+         comments are compiled and run; this page is a long one about many other things too.",
+    );
+    rustdoc.headings = vec!["Documentation tests".into()];
+    let mut by_example = page(
+        "http://docs.test/rust-by-example/testing/doc_testing.html",
+        "Documentation testing - Rust By Example",
+        "Documentation testing: documentation comments are tests, tested documentation.",
+    );
+    by_example.headings = vec!["Documentation testing".into()];
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &[rustdoc, by_example]);
+    let service = SearchService::new(index, docstore);
+
+    for query in ["Documentation tests", "documentation TESTS"] {
+        let answer = service.search(query, 1, 10).await.unwrap();
+        assert_eq!(
+            links(&answer)[0],
+            "http://docs.test/rustdoc/documentation-tests.html",
+            "{query}: {:?}",
+            links(&answer)
+        );
+    }
+    let answer = service.search("Documentation testing", 1, 10).await.unwrap();
+    assert_eq!(
+        links(&answer)[0],
+        "http://docs.test/rust-by-example/testing/doc_testing.html",
+        "{:?}",
+        links(&answer)
+    );
+}
+
 // A long page whose one short section answers a question (a method's
 // description on its type's page) comes before a shorter page that has the
 // same words scattered over it: a page is scored by its best section too

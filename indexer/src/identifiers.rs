@@ -54,9 +54,13 @@ pub fn identifier_form_into(text: &str, form: &mut String) {
 const MAX_KEY_BYTES: usize = 100;
 
 /// Whether an [`identifier_form`] may be an `identifiers` term: short
-/// enough, with a letter or digit.
+/// enough, with a letter or digit, and without a control character, which
+/// only the marks of [`page_name_key`] and [`title_keys`] hold (an anchor
+/// written `id="&#1;..."` must not pass for a page's name or title).
 fn is_key(form: &str) -> bool {
-    form.len() <= MAX_KEY_BYTES && form.chars().any(char::is_alphanumeric)
+    form.len() <= MAX_KEY_BYTES
+        && form.chars().any(char::is_alphanumeric)
+        && !form.chars().any(char::is_control)
 }
 
 /// The terms an anchor adds to the `identifiers` field: its whole
@@ -136,11 +140,11 @@ pub fn page_name(title: &str) -> Option<String> {
 
 /// The `identifiers` term that says a page as a whole is named `name`
 /// ([`page_name`]), beside the plain `name` it shares with any section
-/// anchored so: a one-word query for a name prefers the page about it
-/// (javadoc's `Files` class) to another page's member of that name (the
-/// enum constant `FILES`). The name is followed by a control character,
-/// which no anchor key or query word holds (the crawler's text and the
-/// query parser drop them), so that no anchor (`Book#page`) makes it.
+/// anchored so: a name in a query prefers the page about it (javadoc's
+/// `Files` class) to another page's member of that name (the enum
+/// constant `FILES`). The name is followed by a control character, which
+/// no other key holds ([`is_key`]) and no query word (the query parser
+/// drops them), so that no anchor (`Book#page`) makes it.
 pub fn page_name_key(name: &str) -> String {
     format!("{name}{PAGE_NAME_MARK}")
 }
@@ -172,24 +176,37 @@ pub fn title_keys(title: &str, first_heading: Option<&str>) -> Vec<String> {
 /// The term of [`title_keys`] that `text` (a query's words, or a title)
 /// matches; None when it has no word or is too long to be a title.
 pub fn title_key(text: &str) -> Option<String> {
+    // (Punctuation aside, a title's form is as long as the title: a longer
+    // text is not formed only to be found too long.)
+    if text.len() > 4 * MAX_KEY_BYTES {
+        return None;
+    }
     let form = title_form(text);
     (!form.is_empty() && form.len() < MAX_KEY_BYTES).then(|| format!("{TITLE_MARK}{form}"))
 }
 
 /// A title compared as typed: its words (runs of letters and digits),
-/// lower case, one space apart, without a leading section number ("5.11."),
-/// unstemmed: "Documentation testing" is not "Documentation tests".
+/// lower case, one space apart, without a leading section number ("5.11.",
+/// not the number of "404 Not Found"), unstemmed: "Documentation testing"
+/// is not "Documentation tests".
 pub fn title_form(text: &str) -> String {
-    let words = text
+    let text = text.trim_start();
+    let text = match text.split_once(char::is_whitespace) {
+        Some((first, rest)) if is_section_number(first) => rest,
+        _ => text,
+    };
+    // The whole text lower-cased at once, as the query parser does: a
+    // word's own lower case may differ (a final sigma).
+    let lowered = text.to_lowercase();
+    let mut form = String::new();
+    for word in lowered
         .split(|c: char| !c.is_alphanumeric())
         .filter(|word| !word.is_empty())
-        .skip_while(|word| word.chars().all(|c| c.is_ascii_digit()));
-    let mut form = String::new();
-    for word in words {
+    {
         if !form.is_empty() {
             form.push(' ');
         }
-        form.extend(word.chars().flat_map(char::to_lowercase));
+        form.push_str(word);
     }
     form
 }
@@ -548,10 +565,16 @@ mod tests {
         );
         // Nothing to key, or too long to be a title.
         assert!(title_keys("", None).is_empty());
-        assert!(title_keys("— 12 —", Some("...")).is_empty());
+        assert!(title_keys("— · —", Some("...")).is_empty());
         assert_eq!(title_key(&"word ".repeat(30)), None);
-        // A title key is none of the other keys.
-        assert!(!key("files").contains("files\u{1}") && key("files") != "files");
+        // A number that is no section's stays ("404 Not Found").
+        assert_eq!(title_keys("404 Not Found", None), vec![key("404 not found")]);
+        assert_ne!(key("100 days of code"), key("30 Days of Code"));
+        // A title key is none of the other keys, and no anchor makes one.
+        assert!(key("files").starts_with(TITLE_MARK));
+        assert_ne!(key("files"), page_name_key("files"));
+        assert!(anchor_keys(&key("documentation tests"), None).is_empty());
+        assert!(anchor_keys(&page_name_key("files"), None).is_empty());
     }
 
     #[test]
@@ -597,6 +620,8 @@ mod tests {
         assert_eq!(page_name("Intro. A book"), None);
         assert_eq!(page_name("3.11 What's New"), None);
         assert_eq!(page_name("a..b (x)"), None);
+        assert_eq!(page_name("e.g. a title"), None);
+        assert_eq!(page_name("U.S. law (2020)"), None);
     }
 
     #[test]

@@ -108,7 +108,8 @@ pub mod weights {
     pub const PAGE_NAME: f32 = 20.0;
     /// A query that is a page's title (or first heading) as typed, on
     /// that page ([`indexer::identifiers::title_keys`]): a name's last
-    /// part's weight, as for a page named by a one-word query.
+    /// part's weight. It adds to [`PAGE_NAME`] on a page titled by the
+    /// name a one-word query is (javadoc's "Files (Java SE 17 & JDK 17)").
     pub const TITLE_AS_TYPED: f32 = 20.0;
     /// Body length (words) past which a page's score shrinks...
     pub const LONG_PAGE_WORDS: f32 = 4000.0;
@@ -430,10 +431,13 @@ fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Qu
             weights::IDENTIFIER,
         ));
         bonus.push(constant(term_query(fields.code_terms, &form), weights::CODE_TERM));
-        bonus.push(constant(
-            term_query(fields.identifiers, &indexer::identifiers::page_name_key(&form)),
-            weights::PAGE_NAME,
-        ));
+        // A call (`Map.entry()`) names a member, not a page (`Map.Entry`).
+        if !text.ends_with("()") {
+            bonus.push(constant(
+                term_query(fields.identifiers, &indexer::identifiers::page_name_key(&form)),
+                weights::PAGE_NAME,
+            ));
+        }
         if tail != form && !tail.is_empty() {
             bonus.push(constant(
                 term_query(fields.identifiers, tail),
@@ -449,6 +453,10 @@ fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Qu
 /// page of that title, not "Documentation testing", which the stemmed
 /// fields cannot tell apart.
 fn title_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn Query>> {
+    // Alternatives (`a OR b`) are no one title.
+    if query.groups.iter().any(|group| group.len() > 1) {
+        return None;
+    }
     let words: Vec<&str> = query
         .groups
         .iter()
@@ -918,14 +926,14 @@ mod tests {
             1,
             "{one}"
         );
-        // A name written as code in a longer query (lower case by now:
-        // CamelCase alone does not tell).
-        assert!(bonus("java.time.LocalDate parse").contains(&key_of("java.time.localdate")));
+        // A name written as code in a longer query, dotted too (lower
+        // case by now: CamelCase alone does not tell), not a call.
         let nested = bonus("Map.Entry getKey");
         assert!(nested.contains(&key_of("map.entry")), "{nested}");
         assert!(bonus("Package java.util.stream").contains(&key_of("java.util.stream")));
-        // A plain word of a longer query is no page's name.
+        // A plain word of a longer query is no page's name, nor a call.
         assert!(!bonus("date parse").contains(&key_of("date")));
+        assert!(!bonus("Map.entry()").contains(&key_of("map.entry")));
     }
 
     #[test]
@@ -944,9 +952,14 @@ mod tests {
         );
         // The words of a name count as a title's words.
         assert!(built("Package java.util.stream").contains(&key("package java util stream")));
-        // Excluded words are no part of a title.
+        // Excluded words are no part of a title, and alternatives make none.
         let query = built("Documentation tests -rustdoc");
         assert!(query.contains(&key("documentation tests")), "{query}");
+        let query = built("Documentation OR tests");
+        assert!(
+            !query.contains(&format!("score={},", weights::TITLE_AS_TYPED)),
+            "{query}"
+        );
     }
 
     #[test]
@@ -964,8 +977,11 @@ mod tests {
         let query = ParsedQuery::parse("how to").unwrap();
         let built = format!("{:?}", build(&query, &fields, false));
         let (required, bonuses) = built.split_once("bonuses: ").expect("a query with bonuses");
+        // (The one bonus: the words typed as a title.)
         assert!(
-            required.contains("\"how\"") && !bonuses.contains("\"how\""),
+            required.contains("\"how\"")
+                && !bonuses.contains("\"how\"")
+                && bonuses.matches("Const(").count() == 1,
             "{built}"
         );
     }

@@ -431,13 +431,10 @@ fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Qu
             weights::IDENTIFIER,
         ));
         bonus.push(constant(term_query(fields.code_terms, &form), weights::CODE_TERM));
-        // A call (`Map.entry()`) names a member, not a page (`Map.Entry`).
-        if !text.ends_with("()") {
-            bonus.push(constant(
-                term_query(fields.identifiers, &indexer::identifiers::page_name_key(&form)),
-                weights::PAGE_NAME,
-            ));
-        }
+        bonus.push(constant(
+            term_query(fields.identifiers, &indexer::identifiers::page_name_key(&form)),
+            weights::PAGE_NAME,
+        ));
         if tail != form && !tail.is_empty() {
             bonus.push(constant(
                 term_query(fields.identifiers, tail),
@@ -927,13 +924,12 @@ mod tests {
             "{one}"
         );
         // A name written as code in a longer query, dotted too (lower
-        // case by now: CamelCase alone does not tell), not a call.
+        // case by now: CamelCase alone does not tell).
         let nested = bonus("Map.Entry getKey");
         assert!(nested.contains(&key_of("map.entry")), "{nested}");
         assert!(bonus("Package java.util.stream").contains(&key_of("java.util.stream")));
-        // A plain word of a longer query is no page's name, nor a call.
+        // A plain word of a longer query is no page's name.
         assert!(!bonus("date parse").contains(&key_of("date")));
-        assert!(!bonus("Map.entry()").contains(&key_of("map.entry")));
     }
 
     #[test]

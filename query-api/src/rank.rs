@@ -880,6 +880,11 @@ mod tests {
     }
 
     /// The identifier bonus of `query`, as its queries print.
+    /// An index term as a query's debug form prints it.
+    fn printed(term: String) -> String {
+        format!("{term:?}").trim_matches('"').to_string()
+    }
+
     fn bonus(query: &str) -> String {
         let fields = IndexSchema::new();
         format!(
@@ -910,10 +915,7 @@ mod tests {
 
     #[test]
     fn a_name_prefers_the_page_named_for_it() {
-        let key_of = |name: &str| {
-            let key = format!("{:?}", indexer::identifiers::page_name_key(name));
-            key.trim_matches('"').to_string()
-        };
+        let key_of = |name: &str| printed(indexer::identifiers::page_name_key(name));
         let one = bonus("LocalDate");
         // The page name's term, with its own weight (the one bonus of that
         // weight among the name's).
@@ -936,10 +938,7 @@ mod tests {
     fn a_query_typed_as_a_title_names_the_page_of_that_title() {
         let fields = IndexSchema::new();
         let built = |text: &str| format!("{:?}", build(&ParsedQuery::parse(text).unwrap(), &fields, false));
-        let key = |text: &str| {
-            let key = format!("{:?}", indexer::identifiers::title_key(text).unwrap());
-            key.trim_matches('"').to_string()
-        };
+        let key = |text: &str| printed(indexer::identifiers::title_key(text).unwrap());
         let query = built("Documentation tests");
         assert!(query.contains(&key("documentation tests")), "{query}");
         assert!(

@@ -1147,24 +1147,33 @@ struct SpellingCorrection {
     replaces_unknown_words: bool,
 }
 
+/// A word of the query as every shard together spells it.
+#[derive(Default)]
+struct WordOverShards {
+    /// Its document frequency, summed.
+    df: u64,
+    /// Each shard's candidates.
+    candidates: Vec<Candidates>,
+    /// Whether some shard's pages have it in their text (or a shard did
+    /// not say).
+    in_text: bool,
+}
+
 /// The query with its misspelled words corrected, from every shard's
 /// dictionary together; None when every word is spelled as indexed.
 fn spelling_correction(plan: &Plan, shards: &[Vec<WordSpelling>]) -> Option<SpellingCorrection> {
     let parsed = plan.parsed.as_ref()?;
-    // Per word: its document frequency over every shard, each shard's
-    // candidates, and whether some shard's pages have it in their text (or
-    // a shard did not say).
-    let mut by_word: HashMap<&str, (u64, Vec<Candidates>, bool)> = HashMap::new();
+    let mut by_word: HashMap<&str, WordOverShards> = HashMap::new();
     for shard in shards {
         for spelling in shard {
-            let entry = by_word.entry(spelling.word.as_str()).or_default();
-            entry.0 += spelling.df;
-            entry.1.push(spelling.candidates.clone());
-            entry.2 |= spelling.text_df != Some(0);
+            let word = by_word.entry(spelling.word.as_str()).or_default();
+            word.df += spelling.df;
+            word.candidates.push(spelling.candidates.clone());
+            word.in_text |= spelling.text_df != Some(0);
         }
     }
     let corrections = spell::correct_words(&plan.spell_words, |word| match by_word.get(word) {
-        Some((df, lists, _)) => (*df, spell::merge_candidates(lists.clone())),
+        Some(word) => (word.df, spell::merge_candidates(word.candidates.clone())),
         None => (0, Vec::new()),
     })?;
     let mut corrected = parsed.clone();
@@ -1172,7 +1181,7 @@ fn spelling_correction(plan: &Plan, shards: &[Vec<WordSpelling>]) -> Option<Spel
     for correction in corrections {
         if correction.original != correction.corrected {
             let word = correction.original.to_lowercase();
-            replaces_unknown_words &= by_word.get(word.as_str()).is_some_and(|(_, _, in_text)| !in_text);
+            replaces_unknown_words &= by_word.get(word.as_str()).is_some_and(|word| !word.in_text);
         }
         corrected = corrected.with_word_replaced(&correction.original, &correction.corrected);
     }

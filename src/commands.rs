@@ -282,7 +282,11 @@ pub async fn run(
     // searchable before saying the crawl is done.
     index.reload().context("reloading the index")?;
     println!("{summary}");
-    info!("crawl done; still serving (Ctrl-C to stop)");
+    if shutdown.is_cancelled() {
+        info!("crawl stopped; the search server stops too");
+    } else {
+        info!("crawl done; still serving (Ctrl-C to stop)");
+    }
     server.await.context("server task")??;
     Ok(summary)
 }

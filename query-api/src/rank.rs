@@ -8,11 +8,15 @@
 //! answers a question seldom has every word of it. BM25 scores each field,
 //! and a word's score is its best field's plus a share of the others' (a
 //! disjunction-max), with the title weighing most. Words found next to
-//! each other in the order typed earn a proximity bonus. Common English
+//! each other in the order typed earn a proximity bonus, and a query of
+//! three words or more quoted word for word in a page's text (an error
+//! message on the page that explains it) a bonus of its own. Common English
 //! words ("how", "do", "the") only add to the score when the query also
 //! has other words: questions read as their content words. A word written
 //! as code (`str.split`, `Vec::with_capacity`) earns a bonus on the pages
-//! with a section anchored by that name: the page that defines it. Then
+//! with a section anchored by that name: the page that defines it; and the
+//! page named for it is a match even without the query's other words (an
+//! error message's text is seldom on the page of its exception). Then
 //! priors from the page itself: whole-book print pages, listing pages,
 //! source views and release notes rank below ordinary pages, and very long
 //! pages (which match everything) lose some of their score. Last, a
@@ -111,6 +115,9 @@ pub mod weights {
     /// part's weight. It adds to [`PAGE_NAME`] on a page titled by the
     /// name a one-word query is (javadoc's "Files (Java SE 17 & JDK 17)").
     pub const TITLE_AS_TYPED: f32 = 20.0;
+    /// A query of three words or more quoted in a page's text, word for
+    /// word (an error message on the page that explains it).
+    pub const QUOTED_IN_BODY: f32 = 5.0;
     /// Body length (words) past which a page's score shrinks...
     pub const LONG_PAGE_WORDS: f32 = 4000.0;
     /// ...as (LONG_PAGE_WORDS / words) to this power.
@@ -239,6 +246,7 @@ pub fn build(query: &ParsedQuery, fields: &IndexSchema, relaxed: bool) -> Box<dy
         }
     }
     let half = requires_half(query);
+    let mut word_clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut all_words_bonus: Option<Box<dyn Query>> = None;
     if half || (relaxed && words.len() >= MIN_WORDS_TO_RELAX) {
         let minimum = if half {
@@ -257,10 +265,18 @@ pub fn build(query: &ParsedQuery, fields: &IndexSchema, relaxed: bool) -> Box<dy
         }
         let most = AtLeastQuery::new(words, minimum);
         required += 1;
-        clauses.push((Occur::Must, Box::new(most)));
+        word_clauses.push((Occur::Must, Box::new(most)));
     } else {
         required += words.len();
-        clauses.extend(words.into_iter().map(|q| (Occur::Must, q)));
+        word_clauses.extend(words.into_iter().map(|q| (Occur::Must, q)));
+    }
+    let named = named_by_query(query, fields);
+    if named.is_empty() || word_clauses.is_empty() {
+        clauses.extend(word_clauses);
+    } else {
+        let mut either: Vec<Box<dyn Query>> = vec![Box::new(BooleanQuery::new(word_clauses))];
+        either.extend(named);
+        clauses.push((Occur::Must, Box::new(BooleanQuery::union(either))));
     }
     // Bonuses only add to the pages the words match: asked page by page.
     let mut bonuses: Vec<Box<dyn Query>> = all_words_bonus.into_iter().collect();
@@ -371,12 +387,26 @@ fn proximity_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Que
         .flat_map(|group| analyze(&group[0].text))
         .collect();
     let slop = weights::PROXIMITY_SLOP * (words.len() as u32 - 1);
-    vec![
+    let mut bonus = vec![
         boosted(phrase_query(fields.body, &words, slop), weights::PROXIMITY_BODY),
         boosted(phrase_query(fields.title, &words, slop), weights::PROXIMITY_TITLE),
         boosted(phrase_query(fields.title, &typed, 0), weights::TITLE_PHRASE),
-    ]
+    ];
+    // A message quoted on the page that explains it ("use of unstable
+    // library feature `core_intrinsics`"): the whole query in the text,
+    // common words too, one word (a quoted name) allowed in between.
+    if typed.len() >= MIN_QUOTED_WORDS {
+        bonus.push(constant(
+            phrase_query(fields.body, &typed, 1),
+            weights::QUOTED_IN_BODY,
+        ));
+    }
+    bonus
 }
+
+/// A query of this many words or more earns [`weights::QUOTED_IN_BODY`] on
+/// the pages that quote it.
+const MIN_QUOTED_WORDS: usize = 3;
 
 /// The query's identifiers matched whole against the anchors of the
 /// sections pages define (the `identifiers` field): a word written as code
@@ -405,13 +435,7 @@ fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Qu
             // an error message ("KeyError: 'x'", "AttributeError: object
             // has no attribute") is what the message is about.
             let word = text.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_'));
-            // (`std::` is a path typed short, and "ERROR:", "warning:" a
-            // message's severity, not its subject.)
-            let opens_message = at == 0
-                && atom.text.ends_with(':')
-                && !atom.text.ends_with("::")
-                && !SEVERITIES.contains(&word);
-            let weight = if opens_message {
+            let weight = if opens_message(at, atom, word) {
                 weights::MESSAGE_NAME
             } else {
                 weights::WORD_NAMES
@@ -443,6 +467,53 @@ fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Qu
         }
     }
     bonus
+}
+
+/// Whether `word` (of `atom`, the query's `at`th content word) is the
+/// name before the colon that opens an error message ("KeyError: 'x'").
+/// `std::` is a path typed short, and "ERROR:", "warning:" a message's
+/// severity, not its subject.
+fn opens_message(at: usize, atom: &Atom, word: &str) -> bool {
+    at == 0 && atom.text.ends_with(':') && !atom.text.ends_with("::") && !SEVERITIES.contains(&word)
+}
+
+/// The pages and sections named by a name of a query of several words:
+/// a word written as code, or the name that opens an error message. Such a
+/// page is a match even without the query's other words, which are often
+/// on no page ("std::system_error: Resource deadlock avoided", "java.io.
+/// FileNotFoundException (No such file or directory)"); it scores by the
+/// [`identifier_bonus`] its name earns, and by whatever words it has.
+fn named_by_query(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Query>> {
+    let words: Vec<&Atom> = query
+        .groups
+        .iter()
+        .flatten()
+        .filter(|atom| !atom.phrase && !atom.title_only && !is_stopword(atom))
+        .collect();
+    if words.len() < 2 {
+        return Vec::new();
+    }
+    let mut named = Vec::new();
+    for (at, atom) in words.into_iter().enumerate() {
+        let text = indexer::identifiers::trim_typed_punctuation(&atom.text);
+        let form = if indexer::identifiers::looks_like_identifier(text) {
+            indexer::identifiers::identifier_form(text)
+        } else {
+            let word = text.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_'));
+            if !opens_message(at, atom, word) {
+                continue;
+            }
+            word.to_string()
+        };
+        if form.is_empty() {
+            continue;
+        }
+        let page_name_key = indexer::identifiers::page_name_key(&form);
+        for key in [form, page_name_key] {
+            named.push(constant(term_query(fields.identifiers, &key), 0.0));
+        }
+    }
+    named
 }
 
 /// The query typed as a page's title or first heading, word for word

@@ -1127,3 +1127,71 @@ async fn the_same_page_at_two_urls_is_one_result() {
             .any(|r| r.title == "Other" && r.also_at.is_empty())
     );
 }
+
+// An error message that opens with its exception's name finds the page
+// named for it, though the rest of the message is on no such page and
+// the query needs half its words ("No such file or directory" is the
+// operating system's text, not the class's). (Without `named_by_query`,
+// the class's page has one word of five and is no match at all.)
+#[tokio::test]
+async fn a_message_finds_the_page_named_for_its_exception_without_its_other_words() {
+    let exception = page(
+        "http://docs.test/api/java.base/java/io/FileNotFoundException.html",
+        "FileNotFoundException (Java SE 17 & JDK 17)",
+        "Signals that an attempt to open the file denoted by a specified pathname has failed.",
+    );
+    let errno = page(
+        "http://docs.test/api/errno.html",
+        "Error numbers",
+        "ENOENT: No such file or directory. A file or a directory that the path names does not \
+         exist: no such entry.",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &[exception, errno]);
+    let service = SearchService::new(index, docstore);
+
+    let answer = service
+        .search("java.io.FileNotFoundException (No such file or directory)", 1, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        links(&answer),
+        [
+            "http://docs.test/api/java.base/java/io/FileNotFoundException.html",
+            "http://docs.test/api/errno.html"
+        ]
+    );
+}
+
+// A message quoted word for word on the page that explains it comes before
+// a page that has its words more often, in another order. (With
+// `weights::QUOTED_IN_BODY` at 0, the list of features comes first.)
+#[tokio::test]
+async fn a_message_quoted_on_a_page_finds_that_page() {
+    let explained = page(
+        "http://docs.test/error_codes/E0658.html",
+        "E0658 - Error codes index",
+        "An unstable feature was used. Erroneous code example: use std::intrinsics; \
+         // error: use of unstable library feature `core_intrinsics`. Switch to nightly.",
+    );
+    let listed = page(
+        "http://docs.test/unstable-book/nightly.html",
+        "Nightly - The Unstable Book",
+        "Each feature of the library is unstable until it is stabilized; a library feature \
+         that is unstable needs nightly to use.",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &[explained, listed]);
+    let service = SearchService::new(index, docstore);
+
+    let answer = service
+        .search("use of unstable library feature", 1, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        links(&answer)[0],
+        "http://docs.test/error_codes/E0658.html",
+        "{:?}",
+        links(&answer)
+    );
+}

@@ -417,12 +417,7 @@ const MIN_QUOTED_WORDS: usize = 3;
 /// other words of a longer query match whole, for fewer points; more for
 /// the name that opens an error message ([`weights::MESSAGE_NAME`]).
 fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Query>> {
-    let words: Vec<&Atom> = query
-        .groups
-        .iter()
-        .flatten()
-        .filter(|atom| !atom.phrase && !atom.title_only && !is_stopword(atom))
-        .collect();
+    let words = plain_content_words(query);
     let one_word = words.len() == 1;
     let mut bonus = Vec::new();
     for (at, atom) in words.into_iter().enumerate() {
@@ -469,6 +464,17 @@ fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Qu
     bonus
 }
 
+/// The query's words that may be names: its content words, not in a
+/// phrase nor `intitle:`, in the order typed.
+fn plain_content_words(query: &ParsedQuery) -> Vec<&Atom> {
+    query
+        .groups
+        .iter()
+        .flatten()
+        .filter(|atom| !atom.phrase && !atom.title_only && !is_stopword(atom))
+        .collect()
+}
+
 /// Whether `word` (of `atom`, the query's `at`th content word) is the
 /// name before the colon that opens an error message ("KeyError: 'x'").
 /// `std::` is a path typed short, and "ERROR:", "warning:" a message's
@@ -480,16 +486,11 @@ fn opens_message(at: usize, atom: &Atom, word: &str) -> bool {
 /// The pages and sections named by a name of a query of several words:
 /// a word written as code, or the name that opens an error message. Such a
 /// page is a match even without the query's other words, which are often
-/// on no page ("std::system_error: Resource deadlock avoided", "java.io.
-/// FileNotFoundException (No such file or directory)"); it scores by the
-/// [`identifier_bonus`] its name earns, and by whatever words it has.
+/// on no page (the operating system's "No such file or directory" of
+/// "java.io.FileNotFoundException (No such file or directory)"); it scores
+/// by the [`identifier_bonus`] its name earns, and by whatever words it has.
 fn named_by_query(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Query>> {
-    let words: Vec<&Atom> = query
-        .groups
-        .iter()
-        .flatten()
-        .filter(|atom| !atom.phrase && !atom.title_only && !is_stopword(atom))
-        .collect();
+    let words = plain_content_words(query);
     if words.len() < 2 {
         return Vec::new();
     }

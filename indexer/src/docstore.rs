@@ -170,6 +170,10 @@ pub struct Docstore {
     // A secondary instance keeps its own info log here; held so it lives as
     // long as the handle.
     _secondary_dir: Option<tempfile::TempDir>,
+    /// The options the store was opened with: their statistics tell the
+    /// tests whether the write-ahead log was synced.
+    #[cfg(test)]
+    options: Options,
 }
 
 impl Docstore {
@@ -179,9 +183,13 @@ impl Docstore {
         options.create_if_missing(true);
         options.set_compression_type(rocksdb::DBCompressionType::Lz4);
         options.set_write_buffer_size(WRITE_BUFFER_BYTES);
+        #[cfg(test)]
+        options.enable_statistics();
         Ok(Docstore {
             db: DB::open(&options, dir)?,
             _secondary_dir: None,
+            #[cfg(test)]
+            options,
         })
     }
 
@@ -201,6 +209,8 @@ impl Docstore {
         Ok(Docstore {
             db,
             _secondary_dir: Some(secondary_dir),
+            #[cfg(test)]
+            options,
         })
     }
 
@@ -230,6 +240,22 @@ impl Docstore {
     pub fn delete(&self, doc_id: DocId) -> Result<()> {
         self.db.delete(doc_id.to_be_bytes())?;
         Ok(())
+    }
+
+    /// Makes every write so far durable by syncing the write-ahead log.
+    /// [`Docstore::put_page`] writes reach the log at once, but they sit in
+    /// the OS's page cache until this: safe from a killed process, not from
+    /// a power cut.
+    pub fn sync(&self) -> Result<()> {
+        self.db.flush_wal(true)?;
+        Ok(())
+    }
+
+    /// How many times the write-ahead log was synced since the store opened.
+    #[cfg(test)]
+    pub(crate) fn wal_syncs(&self) -> u64 {
+        self.options
+            .get_ticker_count(rocksdb::statistics::Ticker::WalFileSynced)
     }
 
     pub fn get(&self, doc_id: DocId) -> Result<Option<StoredDoc>> {

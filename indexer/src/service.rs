@@ -117,6 +117,10 @@ impl EventStore for Stores {
     }
 
     fn commit(&mut self) -> Result<()> {
+        // The docstore's writes first: once the index's commit is acknowledged,
+        // the frontier counts the page as done, so its text must be on disk
+        // too, or a power cut would leave results without their documents.
+        self.docstore.sync()?;
         self.index.commit()
     }
 }
@@ -475,5 +479,38 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(log_of(&log), "apply 1, applied 1, commit, ack 1, close");
+    }
+
+    #[test]
+    fn a_commit_of_both_stores_syncs_the_docstores_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let docstore = Arc::new(Docstore::open(&dir.path().join("docstore")).unwrap());
+        let mut stores = Stores {
+            index: IndexWriterHandle::open(&dir.path().join("index"), 1).unwrap(),
+            docstore: docstore.clone(),
+        };
+        let url = NormalizedUrl::parse("http://a.example/page.html").unwrap();
+        let page = common::PageMessage {
+            url: url.clone(),
+            canonical_url: url,
+            fetched_at_ms: 0,
+            status: 200,
+            title: "A page".into(),
+            description: String::new(),
+            headings: vec![],
+            text: "what the page says".into(),
+            outlinks: vec![],
+            language: None,
+            simhash: 0,
+            content_hash: 0,
+            sections: vec![],
+        };
+        stores.apply(&PageEvent::Upsert(Box::new(page))).unwrap();
+        let before = docstore.wal_syncs();
+        stores.commit().unwrap();
+        assert!(
+            docstore.wal_syncs() > before,
+            "the commit acknowledged a page whose text is not synced to disk"
+        );
     }
 }

@@ -122,8 +122,15 @@ pub fn anchor_keys(anchor: &str, page_name: Option<&str>) -> Vec<String> {
 /// underscores, from a letter) joined by `.` or `::` reads as a name when
 /// it is written as code (joined, or a capital or an underscore after its
 /// first letter) or the title goes on as rustdoc's and javadoc's do ("in
-/// std::vec", "(Java").
+/// std::vec", "(Java"). A Doxygen page of a class or a namespace is named
+/// for the last part of its name ([`doxygen_compound`]): `system_error` of
+/// "libstdc++: std::system_error Class Reference".
 pub fn page_name(title: &str) -> Option<String> {
+    if let Some(compound) = doxygen_compound(title) {
+        let last = compound.rsplit("::").next().unwrap_or(compound);
+        let name = identifier_form(last);
+        return is_key(&name).then_some(name);
+    }
     let first = title.split_whitespace().next()?;
     let rest = title[first.len()..].trim_start();
     let mut parts = first.split('.').flat_map(|part| part.split("::"));
@@ -136,6 +143,53 @@ pub fn page_name(title: &str) -> Option<String> {
     let is_name = name_like && (code_like || rest.starts_with("in ") || rest.starts_with('('));
     let name = identifier_form(first);
     (is_name && is_key(&name)).then_some(name)
+}
+
+/// The class, struct, union, namespace or concept that a Doxygen page
+/// documents, from its title, which Doxygen writes "PROJECT: NAME KIND
+/// Reference": `std::system_error` of "libstdc++: std::system_error Class
+/// Reference", `std::initializer_list` of "libstdc++:
+/// std::initializer_list< _E > Class Template Reference" (the template's
+/// parameters dropped). A file's page ("bitset File Reference") lists what
+/// a header declares and defines no name; neither does a member list.
+fn doxygen_compound(title: &str) -> Option<&str> {
+    let rest = title.strip_suffix(" Reference")?;
+    let rest = rest.strip_suffix(" Template").unwrap_or(rest);
+    let rest = [" Class", " Struct", " Union", " Namespace", " Concept"]
+        .iter()
+        .find_map(|kind| rest.strip_suffix(kind))?;
+    // The project's name ends at ": ", which a name's `::` never is.
+    let rest = rest.rsplit(": ").next().unwrap_or(rest);
+    let name = rest.split('<').next().unwrap_or_default().trim();
+    let is_name = !name.is_empty()
+        && name.split("::").all(|part| {
+            part.chars().all(|c| c.is_alphanumeric() || c == '_')
+                && part.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        });
+    is_name.then_some(name)
+}
+
+/// A Doxygen page's name ([`page_name`], the compound's last part)
+/// qualified by the namespaces and classes around it, as people write it:
+/// `std.system_error` of "std::system_error Class Reference",
+/// `chrono.duration` and `std.chrono.duration` of `std::chrono::duration`'s
+/// page. Nothing for any other page.
+pub fn qualified_title_names(title: &str) -> Vec<String> {
+    let Some(compound) = doxygen_compound(title) else {
+        return Vec::new();
+    };
+    // Each tail of the name that starts after a `::` and is not the last
+    // part alone, shortest first.
+    let form = identifier_form(compound);
+    let mut names: Vec<String> = form
+        .match_indices('.')
+        .map(|(dot, _)| form[dot + 1..].to_string())
+        .filter(|tail| tail.contains('.'))
+        .collect();
+    names.reverse();
+    names.push(form);
+    names.retain(|name| name.contains('.') && is_key(name));
+    names
 }
 
 /// The `identifiers` term that says a page as a whole is named `name`
@@ -622,6 +676,48 @@ mod tests {
         assert_eq!(page_name("a..b (x)"), None);
         assert_eq!(page_name("e.g. a title"), None);
         assert_eq!(page_name("U.S. law (2020)"), None);
+    }
+
+    #[test]
+    fn a_doxygen_page_is_named_for_its_compound_and_qualified_by_its_scopes() {
+        let named = |title: &str| (page_name(title), qualified_title_names(title));
+        assert_eq!(
+            named("libstdc++: std::system_error Class Reference"),
+            (Some("system_error".into()), vec!["std.system_error".into()])
+        );
+        assert_eq!(
+            named("libstdc++: std::initializer_list< _E > Class Template Reference"),
+            (
+                Some("initializer_list".into()),
+                vec!["std.initializer_list".into()]
+            )
+        );
+        assert_eq!(
+            named("libstdc++: std::chrono::duration< _Rep, _Period > Struct Template Reference"),
+            (
+                Some("duration".into()),
+                vec!["chrono.duration".into(), "std.chrono.duration".into()]
+            )
+        );
+        assert_eq!(
+            named("libstdc++: __gnu_cxx Namespace Reference"),
+            (Some("__gnu_cxx".into()), vec![])
+        );
+        // Without the project's name, as the page's heading reads.
+        assert_eq!(
+            page_name("std::bad_alloc Class Reference").as_deref(),
+            Some("bad_alloc")
+        );
+        // A header's page, a member list, words: no name.
+        for title in [
+            "libstdc++: bitset File Reference",
+            "libstdc++: std::vector< _Tp, _Alloc > Member List",
+            "libstdc++: include Directory Reference",
+            "libstdc++: Random Number Generation Namespace Reference",
+            "Class Reference",
+        ] {
+            assert_eq!(named(title), (None, vec![]), "{title}");
+        }
     }
 
     #[test]

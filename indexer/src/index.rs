@@ -89,6 +89,9 @@ impl IndexWriterHandle {
             for qualified in crate::identifiers::qualified_page_names(name, path) {
                 doc.add_text(f.identifiers, qualified);
             }
+            for qualified in crate::identifiers::qualified_title_names(&page.title) {
+                doc.add_text(f.identifiers, qualified);
+            }
         }
         for key in crate::identifiers::title_keys(&page.title, page.headings.first().map(String::as_str)) {
             doc.add_text(f.identifiers, key);

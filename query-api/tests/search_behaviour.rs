@@ -1163,6 +1163,45 @@ async fn a_message_finds_the_page_named_for_its_exception_without_its_other_word
     );
 }
 
+// Doxygen titles a class's page "PROJECT: NAME Class Reference": the page is
+// named for the class, and its namespace qualifies it, so the name typed
+// alone or qualified, or a message that names it, finds the class before the
+// header's page, which names it more often. (With `doxygen_compound`
+// returning nothing, the header's page comes first for the name, qualified
+// or not, and the message finds nothing.)
+#[tokio::test]
+async fn a_doxygen_class_page_is_found_by_its_name_qualified_or_not() {
+    let class = page(
+        "http://docs.test/user/a08027.html",
+        "libstdc++: std::system_error Class Reference",
+        "An exception type that includes an error_code value. Typically used to report \
+         errors from the operating system and other low-level APIs.",
+    );
+    let header = page(
+        "http://docs.test/user/a00113.html",
+        "libstdc++: system_error File Reference",
+        "Classes: class std::error_category, struct std::error_code, class \
+         std::system_error. The system_error header declares system_error, error_code \
+         and the system_error category.",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &[class, header]);
+    let service = SearchService::new(index, docstore);
+
+    for query in [
+        "system_error",
+        "std::system_error",
+        "terminate called after throwing an instance of 'std::system_error'",
+    ] {
+        let answer = service.search(query, 1, 10).await.unwrap();
+        assert_eq!(
+            links(&answer).first().copied(),
+            Some("http://docs.test/user/a08027.html"),
+            "{query}"
+        );
+    }
+}
+
 // A message quoted word for word on the page that explains it comes before
 // a page that has its words more often, in another order. (With
 // `weights::QUOTED_IN_BODY` at 0, the list of features comes first.)

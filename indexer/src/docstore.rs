@@ -245,7 +245,7 @@ impl Docstore {
     /// Makes every write so far durable by syncing the write-ahead log.
     /// [`Docstore::put_page`] writes reach the log at once, but they sit in
     /// the OS's page cache until this: safe from a killed process, not from
-    /// a power cut.
+    /// a power cut. For the primary only: a secondary instance cannot sync.
     pub fn sync(&self) -> Result<()> {
         self.db.flush_wal(true)?;
         Ok(())

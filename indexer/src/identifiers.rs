@@ -127,7 +127,7 @@ pub fn anchor_keys(anchor: &str, page_name: Option<&str>) -> Vec<String> {
 /// "libstdc++: std::system_error Class Reference".
 pub fn page_name(title: &str) -> Option<String> {
     if let Some(compound) = doxygen_compound(title) {
-        let last = compound.rsplit("::").next().unwrap_or(compound);
+        let last = compound.rsplit("::").next().unwrap_or(&compound);
         let name = identifier_form(last);
         return is_key(&name).then_some(name);
     }
@@ -149,24 +149,44 @@ pub fn page_name(title: &str) -> Option<String> {
 /// documents, from its title, which Doxygen writes "PROJECT: NAME KIND
 /// Reference": `std::system_error` of "libstdc++: std::system_error Class
 /// Reference", `std::initializer_list` of "libstdc++:
-/// std::initializer_list< _E > Class Template Reference" (the template's
-/// parameters dropped). A file's page ("bitset File Reference") lists what
-/// a header declares and defines no name; neither does a member list.
-fn doxygen_compound(title: &str) -> Option<&str> {
+/// std::initializer_list< _E > Class Template Reference" (a template's
+/// parameters dropped), `std::basic_istream::sentry` of a class nested in
+/// a template. A file's page ("bitset File Reference") lists what a header
+/// declares and defines no name; neither does a member list, nor a full
+/// specialization ("std::hash< bool > Struct Reference"), one of many
+/// instances of a template whose own page defines the name.
+fn doxygen_compound(title: &str) -> Option<String> {
     let rest = title.strip_suffix(" Reference")?;
-    let rest = rest.strip_suffix(" Template").unwrap_or(rest);
+    let (rest, template) = match rest.strip_suffix(" Template") {
+        Some(rest) => (rest, true),
+        None => (rest, false),
+    };
     let rest = [" Class", " Struct", " Union", " Namespace", " Concept"]
         .iter()
         .find_map(|kind| rest.strip_suffix(kind))?;
     // The project's name ends at ": ", which a name's `::` never is.
-    let rest = rest.rsplit(": ").next().unwrap_or(rest);
-    let name = rest.split('<').next().unwrap_or_default().trim();
+    let rest = rest.rsplit(": ").next().unwrap_or(rest).trim();
+    if !template && rest.ends_with('>') {
+        return None;
+    }
+    // The name without its template arguments, however nested.
+    let mut name = String::new();
+    let mut depth = 0usize;
+    for c in rest.chars() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => name.push(c),
+            _ => {}
+        }
+    }
+    let name = name.trim();
     let is_name = !name.is_empty()
         && name.split("::").all(|part| {
             part.chars().all(|c| c.is_alphanumeric() || c == '_')
                 && part.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
         });
-    is_name.then_some(name)
+    is_name.then(|| name.to_string())
 }
 
 /// A Doxygen page's name ([`page_name`], the compound's last part)
@@ -180,7 +200,7 @@ pub fn qualified_title_names(title: &str) -> Vec<String> {
     };
     // Each tail of the name that starts after a `::` and is not the last
     // part alone, shortest first.
-    let form = identifier_form(compound);
+    let form = identifier_form(&compound);
     let mut names: Vec<String> = form
         .match_indices('.')
         .map(|(dot, _)| form[dot + 1..].to_string())
@@ -703,17 +723,33 @@ mod tests {
             named("libstdc++: __gnu_cxx Namespace Reference"),
             (Some("__gnu_cxx".into()), vec![])
         );
+        // A class nested in a template: named for itself, qualified by the
+        // template without its parameters.
+        assert_eq!(
+            named("libstdc++: std::basic_istream< _CharT, _Traits >::sentry Class Reference"),
+            (
+                Some("sentry".into()),
+                vec!["basic_istream.sentry".into(), "std.basic_istream.sentry".into()]
+            )
+        );
+        // A partial specialization is a template too.
+        assert_eq!(
+            page_name("libstdc++: std::atomic< _Tp * > Struct Template Reference").as_deref(),
+            Some("atomic")
+        );
         // Without the project's name, as the page's heading reads.
         assert_eq!(
             page_name("std::bad_alloc Class Reference").as_deref(),
             Some("bad_alloc")
         );
-        // A header's page, a member list, words: no name.
+        // A header's page, a member list, words, a full specialization: no name.
         for title in [
             "libstdc++: bitset File Reference",
             "libstdc++: std::vector< _Tp, _Alloc > Member List",
             "libstdc++: include Directory Reference",
             "libstdc++: Random Number Generation Namespace Reference",
+            "libstdc++: std::hash< bool > Struct Reference",
+            "libstdc++: std::numeric_limits< unsigned long long > Struct Reference",
             "Class Reference",
         ] {
             assert_eq!(named(title), (None, vec![]), "{title}");

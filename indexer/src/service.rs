@@ -510,7 +510,7 @@ mod tests {
         stores.commit().unwrap();
         assert!(
             docstore.wal_syncs() > before,
-            "the commit acknowledged a page whose text is not synced to disk"
+            "the commit did not sync the docstore's log"
         );
     }
 }

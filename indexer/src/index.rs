@@ -82,6 +82,10 @@ impl IndexWriterHandle {
         // A page named for one thing defines it (javadoc's `ArrayList`
         // page, rustdoc's `Vec`), whatever its anchors are called.
         let page_name = crate::identifiers::page_name(&page.title);
+        // The page's name as its title writes it, bare and qualified by its
+        // scopes (`vector`, `std.vector`): what a member's name is
+        // qualified by below.
+        let mut owners: Vec<String> = Vec::new();
         if let Some(name) = &page_name {
             doc.add_text(f.identifiers, name);
             doc.add_text(f.identifiers, crate::identifiers::page_name_key(name));
@@ -89,7 +93,9 @@ impl IndexWriterHandle {
             for qualified in crate::identifiers::qualified_page_names(name, path) {
                 doc.add_text(f.identifiers, qualified);
             }
-            for qualified in crate::identifiers::qualified_title_names(&page.title) {
+            owners.push(name.clone());
+            owners.extend(crate::identifiers::qualified_title_names(&page.title));
+            for qualified in &owners[1..] {
                 doc.add_text(f.identifiers, qualified);
             }
         }
@@ -97,7 +103,8 @@ impl IndexWriterHandle {
             doc.add_text(f.identifiers, key);
         }
         for section in &page.sections {
-            for key in crate::identifiers::anchor_keys(&section.anchor, page_name.as_deref()) {
+            let anchor_keys = crate::identifiers::anchor_keys(&section.anchor, page_name.as_deref());
+            for key in &anchor_keys {
                 doc.add_text(f.identifiers, key);
             }
             // A heading that is a name defines it, whatever the anchor is
@@ -108,6 +115,16 @@ impl IndexWriterHandle {
                 .map(String::as_str)
                 .unwrap_or_default();
             if let Some(key) = crate::identifiers::heading_key(heading) {
+                // Qualified by the page's name too, as people write a member
+                // with its type (`std::vector::push_back`), and as
+                // `anchor_keys` qualifies an anchor: once, where the anchor
+                // already gave it.
+                for owner in &owners {
+                    let qualified = format!("{owner}.{key}");
+                    if !anchor_keys.contains(&qualified) && qualified.len() <= 100 {
+                        doc.add_text(f.identifiers, qualified);
+                    }
+                }
                 doc.add_text(f.identifiers, key);
             }
         }

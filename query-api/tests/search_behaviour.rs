@@ -1202,6 +1202,50 @@ async fn a_doxygen_class_page_is_found_by_its_name_qualified_or_not() {
     }
 }
 
+// A member named by its heading (Doxygen's "◆ push_back()", under a hashed
+// anchor) is qualified by its page's name, so `std::vector::push_back` finds
+// the vector's member before the deque's, whose text names the vector and
+// `push_back` more often. (Without the qualified keys, the deque's comes
+// first.)
+#[tokio::test]
+async fn a_member_named_by_its_heading_is_found_qualified_by_its_class() {
+    use common::message::Section;
+    let member_page = |url: &str, title: &str, text: &str, anchor: &str| {
+        let mut member_page = page(url, title, text);
+        let start = text.find('◆').unwrap() as u32;
+        member_page.sections = vec![Section {
+            anchor: anchor.into(),
+            heading_path: vec!["◆ push_back()".into()],
+            start,
+        }];
+        member_page
+    };
+    let vector = member_page(
+        "http://docs.test/user/a08898.html",
+        "libstdc++: std::vector< _Tp, _Alloc > Class Template Reference",
+        "A standard container which offers fixed time access to individual elements in any \
+         order. ◆ push_back() Add data to the end.",
+        "a3ff0a8a9f2dc4e1c0a4b3c2d1e0f9a8b",
+    );
+    let deque = member_page(
+        "http://docs.test/user/a08218.html",
+        "libstdc++: std::deque< _Tp, _Alloc > Class Template Reference",
+        "A standard container using fixed-size memory allocation. Unlike a std::vector, a \
+         deque grows at both ends. ◆ push_back() Add data to the end, as push_back does on \
+         a std::vector: vector push_back, vector push_back.",
+        "a7c1e2d3f4a5b6c7d8e9f0a1b2c3d4e5f",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &[vector, deque]);
+    let service = SearchService::new(index, docstore);
+
+    let answer = service.search("std::vector::push_back", 1, 10).await.unwrap();
+    assert_eq!(
+        links(&answer).first().copied(),
+        Some("http://docs.test/user/a08898.html#a3ff0a8a9f2dc4e1c0a4b3c2d1e0f9a8b")
+    );
+}
+
 // A message quoted word for word on the page that explains it comes before
 // a page that has its words more often, in another order. (With
 // `weights::QUOTED_IN_BODY` at 0, the list of features comes first.)

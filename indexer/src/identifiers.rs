@@ -382,6 +382,14 @@ pub fn heading_key(heading: &str) -> Option<String> {
     is_key(&form).then_some(form)
 }
 
+/// A member's [`heading_key`] qualified by the name of the page it is on
+/// (a [`page_name`] or one of its [`qualified_title_names`]), when that is
+/// still a key: `vector.push_back`, `std.vector.push_back`.
+pub fn member_key(owner: &str, member: &str) -> Option<String> {
+    let key = format!("{owner}.{member}");
+    is_key(&key).then_some(key)
+}
+
 /// "28.2.3.", "E.20.", "9.": a numbered heading's number.
 fn is_section_number(word: &str) -> bool {
     word.ends_with('.')
@@ -737,6 +745,12 @@ mod tests {
             page_name("libstdc++: std::atomic< _Tp * > Struct Template Reference").as_deref(),
             Some("atomic")
         );
+        // Its members' headings qualified by it, while short enough to be keys.
+        assert_eq!(
+            member_key("std.vector", "push_back").as_deref(),
+            Some("std.vector.push_back")
+        );
+        assert_eq!(member_key(&"n".repeat(95), "push_back"), None);
         // Without the project's name, as the page's heading reads.
         assert_eq!(
             page_name("std::bad_alloc Class Reference").as_deref(),

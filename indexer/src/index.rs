@@ -120,8 +120,9 @@ impl IndexWriterHandle {
                 // `anchor_keys` qualifies an anchor: once, where the anchor
                 // already gave it.
                 for owner in &owners {
-                    let qualified = format!("{owner}.{key}");
-                    if !anchor_keys.contains(&qualified) && qualified.len() <= 100 {
+                    if let Some(qualified) = crate::identifiers::member_key(owner, &key)
+                        && !anchor_keys.contains(&qualified)
+                    {
                         doc.add_text(f.identifiers, qualified);
                     }
                 }

@@ -93,11 +93,12 @@ impl IndexWriterHandle {
             for qualified in crate::identifiers::qualified_page_names(name, path) {
                 doc.add_text(f.identifiers, qualified);
             }
-            owners.push(name.clone());
-            owners.extend(crate::identifiers::qualified_title_names(&page.title));
-            for qualified in &owners[1..] {
-                doc.add_text(f.identifiers, qualified);
+            let qualified = crate::identifiers::qualified_title_names(&page.title);
+            for name in &qualified {
+                doc.add_text(f.identifiers, name);
             }
+            owners.push(name.clone());
+            owners.extend(qualified);
         }
         for key in crate::identifiers::title_keys(&page.title, page.headings.first().map(String::as_str)) {
             doc.add_text(f.identifiers, key);

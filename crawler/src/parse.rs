@@ -366,6 +366,11 @@ impl LinkCollector {
     }
 
     fn resolve(&mut self, href: &str) -> Option<NormalizedUrl> {
+        // A normalized URL has no fragment, and in an http(s) URL the first
+        // `#` starts it wherever it is: links that differ only there
+        // (rustdoc's `struct.Vec.html#method.push`, `...#method.pop`) are
+        // resolved once. Half of a std page's distinct hrefs are such.
+        let href = href.split_once('#').map_or(href, |(before, _)| before);
         if let Some(url) = self.resolved.get(href) {
             return url.clone();
         }
@@ -966,6 +971,29 @@ mod tests {
         );
         assert!(page.links[1].nofollow);
         assert_eq!(page.invalid_links, 2);
+    }
+
+    #[test]
+    fn links_that_differ_only_in_their_fragment_are_one_url() {
+        let page = parse(
+            r##"<body><a href="Vec.html#method.push">push</a> <a href="Vec.html#method.pop">pop</a>
+            <a href="Vec.html">Vec</a> <a href="search?q=a#b#c">search</a>
+            <a href="http://[bad#x">bad</a> <a href=" ../up.html#frag ">up</a></body>"##,
+        );
+        let links: Vec<_> = page
+            .links
+            .iter()
+            .map(|l| (l.url.as_str(), l.anchor.as_str()))
+            .collect();
+        assert_eq!(
+            links,
+            [
+                ("http://example.com/dir/Vec.html", "push"),
+                ("http://example.com/dir/search?q=a", "search"),
+                ("http://example.com/up.html", "up"),
+            ]
+        );
+        assert_eq!(page.invalid_links, 1);
     }
 
     #[test]

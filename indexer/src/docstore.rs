@@ -165,6 +165,9 @@ impl<'a> StoredPage<'a> {
 /// (BENCHMARKS.md §13), at the cost of smaller files to compact.
 const WRITE_BUFFER_BYTES: usize = 8 * 1024 * 1024;
 
+/// RocksDB's levels (its default, `num_levels`).
+const LEVELS: usize = 7;
+
 pub struct Docstore {
     db: DB,
     // A secondary instance keeps its own info log here; held so it lives as
@@ -181,7 +184,12 @@ impl Docstore {
     pub fn open(dir: &Path) -> Result<Docstore> {
         let mut options = Options::default();
         options.create_if_missing(true);
-        options.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        // Texts are compressed where they stay: a memtable flushed to level
+        // 0 is merged into the next level within seconds of a crawl, and
+        // compressing it first was 1% of a crawl's CPU (BENCHMARKS.md §30).
+        let mut per_level = [rocksdb::DBCompressionType::Lz4; LEVELS];
+        per_level[0] = rocksdb::DBCompressionType::None;
+        options.set_compression_per_level(&per_level);
         options.set_write_buffer_size(WRITE_BUFFER_BYTES);
         #[cfg(test)]
         options.enable_statistics();

@@ -405,6 +405,10 @@ fn is_section_number(word: &str) -> bool {
 /// `@`) are not code.
 pub fn code_terms(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split_whitespace()
+        // A word trimmed is part of the word: what it has, the whole word
+        // has, so a word turned away whole is turned away without trimming
+        // it (most words of prose are).
+        .filter(|word| may_be_identifier(word))
         .map(|word| word.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_')))
         .filter(|word| may_be_identifier(word) && !word.contains(['/', '@']) && looks_like_identifier(word))
         .map(identifier_form)
@@ -418,13 +422,14 @@ pub fn code_terms(text: &str) -> impl Iterator<Item = String> + '_ {
 /// after a small letter), and a pass over their bytes turns them away:
 /// the whole test on every word was a visible part of a crawl's CPU.
 fn may_be_identifier(word: &str) -> bool {
-    let bytes = word.as_bytes();
-    bytes
-        .iter()
-        .any(|&b| matches!(b, b'.' | b'_' | b':') || !b.is_ascii())
-        || bytes
-            .windows(2)
-            .any(|pair| pair[0].is_ascii_lowercase() && pair[1].is_ascii_uppercase())
+    let mut after_small = false;
+    for &b in word.as_bytes() {
+        if matches!(b, b'.' | b'_' | b':') || !b.is_ascii() || (after_small && b.is_ascii_uppercase()) {
+            return true;
+        }
+        after_small = b.is_ascii_lowercase();
+    }
+    false
 }
 
 /// `word` without the punctuation a name is typed with in a sentence or a
@@ -884,6 +889,18 @@ mod tests {
                 let trimmed = word.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_'));
                 if looks_like_identifier(trimmed) {
                     prop_assert!(may_be_identifier(trimmed));
+                }
+            }
+
+            // Nor does it, asked of the word before it is trimmed
+            // (`code_terms` asks it first).
+            #[test]
+            fn the_byte_test_of_a_whole_word_keeps_what_its_trimmed_form_would(
+                word in "[a-zA-Z0-9_.:()'\"éÉßİ ,;!?-]{1,12}"
+            ) {
+                let trimmed = word.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_'));
+                if may_be_identifier(trimmed) {
+                    prop_assert!(may_be_identifier(&word));
                 }
             }
         }

@@ -40,15 +40,26 @@ pub fn section_bounds(text: &str, sections: &[Section]) -> Vec<u32> {
 /// that start before it, counted a run of bytes at a time.
 fn ascii_bounds(bytes: &[u8], offsets: &[usize]) -> Vec<u32> {
     let mut bounds = Vec::with_capacity(offsets.len() + 1);
-    let (mut tokens, mut in_token, mut counted) = (0u32, false, 0);
-    // Offsets come sorted, so `to` never goes back.
+    let (mut tokens, mut counted) = (0u32, 0);
+    // Offsets come sorted, so `to` never goes back. A token starts at an
+    // alphanumeric byte after one that is not (or at the text's start):
+    // each byte is compared with the one before it, not with a running
+    // state, which lets the compiler count many bytes at once.
     let mut count_to = |to: usize, tokens: &mut u32| {
-        for &byte in &bytes[counted..to] {
-            let alphanumeric = byte.is_ascii_alphanumeric();
-            *tokens += u32::from(alphanumeric && !in_token);
-            in_token = alphanumeric;
+        if counted == 0 && to > 0 {
+            *tokens += u32::from(bytes[0].is_ascii_alphanumeric());
+            counted = 1;
         }
-        counted = to;
+        if to > counted {
+            *tokens += bytes[counted..to]
+                .iter()
+                .zip(&bytes[counted - 1..to - 1])
+                .map(|(byte, before)| {
+                    u32::from(byte.is_ascii_alphanumeric() & !before.is_ascii_alphanumeric())
+                })
+                .sum::<u32>();
+            counted = to;
+        }
     };
     for &offset in offsets {
         count_to(offset.min(bytes.len()), &mut tokens);

@@ -156,16 +156,7 @@ pub fn page_name(title: &str) -> Option<String> {
 /// specialization ("std::hash< bool > Struct Reference"), one of many
 /// instances of a template whose own page defines the name.
 fn doxygen_compound(title: &str) -> Option<String> {
-    let rest = title.strip_suffix(" Reference")?;
-    let (rest, template) = match rest.strip_suffix(" Template") {
-        Some(rest) => (rest, true),
-        None => (rest, false),
-    };
-    let rest = [" Class", " Struct", " Union", " Namespace", " Concept"]
-        .iter()
-        .find_map(|kind| rest.strip_suffix(kind))?;
-    // The project's name ends at ": ", which a name's `::` never is.
-    let rest = rest.rsplit(": ").next().unwrap_or(rest).trim();
+    let (rest, template) = doxygen_compound_as_written(title)?;
     if !template && rest.ends_with('>') {
         return None;
     }
@@ -187,6 +178,67 @@ fn doxygen_compound(title: &str) -> Option<String> {
                 && part.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
         });
     is_name.then(|| name.to_string())
+}
+
+/// The compound of a Doxygen title as written, template arguments and
+/// all ("std::unique_ptr< _Tp[], _Dp >"), and whether the title says it is
+/// a template.
+fn doxygen_compound_as_written(title: &str) -> Option<(&str, bool)> {
+    let rest = title.strip_suffix(" Reference")?;
+    let (rest, template) = match rest.strip_suffix(" Template") {
+        Some(rest) => (rest, true),
+        None => (rest, false),
+    };
+    let rest = [" Class", " Struct", " Union", " Namespace", " Concept"]
+        .iter()
+        .find_map(|kind| rest.strip_suffix(kind))?;
+    // The project's name ends at ": ", which a name's `::` never is.
+    Some((rest.rsplit(": ").next().unwrap_or(rest).trim(), template))
+}
+
+/// Whether a Doxygen page documents a partial specialization: a template
+/// whose arguments are not all its parameters' names ("std::unique_ptr<
+/// _Tp[], _Dp >", "std::atomic< _Tp * >", "std::tuple_size< array< _Tp,
+/// _Nm > >"). Such a page is named for its template ([`page_name`]), but
+/// `unique_ptr::reset` means the member of the template's own page, not
+/// the array version's: its members are not qualified by the name.
+pub fn is_partial_specialization(title: &str) -> bool {
+    let Some((compound, true)) = doxygen_compound_as_written(title) else {
+        return false;
+    };
+    let Some(inner) = compound.strip_suffix('>') else {
+        return false;
+    };
+    // The last part's arguments: from the `<` that opens them.
+    let mut depth = 0usize;
+    let mut open = None;
+    for (at, c) in inner.char_indices().rev() {
+        match c {
+            '>' => depth += 1,
+            '<' if depth == 0 => {
+                open = Some(at);
+                break;
+            }
+            '<' => depth -= 1,
+            _ => {}
+        }
+    }
+    let Some(open) = open else {
+        return false;
+    };
+    let arguments = &inner[open + 1..];
+    if arguments.contains(['<', '>']) {
+        return true; // an argument that is itself a template's instance
+    }
+    !arguments.split(',').all(|argument| {
+        let parameter = argument.trim();
+        let parameter = parameter.strip_suffix("...").unwrap_or(parameter).trim_end();
+        parameter
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && parameter.chars().all(|c| c.is_alphanumeric() || c == '_')
+    })
 }
 
 /// A Doxygen page's name ([`page_name`], the compound's last part)
@@ -750,6 +802,27 @@ mod tests {
             page_name("libstdc++: std::atomic< _Tp * > Struct Template Reference").as_deref(),
             Some("atomic")
         );
+        // Whose members belong to the template's own page.
+        for partial in [
+            "libstdc++: std::atomic< _Tp * > Struct Template Reference",
+            "libstdc++: std::unique_ptr< _Tp[], _Dp > Class Template Reference",
+            "libstdc++: std::tuple_size< array< _Tp, _Nm > > Struct Template Reference",
+            "libstdc++: std::tuple_element< 0, pair< _Tp1, _Tp2 > > Struct Template Reference",
+            "libstdc++: std::function< _Res(_ArgTypes...)> Class Template Reference",
+        ] {
+            assert!(is_partial_specialization(partial), "{partial}");
+        }
+        for primary in [
+            "libstdc++: std::unique_ptr< _Tp, _Dp > Class Template Reference",
+            "libstdc++: std::tuple< _Elements... > Class Template Reference",
+            "libstdc++: std::basic_istream< _CharT, _Traits >::sentry Class Reference",
+            "libstdc++: std::system_error Class Reference",
+            "libstdc++: std::hash< bool > Struct Reference",
+            "Vec in std::vec - Rust",
+            "libstdc++: std::atomic< Template Reference",
+        ] {
+            assert!(!is_partial_specialization(primary), "{primary}");
+        }
         // Its members' headings qualified by it, while short enough to be keys.
         assert_eq!(
             member_key("std.vector", "push_back").as_deref(),

@@ -84,7 +84,7 @@ impl IndexWriterHandle {
         let page_name = crate::identifiers::page_name(&page.title);
         // The page's name as its title writes it, bare and qualified by its
         // scopes (`vector`, `std.vector`): what a member's name is
-        // qualified by below.
+        // qualified by below, unless the page is a partial specialization.
         let mut owners: Vec<String> = Vec::new();
         if let Some(name) = &page_name {
             doc.add_text(f.identifiers, name);
@@ -97,8 +97,10 @@ impl IndexWriterHandle {
             for name in &qualified {
                 doc.add_text(f.identifiers, name);
             }
-            owners.push(name.clone());
-            owners.extend(qualified);
+            if !crate::identifiers::is_partial_specialization(&page.title) {
+                owners.push(name.clone());
+                owners.extend(qualified);
+            }
         }
         for key in crate::identifiers::title_keys(&page.title, page.headings.first().map(String::as_str)) {
             doc.add_text(f.identifiers, key);

@@ -1209,25 +1209,14 @@ async fn a_doxygen_class_page_is_found_by_its_name_qualified_or_not() {
 // first.)
 #[tokio::test]
 async fn a_member_named_by_its_heading_is_found_qualified_by_its_class() {
-    use common::message::Section;
-    let member_page = |url: &str, title: &str, text: &str, anchor: &str| {
-        let mut member_page = page(url, title, text);
-        let start = text.find('◆').unwrap() as u32;
-        member_page.sections = vec![Section {
-            anchor: anchor.into(),
-            heading_path: vec!["◆ push_back()".into()],
-            start,
-        }];
-        member_page
-    };
-    let vector = member_page(
+    let vector = doxygen_member_page(
         "http://docs.test/user/a08898.html",
         "libstdc++: std::vector< _Tp, _Alloc > Class Template Reference",
         "A standard container which offers fixed time access to individual elements in any \
          order. ◆ push_back() Add data to the end.",
         "a3ff0a8a9f2dc4e1c0a4b3c2d1e0f9a8b",
     );
-    let deque = member_page(
+    let deque = doxygen_member_page(
         "http://docs.test/user/a08218.html",
         "libstdc++: std::deque< _Tp, _Alloc > Class Template Reference",
         "A standard container using fixed-size memory allocation. Unlike a std::vector, a \
@@ -1243,6 +1232,56 @@ async fn a_member_named_by_its_heading_is_found_qualified_by_its_class() {
     assert_eq!(
         links(&answer).first().copied(),
         Some("http://docs.test/user/a08898.html#a3ff0a8a9f2dc4e1c0a4b3c2d1e0f9a8b")
+    );
+}
+
+/// A Doxygen page with one member section, headed by the member's name as
+/// Doxygen writes it ("◆ push_back()", at the text's `◆`), under a hashed
+/// anchor.
+fn doxygen_member_page(url: &str, title: &str, text: &str, anchor: &str) -> PageMessage {
+    use common::message::Section;
+    let mut member_page = page(url, title, text);
+    let start = text.find('◆').unwrap();
+    let heading = text[start..].split(')').next().unwrap().to_string() + ")";
+    member_page.sections = vec![Section {
+        anchor: anchor.into(),
+        heading_path: vec![heading],
+        start: start as u32,
+    }];
+    member_page
+}
+
+// A partial specialization's page (Doxygen's "std::unique_ptr< _Tp[], _Dp >
+// Class Template Reference") is named for its template, but its members are
+// not qualified by that name: `unique_ptr::reset` is the template's own
+// member, even where the array version's page names `unique_ptr` and
+// `reset` more often. (With the array version's members qualified, it comes
+// first.)
+#[tokio::test]
+async fn a_partial_specializations_member_does_not_take_the_templates_qualified_name() {
+    let primary = doxygen_member_page(
+        "http://docs.test/user/a08942.html",
+        "libstdc++: std::unique_ptr< _Tp, _Dp > Class Template Reference",
+        "A move-only smart pointer that manages unique ownership of a resource. \
+         ◆ reset() Replace the stored pointer.",
+        "a8e5b2c4d6f8a0b1c3d5e7f9a1b3c5d7e",
+    );
+    let array = doxygen_member_page(
+        "http://docs.test/user/a08946.html",
+        "libstdc++: std::unique_ptr< _Tp[], _Dp > Class Template Reference",
+        "A move-only smart pointer that manages unique ownership of an array: the \
+         unique_ptr for arrays. ◆ reset() Replace the stored pointer, as unique_ptr reset \
+         does: unique_ptr reset, unique_ptr reset.",
+        "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &[primary, array]);
+    let service = SearchService::new(index, docstore);
+
+    let answer = service.search("unique_ptr::reset", 1, 10).await.unwrap();
+    assert_eq!(
+        links(&answer).first().copied(),
+        Some("http://docs.test/user/a08942.html#a8e5b2c4d6f8a0b1c3d5e7f9a1b3c5d7e")
     );
 }
 

@@ -33,17 +33,22 @@ for stage in $stages; do printf '\t%s' "${stage##*::}"; done
 echo
 for binary in "$@"; do
   rm -rf "$work/data"
-  valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
+  if ! valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
     "$binary" crawl --seed "$BASE/book/index.html" --seed "$BASE/std/index.html" \
     --include "$BASE/book/" --include "$BASE/std/" --allow-private --data-dir "$work/data" \
-    --delay-ms 0 --delay-factor 0 --per-host 32 --per-ip 32 --concurrency 64 >"$work/crawl.log" 2>&1
-  pages=$(grep -m1 -oP 'fetched +\K[0-9]+' "$work/crawl.log")
+    --delay-ms 0 --delay-factor 0 --per-host 32 --per-ip 32 --concurrency 64 >"$work/crawl.log" 2>&1 ||
+    ! pages=$(grep -m1 -oP 'fetched +\K[0-9]+' "$work/crawl.log"); then
+    echo "$binary: the crawl failed:" >&2
+    tail -20 "$work/crawl.log" >&2
+    exit 1
+  fi
   total=$(grep -oP 'Collected : \K[0-9]+' "$work/crawl.log")
-  callgrind_annotate --inclusive=yes "$work/callgrind.out" >"$work/annotate.txt" 2>/dev/null
+  # Every function, however small its share (the default stops at 1%).
+  callgrind_annotate --inclusive=yes --threshold=100 "$work/callgrind.out" >"$work/annotate.txt" 2>/dev/null
   printf '%s\t%s\t%s' "$binary" "$pages" "$(awk -v n="$total" -v p="$pages" 'BEGIN { printf "%.0f", n / p }')"
   for stage in $stages; do
     # callgrind_annotate prints "1,234,567 (1.2%)  ???:name [binary]".
-    count=$(grep -m1 -F ":$stage [" "$work/annotate.txt" | awk '{ gsub(",", "", $1); print $1 }')
+    count=$(awk -v name=":$stage [" 'index($0, name) { gsub(",", "", $1); print $1; exit }' "$work/annotate.txt")
     printf '\t%s' "$(awk -v n="${count:-0}" -v p="$pages" 'BEGIN { printf "%.0f", n / p }')"
   done
   echo

@@ -366,11 +366,12 @@ impl LinkCollector {
     }
 
     fn resolve(&mut self, href: &str) -> Option<NormalizedUrl> {
-        // A normalized URL has no fragment, and in an http(s) URL the first
-        // `#` starts it wherever it is: links that differ only there
-        // (rustdoc's `struct.Vec.html#method.push`, `...#method.pop`) are
-        // resolved once. Half of a std page's distinct hrefs are such.
-        let href = href.split_once('#').map_or(href, |(before, _)| before);
+        // A normalized URL has no fragment, and the first `#` starts it
+        // wherever it is: links that differ only after it (rustdoc's
+        // `struct.Vec.html#method.push`, `...#method.pop`) are resolved
+        // once. Half of a std page's distinct hrefs are such. The `#` stays,
+        // so that whitespace before it is not trimmed as the href's end.
+        let href = href.find('#').map_or(href, |at| &href[..=at]);
         if let Some(url) = self.resolved.get(href) {
             return url.clone();
         }
@@ -978,7 +979,8 @@ mod tests {
         let page = parse(
             r##"<body><a href="Vec.html#method.push">push</a> <a href="Vec.html#method.pop">pop</a>
             <a href="Vec.html">Vec</a> <a href="search?q=a#b#c">search</a>
-            <a href="http://[bad#x">bad</a> <a href=" ../up.html#frag ">up</a></body>"##,
+            <a href="http://[bad#x">bad</a> <a href=" ../up.html#frag ">up</a>
+            <a href="Vec.html #x">space</a> <a href="http://example.com #top">host</a></body>"##,
         );
         let links: Vec<_> = page
             .links
@@ -991,9 +993,11 @@ mod tests {
                 ("http://example.com/dir/Vec.html", "push"),
                 ("http://example.com/dir/search?q=a", "search"),
                 ("http://example.com/up.html", "up"),
+                ("http://example.com/dir/Vec.html%20", "space"),
             ]
         );
-        assert_eq!(page.invalid_links, 1);
+        // The space before `#` is in the host, which cannot hold one.
+        assert_eq!(page.invalid_links, 2);
     }
 
     #[test]

@@ -165,9 +165,6 @@ impl<'a> StoredPage<'a> {
 /// (BENCHMARKS.md §13), at the cost of smaller files to compact.
 const WRITE_BUFFER_BYTES: usize = 8 * 1024 * 1024;
 
-/// RocksDB's levels (its default, `num_levels`).
-const LEVELS: usize = 7;
-
 pub struct Docstore {
     db: DB,
     // A secondary instance keeps its own info log here; held so it lives as
@@ -184,12 +181,14 @@ impl Docstore {
     pub fn open(dir: &Path) -> Result<Docstore> {
         let mut options = Options::default();
         options.create_if_missing(true);
-        // Texts are compressed where they stay: a memtable flushed to level
-        // 0 is merged into the next level within seconds of a crawl, and
-        // compressing it first was 1% of a crawl's CPU (BENCHMARKS.md §30).
-        let mut per_level = [rocksdb::DBCompressionType::Lz4; LEVELS];
-        per_level[0] = rocksdb::DBCompressionType::None;
-        options.set_compression_per_level(&per_level);
+        // Texts are compressed where they stay. A memtable flushed to level
+        // 0 is rewritten into the next level once four such files wait,
+        // and compressing it first as well was 1% of a crawl's CPU
+        // (BENCHMARKS.md §30); the last three files of a crawl stay
+        // uncompressed until more writes come. Deeper levels take the
+        // list's last entry.
+        options
+            .set_compression_per_level(&[rocksdb::DBCompressionType::None, rocksdb::DBCompressionType::Lz4]);
         options.set_write_buffer_size(WRITE_BUFFER_BYTES);
         #[cfg(test)]
         options.enable_statistics();

@@ -197,11 +197,13 @@ fn doxygen_compound_as_written(title: &str) -> Option<(&str, bool)> {
 }
 
 /// Whether a Doxygen page documents a partial specialization: a template
-/// whose arguments are not all its parameters' names ("std::unique_ptr<
-/// _Tp[], _Dp >", "std::atomic< _Tp * >", "std::tuple_size< array< _Tp,
-/// _Nm > >"). Such a page is named for its template ([`page_name`]), but
+/// whose arguments are not all plain names ("std::unique_ptr< _Tp[], _Dp
+/// >", "std::atomic< _Tp * >", "std::tuple_size< array< _Tp, _Nm > >").
+/// Such a page is named for its template ([`page_name`]), but
 /// `unique_ptr::reset` means the member of the template's own page, not
-/// the array version's: its members are not qualified by the name.
+/// the array version's: its members are not qualified by the name. One
+/// whose arguments are all names (`std::enable_if< true, _Tp >`) reads as
+/// the template itself.
 pub fn is_partial_specialization(title: &str) -> bool {
     let Some((compound, true)) = doxygen_compound_as_written(title) else {
         return false;
@@ -469,9 +471,9 @@ pub fn code_terms(text: &str) -> impl Iterator<Item = String> + '_ {
 
 /// Whether `word` has what [`looks_like_identifier`] needs: a dot, an
 /// underscore or a colon, a capital letter after a small one, or a byte
-/// past ASCII (which may be either letter). Most words of prose, their
-/// punctuation trimmed, have none (a capital that starts a sentence is not
-/// after a small letter), and a pass over their bytes turns them away:
+/// past ASCII (which may be either letter). Most words of prose have none,
+/// with their punctuation or without (a capital that starts a sentence is
+/// not after a small letter), and a pass over their bytes turns them away:
 /// the whole test on every word was a visible part of a crawl's CPU.
 fn may_be_identifier(word: &str) -> bool {
     let mut after_small = false;

@@ -197,8 +197,9 @@ fn doxygen_compound_as_written(title: &str) -> Option<(&str, bool)> {
 }
 
 /// Whether a Doxygen page documents a partial specialization: a template
-/// whose arguments are not all plain names ("std::unique_ptr< _Tp[], _Dp
-/// >", "std::atomic< _Tp * >", "std::tuple_size< array< _Tp, _Nm > >").
+/// whose arguments are not all plain names
+/// ("std::unique_ptr< _Tp[], _Dp >", "std::atomic< _Tp * >",
+/// "std::tuple_size< array< _Tp, _Nm > >").
 /// Such a page is named for its template ([`page_name`]), but
 /// `unique_ptr::reset` means the member of the template's own page, not
 /// the array version's: its members are not qualified by the name. One

@@ -172,12 +172,14 @@ fn doxygen_compound(title: &str) -> Option<String> {
         }
     }
     let name = name.trim();
-    let is_name = !name.is_empty()
-        && name.split("::").all(|part| {
-            part.chars().all(|c| c.is_alphanumeric() || c == '_')
-                && part.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
-        });
-    is_name.then(|| name.to_string())
+    name.split("::").all(is_plain_name).then(|| name.to_string())
+}
+
+/// A C++ name's part as written: letters, digits and underscores, from a
+/// letter or an underscore (`_Tp`, `system_error`).
+fn is_plain_name(part: &str) -> bool {
+    part.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && part.chars().all(|c| c.is_alphanumeric() || c == '_')
 }
 
 /// The compound of a Doxygen title as written, template arguments and
@@ -235,12 +237,7 @@ pub fn is_partial_specialization(title: &str) -> bool {
     }
     !arguments.split(',').all(|argument| {
         let parameter = argument.trim();
-        let parameter = parameter.strip_suffix("...").unwrap_or(parameter).trim_end();
-        parameter
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_alphabetic() || c == '_')
-            && parameter.chars().all(|c| c.is_alphanumeric() || c == '_')
+        is_plain_name(parameter.strip_suffix("...").unwrap_or(parameter).trim_end())
     })
 }
 

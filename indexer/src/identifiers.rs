@@ -112,6 +112,38 @@ pub fn anchor_keys(anchor: &str, page_name: Option<&str>) -> Vec<String> {
     keys
 }
 
+/// The `identifiers` term that says a section is anchored by a bare name
+/// itself (Python's built-in `open`, the anchor `open`), beside the plain
+/// name it shares with every qualified anchor that ends in it (`os.open`,
+/// `io.open` and forty methods named `open` all give the key `open`:
+/// [`anchor_keys`]). A name typed bare prefers the section that defines it
+/// bare. None for an anchor with a qualifier, for a member's with its
+/// argument list (javadoc's `size()`, which is a member, not a built-in),
+/// or that is no name (DocBook's `GUC-WORK-MEM`): the key would never be
+/// asked for. The name is followed
+/// by a control character, as in [`page_name_key`].
+pub fn bare_anchor_key(anchor: &str) -> Option<String> {
+    // A page has hundreds of anchors, nearly all qualified or of words
+    // (rustdoc's `method.push`, `impl-Clone-for-Vec`): turned away by a
+    // look at their characters, before any form is made. A plain name's
+    // form is the name in lower case.
+    let anchor = anchor.trim();
+    if !is_plain_name(anchor) {
+        return None;
+    }
+    let form = identifier_form(anchor);
+    is_key(&form).then(|| bare_name_key(&form))
+}
+
+/// The term of [`bare_anchor_key`] that a name written as code, bare
+/// (`enumerate()`, in its [`identifier_form`]), asks for.
+pub fn bare_name_key(form: &str) -> String {
+    format!("{form}{BARE_ANCHOR_MARK}")
+}
+
+/// What follows a name in [`bare_anchor_key`].
+const BARE_ANCHOR_MARK: char = '\u{3}';
+
 /// The name a page is about, when its title starts with one, in its
 /// [`identifier_form`]: `vec` of "Vec in std::vec - Rust", `hashmap` of
 /// "HashMap (Java SE 17 & JDK 17)", `map.entry` of "Map.Entry (Java SE
@@ -175,9 +207,9 @@ fn doxygen_compound(title: &str) -> Option<String> {
     name.split("::").all(is_plain_name).then(|| name.to_string())
 }
 
-/// A C++ name's part as written: letters, digits and underscores, from a
-/// letter or an underscore (`_Tp`, `system_error`).
-fn is_plain_name(part: &str) -> bool {
+/// A name's part as written: letters, digits and underscores, from a
+/// letter or an underscore (`_Tp`, `system_error`, Python's `enumerate`).
+pub fn is_plain_name(part: &str) -> bool {
     part.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && part.chars().all(|c| c.is_alphanumeric() || c == '_')
 }
@@ -589,6 +621,26 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_bare_anchor_has_a_key_of_its_own() {
+        assert_eq!(bare_anchor_key("enumerate"), Some(bare_name_key("enumerate")));
+        assert_eq!(bare_anchor_key(" MAX_VALUE"), Some(bare_name_key("max_value")));
+        for not_bare in [
+            "threading.enumerate",
+            "method.push",
+            "std::vec",
+            "GUC-WORK-MEM",
+            "--",
+            "",
+            "1st",
+        ] {
+            assert_eq!(bare_anchor_key(not_bare), None, "{not_bare}");
+        }
+        // Not a page's name, nor a title: each mark is its own.
+        assert_ne!(bare_name_key("open"), page_name_key("open"));
+        assert_ne!(Some(bare_name_key("open")), title_key("open"));
+    }
 
     #[test]
     fn anchors_give_their_whole_form_and_their_tails() {

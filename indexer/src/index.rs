@@ -110,6 +110,9 @@ impl IndexWriterHandle {
             for key in &anchor_keys {
                 doc.add_text(f.identifiers, key);
             }
+            if let Some(key) = crate::identifiers::bare_anchor_key(&section.anchor) {
+                doc.add_text(f.identifiers, key);
+            }
             // A heading that is a name defines it, whatever the anchor is
             // called (DocBook's generated `id-1.5.8...`, Doxygen's hashes).
             let heading = section
@@ -131,6 +134,9 @@ impl IndexWriterHandle {
                 }
                 doc.add_text(f.identifiers, key);
             }
+        }
+        for message in crate::error_messages::quoted(&page.text) {
+            doc.add_text(f.error_messages, message);
         }
         for term in crate::identifiers::code_terms(&page.text) {
             doc.add_text(f.code_terms, term);

@@ -12,6 +12,7 @@
 //! - [`analyzer`]: the analyzers of the full-text fields (English, stemmed;
 //!   unstemmed for spelling suggestions).
 //! - [`identifiers`]: names that documentation defines (`str.split`), as terms.
+//! - [`error_messages`]: the error messages a page quotes (`error: ...`).
 //! - [`sections`]: where a page's sections start in its body, in token positions.
 //! - [`page_kind`]: what kind of page a document is (print, listing, source).
 //! - [`index`]: tantivy writer (upsert by document id, remove, commit) and reader.
@@ -23,6 +24,7 @@
 
 pub mod analyzer;
 pub mod docstore;
+pub mod error_messages;
 pub mod identifiers;
 pub mod index;
 pub mod page_kind;

@@ -40,6 +40,12 @@ pub struct IndexSchema {
     /// split (`struct.HashMap.html`: struct, hashmap, hash, map, html):
     /// people search for the names that URLs are made of.
     pub url_words: Field,
+    /// The error messages the page quotes ([`crate::error_messages`]), one
+    /// value each, analyzed as the text is: a message pasted into the
+    /// search box is matched as a phrase where a page quotes it. (tantivy
+    /// leaves one position between values, so a phrase with slop may span
+    /// two neighbouring messages.)
+    pub error_messages: Field,
     /// Title, headings and the body's first [`SPELL_BODY_BYTES`] again,
     /// unstemmed and without positions: only its term dictionary is read,
     /// for spelling suggestions.
@@ -85,7 +91,8 @@ impl IndexSchema {
         // The body is not stored: snippets are cut from the docstore's text,
         // which keeps the index small and lets the docstore live elsewhere.
         let body = builder.add_text_field("body", text.clone());
-        let url_words = builder.add_text_field("url_words", text);
+        let url_words = builder.add_text_field("url_words", text.clone());
+        let error_messages = builder.add_text_field("error_messages", text);
         let spell = builder.add_text_field(
             "spell",
             TextOptions::default().set_indexing_options(
@@ -117,6 +124,7 @@ impl IndexSchema {
             headings,
             body,
             url_words,
+            error_messages,
             spell,
             identifiers,
             code_terms,

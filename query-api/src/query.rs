@@ -5,7 +5,8 @@
 //! words in order, `site:host` keeps one host's pages (`-site:host` drops
 //! them), `intitle:word` and `intitle:"a phrase"` match in the title only.
 //! `AND` and `+word` are accepted and change nothing. Parentheses are not
-//! grouping: they are read as spaces.
+//! grouping: they are read as spaces, but for a call's `()` right after a
+//! name (`enumerate()`), which stays on it: the word is written as code.
 //!
 //! Reading is lenient: an unbalanced quote closes at the end, an operator
 //! with nothing to apply to is dropped, and markup and control characters
@@ -256,6 +257,26 @@ fn lex(text: &str) -> Vec<Lexeme> {
         let mut word = String::new();
         let mut lexeme = None;
         while let Some(&c) = chars.peek() {
+            if c == '(' && !word.is_empty() {
+                // A call's `()` right after a name (`enumerate()`) says the
+                // word is written as code: it stays on the word.
+                let mut ahead = chars.clone();
+                ahead.next();
+                if ahead.peek() == Some(&')') {
+                    chars = ahead;
+                    chars.next();
+                    word.push_str("()");
+                    // The name ends there (`iter().map()` is two), but for
+                    // the punctuation it is typed with (`what():`).
+                    if chars
+                        .peek()
+                        .is_some_and(|next| matches!(next, ':' | ',' | ';' | '?'))
+                    {
+                        continue;
+                    }
+                    break;
+                }
+            }
             if c.is_whitespace() || c == '(' || c == ')' {
                 break;
             }
@@ -369,6 +390,19 @@ mod tests {
         assert_eq!(normalized("\"one\""), "one");
         assert_eq!(normalized("  own\u{0}ership\u{7} <b>x</b>"), "own ership x");
         assert_eq!(normalized("a < b"), "a b", "a lone < is not a word");
+    }
+
+    #[test]
+    fn a_calls_parentheses_stay_on_its_name() {
+        // `()` right after a name says it is code (`looks_like_identifier`).
+        assert_eq!(normalized("enumerate()"), "enumerate()");
+        assert_eq!(normalized("Arrays.asList() x"), "arrays.aslist() x");
+        assert_eq!(normalized("what(): basic_string"), "what(): basic_string");
+        // Other parentheses separate words, as before.
+        assert_eq!(normalized("(a b) c"), "a b c");
+        assert_eq!(normalized("f(x) ()"), "f x");
+        assert_eq!(normalized("f( ) g()h"), "f g() h");
+        assert_eq!(normalized("iter().map()"), "iter() .map()");
     }
 
     #[test]

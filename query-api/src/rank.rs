@@ -93,6 +93,10 @@ pub mod weights {
     pub const IDENTIFIER: f32 = 50.0;
     /// ...whose last part names one (`HashMap.get` and any `#method.get`)...
     pub const IDENTIFIER_TAIL: f32 = 20.0;
+    /// ...the more when the name is written as code, bare, and a section
+    /// is anchored by it bare (the built-in `enumerate` for `enumerate()`,
+    /// not `threading.enumerate`)...
+    pub const BARE_NAME: f32 = 20.0;
     /// ...or that the page's text writes as code (`jsonb_set(...)`).
     pub const CODE_TERM: f32 = 5.0;
     /// A plain word of a longer query that names a section (`map` of
@@ -118,6 +122,12 @@ pub mod weights {
     /// A query of three words or more quoted in a page's text, word for
     /// word (an error message on the page that explains it).
     pub const QUOTED_IN_BODY: f32 = 5.0;
+    /// A query of three words or more that a page quotes as an error
+    /// message (after `error:`, `ERROR:` or an exception's name in its
+    /// text: [`indexer::error_messages`]): the message pasted into the
+    /// search box, on the page that shows it. Surer than [`QUOTED_IN_BODY`],
+    /// where the words may be prose.
+    pub const QUOTED_MESSAGE: f32 = 40.0;
     /// Body length (words) past which a page's score shrinks...
     pub const LONG_PAGE_WORDS: f32 = 4000.0;
     /// ...as (LONG_PAGE_WORDS / words) to this power.
@@ -133,7 +143,9 @@ const STOPWORDS: &[&str] = &[
 ];
 
 /// The words a message's severity is written in ("ERROR: ...", "fatal:
-/// ..."): before a colon they are no name.
+/// ..."): before a colon they are no name. (More than the severities that
+/// mark a quoted error message, [`indexer::error_messages::SEVERITIES`]:
+/// a note or a hint is no error.)
 const SEVERITIES: &[&str] = &[
     "error", "warning", "warn", "fatal", "panic", "note", "hint", "info", "debug", "notice", "critical",
 ];
@@ -282,6 +294,7 @@ pub fn build(query: &ParsedQuery, fields: &IndexSchema, relaxed: bool) -> Box<dy
     let mut bonuses: Vec<Box<dyn Query>> = all_words_bonus.into_iter().collect();
     bonuses.extend(optional);
     bonuses.extend(proximity_bonus(query, fields));
+    bonuses.extend(message_bonus(query, fields));
     bonuses.extend(identifier_bonus(query, fields));
     bonuses.extend(title_bonus(query, fields));
     for atom in &query.excluded {
@@ -405,8 +418,44 @@ fn proximity_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Que
 }
 
 /// A query of this many words or more earns [`weights::QUOTED_IN_BODY`] on
-/// the pages that quote it.
+/// the pages that quote it, and [`weights::QUOTED_MESSAGE`] on those that
+/// quote it as an error message.
 const MIN_QUOTED_WORDS: usize = 3;
+
+/// How many words a message quoted on a page may have that the query has
+/// not, in all: the names a message quotes ("cannot find value `x` in this
+/// scope", "no method named `push` found for struct `Foo`"). (Such a
+/// phrase may also span the end of one quoted message and the start of the
+/// next, a position apart: rare for three words or more.)
+const MESSAGE_SLOP: u32 = 2;
+
+/// The query as an error message that pages quote ([`weights::QUOTED_MESSAGE`]):
+/// its plain words (not a phrase's, nor `intitle:`'s, nor a group of
+/// alternatives), in order, common ones too, read as
+/// [`indexer::error_messages::query_message`] reads them: after a severity
+/// ("ERROR: permission denied", "error[E0382]: borrow of moved value"),
+/// and not at all when the query names the exception before its message
+/// ("AttributeError: object has no attribute"), which the name finds.
+fn message_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn Query>> {
+    let typed: Vec<&str> = query
+        .groups
+        .iter()
+        .filter(|group| group.len() == 1 && !group[0].phrase && !group[0].title_only)
+        .map(|group| group[0].text.as_str())
+        .collect();
+    let message = indexer::error_messages::query_message(&typed)?;
+    // Three terms or more ("non-exhaustive patterns" has three), of two
+    // words or more: one dotted name (`java.lang.NullPointerException`)
+    // is a name, which the page that defines it answers.
+    let terms: Vec<String> = message.iter().flat_map(|word| analyze(word)).collect();
+    if message.len() < 2 || terms.len() < MIN_QUOTED_WORDS {
+        return None;
+    }
+    Some(constant(
+        phrase_query(fields.error_messages, &terms, MESSAGE_SLOP),
+        weights::QUOTED_MESSAGE,
+    ))
+}
 
 /// The query's identifiers matched whole against the anchors of the
 /// sections pages define (the `identifiers` field): a word written as code
@@ -449,6 +498,14 @@ fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Qu
             term_query(fields.identifiers, &form),
             weights::IDENTIFIER,
         ));
+        // Only a name written as code: a plain word alone may be a
+        // heading's slug (Sphinx's `exceptions`) or a constant (`FILES`).
+        if indexer::identifiers::looks_like_identifier(text) && indexer::identifiers::is_plain_name(&form) {
+            bonus.push(constant(
+                term_query(fields.identifiers, &indexer::identifiers::bare_name_key(&form)),
+                weights::BARE_NAME,
+            ));
+        }
         bonus.push(constant(term_query(fields.code_terms, &form), weights::CODE_TERM));
         bonus.push(constant(
             term_query(fields.identifiers, &indexer::identifiers::page_name_key(&form)),

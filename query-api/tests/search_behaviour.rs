@@ -1285,6 +1285,127 @@ async fn a_partial_specializations_member_does_not_take_the_templates_qualified_
     );
 }
 
+// A message pasted whole finds the page that quotes it as a message (after
+// `error:` in an example) before a page that has the same words as prose,
+// more often and in its title. A message that opens with its name
+// ("AttributeError: ...") still finds the page that defines the name first,
+// before a page that shows the message in an example. (With
+// `weights::QUOTED_MESSAGE` at 0, the chapter comes first; with the name
+// read as a severity, `error_messages::query_message` asking for the words
+// after it, the example comes first.)
+#[tokio::test]
+async fn a_message_finds_the_page_that_quotes_it_as_a_message() {
+    use common::message::Section;
+    let explained = page(
+        "http://docs.test/error_codes/E0597.html",
+        "E0597 - Error codes index",
+        "A value was dropped while it was still borrowed. Erroneous code example: let r; \
+         { let y = 0; r = &y; // error: `y` does not live long enough } println!(\"{}\", r);",
+    );
+    let chapter = page(
+        "http://docs.test/book/lifetimes.html",
+        "Values that do not live long enough",
+        "A reference must not outlive its value: a value that does not live long enough for \
+         its reference is a bug. When a value does not live long enough, the reference \
+         dangles; make the value live long enough, or the reference shorter.",
+    );
+    let mut defined = page(
+        "http://docs.test/library/exceptions.html",
+        "Built-in Exceptions",
+        "Concrete exceptions. exception AttributeError Raised when an attribute reference or \
+         assignment fails, as the object has no attribute of that name. exception EOFError \
+         Raised when input() hits an end of file.",
+    );
+    defined.sections = vec![Section {
+        anchor: "AttributeError".into(),
+        heading_path: vec!["Built-in Exceptions".into(), "exception AttributeError".into()],
+        start: defined.text.find("exception AttributeError").unwrap() as u32,
+    }];
+    let example = page(
+        "http://docs.test/library/re.html",
+        "re - Regular expression operations",
+        "A group that is not in the pattern: >>> m.missing Traceback (most recent call last): \
+         AttributeError: 're.Match' object has no attribute 'missing'",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &[explained, chapter, defined, example]);
+    let service = SearchService::new(index, docstore);
+
+    let answer = service.search("does not live long enough", 1, 10).await.unwrap();
+    assert_eq!(
+        links(&answer)[0],
+        "http://docs.test/error_codes/E0597.html",
+        "{:?}",
+        links(&answer)
+    );
+    let answer = service
+        .search("AttributeError: object has no attribute", 1, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        links(&answer)[0],
+        "http://docs.test/library/exceptions.html#AttributeError",
+        "{:?}",
+        links(&answer)
+    );
+}
+
+// A name written as code, bare (`enumerate()`), finds the section anchored
+// by it bare (Python's built-in `enumerate`, on a long page) before a
+// shorter page's qualified name that ends in it (`threading.enumerate`),
+// though that page has the word more often. (With `weights::BARE_NAME` at 0, the threading page
+// comes first.)
+#[tokio::test]
+async fn a_name_typed_bare_finds_the_section_anchored_by_it_bare() {
+    use common::message::Section;
+    let mut functions = page(
+        "http://docs.test/library/functions.html",
+        "Built-in Functions",
+        "The Python interpreter has a number of functions built into it. enumerate(iterable, \
+         start=0) Return an enumerate object; iterable must be a sequence.",
+    );
+    functions.text = format!(
+        "{} {}",
+        "Built-in functions of every kind.".repeat(500),
+        functions.text
+    );
+    functions.sections = vec![Section {
+        anchor: "enumerate".into(),
+        heading_path: vec!["Built-in Functions".into(), "enumerate(iterable, start=0)".into()],
+        start: functions.text.find("enumerate(").unwrap() as u32,
+    }];
+    let mut threading = page(
+        "http://docs.test/library/threading.html",
+        "threading - Thread-based parallelism",
+        "threading.enumerate() Return a list of all Thread objects currently active; enumerate \
+         them to enumerate the threads that enumerate returns.",
+    );
+    threading.sections = vec![Section {
+        anchor: "threading.enumerate".into(),
+        heading_path: vec!["threading".into(), "threading.enumerate()".into()],
+        start: 0,
+    }];
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &[functions, threading]);
+    let service = SearchService::new(index, docstore);
+
+    let answer = service.search("enumerate()", 1, 10).await.unwrap();
+    assert_eq!(
+        links(&answer)[0],
+        "http://docs.test/library/functions.html#enumerate",
+        "{:?}",
+        links(&answer)
+    );
+    // Typed qualified, the qualified name comes first.
+    let answer = service.search("threading.enumerate", 1, 10).await.unwrap();
+    assert_eq!(
+        links(&answer)[0],
+        "http://docs.test/library/threading.html#threading.enumerate",
+        "{:?}",
+        links(&answer)
+    );
+}
+
 // A message quoted word for word on the page that explains it comes before
 // a page that has its words more often, in another order. (With
 // `weights::QUOTED_IN_BODY` at 0, the list of features comes first.)

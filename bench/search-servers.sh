@@ -20,6 +20,9 @@ wait_up() {
   echo "$1 did not come up" >&2; exit 1
 }
 
+# Said out loud: in a target dir that has no optimized RocksDB yet (no
+# CARGO_TARGET_DIR set, so ./target), this build takes some 20 minutes.
+echo "building the fixed-answer server (cargo bench --bench search_load, target dir ${CARGO_TARGET_DIR:-./target})" >&2
 cargo bench --profile "${BENCH_PROFILE:-bench}" --bench search_load --no-run >/dev/null 2>&1
 load=(cargo bench --profile "${BENCH_PROFILE:-bench}" --bench search_load -q --)
 

@@ -120,8 +120,8 @@ pub fn anchor_keys(anchor: &str, page_name: Option<&str>) -> Vec<String> {
 /// bare. None for an anchor with a qualifier, for a member's with its
 /// argument list (javadoc's `size()`, which is a member, not a built-in),
 /// or that is no name (DocBook's `GUC-WORK-MEM`): the key would never be
-/// asked for. The name is followed
-/// by a control character, as in [`page_name_key`].
+/// asked for. The name is followed by a control character, as in
+/// [`page_name_key`].
 pub fn bare_anchor_key(anchor: &str) -> Option<String> {
     // A page has hundreds of anchors, nearly all qualified or of words
     // (rustdoc's `method.push`, `impl-Clone-for-Vec`): turned away by a
@@ -630,6 +630,7 @@ mod tests {
             "threading.enumerate",
             "method.push",
             "std::vec",
+            "size()",
             "GUC-WORK-MEM",
             "--",
             "",

@@ -122,8 +122,8 @@ pub mod weights {
     /// A query of three words or more quoted in a page's text, word for
     /// word (an error message on the page that explains it).
     pub const QUOTED_IN_BODY: f32 = 5.0;
-    /// A query of three words or more that a page quotes as an error
-    /// message (after `error:`, `ERROR:` or an exception's name in its
+    /// A query of two words and three terms or more that a page quotes as
+    /// an error message (after `error:`, `ERROR:` or an exception's name in its
     /// text: [`indexer::error_messages`]): the message pasted into the
     /// search box, on the page that shows it. Surer than [`QUOTED_IN_BODY`],
     /// where the words may be prose.

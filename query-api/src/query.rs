@@ -247,11 +247,20 @@ fn lex(text: &str) -> Vec<Lexeme> {
             chars.next();
             continue;
         }
-        let negated = c == '-' && {
+        // Two dashes start a command-line option (`git rebase --onto`,
+        // `pg_dump --data-only`), read as a word with its dashes: not `-`
+        // and a word to exclude, which would leave out the very page that
+        // documents the option.
+        let option = c == '-' && {
+            let mut ahead = chars.clone();
+            ahead.next();
+            ahead.peek() == Some(&'-')
+        };
+        let negated = c == '-' && !option && {
             chars.next();
             chars.peek().is_some_and(|next| !next.is_whitespace())
         };
-        if c == '-' && !negated {
+        if c == '-' && !negated && !option {
             continue;
         }
         let mut word = String::new();
@@ -403,6 +412,23 @@ mod tests {
         assert_eq!(normalized("f(x) ()"), "f x");
         assert_eq!(normalized("f( ) g()h"), "f g() h");
         assert_eq!(normalized("iter().map()"), "iter() .map()");
+    }
+
+    #[test]
+    fn a_long_option_is_a_word_not_an_exclusion() {
+        let query = ParsedQuery::parse("git rebase --onto").unwrap();
+        assert!(query.excluded.is_empty());
+        assert_eq!(query.normalized(), "git rebase --onto");
+        assert_eq!(normalized("--help"), "--help");
+        assert_eq!(normalized("pg_dump --data-only -x"), "pg_dump --data-only -x");
+        assert_eq!(
+            ParsedQuery::parse("a -b").unwrap().excluded.len(),
+            1,
+            "one dash still excludes"
+        );
+        // The normalized form reads back as the same query.
+        let query = ParsedQuery::parse("cargo test -- --nocapture -bench").unwrap();
+        assert_eq!(ParsedQuery::parse(&query.normalized()).unwrap(), query);
     }
 
     #[test]

@@ -119,6 +119,36 @@ async fn the_query_language() {
 }
 
 #[tokio::test]
+async fn a_command_line_option_finds_the_page_that_documents_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pages = vec![
+        page(
+            "http://man.test/pg_dump.html",
+            "pg_dump",
+            "pg_dump extracts a database into a script file or an archive. Options: -a, --data-only: \
+             dump only the data, not the schema.",
+        ),
+        page(
+            "http://man.test/pg_restore.html",
+            "pg_restore",
+            "pg_restore restores a database from an archive made by pg_dump.",
+        ),
+    ];
+    let (index, docstore) = build(dir.path(), &pages);
+    let service = SearchService::new(index, docstore);
+    // Two dashes start an option, not an exclusion: `-data-only` would
+    // leave out the one page that documents it.
+    let answer = service.search("pg_dump --data-only", 1, 10).await.unwrap();
+    assert_eq!(links(&answer), ["http://man.test/pg_dump.html"]);
+    assert_eq!(answer.query, "pg_dump --data-only");
+    let answer = service.search("--data-only", 1, 10).await.unwrap();
+    assert_eq!(links(&answer), ["http://man.test/pg_dump.html"]);
+    // One dash still excludes.
+    let answer = service.search("pg_dump -schema", 1, 10).await.unwrap();
+    assert_eq!(links(&answer), ["http://man.test/pg_restore.html"]);
+}
+
+#[tokio::test]
 async fn snippets_highlight_words_and_phrases_with_offsets() {
     let dir = tempfile::tempdir().unwrap();
     let (index, docstore) = build(dir.path(), &corpus());

@@ -78,9 +78,13 @@ impl ParsedQuery {
         let mut negate_next = false;
         let mut or_next = false;
         let mut atoms = 0;
-        for lexeme in lex(&cleaned) {
+        let mut lexemes = lex(&cleaned).into_iter().peekable();
+        while let Some(lexeme) = lexemes.next() {
             let (negated, lexeme) = match lexeme {
-                Lexeme::Word(word) if word == "NOT" => {
+                // Before a word in capitals, NOT is a word too: SQL's `NOT
+                // NULL`, `IS NOT NULL`, `NOT EXISTS` are what the pages say,
+                // and excluding NULL would leave out the page about them.
+                Lexeme::Word(word) if word == "NOT" && !lexemes.peek().is_some_and(is_in_capitals) => {
                     negate_next = true;
                     continue;
                 }
@@ -322,6 +326,12 @@ fn lex(text: &str) -> Vec<Lexeme> {
     lexemes
 }
 
+/// Whether `lexeme` is a word written in capitals (`NULL`, `EXISTS`, `IN`).
+fn is_in_capitals(lexeme: &Lexeme) -> bool {
+    matches!(lexeme, Lexeme::Word(word)
+        if word.chars().any(char::is_alphabetic) && !word.chars().any(char::is_lowercase))
+}
+
 /// Removes markup and control characters and collapses whitespace.
 pub(crate) fn clean(raw: &str) -> String {
     strip_tags(raw)
@@ -412,6 +422,17 @@ mod tests {
         assert_eq!(normalized("f(x) ()"), "f x");
         assert_eq!(normalized("f( ) g()h"), "f g() h");
         assert_eq!(normalized("iter().map()"), "iter() .map()");
+    }
+
+    #[test]
+    fn not_before_a_word_in_capitals_is_a_word() {
+        assert_eq!(normalized("NOT NULL constraint"), "not null constraint");
+        assert_eq!(normalized("IS NOT NULL"), "is not null");
+        assert_eq!(normalized("NOT EXISTS subquery"), "not exists subquery");
+        // Before other words it excludes them, as before.
+        assert_eq!(normalized("value NOT ownership"), "value -ownership");
+        assert_eq!(normalized("value NOT \"a b\""), "value -\"a b\"");
+        assert!(ParsedQuery::parse("NOT a").is_err());
     }
 
     #[test]

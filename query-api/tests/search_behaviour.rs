@@ -149,6 +149,34 @@ async fn a_command_line_option_finds_the_page_that_documents_it() {
 }
 
 #[tokio::test]
+async fn sqls_not_null_finds_the_page_about_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pages = vec![
+        page(
+            "http://sql.test/constraints.html",
+            "Constraints",
+            "A not-null constraint says that a column must not assume the null value: \
+             price numeric NOT NULL. A check constraint tests a boolean expression.",
+        ),
+        page(
+            "http://sql.test/check.html",
+            "Check Constraints",
+            "A check constraint is the most generic constraint type.",
+        ),
+    ];
+    let (index, docstore) = build(dir.path(), &pages);
+    let service = SearchService::new(index, docstore);
+    // NOT before a word in capitals is SQL, not the operator: `-null`
+    // would leave out the one page about NOT NULL.
+    let answer = service.search("NOT NULL constraint", 1, 10).await.unwrap();
+    assert_eq!(links(&answer)[0], "http://sql.test/constraints.html");
+    assert_eq!(answer.query, "not null constraint");
+    // NOT before any other word still excludes it.
+    let answer = service.search("constraint NOT null", 1, 10).await.unwrap();
+    assert_eq!(links(&answer), ["http://sql.test/check.html"]);
+}
+
+#[tokio::test]
 async fn snippets_highlight_words_and_phrases_with_offsets() {
     let dir = tempfile::tempdir().unwrap();
     let (index, docstore) = build(dir.path(), &corpus());

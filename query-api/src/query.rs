@@ -343,14 +343,24 @@ pub(crate) fn clean(raw: &str) -> String {
         .join(" ")
 }
 
-/// Drops anything that looks like an HTML tag (`<b>`, `</script>`).
+/// Drops HTML tags (`<b>`, `</script>`, `<!-- -->`): an HTML element's
+/// name in lower case after `<` or `</`, or `<!`. Anything else between
+/// angle brackets is a type's parameters, which people search for as
+/// written (`Box<dyn Error>`, `Vec<u8>`, `std::vector<int>`, `Pin<P>`).
 fn strip_tags(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(open) = rest.find('<') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
-        let looks_like_tag = after.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!');
+        let looks_like_tag = after.starts_with('!') || {
+            let name = after.strip_prefix('/').unwrap_or(after);
+            let end = name
+                .find(|c: char| !c.is_ascii_alphanumeric())
+                .unwrap_or(name.len());
+            HTML_ELEMENTS.split(' ').any(|element| element == &name[..end])
+                && name[end..].starts_with(|c: char| c == '>' || c == '/' || c.is_whitespace())
+        };
         match after.find('>') {
             Some(close) if looks_like_tag => {
                 out.push(' ');
@@ -365,6 +375,17 @@ fn strip_tags(text: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// The names of HTML's elements, obsolete ones included, as a query
+/// pasted from a web page may hold them, one space apart.
+const HTML_ELEMENTS: &str = "a abbr acronym address applet area article aside audio b base bdi bdo big blink blockquote \
+    body br button canvas caption center cite code col colgroup data datalist dd del details dfn \
+    dialog dir div dl dt em embed fieldset figcaption figure font footer form frame frameset h1 \
+    h2 h3 h4 h5 h6 head header hgroup hr html i iframe img input ins kbd label legend li link \
+    main map mark marquee math menu meta meter nav noframes noscript object ol optgroup option \
+    output p param picture plaintext pre progress q rp rt ruby s samp script search section \
+    select slot small source span strike strong style sub summary sup svg table tbody td \
+    template textarea tfoot th thead time title tr track tt u ul var video wbr xmp";
 
 #[cfg(test)]
 mod tests {
@@ -409,6 +430,18 @@ mod tests {
         assert_eq!(normalized("\"one\""), "one");
         assert_eq!(normalized("  own\u{0}ership\u{7} <b>x</b>"), "own ership x");
         assert_eq!(normalized("a < b"), "a b", "a lone < is not a word");
+    }
+
+    #[test]
+    fn html_tags_go_and_a_types_parameters_stay() {
+        assert_eq!(
+            normalized("<b>bold</b> <a href=\"x\">link</a> <br/>x"),
+            "bold link x"
+        );
+        assert_eq!(normalized("<!-- c --> <SCRIPT>x</script>"), "<script>x");
+        assert_eq!(normalized("Box<dyn Error>"), "box<dyn error>");
+        assert_eq!(normalized("Vec<u8> Pin<P> Cow<str>"), "vec<u8> pin<p> cow<str>");
+        assert_eq!(normalized("std::vector<int>"), "std::vector<int>");
     }
 
     #[test]

@@ -172,7 +172,14 @@ impl ParsedQuery {
             .iter()
             .map(|group| group.iter().map(Atom::render).collect::<Vec<_>>().join(" OR "))
             .collect();
-        parts.extend(self.excluded.iter().map(|atom| format!("-{}", atom.render())));
+        parts.extend(self.excluded.iter().map(|atom| {
+            // `NOT x`: `-x` would read back as an option.
+            if atom.phrase || atom.title_only || !reads_as_option(&atom.text) {
+                format!("-{}", atom.render())
+            } else {
+                format!("NOT {}", atom.render())
+            }
+        }));
         parts.extend(self.sites.iter().map(|site| format!("site:{site}")));
         parts.extend(self.excluded_sites.iter().map(|site| format!("-site:{site}")));
         parts.join(" ")
@@ -317,13 +324,23 @@ fn lex(text: &str) -> Vec<Lexeme> {
         if matches!(&lexeme, Lexeme::Word(w) if w.is_empty()) {
             continue;
         }
-        lexemes.push(if negated {
-            Lexeme::Negated(Box::new(lexeme))
-        } else {
-            lexeme
+        lexemes.push(match lexeme {
+            // `-m`, `-la`, `-O2`, `-std=c++17` are options (`python -m
+            // venv`), not words to exclude: a word of one or two letters is
+            // hardly one anybody excludes, and the page that documents the
+            // option has it.
+            Lexeme::Word(word) if negated && reads_as_option(&word) => Lexeme::Word(format!("-{word}")),
+            lexeme if negated => Lexeme::Negated(Box::new(lexeme)),
+            lexeme => lexeme,
         });
     }
     lexemes
+}
+
+/// Whether `word`, typed after one dash, is a command-line option rather
+/// than a word to exclude: one or two characters, or a setting (`=`).
+fn reads_as_option(word: &str) -> bool {
+    word.chars().count() <= 2 || word.contains('=')
 }
 
 /// Whether `lexeme` is a word written in capitals (`NULL`, `EXISTS`, `IN`).
@@ -407,7 +424,8 @@ mod tests {
         assert_eq!(normalized("a OR b c"), "a OR b c");
         assert_eq!(normalized("a | b"), "a OR b");
         assert_eq!(normalized("a AND b"), "a b");
-        assert_eq!(normalized("a -b NOT c"), "a -b -c");
+        assert_eq!(normalized("a -bee NOT cee"), "a -bee -cee");
+        assert_eq!(normalized("a NOT c"), "a NOT c", "-c would be an option");
         assert_eq!(normalized("\"Hello World\" x"), "\"hello world\" x");
         assert_eq!(normalized("a -\"b c\""), "a -\"b c\"");
         assert_eq!(normalized("Site:Docs.RS/std a"), "a site:docs.rs");
@@ -474,15 +492,37 @@ mod tests {
         assert!(query.excluded.is_empty());
         assert_eq!(query.normalized(), "git rebase --onto");
         assert_eq!(normalized("--help"), "--help");
-        assert_eq!(normalized("pg_dump --data-only -x"), "pg_dump --data-only -x");
+        assert_eq!(normalized("pg_dump --data-only"), "pg_dump --data-only");
         assert_eq!(
-            ParsedQuery::parse("a -b").unwrap().excluded.len(),
+            ParsedQuery::parse("a -bee").unwrap().excluded.len(),
             1,
             "one dash still excludes"
         );
-        // The normalized form reads back as the same query.
-        let query = ParsedQuery::parse("cargo test -- --nocapture -bench").unwrap();
-        assert_eq!(ParsedQuery::parse(&query.normalized()).unwrap(), query);
+    }
+
+    #[test]
+    fn a_short_option_or_a_setting_is_a_word_not_an_exclusion() {
+        for (raw, read) in [
+            ("python -m venv", "python -m venv"),
+            ("ls -la", "ls -la"),
+            ("g++ -O2 -std=c++17", "g++ -o2 -std=c++17"),
+            ("returns -1", "returns -1"),
+        ] {
+            let query = ParsedQuery::parse(raw).unwrap();
+            assert!(query.excluded.is_empty(), "{raw}");
+            assert_eq!(query.normalized(), read);
+        }
+        // A word of three letters or more is still excluded.
+        assert_eq!(ParsedQuery::parse("venv -pip").unwrap().excluded.len(), 1);
+        // Every normalized form reads back as the same query.
+        for raw in [
+            "cargo test -- --nocapture -bench",
+            "a NOT c -m",
+            "x NOT \"a b\" -intitle:yy",
+        ] {
+            let query = ParsedQuery::parse(raw).unwrap();
+            assert_eq!(ParsedQuery::parse(&query.normalized()).unwrap(), query, "{raw}");
+        }
     }
 
     #[test]
@@ -491,7 +531,7 @@ mod tests {
             "",
             "   ",
             "<script></script>",
-            "-a",
+            "-abc",
             "NOT a",
             "OR",
             "\"\"",
@@ -505,10 +545,10 @@ mod tests {
 
     #[test]
     fn spelling_words_and_replacement() {
-        let query = ParsedQuery::parse("ownrship \"borow rules\" -x").unwrap();
+        let query = ParsedQuery::parse("ownrship \"borow rules\" -xyz").unwrap();
         assert_eq!(query.spellable_words(), ["ownrship", "borow", "rules"]);
         let fixed = query.with_word_replaced("borow", "borrow");
-        assert_eq!(fixed.normalized(), "ownrship \"borrow rules\" -x");
+        assert_eq!(fixed.normalized(), "ownrship \"borrow rules\" -xyz");
         // Identifiers are corrected part by part, their punctuation kept.
         let query = ParsedQuery::parse("json.lods sqllite3 connect").unwrap();
         assert_eq!(query.spellable_words(), ["json", "lods", "sqllite3", "connect"]);

@@ -517,9 +517,15 @@ fn may_be_identifier(word: &str) -> bool {
 }
 
 /// `word` without the punctuation a name is typed with in a sentence or a
-/// message (`KeyError:`, `` `__slots__` ``, `str.split?`).
+/// message (`KeyError:`, `` `__slots__` ``, `str.split?`), and without a
+/// type's parameters (`Vec<u8>`, `std::vector<int>`, `Box<dyn`), which
+/// no anchor or name has.
 pub fn trim_typed_punctuation(word: &str) -> &str {
-    word.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | '?' | '`' | ':' | ';'))
+    let word = match word.find('<') {
+        Some(at) if at > 0 => &word[..at],
+        _ => word,
+    };
+    word.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | '?' | '`' | ':' | ';' | '<' | '>'))
 }
 
 /// Whether a word as typed reads as an identifier rather than a word:
@@ -566,6 +572,24 @@ mod tests {
             None => &text,
         };
         text.trim_matches('.').to_string()
+    }
+
+    #[test]
+    fn a_types_parameters_are_not_part_of_its_name() {
+        for (typed, name) in [
+            ("Vec<u8>", "Vec"),
+            ("std::vector<int>", "std::vector"),
+            ("box<dyn", "box"),
+            ("error>", "error"),
+            ("`HashMap<K,", "HashMap"),
+            ("KeyError:", "KeyError"),
+        ] {
+            assert_eq!(trim_typed_punctuation(typed), name, "{typed}");
+        }
+        assert_eq!(
+            query_identifiers("std::vector<int> push_back"),
+            ["std.vector", "push_back"]
+        );
     }
 
     #[test]

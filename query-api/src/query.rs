@@ -8,9 +8,16 @@
 //! grouping: they are read as spaces, but for a call's `()` right after a
 //! name (`enumerate()`), which stays on it: the word is written as code.
 //!
+//! Technical text is read as written where the operators would misread
+//! it: a command-line option (`--onto`, `-m`, `-la`, `-std=c++17`: two
+//! dashes, or one before one or two ASCII characters or a setting) is a
+//! word, not an exclusion, and so is `NOT` before a word in capitals
+//! (SQL's `IS NOT NULL`). A short word is excluded as `NOT x` or `-"x"`.
+//!
 //! Reading is lenient: an unbalanced quote closes at the end, an operator
-//! with nothing to apply to is dropped, and markup and control characters
-//! are removed before anything else. A query is refused (400) only when it
+//! with nothing to apply to is dropped, and HTML tags and control
+//! characters are removed before anything else (a type's parameters,
+//! `Box<dyn Error>`, are not tags). A query is refused (400) only when it
 //! is too long or nothing searchable is left. Words keep their spelling
 //! here (lower-cased); the index's analyzer turns them into terms when the
 //! query is built ([`crate::rank`]).
@@ -31,8 +38,30 @@ pub struct Atom {
 }
 
 impl Atom {
-    fn render(&self) -> String {
-        let text = if self.phrase {
+    /// The text searched for: a word without a type's parameters
+    /// (`std::vector<int>` searches for `std::vector`, `Box<dyn` for
+    /// `box`), which the page that documents the type seldom writes as
+    /// the query does; a phrase as it is.
+    pub fn searched(&self) -> &str {
+        match self.text.find('<') {
+            Some(at) if !self.phrase && at > 0 => &self.text[..at],
+            _ => &self.text,
+        }
+    }
+
+    /// The atom as the query language writes it, quoted where the bare
+    /// word would read back as something else: an option, an exclusion, an
+    /// operator's prefix (a word of a phrase typed `"-abc"` or `"site:x"`).
+    fn render(&self, excluded: bool) -> String {
+        let text = &self.text;
+        let misread = text.starts_with("site:")
+            || text.starts_with("intitle:")
+            || if excluded {
+                text.starts_with('-') || reads_as_option(text)
+            } else {
+                text.starts_with('-') && !text.starts_with("--") && !reads_as_option(&text[1..])
+            };
+        let text = if self.phrase || misread {
             format!("\"{}\"", self.text)
         } else {
             self.text.clone()
@@ -170,16 +199,15 @@ impl ParsedQuery {
         let mut parts: Vec<String> = self
             .groups
             .iter()
-            .map(|group| group.iter().map(Atom::render).collect::<Vec<_>>().join(" OR "))
+            .map(|group| {
+                group
+                    .iter()
+                    .map(|atom| atom.render(false))
+                    .collect::<Vec<_>>()
+                    .join(" OR ")
+            })
             .collect();
-        parts.extend(self.excluded.iter().map(|atom| {
-            // `NOT x`: `-x` would read back as an option.
-            if atom.phrase || atom.title_only || !reads_as_option(&atom.text) {
-                format!("-{}", atom.render())
-            } else {
-                format!("NOT {}", atom.render())
-            }
-        }));
+        parts.extend(self.excluded.iter().map(|atom| format!("-{}", atom.render(true))));
         parts.extend(self.sites.iter().map(|site| format!("site:{site}")));
         parts.extend(self.excluded_sites.iter().map(|site| format!("-site:{site}")));
         parts.join(" ")
@@ -338,18 +366,26 @@ fn lex(text: &str) -> Vec<Lexeme> {
 }
 
 /// Whether `word`, typed after one dash, is a command-line option rather
-/// than a word to exclude: one or two characters, or a setting (`=`).
+/// than a word to exclude: one or two ASCII characters, or a setting
+/// (`=`), and not an operator's (`-site:x=y`). An ASCII word that short
+/// is seldom one anybody excludes, while options that short are common
+/// (`python -m`, `ls -la`); an acronym is excluded as `NOT js` or `-"JS"`.
+/// Scripts without letter case keep their short words excludable.
 fn reads_as_option(word: &str) -> bool {
-    word.chars().count() <= 2 || word.contains('=')
+    word.is_ascii() && !word.contains(':') && (word.len() <= 2 || word.contains('='))
 }
 
-/// Whether `lexeme` is a word written in capitals (`NULL`, `EXISTS`, `IN`).
+/// Whether `lexeme` is a word written in capitals (`NULL`, `EXISTS`,
+/// `IN`): with a capital letter and no small one, and not an operator
+/// (`NOT OR AND` is operators only).
 fn is_in_capitals(lexeme: &Lexeme) -> bool {
     matches!(lexeme, Lexeme::Word(word)
-        if word.chars().any(char::is_alphabetic) && !word.chars().any(char::is_lowercase))
+        if word.chars().any(char::is_uppercase)
+            && !word.chars().any(char::is_lowercase)
+            && !matches!(word.as_str(), "NOT" | "OR" | "AND"))
 }
 
-/// Removes markup and control characters and collapses whitespace.
+/// Removes HTML tags and control characters and collapses whitespace.
 pub(crate) fn clean(raw: &str) -> String {
     strip_tags(raw)
         .chars()
@@ -425,7 +461,7 @@ mod tests {
         assert_eq!(normalized("a | b"), "a OR b");
         assert_eq!(normalized("a AND b"), "a b");
         assert_eq!(normalized("a -bee NOT cee"), "a -bee -cee");
-        assert_eq!(normalized("a NOT c"), "a NOT c", "-c would be an option");
+        assert_eq!(normalized("a NOT c"), "a -\"c\"", "-c would be an option");
         assert_eq!(normalized("\"Hello World\" x"), "\"hello world\" x");
         assert_eq!(normalized("a -\"b c\""), "a -\"b c\"");
         assert_eq!(normalized("Site:Docs.RS/std a"), "a site:docs.rs");
@@ -484,6 +520,10 @@ mod tests {
         assert_eq!(normalized("value NOT ownership"), "value -ownership");
         assert_eq!(normalized("value NOT \"a b\""), "value -\"a b\"");
         assert!(ParsedQuery::parse("NOT a").is_err());
+        assert!(
+            ParsedQuery::parse("NOT OR AND").is_err(),
+            "operators are not words in capitals"
+        );
     }
 
     #[test]
@@ -514,11 +554,27 @@ mod tests {
         }
         // A word of three letters or more is still excluded.
         assert_eq!(ParsedQuery::parse("venv -pip").unwrap().excluded.len(), 1);
-        // Every normalized form reads back as the same query.
+        // Words of scripts without letter case are excluded, short or not.
+        assert_eq!(ParsedQuery::parse("東京 -大阪").unwrap().excluded.len(), 1);
+        assert_eq!(ParsedQuery::parse("東京 NOT 大阪").unwrap().excluded.len(), 1);
+    }
+
+    #[test]
+    fn every_normalized_query_reads_back_as_itself() {
         for raw in [
             "cargo test -- --nocapture -bench",
             "a NOT c -m",
             "x NOT \"a b\" -intitle:yy",
+            "pip NOT --user",
+            "-\"--user\" x",
+            "-\"-abc\" x",
+            "\"-abc\" \"site:x\" \"intitle:y\"",
+            "x NOT intitle:a=b",
+            "x -intitle:\"a=b\"",
+            "東京 -\"大阪\"",
+            "a OR -m b",
+            "NOT NULL OR x",
+            "x -\"a=b\" -\"é\" intitle:\"-z\"",
         ] {
             let query = ParsedQuery::parse(raw).unwrap();
             assert_eq!(ParsedQuery::parse(&query.normalized()).unwrap(), query, "{raw}");

@@ -177,7 +177,7 @@ pub fn snippet_terms(query: &ParsedQuery) -> (Vec<String>, Vec<Vec<String>>) {
     let mut terms = Vec::new();
     let mut phrases = Vec::new();
     for atom in query.groups.iter().flatten() {
-        let analyzed = analyze(&atom.text);
+        let analyzed = analyze(atom.searched());
         if atom.phrase && analyzed.len() > 1 {
             phrases.push(analyzed.clone());
         }
@@ -212,7 +212,7 @@ pub fn requires_half(query: &ParsedQuery) -> bool {
         .filter(|group| {
             group
                 .iter()
-                .any(|atom| !is_stopword(atom) && !analyze(&atom.text).is_empty())
+                .any(|atom| !is_stopword(atom) && !analyze(atom.searched()).is_empty())
         })
         .count();
     content_words >= MIN_WORDS_FOR_HALF
@@ -226,7 +226,7 @@ pub fn requires_half(query: &ParsedQuery) -> bool {
 /// half.
 pub fn build(query: &ParsedQuery, fields: &IndexSchema, relaxed: bool) -> Box<dyn Query> {
     let analyze_atom = |atom: &'_ Atom| -> Option<(bool, Box<dyn Query>)> {
-        let terms = analyze(&atom.text);
+        let terms = analyze(atom.searched());
         if terms.is_empty() {
             return None;
         }
@@ -298,7 +298,7 @@ pub fn build(query: &ParsedQuery, fields: &IndexSchema, relaxed: bool) -> Box<dy
     bonuses.extend(identifier_bonus(query, fields));
     bonuses.extend(title_bonus(query, fields));
     for atom in &query.excluded {
-        let terms = analyze(&atom.text);
+        let terms = analyze(atom.searched());
         if !terms.is_empty() {
             let analyzed = AnalyzedAtom { atom, terms };
             clauses.push((Occur::MustNot, atom_query(&analyzed, fields)));
@@ -386,7 +386,7 @@ fn proximity_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Que
         .groups
         .iter()
         .filter(|group| group.len() == 1 && !group[0].phrase && !is_stopword(&group[0]))
-        .flat_map(|group| analyze(&group[0].text))
+        .flat_map(|group| analyze(group[0].searched()))
         .collect();
     if words.len() < 2 {
         return Vec::new();
@@ -397,7 +397,7 @@ fn proximity_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Que
         .groups
         .iter()
         .filter(|group| group.len() == 1 && !group[0].phrase)
-        .flat_map(|group| analyze(&group[0].text))
+        .flat_map(|group| analyze(group[0].searched()))
         .collect();
     let slop = weights::PROXIMITY_SLOP * (words.len() as u32 - 1);
     let mut bonus = vec![
@@ -754,13 +754,13 @@ pub fn content_terms(query: &ParsedQuery) -> Vec<String> {
         .collect();
     let has_content_word = atoms
         .iter()
-        .any(|atom| !is_stopword(atom) && !analyze(&atom.text).is_empty());
+        .any(|atom| !is_stopword(atom) && !analyze(atom.searched()).is_empty());
     let mut terms: Vec<String> = Vec::new();
     for atom in atoms {
         if has_content_word && is_stopword(atom) {
             continue;
         }
-        for term in analyze(&atom.text) {
+        for term in analyze(atom.searched()) {
             if !terms.contains(&term) {
                 terms.push(term);
             }

@@ -177,6 +177,31 @@ async fn sqls_not_null_finds_the_page_about_it() {
 }
 
 #[tokio::test]
+async fn a_type_written_with_its_parameters_finds_the_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let pages = vec![
+        page(
+            "http://cpp.test/vector.html",
+            "std::vector",
+            "std::vector is a sequence container that encapsulates dynamic size arrays.",
+        ),
+        page(
+            "http://cpp.test/array.html",
+            "std::array",
+            "std::array is a container that encapsulates fixed size arrays: std::array<int, 3> a; \
+             unlike a vector of int it does not grow.",
+        ),
+    ];
+    let (index, docstore) = build(dir.path(), &pages);
+    let service = SearchService::new(index, docstore);
+    // Searched as written (not cut at `<` as an HTML tag), for the type:
+    // its parameters are seldom on the page that documents it.
+    let answer = service.search("std::vector<int>", 1, 10).await.unwrap();
+    assert_eq!(links(&answer)[0], "http://cpp.test/vector.html");
+    assert_eq!(answer.query, "std::vector<int>");
+}
+
+#[tokio::test]
 async fn snippets_highlight_words_and_phrases_with_offsets() {
     let dir = tempfile::tempdir().unwrap();
     let (index, docstore) = build(dir.path(), &corpus());

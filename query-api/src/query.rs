@@ -290,16 +290,16 @@ fn lex(text: &str) -> Vec<Lexeme> {
         // `pg_dump --data-only`), read as a word with its dashes: not `-`
         // and a word to exclude, which would leave out the very page that
         // documents the option.
-        let option = c == '-' && {
+        let long_option = c == '-' && {
             let mut ahead = chars.clone();
             ahead.next();
             ahead.peek() == Some(&'-')
         };
-        let negated = c == '-' && !option && {
+        let negated = c == '-' && !long_option && {
             chars.next();
             chars.peek().is_some_and(|next| !next.is_whitespace())
         };
-        if c == '-' && !negated && !option {
+        if c == '-' && !negated && !long_option {
             continue;
         }
         let mut word = String::new();
@@ -354,9 +354,8 @@ fn lex(text: &str) -> Vec<Lexeme> {
         }
         lexemes.push(match lexeme {
             // `-m`, `-la`, `-O2`, `-std=c++17` are options (`python -m
-            // venv`), not words to exclude: a word of one or two letters is
-            // hardly one anybody excludes, and the page that documents the
-            // option has it.
+            // venv`), not words to exclude: the page that documents the
+            // option has it ([`reads_as_option`] says which).
             Lexeme::Word(word) if negated && reads_as_option(&word) => Lexeme::Word(format!("-{word}")),
             lexeme if negated => Lexeme::Negated(Box::new(lexeme)),
             lexeme => lexeme,

@@ -516,16 +516,23 @@ fn may_be_identifier(word: &str) -> bool {
     false
 }
 
-/// `word` without the punctuation a name is typed with in a sentence or a
-/// message (`KeyError:`, `` `__slots__` ``, `str.split?`), and without a
-/// type's parameters (`Vec<u8>`, `std::vector<int>`, `Box<dyn`), which
-/// no anchor or name has.
-pub fn trim_typed_punctuation(word: &str) -> &str {
-    let word = match word.find('<') {
+/// `word` without a type's parameters (`Vec<u8>`, `std::vector<int>`,
+/// `Box<dyn`): the type as its own page names it. A word that starts
+/// with `<` is returned whole.
+pub fn without_type_parameters(word: &str) -> &str {
+    match word.find('<') {
         Some(at) if at > 0 => &word[..at],
         _ => word,
-    };
-    word.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | '?' | '`' | ':' | ';' | '<' | '>'))
+    }
+}
+
+/// `word` without the punctuation a name is typed with in a sentence or a
+/// message (`KeyError:`, `` `__slots__` ``, `str.split?`), and without a
+/// type's parameters ([`without_type_parameters`]), which no anchor or
+/// name has.
+pub fn trim_typed_punctuation(word: &str) -> &str {
+    without_type_parameters(word)
+        .trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | '?' | '`' | ':' | ';' | '<' | '>'))
 }
 
 /// Whether a word as typed reads as an identifier rather than a word:

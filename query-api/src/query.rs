@@ -43,9 +43,10 @@ impl Atom {
     /// `box`), which the page that documents the type seldom writes as
     /// the query does; a phrase as it is.
     pub fn searched(&self) -> &str {
-        match self.text.find('<') {
-            Some(at) if !self.phrase && at > 0 => &self.text[..at],
-            _ => &self.text,
+        if self.phrase {
+            &self.text
+        } else {
+            indexer::identifiers::without_type_parameters(&self.text)
         }
     }
 
@@ -430,7 +431,8 @@ fn strip_tags(text: &str) -> String {
 
 /// The names of HTML's elements, obsolete ones included, as a query
 /// pasted from a web page may hold them, one space apart.
-const HTML_ELEMENTS: &str = "a abbr acronym address applet area article aside audio b base bdi bdo big blink blockquote \
+const HTML_ELEMENTS: &str = "\
+    a abbr acronym address applet area article aside audio b base bdi bdo big blink blockquote \
     body br button canvas caption center cite code col colgroup data datalist dd del details dfn \
     dialog dir div dl dt em embed fieldset figcaption figure font footer form frame frameset h1 \
     h2 h3 h4 h5 h6 head header hgroup hr html i iframe img input ins kbd label legend li link \

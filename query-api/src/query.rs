@@ -17,7 +17,8 @@
 //! Reading is lenient: an unbalanced quote closes at the end, an operator
 //! with nothing to apply to is dropped, and HTML tags and control
 //! characters are removed before anything else (a type's parameters,
-//! `Box<dyn Error>`, are not tags). A query is refused (400) only when it
+//! `Box<dyn Error>` or `List<object>`, and a header after `#include` are
+//! not tags). A query is refused (400) only when it
 //! is too long or nothing searchable is left. Words keep their spelling
 //! here (lower-cased); the index's analyzer turns them into terms when the
 //! query is built ([`crate::rank`]).
@@ -400,20 +401,19 @@ pub(crate) fn clean(raw: &str) -> String {
 /// name in lower case after `<` or `</`, or `<!`. Anything else between
 /// angle brackets is a type's parameters, which people search for as
 /// written (`Box<dyn Error>`, `Vec<u8>`, `std::vector<int>`, `Pin<P>`).
+/// So is an element's name right after a name (`List<object>`,
+/// `Map<String, Object>`), and a header after `#include` (`#include
+/// <map>`, `#include <span>`): both are code, never markup.
 fn strip_tags(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(open) = rest.find('<') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
-        let looks_like_tag = after.starts_with('!') || {
-            let name = after.strip_prefix('/').unwrap_or(after);
-            let end = name
-                .find(|c: char| !c.is_ascii_alphanumeric())
-                .unwrap_or(name.len());
-            HTML_ELEMENTS.split(' ').any(|element| element == &name[..end])
-                && name[end..].starts_with(|c: char| c == '>' || c == '/' || c.is_whitespace())
-        };
+        let closing = after.starts_with('/');
+        let name = after.strip_prefix('/').unwrap_or(after);
+        let in_code = !closing && (ends_with_name_character(&out) || out.trim_end().ends_with("#include"));
+        let looks_like_tag = after.starts_with('!') || (!in_code && starts_with_element_name(name));
         match after.find('>') {
             Some(close) if looks_like_tag => {
                 out.push(' ');
@@ -427,6 +427,22 @@ fn strip_tags(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Whether `text` starts with an HTML element's name in lower case, the
+/// name ending the way a tag's does.
+fn starts_with_element_name(text: &str) -> bool {
+    let end = text
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(text.len());
+    HTML_ELEMENTS.split(' ').any(|element| element == &text[..end])
+        && text[end..].starts_with(|c: char| c == '>' || c == '/' || c.is_whitespace())
+}
+
+/// Whether `text` ends with a character of a name: `<` right after it
+/// opens a type's parameters (`List<object>`), not a tag.
+fn ends_with_name_character(text: &str) -> bool {
+    text.ends_with(|c: char| c.is_alphanumeric() || c == '_')
 }
 
 /// The names of HTML's elements, obsolete ones included, as a query
@@ -497,6 +513,18 @@ mod tests {
         assert_eq!(normalized("Box<dyn Error>"), "box<dyn error>");
         assert_eq!(normalized("Vec<u8> Pin<P> Cow<str>"), "vec<u8> pin<p> cow<str>");
         assert_eq!(normalized("std::vector<int>"), "std::vector<int>");
+        // An element's name as a type's parameter or a header is code.
+        assert_eq!(normalized("List<object> size"), "list<object> size");
+        assert_eq!(
+            normalized("Map<String, List<object>>"),
+            "map<string, list<object>>"
+        );
+        assert_eq!(normalized("#include <map>"), "#include <map>");
+        assert_eq!(normalized("#include<span> std::span"), "#include<span> std::span");
+        // A tag after a space or punctuation is still markup, and so is
+        // a closing tag anywhere.
+        assert_eq!(normalized("see <code>Vec</code> docs"), "see vec docs");
+        assert_eq!(normalized("(<b>x</b>)"), "x");
     }
 
     #[test]
@@ -576,6 +604,8 @@ mod tests {
             "a OR -m b",
             "NOT NULL OR x",
             "x -\"a=b\" -\"é\" intitle:\"-z\"",
+            "HashMap<String, Vec<u8>> -Map<K, V> a<b, c Box<dyn Error>",
+            "#include <map> List<object>",
         ] {
             let query = ParsedQuery::parse(raw).unwrap();
             assert_eq!(ParsedQuery::parse(&query.normalized()).unwrap(), query, "{raw}");

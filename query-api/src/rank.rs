@@ -583,11 +583,13 @@ fn title_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn Quer
     if query.groups.iter().any(|group| group.len() > 1) {
         return None;
     }
+    // A type's parameters are not part of its page's title (`Class<T>` is
+    // `Class`'s page).
     let words: Vec<&str> = query
         .groups
         .iter()
         .flatten()
-        .map(|atom| atom.text.as_str())
+        .map(|atom| atom.searched())
         .collect();
     let key = indexer::identifiers::title_key(&words.join(" "))?;
     Some(constant(
@@ -1076,6 +1078,12 @@ mod tests {
         );
         // The words of a name count as a title's words.
         assert!(built("Package java.util.stream").contains(&key("package java util stream")));
+        // A type's parameters are not part of its page's title: the key is
+        // the name's alone (the `"` after it ends the term).
+        for (typed, name) in [("Class<T>", "class"), ("List<object>", "list")] {
+            let query = built(typed);
+            assert!(query.contains(&format!("{}\"", key(name))), "{query}");
+        }
         // Excluded words are no part of a title, and alternatives make none.
         let query = built("Documentation tests -rustdoc");
         assert!(query.contains(&key("documentation tests")), "{query}");

@@ -401,9 +401,11 @@ pub(crate) fn clean(raw: &str) -> String {
 /// name in lower case after `<` or `</`, or `<!`. Anything else between
 /// angle brackets is a type's parameters, which people search for as
 /// written (`Box<dyn Error>`, `Vec<u8>`, `std::vector<int>`, `Pin<P>`).
-/// So is an element's name right after a name (`List<object>`,
-/// `Map<String, Object>`), and a header after `#include` (`#include
-/// <map>`, `#include <span>`): both are code, never markup.
+/// So is an element's name opened right after an ASCII name and closed
+/// before a space, punctuation or the end (`List<object>`,
+/// `Map<String, List<object>>`; but `foo<b>bar</b>` is markup), and a
+/// header after `#include` (`#include <map>`, `#include <span>`).
+/// Closing tags (`</b>`) and `<!` are always markup.
 fn strip_tags(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -412,7 +414,9 @@ fn strip_tags(text: &str) -> String {
         let after = &rest[open + 1..];
         let closing = after.starts_with('/');
         let name = after.strip_prefix('/').unwrap_or(after);
-        let in_code = !closing && (ends_with_name_character(&out) || out.trim_end().ends_with("#include"));
+        let in_code = !closing
+            && ((ends_with_name_character(&out) && closes_before_a_word_ends(after))
+                || out.trim_end().ends_with("#include"));
         let looks_like_tag = after.starts_with('!') || (!in_code && starts_with_element_name(name));
         match after.find('>') {
             Some(close) if looks_like_tag => {
@@ -439,10 +443,19 @@ fn starts_with_element_name(text: &str) -> bool {
         && text[end..].starts_with(|c: char| c == '>' || c == '/' || c.is_whitespace())
 }
 
-/// Whether `text` ends with a character of a name: `<` right after it
-/// opens a type's parameters (`List<object>`), not a tag.
+/// Whether `text` ends with a character of an ASCII name: `<` right
+/// after it may open a type's parameters (`List<object>`).
 fn ends_with_name_character(text: &str) -> bool {
-    text.ends_with(|c: char| c.is_alphanumeric() || c == '_')
+    text.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Whether the `>` that closes `text`'s first angle bracket is followed by
+/// no letter or digit: a type's parameters end there (`List<object> x`,
+/// `List<object>>`), where a tag in pasted text runs into its words
+/// (`foo<b>bar`, `東京<b>タワー`).
+fn closes_before_a_word_ends(text: &str) -> bool {
+    text.find('>')
+        .is_some_and(|close| !text[close + 1..].starts_with(char::is_alphanumeric))
 }
 
 /// The names of HTML's elements, obsolete ones included, as a query
@@ -522,7 +535,10 @@ mod tests {
         assert_eq!(normalized("#include <map>"), "#include <map>");
         assert_eq!(normalized("#include<span> std::span"), "#include<span> std::span");
         // A tag after a space or punctuation is still markup, and so is
-        // a closing tag anywhere.
+        // one that runs into the next word, and a closing tag anywhere.
+        assert_eq!(normalized("foo<b>bar</b> x"), "foo bar x");
+        assert_eq!(normalized("a<br>b"), "a b");
+        assert_eq!(normalized("東京<b>タワー</b>"), "東京 タワー");
         assert_eq!(normalized("see <code>Vec</code> docs"), "see vec docs");
         assert_eq!(normalized("(<b>x</b>)"), "x");
     }

@@ -51,6 +51,13 @@ fn corpus() -> Vec<PageMessage> {
     ]
 }
 
+/// A search service with its default settings over `pages`, indexed under
+/// `dir`.
+fn service_over(dir: &std::path::Path, pages: &[PageMessage]) -> SearchService {
+    let (index, docstore) = build(dir, pages);
+    SearchService::new(index, docstore)
+}
+
 fn links(response: &SearchResponse) -> Vec<&str> {
     response.results.iter().map(|r| r.link.as_str()).collect()
 }
@@ -134,8 +141,7 @@ async fn a_command_line_option_finds_the_page_that_documents_it() {
             "pg_restore restores a database from an archive made by pg_dump.",
         ),
     ];
-    let (index, docstore) = build(dir.path(), &pages);
-    let service = SearchService::new(index, docstore);
+    let service = service_over(dir.path(), &pages);
     // Two dashes start an option, not an exclusion: `-data-only` would
     // leave out the one page that documents it.
     let answer = service.search("pg_dump --data-only", 1, 10).await.unwrap();
@@ -164,8 +170,7 @@ async fn sqls_not_null_finds_the_page_about_it() {
             "A check constraint is the most generic constraint type.",
         ),
     ];
-    let (index, docstore) = build(dir.path(), &pages);
-    let service = SearchService::new(index, docstore);
+    let service = service_over(dir.path(), &pages);
     // NOT before a word in capitals is SQL, not the operator: `-null`
     // would leave out the one page about NOT NULL.
     let answer = service.search("NOT NULL constraint", 1, 10).await.unwrap();
@@ -192,8 +197,7 @@ async fn a_type_written_with_its_parameters_finds_the_type() {
              unlike a vector of int it does not grow.",
         ),
     ];
-    let (index, docstore) = build(dir.path(), &pages);
-    let service = SearchService::new(index, docstore);
+    let service = service_over(dir.path(), &pages);
     // Searched as written (not cut at `<` as an HTML tag), for the type:
     // its parameters are seldom on the page that documents it.
     let answer = service.search("std::vector<int>", 1, 10).await.unwrap();
@@ -374,8 +378,7 @@ async fn at_most_two_results_of_a_host_on_a_page_unless_site_is_given() {
         .collect();
     pages.push(page("http://small.test/a.html", "A", "a widget"));
     pages.push(page("http://other.test/b.html", "B", "one widget here"));
-    let (index, docstore) = build(dir.path(), &pages);
-    let service = SearchService::new(index, docstore);
+    let service = service_over(dir.path(), &pages);
 
     let answer = service.search("widget", 1, 4).await.unwrap();
     assert_eq!(answer.total, 8);
@@ -1102,8 +1105,7 @@ async fn a_page_is_scored_by_its_best_section_too() {
             "Threads, sockets and timers: how the runtime schedules its tasks.",
         ));
     }
-    let (index, docstore) = build(dir.path(), &pages);
-    let service = SearchService::new(index, docstore);
+    let service = service_over(dir.path(), &pages);
 
     let answer = service
         .search("read all lines of a file into a list", 1, 10)
@@ -1156,8 +1158,7 @@ async fn pages_of_results_follow_one_order_with_section_scores() {
         pages.push(page);
     }
     let dir = tempfile::tempdir().unwrap();
-    let (index, docstore) = build(dir.path(), &pages);
-    let service = SearchService::new(index, docstore);
+    let service = service_over(dir.path(), &pages);
 
     // Two pages of 40 and eight of 10: the same 80 results.
     let mut whole = Vec::new();

@@ -85,7 +85,25 @@ fn marker_word(word: &str) -> Option<Marker<'_>> {
 /// is kept without the name ("division by zero"); an `except ValueError:`
 /// or `catch (IOException e):` in a code sample is no message.
 pub fn quoted(text: &str) -> Vec<String> {
-    let mut messages: Vec<String> = Vec::new();
+    quoted_messages(text)
+        .into_iter()
+        .map(|quoted| quoted.indexed)
+        .collect()
+}
+
+/// A message a page quotes ([`quoted`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotedMessage<'a> {
+    /// The code of `error[E0425]:`, if the message has one: the page that
+    /// explains the code (rustc's error index) explains the message.
+    pub code: Option<&'a str>,
+    /// The message as indexed: its code, then its words.
+    pub indexed: String,
+}
+
+/// [`quoted`], with each message's code apart.
+pub fn quoted_messages(text: &str) -> Vec<QuotedMessage<'_>> {
+    let mut messages: Vec<QuotedMessage> = Vec::new();
     let mut at = 0;
     while messages.len() < MAX_MESSAGES {
         let Some(offset) = text[at..].find(':') else {
@@ -110,10 +128,11 @@ pub fn quoted(text: &str) -> Vec<String> {
         {
             continue;
         }
-        let mut message = match marker {
-            Marker::Severity { code: Some(code) } => code.to_string(),
-            _ => String::new(),
+        let code = match marker {
+            Marker::Severity { code } => code,
+            Marker::Name => None,
         };
+        let mut message = code.map(str::to_string).unwrap_or_default();
         let mut words = 0;
         for word in text[colon + 1..].split_whitespace() {
             if words == MESSAGE_WORDS || marker_word(word).is_some() {
@@ -125,8 +144,11 @@ pub fn quoted(text: &str) -> Vec<String> {
             message.push_str(word);
             words += 1;
         }
-        if words > 0 && !messages.contains(&message) {
-            messages.push(message);
+        if words > 0 && !messages.iter().any(|quoted| quoted.indexed == message) {
+            messages.push(QuotedMessage {
+                code,
+                indexed: message,
+            });
         }
     }
     messages
@@ -183,6 +205,8 @@ mod tests {
                 "division by zero",
             ]
         );
+        let codes: Vec<Option<&str>> = quoted_messages(text).iter().map(|quoted| quoted.code).collect();
+        assert_eq!(codes, [Some("E0382"), None]);
     }
 
     #[test]

@@ -109,6 +109,12 @@ pub struct ShardHit {
     /// trawl), which never collapses.
     #[serde(default)]
     pub simhash: u64,
+    /// Whether the page quotes the query as an error message
+    /// ([`crate::rank::quoted_message_query`]): where the query API looks
+    /// for the code of a message pasted without it. False from a shard of
+    /// an older trawl.
+    #[serde(default)]
+    pub quotes_message: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

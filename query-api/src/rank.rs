@@ -429,14 +429,34 @@ const MIN_QUOTED_WORDS: usize = 3;
 /// next, a position apart: rare for three words or more.)
 const MESSAGE_SLOP: u32 = 2;
 
-/// The query as an error message that pages quote ([`weights::QUOTED_MESSAGE`]):
+/// The query as an error message that pages quote ([`weights::QUOTED_MESSAGE`]),
+/// its words as [`message_terms`] reads them.
+fn message_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn Query>> {
+    Some(constant(
+        quoted_message_query(query, fields)?,
+        weights::QUOTED_MESSAGE,
+    ))
+}
+
+/// The pages that quote the query as an error message, unscored: what
+/// [`message_bonus`] rewards. None when the query reads as no message.
+pub fn quoted_message_query(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn Query>> {
+    let terms = message_terms(query)?;
+    Some(phrase_query(fields.error_messages, &terms, MESSAGE_SLOP))
+}
+
+/// The query as the terms of an error message pasted into the search box:
 /// its plain words (not a phrase's, nor `intitle:`'s, nor a group of
 /// alternatives), in order, common ones too, read as
 /// [`indexer::error_messages::query_message`] reads them: after a severity
 /// ("ERROR: permission denied", "error[E0382]: borrow of moved value"),
 /// and not at all when the query names the exception before its message
 /// ("AttributeError: object has no attribute"), which the name finds.
-fn message_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn Query>> {
+/// None unless they are three terms or more ("non-exhaustive patterns" has
+/// three) of two words or more: one dotted name
+/// (`java.lang.NullPointerException`) is a name, which the page that
+/// defines it answers.
+pub fn message_terms(query: &ParsedQuery) -> Option<Vec<String>> {
     let typed: Vec<&str> = query
         .groups
         .iter()
@@ -444,17 +464,39 @@ fn message_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn Qu
         .map(|group| group[0].text.as_str())
         .collect();
     let message = indexer::error_messages::query_message(&typed)?;
-    // Three terms or more ("non-exhaustive patterns" has three), of two
-    // words or more: one dotted name (`java.lang.NullPointerException`)
-    // is a name, which the page that defines it answers.
     let terms: Vec<String> = message.iter().flat_map(|word| analyze(word)).collect();
-    if message.len() < 2 || terms.len() < MIN_QUOTED_WORDS {
-        return None;
-    }
-    Some(constant(
-        phrase_query(fields.error_messages, &terms, MESSAGE_SLOP),
-        weights::QUOTED_MESSAGE,
-    ))
+    (message.len() >= 2 && terms.len() >= MIN_QUOTED_WORDS).then_some(terms)
+}
+
+/// Whether a message a page quotes, as indexed
+/// ([`indexer::error_messages::QuotedMessage::indexed`]), has the terms of
+/// [`message_terms`] in their order with at most [`MESSAGE_SLOP`] other
+/// words among them: what the phrase of [`quoted_message_query`] matches
+/// in one value.
+pub fn quotes_message(indexed: &str, terms: &[String]) -> bool {
+    let Some(first) = terms.first() else {
+        return false;
+    };
+    let words = analyze(indexed);
+    words
+        .iter()
+        .enumerate()
+        .filter(|(_, word)| *word == first)
+        .any(|(start, _)| {
+            let mut skipped = 0;
+            let mut at = start + 1;
+            for term in &terms[1..] {
+                while at < words.len() && words[at] != *term && skipped <= MESSAGE_SLOP {
+                    skipped += 1;
+                    at += 1;
+                }
+                if at == words.len() || skipped > MESSAGE_SLOP {
+                    return false;
+                }
+                at += 1;
+            }
+            true
+        })
 }
 
 /// The query's identifiers matched whole against the anchors of the
@@ -985,6 +1027,37 @@ impl Bm25StatisticsProvider for GlobalStatistics<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quoted_message_has_the_pasted_words_in_order_with_few_between() {
+        let terms = |query: &str| message_terms(&ParsedQuery::parse(query).unwrap()).unwrap();
+        let quoted = "E0425 cannot find value `y` in this scope --> src/main.rs:5:20";
+        assert!(quotes_message(quoted, &terms("cannot find value in this scope")));
+        assert!(quotes_message(quoted, &terms("error[E0425]: cannot find value")));
+        assert!(quotes_message(quoted, &terms("E0425 cannot find value")));
+        assert!(
+            !quotes_message(quoted, &terms("find value cannot")),
+            "out of order"
+        );
+        assert!(
+            !quotes_message(quoted, &terms("cannot find scope")),
+            "four words between"
+        );
+        assert!(!quotes_message(
+            quoted,
+            &terms("cannot find module in this scope")
+        ));
+        assert!(!quotes_message("", &terms("cannot find value")));
+        // Too short to read as a message: one word, or two terms.
+        assert_eq!(
+            message_terms(&ParsedQuery::parse("java.lang.NullPointerException").unwrap()),
+            None
+        );
+        assert_eq!(
+            message_terms(&ParsedQuery::parse("mismatched types").unwrap()),
+            None
+        );
+    }
 
     #[test]
     fn stats_sum_per_term() {

@@ -48,6 +48,9 @@ pub const MAX_PER_HOST: usize = 2;
 /// when a correction exists.
 const FEW_RESULTS: usize = 3;
 const SNIPPET_CHARS: usize = 220;
+/// How many of the pages shown that quote a pasted message are read for
+/// the message's code ([`SearchService::put_code_page_first`]).
+const MAX_QUOTING_PAGES_READ: usize = 3;
 
 /// How the service reaches its shards and caches answers.
 #[derive(Debug, Clone)]
@@ -668,17 +671,28 @@ impl SearchService {
             .filter(|(_, g)| g.is_ok())
             .map(|(shard, _)| shard)
             .collect();
-        let gathered = self.gather(plan, live, may_correct, &mut failed).await?;
+        let gathered = self.gather(plan, live.clone(), may_correct, &mut failed).await?;
         let Gathered {
-            total,
+            mut total,
             hits: mut merged,
             shards_answered,
             spelling,
         } = gathered;
-        // The shards' own order (rank::RankKey): score, then document id
-        // (16 hex digits, so the strings compare as the numbers do).
-        merged.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.doc_id.cmp(&b.doc_id)));
+        merged.sort_by(by_rank);
         let (mut merged, also_at) = collapse(merged);
+        // A second pass that the budget leaves no time for is skipped, and
+        // the answer says so (and is not cached).
+        let mut cut_short = false;
+        let shown = plan.offset + plan.per_page;
+        if merged.iter().take(shown).any(|hit| hit.quotes_message) {
+            if plan.within_budget() {
+                if self.put_code_page_first(plan, &live, &mut merged).await {
+                    total += 1;
+                }
+            } else {
+                cut_short = true;
+            }
+        }
         if plan.crowding {
             merged = crowd(merged, plan.per_page, MAX_PER_HOST);
         }
@@ -688,9 +702,6 @@ impl SearchService {
         } else {
             None
         };
-        // A second pass that the budget leaves no time for is skipped, and
-        // the answer says so (and is not cached).
-        let mut cut_short = false;
         // The correction is searched when the query found almost nothing,
         // or when the words it corrects are on no page at all: then the
         // query's other words alone found what it found ("genric data
@@ -769,6 +780,81 @@ impl SearchService {
             },
             results,
         })
+    }
+
+    /// An error message pasted without its code ("cannot find value in
+    /// this scope"): where one of the pages shown quotes it with a code
+    /// (the Rustonomicon's `error[E0425]: cannot find value `x` in this
+    /// scope`), the page that explains that code (`E0425`, in rustc's
+    /// error index) is what the message means, though it may not say the
+    /// message's words. That page, found as the code alone finds it and
+    /// only if its title has the code, comes first. Says whether the page
+    /// was added (it was no match of the query).
+    async fn put_code_page_first(
+        &self,
+        plan: &Plan,
+        live: &[&Arc<dyn IndexShard>],
+        hits: &mut Vec<ShardHit>,
+    ) -> bool {
+        let Some(terms) = plan.parsed.as_ref().and_then(rank::message_terms) else {
+            return false;
+        };
+        let quoting: Vec<usize> = hits
+            .iter()
+            .take(plan.offset + plan.per_page)
+            .enumerate()
+            .filter(|(_, hit)| hit.quotes_message)
+            .map(|(at, _)| at)
+            .take(MAX_QUOTING_PAGES_READ)
+            .collect();
+        let ids: Vec<DocId> = quoting
+            .iter()
+            .map(|&at| hits[at].doc_id.parse().unwrap_or(DocId(0)))
+            .collect();
+        let Ok(docs) = within(self.config.docs_timeout, self.docs.get_many(&ids)).await else {
+            return false;
+        };
+        let quoted_code = docs.into_iter().find_map(|doc| {
+            let doc = doc?;
+            let view = doc.view().ok()?;
+            let code = indexer::error_messages::quoted_messages(view.text)
+                .into_iter()
+                .filter(|message| rank::quotes_message(&message.indexed, &terms))
+                .find_map(|message| message.code)?;
+            Some(code.to_string())
+        });
+        let Some(code) = quoted_code else {
+            return false;
+        };
+        let Ok(code_plan) = Plan::new(&SearchRequest::new(&code, 1, 1), plan.budget_ends) else {
+            return false;
+        };
+        let mut failed = Vec::new();
+        let Ok(found) = self.gather(&code_plan, live.to_vec(), false, &mut failed).await else {
+            return false;
+        };
+        let Some(mut page) = found.hits.into_iter().min_by(by_rank) else {
+            return false;
+        };
+        let titled_by_code = page
+            .title
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|word| word.eq_ignore_ascii_case(&code));
+        if !titled_by_code {
+            return false;
+        }
+        let was_a_match = match hits.iter().position(|hit| hit.doc_id == page.doc_id) {
+            Some(0) => return false,
+            Some(at) => {
+                hits.remove(at);
+                true
+            }
+            None => false,
+        };
+        page.score = hits[0].score;
+        page.quotes_message = false;
+        hits.insert(0, page);
+        !was_a_match
     }
 
     /// Every live shard's best matches for `plan`, scored with the
@@ -1191,6 +1277,12 @@ fn spelling_correction(plan: &Plan, shards: &[Vec<WordSpelling>]) -> Option<Spel
     })
 }
 
+/// The order of ranked hits (rank::RankKey): score, then document id (16
+/// hex digits, so the strings compare as the numbers do).
+fn by_rank(a: &ShardHit, b: &ShardHit) -> std::cmp::Ordering {
+    b.score.total_cmp(&a.score).then_with(|| a.doc_id.cmp(&b.doc_id))
+}
+
 /// Simhashes this many bits apart or fewer are the same text: the
 /// crawler's own near-duplicate threshold.
 const SAME_PAGE_BITS: u32 = 3;
@@ -1320,6 +1412,7 @@ mod tests {
             title: String::new(),
             site: site.into(),
             simhash: 0,
+            quotes_message: false,
         }
     }
 

@@ -26,9 +26,9 @@ use axum::{Json, Router};
 use common::DocId;
 use indexer::IndexReaderHandle;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::Query;
+use tantivy::query::{EnableScoring, Query, Scorer};
 use tantivy::schema::Value;
-use tantivy::{Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, DocSet, Searcher, TantivyDocument, Term};
 
 use crate::error::ApiError;
 use crate::protocol::{
@@ -205,9 +205,17 @@ impl ShardSearcher {
             scorer.rescore(&searcher, &mut top[..depth])?;
             top.truncate(limit);
         }
+        let addresses: Vec<DocAddress> = top.iter().map(|(_, address)| *address).collect();
+        let quoting = match &parsed {
+            Some(parsed) => self.quote_message(&searcher, parsed, &addresses)?,
+            None => vec![false; addresses.len()],
+        };
         let mut hits = Vec::with_capacity(top.len());
-        for (key, address) in top {
-            hits.push(self.hit(&searcher, key.score, address)?);
+        for ((key, address), quotes_message) in top.into_iter().zip(quoting) {
+            hits.push(ShardHit {
+                quotes_message,
+                ..self.hit(&searcher, key.score, address)?
+            });
         }
         Ok(ShardHits {
             shard: self.shard,
@@ -217,6 +225,37 @@ impl ShardSearcher {
             hits,
             spelling: self.spelling(&live, &request.spell_words)?,
         })
+    }
+
+    /// Which of `addresses` quote `query` as an error message
+    /// ([`rank::quoted_message_query`]): all false when it reads as none.
+    fn quote_message(
+        &self,
+        searcher: &Searcher,
+        query: &ParsedQuery,
+        addresses: &[DocAddress],
+    ) -> Result<Vec<bool>, SearchError> {
+        let mut quoting = vec![false; addresses.len()];
+        let Some(message) = rank::quoted_message_query(query, &self.index.fields) else {
+            return Ok(quoting);
+        };
+        let weight = message.weight(EnableScoring::disabled_from_searcher(searcher))?;
+        // One scorer a segment, asked in the order of its documents.
+        let mut order: Vec<usize> = (0..addresses.len()).collect();
+        order.sort_by_key(|&at| (addresses[at].segment_ord, addresses[at].doc_id));
+        let mut segment: Option<(u32, Box<dyn Scorer>)> = None;
+        for at in order {
+            let DocAddress { segment_ord, doc_id } = addresses[at];
+            let scorer = match &mut segment {
+                Some((ord, scorer)) if *ord == segment_ord => scorer,
+                _ => {
+                    let scorer = weight.scorer(searcher.segment_reader(segment_ord), 1.0)?;
+                    &mut segment.insert((segment_ord, scorer)).1
+                }
+            };
+            quoting[at] = scorer.doc() <= doc_id && scorer.seek(doc_id) == doc_id;
+        }
+        Ok(quoting)
     }
 
     /// `query`'s best `limit` matches, scored with this shard's statistics.
@@ -264,6 +303,7 @@ impl ShardSearcher {
             title: text(fields.title),
             site: text(fields.site),
             simhash,
+            quotes_message: false,
         })
     }
 }

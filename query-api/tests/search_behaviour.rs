@@ -1434,6 +1434,92 @@ async fn a_message_finds_the_page_that_quotes_it_as_a_message() {
     );
 }
 
+// A compiler's message pasted without its code finds the page that explains
+// the code, though that page does not say the message: the book quotes it
+// with its code (rustc's `error[E0425]: cannot find value ...`), the error
+// index's page is titled by the code. The same over two HTTP shards with
+// the two pages in different shards. A code that titles no page changes
+// nothing. (Without `put_code_page_first`, the error index's page is not
+// among the results at all.)
+#[tokio::test]
+async fn a_message_pasted_without_its_code_finds_the_page_that_explains_the_code() {
+    let explained = page(
+        "http://docs.test/error_codes/E0425.html",
+        "E0425 - Error codes index",
+        "An unresolved name was used. Erroneous code example: let x = unknown_variable; \
+         Please verify that the name was not misspelled.",
+    );
+    let chapter = page(
+        "http://docs.test/book/scope.html",
+        "Variables and Scope",
+        "Using y outside its block fails to compile: $ cargo run error[E0425]: cannot find \
+         value `y` in this scope --> src/main.rs:5:20 The value of y is not in scope there.",
+    );
+    let prose = page(
+        "http://docs.test/reference/names.html",
+        "Names",
+        "A name resolves to a value in this scope or in an outer scope. When the compiler \
+         cannot find a value in this scope, it looks in the enclosing scope; a value it \
+         cannot find in this scope or any other is an error.",
+    );
+    let uncoded = page(
+        "http://docs.test/book/closures.html",
+        "Closures",
+        "A closure that outlives its borrow: error[E0373]: closure may outlive the current \
+         function, but it borrows `x`, which is owned by the current function",
+    );
+    let pages = [explained, chapter, prose, uncoded];
+    let dir = tempfile::tempdir().unwrap();
+    let service = service_over(dir.path(), &pages);
+    let message = "cannot find value in this scope";
+    let answer = service.search(message, 1, 10).await.unwrap();
+    assert_eq!(
+        links(&answer)[0],
+        "http://docs.test/error_codes/E0425.html",
+        "{:?}",
+        links(&answer)
+    );
+    assert_eq!(answer.total, 3, "the chapter, the prose, and the code's page");
+
+    // No page is titled E0373: the page that quotes the message is first, alone.
+    let answer = service
+        .search("closure may outlive the current function", 1, 10)
+        .await
+        .unwrap();
+    assert_eq!(links(&answer), ["http://docs.test/book/closures.html"]);
+
+    // Two shards: the quoting page in one, the code's page in the other.
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (index_a, docs) = build(dir_a.path(), &pages[1..]);
+    let (index_b, _) = build(dir_b.path(), &pages[..1]);
+    docs.put_page(&pages[0]).unwrap();
+    let shard_a = serve(query_api::shard_search::router(Arc::new(ShardSearcher::new(
+        index_a, 0,
+    ))))
+    .await;
+    let shard_b = serve(query_api::shard_search::router(Arc::new(ShardSearcher::new(
+        index_b, 1,
+    ))))
+    .await;
+    let docs = serve(query_api::docs::router(docs)).await;
+    let sharded = SearchService::with_backends(
+        vec![
+            Arc::new(RemoteShard::new(&shard_a)),
+            Arc::new(RemoteShard::new(&shard_b)),
+        ],
+        Arc::new(RemoteDocs::new(&docs)),
+        SearchConfig::default(),
+    );
+    let answer = sharded.search(message, 1, 10).await.unwrap();
+    assert!(!answer.partial);
+    assert_eq!(
+        links(&answer)[0],
+        "http://docs.test/error_codes/E0425.html",
+        "{:?}",
+        links(&answer)
+    );
+}
+
 // A name written as code, bare (`enumerate()`), finds the section anchored
 // by it bare (Python's built-in `enumerate`, on a long page) before a
 // shorter page's qualified name that ends in it (`threading.enumerate`),

@@ -109,11 +109,11 @@ pub struct ShardHit {
     /// trawl), which never collapses.
     #[serde(default)]
     pub simhash: u64,
-    /// Whether the page quotes the query as an error message
-    /// ([`crate::rank::quoted_message_query`]): where the query API looks
-    /// for the code of a message pasted without it. False from a shard of
-    /// an older trawl.
-    #[serde(default)]
+    /// Whether the page may quote the query as an error message (it
+    /// matches [`crate::rank::quoted_message_query`]'s phrase): where the
+    /// query API looks for the code of a message pasted without it. False
+    /// from a shard of an older trawl.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub quotes_message: bool,
 }
 

@@ -48,8 +48,11 @@ pub const MAX_PER_HOST: usize = 2;
 /// when a correction exists.
 const FEW_RESULTS: usize = 3;
 const SNIPPET_CHARS: usize = 220;
-/// How many of the pages shown that quote a pasted message are read for
-/// the message's code ([`SearchService::put_code_page_first`]).
+/// Among how many of the first results a page that quotes a pasted
+/// message is looked for ([`SearchService::put_code_page_first`]): the same
+/// for every page of results, so that they follow one order.
+const MESSAGE_PAGES_LOOKED_AT: usize = 10;
+/// How many of those pages are read for the message's code.
 const MAX_QUOTING_PAGES_READ: usize = 3;
 
 /// How the service reaches its shards and caches answers.
@@ -160,8 +163,9 @@ pub struct SearchResponse {
     /// them (a question's words are not all on the page that answers it).
     pub relaxed: bool,
     /// The query budget ran out before a second search (spelling corrected,
-    /// or fewer words required) that might have answered better: these
-    /// are the first search's results. Such an answer is not cached.
+    /// fewer words required, or the page that explains a pasted message's
+    /// code) that might have answered better: these are the first search's
+    /// results. Such an answer is not cached.
     pub cut_short: bool,
     pub shards: ShardsReport,
     pub results: Vec<SearchResult>,
@@ -679,29 +683,15 @@ impl SearchService {
             spelling,
         } = gathered;
         merged.sort_by(by_rank);
-        let (mut merged, also_at) = collapse(merged);
-        // A second pass that the budget leaves no time for is skipped, and
-        // the answer says so (and is not cached).
-        let mut cut_short = false;
-        let shown = plan.offset + plan.per_page;
-        if merged.iter().take(shown).any(|hit| hit.quotes_message) {
-            if plan.within_budget() {
-                if self.put_code_page_first(plan, &live, &mut merged).await {
-                    total += 1;
-                }
-            } else {
-                cut_short = true;
-            }
-        }
-        if plan.crowding {
-            merged = crowd(merged, plan.per_page, MAX_PER_HOST);
-        }
 
         let correction = if may_correct {
             spelling_correction(plan, &spelling)
         } else {
             None
         };
+        // A second pass that the budget leaves no time for is skipped, and
+        // the answer says so (and is not cached).
+        let mut cut_short = false;
         // The correction is searched when the query found almost nothing,
         // or when the words it corrects are on no page at all: then the
         // query's other words alone found what it found ("genric data
@@ -753,6 +743,34 @@ impl SearchService {
             }
         }
 
+        // This answer stands: the page that explains a pasted message's
+        // code joins it, before the same page at two URLs is folded into
+        // one and a host's results are spread over pages.
+        if merged
+            .iter()
+            .take(MESSAGE_PAGES_LOOKED_AT)
+            .any(|hit| hit.quotes_message)
+        {
+            if plan.within_budget() {
+                let answered: Vec<&Arc<dyn IndexShard>> = live
+                    .into_iter()
+                    .filter(|shard| !failed.iter().any(|failure| failure.shard == shard.name()))
+                    .collect();
+                let every_match_fetched = merged.len() >= total;
+                let added = self
+                    .put_code_page_first(plan, &answered, &mut merged, &mut failed)
+                    .await;
+                if added && every_match_fetched {
+                    total += 1;
+                }
+            } else {
+                cut_short = true;
+            }
+        }
+        let (mut merged, also_at) = collapse(merged);
+        if plan.crowding {
+            merged = crowd(merged, plan.per_page, MAX_PER_HOST);
+        }
         if cut_short {
             // Once per search, whichever passes it skipped.
             metrics::counter!("trawl_api_search_over_budget_total").increment(1);
@@ -783,36 +801,42 @@ impl SearchService {
     }
 
     /// An error message pasted without its code ("cannot find value in
-    /// this scope"): where one of the pages shown quotes it with a code
+    /// this scope"): where one of the first pages quotes it with a code
     /// (the Rustonomicon's `error[E0425]: cannot find value `x` in this
     /// scope`), the page that explains that code (`E0425`, in rustc's
     /// error index) is what the message means, though it may not say the
-    /// message's words. That page, found as the code alone finds it and
-    /// only if its title has the code, comes first. Says whether the page
-    /// was added (it was no match of the query).
+    /// message's words. The code is searched alone (within the query's
+    /// `site:` and exclusions) and, if the best page's title has the code
+    /// as a word, that page comes first. Says whether the page was added
+    /// (it was not among `hits`). Shards that fail the second search are
+    /// added to `failed`.
     async fn put_code_page_first(
         &self,
         plan: &Plan,
         live: &[&Arc<dyn IndexShard>],
         hits: &mut Vec<ShardHit>,
+        failed: &mut Vec<ShardFailure>,
     ) -> bool {
-        let Some(terms) = plan.parsed.as_ref().and_then(rank::message_terms) else {
+        let Some(parsed) = &plan.parsed else {
             return false;
         };
-        let quoting: Vec<usize> = hits
-            .iter()
-            .take(plan.offset + plan.per_page)
-            .enumerate()
-            .filter(|(_, hit)| hit.quotes_message)
-            .map(|(at, _)| at)
-            .take(MAX_QUOTING_PAGES_READ)
-            .collect();
-        let ids: Vec<DocId> = quoting
-            .iter()
-            .map(|&at| hits[at].doc_id.parse().unwrap_or(DocId(0)))
-            .collect();
-        let Ok(docs) = within(self.config.docs_timeout, self.docs.get_many(&ids)).await else {
+        let Some(terms) = rank::message_terms(parsed) else {
             return false;
+        };
+        let ids: Vec<DocId> = hits
+            .iter()
+            .take(MESSAGE_PAGES_LOOKED_AT)
+            .filter(|hit| hit.quotes_message)
+            .take(MAX_QUOTING_PAGES_READ)
+            .map(|hit| hit.doc_id.parse().unwrap_or(DocId(0)))
+            .collect();
+        let docs = match within(self.config.docs_timeout, self.docs.get_many(&ids)).await {
+            Ok(docs) => docs,
+            Err(error) => {
+                tracing::warn!(docs = self.docs.name(), %error, "documents unavailable: a message's code not looked for");
+                metrics::counter!("trawl_api_docs_errors_total").increment(1);
+                return false;
+            }
         };
         let quoted_code = docs.into_iter().find_map(|doc| {
             let doc = doc?;
@@ -823,17 +847,35 @@ impl SearchService {
                 .find_map(|message| message.code)?;
             Some(code.to_string())
         });
-        let Some(code) = quoted_code else {
+        // A code is a letter and digits (`E0425`, `C2065`): a word or a
+        // number in the brackets would find pages that merely say it.
+        let Some(code) = quoted_code.filter(|code| {
+            code.chars().any(|c| c.is_ascii_alphabetic()) && code.chars().any(|c| c.is_ascii_digit())
+        }) else {
             return false;
         };
-        let Ok(code_plan) = Plan::new(&SearchRequest::new(&code, 1, 1), plan.budget_ends) else {
+        let Ok(code_words) = ParsedQuery::parse(&code) else {
             return false;
         };
-        let mut failed = Vec::new();
-        let Ok(found) = self.gather(&code_plan, live.to_vec(), false, &mut failed).await else {
+        let code_query = ParsedQuery {
+            groups: code_words.groups,
+            ..parsed.clone()
+        };
+        let code_plan = Plan {
+            normalized: code_query.normalized(),
+            parsed: Some(code_query),
+            page: 1,
+            per_page: 1,
+            offset: 0,
+            crowding: false,
+            relaxed: false,
+            spell_words: Vec::new(),
+            ..plan.clone()
+        };
+        let Ok(found) = self.gather(&code_plan, live.to_vec(), false, failed).await else {
             return false;
         };
-        let Some(mut page) = found.hits.into_iter().min_by(by_rank) else {
+        let Some(page) = found.hits.into_iter().min_by(by_rank) else {
             return false;
         };
         let titled_by_code = page
@@ -843,7 +885,7 @@ impl SearchService {
         if !titled_by_code {
             return false;
         }
-        let was_a_match = match hits.iter().position(|hit| hit.doc_id == page.doc_id) {
+        let was_a_hit = match hits.iter().position(|hit| hit.doc_id == page.doc_id) {
             Some(0) => return false,
             Some(at) => {
                 hits.remove(at);
@@ -851,10 +893,10 @@ impl SearchService {
             }
             None => false,
         };
-        page.score = hits[0].score;
-        page.quotes_message = false;
-        hits.insert(0, page);
-        !was_a_match
+        // The first page's score: scores shown stay in order.
+        let score = hits.first().map_or(page.score, |first| first.score);
+        hits.insert(0, ShardHit { score, ..page });
+        !was_a_hit
     }
 
     /// Every live shard's best matches for `plan`, scored with the

@@ -207,7 +207,7 @@ impl ShardSearcher {
         }
         let addresses: Vec<DocAddress> = top.iter().map(|(_, address)| *address).collect();
         let quoting = match &parsed {
-            Some(parsed) => self.quote_message(&searcher, parsed, &addresses)?,
+            Some(parsed) => self.quoting_hits(&searcher, parsed, &addresses)?,
             None => vec![false; addresses.len()],
         };
         let mut hits = Vec::with_capacity(top.len());
@@ -227,9 +227,12 @@ impl ShardSearcher {
         })
     }
 
-    /// Which of `addresses` quote `query` as an error message
-    /// ([`rank::quoted_message_query`]): all false when it reads as none.
-    fn quote_message(
+    /// Which of `addresses` quote `query` as an error message: those that
+    /// [`rank::quoted_message_query`]'s phrase matches, unscored (tantivy
+    /// then checks the slop of the last two words only, so a few more than
+    /// the message bonus rewards; the query API reads them again, exactly).
+    /// All false when the query reads as no message.
+    fn quoting_hits(
         &self,
         searcher: &Searcher,
         query: &ParsedQuery,

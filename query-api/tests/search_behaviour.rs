@@ -1444,7 +1444,7 @@ async fn a_message_finds_the_page_that_quotes_it_as_a_message() {
 #[tokio::test]
 async fn a_message_pasted_without_its_code_finds_the_page_that_explains_the_code() {
     let explained = page(
-        "http://docs.test/error_codes/E0425.html",
+        "http://errors.test/error_codes/E0425.html",
         "E0425 - Error codes index",
         "An unresolved name was used. Erroneous code example: let x = unknown_variable; \
          Please verify that the name was not misspelled.",
@@ -1475,11 +1475,28 @@ async fn a_message_pasted_without_its_code_finds_the_page_that_explains_the_code
     let answer = service.search(message, 1, 10).await.unwrap();
     assert_eq!(
         links(&answer)[0],
-        "http://docs.test/error_codes/E0425.html",
+        "http://errors.test/error_codes/E0425.html",
         "{:?}",
         links(&answer)
     );
     assert_eq!(answer.total, 3, "the chapter, the prose, and the code's page");
+    // Page by page, the same order: each page once.
+    let mut paged = Vec::new();
+    for number in 1..=3 {
+        let one = service.search(message, number, 1).await.unwrap();
+        paged.extend(links(&one).iter().map(|link| link.to_string()));
+    }
+    assert_eq!(paged, links(&answer));
+    // `site:` holds for the code's page too.
+    let answer = service
+        .search(&format!("{message} site:docs.test"), 1, 10)
+        .await
+        .unwrap();
+    assert!(
+        links(&answer).iter().all(|link| link.starts_with("http://docs.test/")),
+        "{:?}",
+        links(&answer)
+    );
 
     // No page is titled E0373: the page that quotes the message is first, alone.
     let answer = service
@@ -1514,7 +1531,7 @@ async fn a_message_pasted_without_its_code_finds_the_page_that_explains_the_code
     assert!(!answer.partial);
     assert_eq!(
         links(&answer)[0],
-        "http://docs.test/error_codes/E0425.html",
+        "http://errors.test/error_codes/E0425.html",
         "{:?}",
         links(&answer)
     );

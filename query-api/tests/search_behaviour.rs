@@ -1493,7 +1493,9 @@ async fn a_message_pasted_without_its_code_finds_the_page_that_explains_the_code
         .await
         .unwrap();
     assert!(
-        links(&answer).iter().all(|link| link.starts_with("http://docs.test/")),
+        links(&answer)
+            .iter()
+            .all(|link| link.starts_with("http://docs.test/")),
         "{:?}",
         links(&answer)
     );

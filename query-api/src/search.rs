@@ -1309,7 +1309,13 @@ fn spelling_correction(plan: &Plan, shards: &[Vec<WordSpelling>]) -> Option<Spel
     for correction in corrections {
         if correction.original != correction.corrected {
             let word = correction.original.to_lowercase();
-            replaces_unknown_words &= by_word.get(word.as_str()).is_some_and(|word| !word.in_text);
+            // A misspelling with its correction's stem ("maintenence" and
+            // "maintenance" are both "mainten") is found in the stemmed
+            // text wherever the correction is: that says nothing of the
+            // word as typed, which may be on no page.
+            let same_stem = rank::analyze(&word) == rank::analyze(&correction.corrected);
+            replaces_unknown_words &=
+                same_stem || by_word.get(word.as_str()).is_some_and(|word| !word.in_text);
         }
         corrected = corrected.with_word_replaced(&correction.original, &correction.corrected);
     }

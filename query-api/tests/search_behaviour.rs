@@ -287,6 +287,34 @@ async fn a_misspelled_word_on_no_page_is_corrected_though_the_other_words_find_p
     assert_eq!(links(&answer), links(&corrected));
 }
 
+// A misspelling with its correction's stem ("maintenence", "maintenance":
+// both "mainten") finds, in the stemmed text, the pages of the correction:
+// that does not make it a word of any page. The correction answers, as it
+// answers itself, with the bonus of the name spelled right. (Without the
+// stems compared, the typed query answers and the correction is only
+// suggested.)
+#[tokio::test]
+async fn a_misspelling_found_only_by_its_stem_is_corrected() {
+    let dir = tempfile::tempdir().unwrap();
+    let setting = page(
+        "http://pg.test/runtime-config-resource.html",
+        "Resource Consumption",
+        "maintenance_work_mem (integer) Specifies the maximum amount of memory to be used by \
+         maintenance operations, such as VACUUM and CREATE INDEX.",
+    );
+    let tips = page(
+        "http://pg.test/populate.html",
+        "Populating a Database",
+        "Increase maintenance_work_mem: temporarily increasing the maintenance_work_mem \
+         configuration variable when loading large amounts of data speeds up maintenance.",
+    );
+    let service = road_service(dir.path(), vec![setting, tips]);
+    let answer = service.search("maintenence_work_mem", 1, 10).await.unwrap();
+    assert_eq!(answer.corrected_query.as_deref(), Some("maintenance_work_mem"));
+    let corrected = service.search("maintenance_work_mem", 1, 10).await.unwrap();
+    assert_eq!(links(&answer), links(&corrected));
+}
+
 #[tokio::test]
 async fn a_rare_word_that_a_page_has_far_down_is_suggested_not_replaced() {
     // guards: the spelling dictionary reads a body's first 8 KB only; a

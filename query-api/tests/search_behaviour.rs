@@ -753,21 +753,18 @@ async fn serve(router: axum::Router) -> String {
     base
 }
 
-#[tokio::test]
-async fn two_http_shards_score_as_one_index_would() {
-    let pages = corpus();
-    let (dir_a, dir_b, dir_all) = (
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-    );
-    // Uneven shards: local statistics would score the same page differently.
-    let (index_a, docs_a) = build(dir_a.path(), &pages[..1]);
-    let (index_b, _) = build(dir_b.path(), &pages[1..]);
-    let (index_all, docs_all) = build(dir_all.path(), &pages);
-    // The document service holds every page (as `trawl docs` does).
-    for page in &pages[1..] {
-        docs_a.put_page(page).unwrap();
+/// A search service over two HTTP shards, one indexing `first` and one
+/// `second` (under `dirs`), and an HTTP document service that holds every
+/// page, as `trawl docs` does.
+async fn two_http_shards(
+    dirs: (&std::path::Path, &std::path::Path),
+    first: &[PageMessage],
+    second: &[PageMessage],
+) -> SearchService {
+    let (index_a, docs) = build(dirs.0, first);
+    let (index_b, _) = build(dirs.1, second);
+    for page in second {
+        docs.put_page(page).unwrap();
     }
     let shard_a = serve(query_api::shard_search::router(Arc::new(ShardSearcher::new(
         index_a, 0,
@@ -777,15 +774,28 @@ async fn two_http_shards_score_as_one_index_would() {
         index_b, 1,
     ))))
     .await;
-    let docs = serve(query_api::docs::router(docs_a)).await;
-    let sharded = SearchService::with_backends(
+    let docs = serve(query_api::docs::router(docs)).await;
+    SearchService::with_backends(
         vec![
             Arc::new(RemoteShard::new(&shard_a)),
             Arc::new(RemoteShard::new(&shard_b)),
         ],
         Arc::new(RemoteDocs::new(&docs)),
         SearchConfig::default(),
+    )
+}
+
+#[tokio::test]
+async fn two_http_shards_score_as_one_index_would() {
+    let pages = corpus();
+    let (dir_a, dir_b, dir_all) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
     );
+    // Uneven shards: local statistics would score the same page differently.
+    let sharded = two_http_shards((dir_a.path(), dir_b.path()), &pages[..1], &pages[1..]).await;
+    let (index_all, docs_all) = build(dir_all.path(), &pages);
     let single = SearchService::new(index_all, docs_all);
 
     for query in ["ownership", "value", "borrowing rules", "string OR vec"] {
@@ -1537,26 +1547,7 @@ async fn a_message_pasted_without_its_code_finds_the_page_that_explains_the_code
 
     // Two shards: the quoting page in one, the code's page in the other.
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (index_a, docs) = build(dir_a.path(), &pages[1..]);
-    let (index_b, _) = build(dir_b.path(), &pages[..1]);
-    docs.put_page(&pages[0]).unwrap();
-    let shard_a = serve(query_api::shard_search::router(Arc::new(ShardSearcher::new(
-        index_a, 0,
-    ))))
-    .await;
-    let shard_b = serve(query_api::shard_search::router(Arc::new(ShardSearcher::new(
-        index_b, 1,
-    ))))
-    .await;
-    let docs = serve(query_api::docs::router(docs)).await;
-    let sharded = SearchService::with_backends(
-        vec![
-            Arc::new(RemoteShard::new(&shard_a)),
-            Arc::new(RemoteShard::new(&shard_b)),
-        ],
-        Arc::new(RemoteDocs::new(&docs)),
-        SearchConfig::default(),
-    );
+    let sharded = two_http_shards((dir_a.path(), dir_b.path()), &pages[1..], &pages[..1]).await;
     let answer = sharded.search(message, 1, 10).await.unwrap();
     assert!(!answer.partial);
     assert_eq!(

@@ -471,8 +471,9 @@ pub fn message_terms(query: &ParsedQuery) -> Option<Vec<String>> {
 /// Whether a message a page quotes, as indexed
 /// ([`indexer::error_messages::QuotedMessage::indexed`]), has the terms of
 /// [`message_terms`] in their order with at most [`MESSAGE_SLOP`] other
-/// words among them: what the phrase of [`quoted_message_query`] matches
-/// in one value.
+/// words among them, in one value: what the phrase of
+/// [`quoted_message_query`] matches, but stricter (tantivy's slop also
+/// lets two words swap).
 pub fn quotes_message(indexed: &str, terms: &[String]) -> bool {
     let Some(first) = terms.first() else {
         return false;

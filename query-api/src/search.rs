@@ -55,6 +55,18 @@ const MESSAGE_PAGES_LOOKED_AT: usize = 10;
 /// How many of those pages are read for the message's code.
 const MAX_QUOTING_PAGES_READ: usize = 3;
 
+/// What [`SearchService::put_code_page_first`] did.
+enum CodePage {
+    /// Nothing: no code, or no page titled by it, or it is first already.
+    None,
+    /// The code's page was among the hits, further down.
+    Moved,
+    /// The code's page was not among the hits (nor, as a rule, a match).
+    Added,
+    /// A shard or the document service failed the search for it.
+    NotLookedFor,
+}
+
 /// How the service reaches its shards and caches answers.
 #[derive(Debug, Clone)]
 pub struct SearchConfig {
@@ -164,8 +176,8 @@ pub struct SearchResponse {
     pub relaxed: bool,
     /// The query budget ran out before a second search (spelling corrected,
     /// fewer words required, or the page that explains a pasted message's
-    /// code) that might have answered better: these are the first search's
-    /// results. Such an answer is not cached.
+    /// code) that might have answered better, or that search failed: these
+    /// are the first search's results. Such an answer is not cached.
     pub cut_short: bool,
     pub shards: ShardsReport,
     pub results: Vec<SearchResult>,
@@ -530,7 +542,7 @@ impl SearchService {
                 Some(plan) => plan,
                 None => Plan::new(&request, budget_ends)?,
             };
-            let response = self.answer(&plan, &generations, true).await?;
+            let (response, _) = self.answer(&plan, &generations, true).await?;
             Ok(Answer::new(response))
         };
         let generation_numbers: Vec<u64> = generations.iter().map(|g| *g.as_ref().unwrap_or(&0)).collect();
@@ -666,7 +678,7 @@ impl SearchService {
         plan: &Plan,
         generations: &Generations,
         may_correct: bool,
-    ) -> Result<SearchResponse, SearchError> {
+    ) -> Result<(SearchResponse, usize), SearchError> {
         let mut failed = failures(&self.shards, generations);
         let live: Vec<&Arc<dyn IndexShard>> = self
             .shards
@@ -712,14 +724,15 @@ impl SearchService {
                     parsed: Some(corrected.clone()),
                     ..plan.clone()
                 };
-                let retried = Box::pin(self.answer(&fixed, generations, false)).await?;
-                if retried.total > total || (unknown_words && retried.total > 0) {
-                    return Ok(SearchResponse {
+                let (retried, matches) = Box::pin(self.answer(&fixed, generations, false)).await?;
+                if matches > total || (unknown_words && matches > 0) {
+                    let response = SearchResponse {
                         query: plan.normalized.clone(),
                         corrected_query: Some(fixed.normalized.clone()),
                         suggestion: Some(fixed.normalized),
                         ..retried
-                    });
+                    };
+                    return Ok((response, matches));
                 }
             } else {
                 cut_short = true;
@@ -731,12 +744,13 @@ impl SearchService {
                     relaxed: true,
                     ..plan.clone()
                 };
-                let retried = Box::pin(self.answer(&relaxed, generations, false)).await?;
-                if retried.total > total {
-                    return Ok(SearchResponse {
+                let (retried, matches) = Box::pin(self.answer(&relaxed, generations, false)).await?;
+                if matches > total {
+                    let response = SearchResponse {
                         suggestion: corrected.map(|c| c.normalized()),
                         ..retried
-                    });
+                    };
+                    return Ok((response, matches));
                 }
             } else {
                 cut_short = true;
@@ -746,6 +760,8 @@ impl SearchService {
         // This answer stands: the page that explains a pasted message's
         // code joins it, before the same page at two URLs is folded into
         // one and a host's results are spread over pages.
+        let matches = total;
+        let mut unfinished = false;
         if merged
             .iter()
             .take(MESSAGE_PAGES_LOOKED_AT)
@@ -757,11 +773,11 @@ impl SearchService {
                     .filter(|shard| !failed.iter().any(|failure| failure.shard == shard.name()))
                     .collect();
                 let every_match_fetched = merged.len() >= total;
-                let added = self
-                    .put_code_page_first(plan, &answered, &mut merged, &mut failed)
-                    .await;
-                if added && every_match_fetched {
-                    total += 1;
+                match self.put_code_page_first(plan, &answered, &mut merged).await {
+                    CodePage::Added if every_match_fetched => total += 1,
+                    CodePage::Added | CodePage::Moved | CodePage::None => {}
+                    // Not cached: the same query may be answered in full later.
+                    CodePage::NotLookedFor => unfinished = true,
                 }
             } else {
                 cut_short = true;
@@ -775,9 +791,10 @@ impl SearchService {
             // Once per search, whichever passes it skipped.
             metrics::counter!("trawl_api_search_over_budget_total").increment(1);
         }
+        let cut_short = cut_short || unfinished;
         let page_hits: Vec<ShardHit> = merged.into_iter().skip(plan.offset).take(plan.per_page).collect();
         let results = self.results(plan, page_hits, &also_at).await;
-        Ok(SearchResponse {
+        let response = SearchResponse {
             query: plan.normalized.clone(),
             corrected_query: None,
             suggestion: corrected.map(|c| c.normalized()),
@@ -797,7 +814,8 @@ impl SearchService {
                 failed,
             },
             results,
-        })
+        };
+        Ok((response, matches))
     }
 
     /// An error message pasted without its code ("cannot find value in
@@ -806,36 +824,34 @@ impl SearchService {
     /// scope`), the page that explains that code (`E0425`, in rustc's
     /// error index) is what the message means, though it may not say the
     /// message's words. The code is searched alone (within the query's
-    /// `site:` and exclusions) and, if the best page's title has the code
-    /// as a word, that page comes first. Says whether the page was added
-    /// (it was not among `hits`). Shards that fail the second search are
-    /// added to `failed`.
+    /// `site:` and exclusions, over the shards that `answered` the query)
+    /// and, if the best page's title has the code as a word, that page
+    /// comes first.
     async fn put_code_page_first(
         &self,
         plan: &Plan,
-        live: &[&Arc<dyn IndexShard>],
+        answered: &[&Arc<dyn IndexShard>],
         hits: &mut Vec<ShardHit>,
-        failed: &mut Vec<ShardFailure>,
-    ) -> bool {
+    ) -> CodePage {
         let Some(parsed) = &plan.parsed else {
-            return false;
+            return CodePage::None;
         };
         let Some(terms) = rank::message_terms(parsed) else {
-            return false;
+            return CodePage::None;
         };
         let ids: Vec<DocId> = hits
             .iter()
             .take(MESSAGE_PAGES_LOOKED_AT)
             .filter(|hit| hit.quotes_message)
             .take(MAX_QUOTING_PAGES_READ)
-            .map(|hit| hit.doc_id.parse().unwrap_or(DocId(0)))
+            .filter_map(|hit| hit.doc_id.parse().ok())
             .collect();
         let docs = match within(self.config.docs_timeout, self.docs.get_many(&ids)).await {
             Ok(docs) => docs,
             Err(error) => {
                 tracing::warn!(docs = self.docs.name(), %error, "documents unavailable: a message's code not looked for");
                 metrics::counter!("trawl_api_docs_errors_total").increment(1);
-                return false;
+                return CodePage::NotLookedFor;
             }
         };
         let quoted_code = docs.into_iter().find_map(|doc| {
@@ -847,15 +863,15 @@ impl SearchService {
                 .find_map(|message| message.code)?;
             Some(code.to_string())
         });
-        // A code is a letter and digits (`E0425`, `C2065`): a word or a
+        // A code has a letter and a digit (`E0425`, `C2065`): a word or a
         // number in the brackets would find pages that merely say it.
         let Some(code) = quoted_code.filter(|code| {
             code.chars().any(|c| c.is_ascii_alphabetic()) && code.chars().any(|c| c.is_ascii_digit())
         }) else {
-            return false;
+            return CodePage::None;
         };
         let Ok(code_words) = ParsedQuery::parse(&code) else {
-            return false;
+            return CodePage::None;
         };
         let code_query = ParsedQuery {
             groups: code_words.groups,
@@ -872,21 +888,35 @@ impl SearchService {
             spell_words: Vec::new(),
             ..plan.clone()
         };
-        let Ok(found) = self.gather(&code_plan, live.to_vec(), false, failed).await else {
-            return false;
+        // A shard that fails this second search is not the query's failure:
+        // the answer says only that it is unfinished.
+        let mut failed = Vec::new();
+        let found = self
+            .gather(&code_plan, answered.to_vec(), false, &mut failed)
+            .await;
+        let Some(page) = found
+            .ok()
+            .and_then(|found| found.hits.into_iter().min_by(by_rank))
+        else {
+            return if failed.is_empty() {
+                CodePage::None
+            } else {
+                CodePage::NotLookedFor
+            };
         };
-        let Some(page) = found.hits.into_iter().min_by(by_rank) else {
-            return false;
-        };
+        if !failed.is_empty() {
+            // The best page of the shards that answered may not be the best.
+            return CodePage::NotLookedFor;
+        }
         let titled_by_code = page
             .title
             .split(|c: char| !c.is_alphanumeric())
             .any(|word| word.eq_ignore_ascii_case(&code));
         if !titled_by_code {
-            return false;
+            return CodePage::None;
         }
-        let was_a_hit = match hits.iter().position(|hit| hit.doc_id == page.doc_id) {
-            Some(0) => return false,
+        let moved = match hits.iter().position(|hit| hit.doc_id == page.doc_id) {
+            Some(0) => return CodePage::None,
             Some(at) => {
                 hits.remove(at);
                 true
@@ -896,7 +926,7 @@ impl SearchService {
         // The first page's score: scores shown stay in order.
         let score = hits.first().map_or(page.score, |first| first.score);
         hits.insert(0, ShardHit { score, ..page });
-        !was_a_hit
+        if moved { CodePage::Moved } else { CodePage::Added }
     }
 
     /// Every live shard's best matches for `plan`, scored with the
@@ -915,10 +945,16 @@ impl SearchService {
         } else {
             Vec::new()
         };
+        let mut limit = plan.offset + plan.per_page * if plan.crowding { 4 } else { 1 };
+        if plan.parsed.as_ref().and_then(rank::message_terms).is_some() {
+            // Every page of results looks for a page that quotes the
+            // message among the same first results.
+            limit = limit.max(MESSAGE_PAGES_LOOKED_AT);
+        }
         let mut request = QueryRequest {
             query: plan.normalized.clone(),
             ranking: plan.ranking,
-            limit: (plan.offset + plan.per_page * if plan.crowding { 4 } else { 1 }).min(MAX_LIMIT),
+            limit: limit.min(MAX_LIMIT),
             relaxed: plan.relaxed,
             stats: None,
             spell_words: Vec::new(),
@@ -1313,9 +1349,14 @@ fn spelling_correction(plan: &Plan, shards: &[Vec<WordSpelling>]) -> Option<Spel
             // "maintenance" are both "mainten") is found in the stemmed
             // text wherever the correction is: that says nothing of the
             // word as typed, which may be on no page.
-            let same_stem = rank::analyze(&word) == rank::analyze(&correction.corrected);
+            // A word the dictionary has as typed ("cancelled" beside
+            // "canceled") is a word of some page all the same.
+            let stem = rank::analyze(&word);
+            let only_its_stem = !stem.is_empty()
+                && stem == rank::analyze(&correction.corrected)
+                && by_word.get(word.as_str()).is_some_and(|word| word.df == 0);
             replaces_unknown_words &=
-                same_stem || by_word.get(word.as_str()).is_some_and(|word| !word.in_text);
+                only_its_stem || by_word.get(word.as_str()).is_some_and(|word| !word.in_text);
         }
         corrected = corrected.with_word_replaced(&correction.original, &correction.corrected);
     }

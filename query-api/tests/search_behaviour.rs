@@ -315,6 +315,31 @@ async fn a_misspelling_found_only_by_its_stem_is_corrected() {
     assert_eq!(links(&answer), links(&corrected));
 }
 
+// A word spelled as a page spells it is not replaced by a commoner word of
+// the same stem ("cancelled", "canceled": "cancel"): it is suggested.
+#[tokio::test]
+async fn a_rare_spelling_that_a_page_has_is_not_replaced_by_its_stems_common_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut pages: Vec<PageMessage> = (0..21)
+        .map(|i| {
+            page(
+                &format!("http://us{i}.test/orders.html"),
+                &format!("Orders {i}"),
+                &format!("An order {i} that was canceled is kept with its canceled date."),
+            )
+        })
+        .collect();
+    pages.push(page(
+        "http://uk.test/orders.html",
+        "Orders",
+        "An order that was cancelled is kept with its cancelled date.",
+    ));
+    let service = service_over(dir.path(), &pages);
+    let answer = service.search("cancelled", 1, 10).await.unwrap();
+    assert_eq!(answer.corrected_query, None);
+    assert_eq!(answer.suggestion.as_deref(), Some("canceled"));
+}
+
 #[tokio::test]
 async fn a_rare_word_that_a_page_has_far_down_is_suggested_not_replaced() {
     // guards: the spelling dictionary reads a body's first 8 KB only; a
@@ -1518,13 +1543,21 @@ async fn a_message_pasted_without_its_code_finds_the_page_that_explains_the_code
         links(&answer)
     );
     assert_eq!(answer.total, 3, "the chapter, the prose, and the code's page");
-    // Page by page, the same order: each page once.
-    let mut paged = Vec::new();
-    for number in 1..=3 {
-        let one = service.search(message, number, 1).await.unwrap();
-        paged.extend(links(&one).iter().map(|link| link.to_string()));
+    // Page by page, the same order: each page once; also with `site:`,
+    // where a page of one result fetches no more than it shows.
+    for query in [
+        message.to_string(),
+        format!("{message} site:docs.test site:errors.test"),
+    ] {
+        let whole = service.search(&query, 1, 10).await.unwrap();
+        let mut paged = Vec::new();
+        for number in 1..=3 {
+            let one = service.search(&query, number, 1).await.unwrap();
+            paged.extend(links(&one).iter().map(|link| link.to_string()));
+        }
+        assert_eq!(paged, links(&whole), "{query}");
+        assert_eq!(links(&whole), links(&answer), "{query}");
     }
-    assert_eq!(paged, links(&answer));
     // `site:` holds for the code's page too.
     let answer = service
         .search(&format!("{message} site:docs.test"), 1, 10)

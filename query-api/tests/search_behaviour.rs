@@ -1591,6 +1591,49 @@ async fn a_message_pasted_without_its_code_finds_the_page_that_explains_the_code
     );
 }
 
+// Paged one result at a time with `site:` (no crowding, so a page fetches
+// only what it shows), a message's results still look for the quoting page
+// among the same first results: the page titled by the message comes
+// first as typed, the quoting chapter second, and the code's page goes
+// before both on every page. (Fetching only one result on the first page,
+// the first page shows the titled page and the second shows it again.)
+#[tokio::test]
+async fn a_messages_results_paged_one_at_a_time_with_site_keep_one_order() {
+    let explained = page(
+        "http://errors.test/error_codes/E0425.html",
+        "E0425 - Error codes index",
+        "An unresolved name was used. Please verify that the name was not misspelled.",
+    );
+    let chapter = page(
+        "http://docs.test/book/scope.html",
+        "Variables and Scope",
+        "Using y outside its block fails: error[E0425]: cannot find value `y` in this scope \
+         --> src/main.rs:5:20",
+    );
+    let titled = page(
+        "http://docs.test/guide/cannot-find-value-in-this-scope.html",
+        "Cannot find value in this scope",
+        "Cannot find value in this scope: the value is not in this scope. A value that the \
+         compiler cannot find in this scope is declared in another scope, or not at all.",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let service = service_over(dir.path(), &[explained, chapter, titled]);
+    let query = "cannot find value in this scope site:docs.test site:errors.test";
+    let whole = service.search(query, 1, 10).await.unwrap();
+    assert_eq!(
+        links(&whole)[0],
+        "http://errors.test/error_codes/E0425.html",
+        "{:?}",
+        links(&whole)
+    );
+    let mut paged = Vec::new();
+    for number in 1..=3 {
+        let one = service.search(query, number, 1).await.unwrap();
+        paged.extend(links(&one).iter().map(|link| link.to_string()));
+    }
+    assert_eq!(paged, links(&whole));
+}
+
 // A name written as code, bare (`enumerate()`), finds the section anchored
 // by it bare (Python's built-in `enumerate`, on a long page) before a
 // shorter page's qualified name that ends in it (`threading.enumerate`),

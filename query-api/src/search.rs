@@ -1350,10 +1350,15 @@ fn spelling_correction(plan: &Plan, shards: &[Vec<WordSpelling>]) -> Option<Spel
             // text wherever the correction is: that says nothing of the
             // word as typed, which may be on no page.
             // A word the dictionary has as typed ("cancelled" beside
-            // "canceled") is a word of some page all the same.
+            // "canceled") is a word of some page all the same, and one
+            // that is its correction but for an ending ("pivot",
+            // "pivotal") is another word of the same stem, not a typo.
             let stem = rank::analyze(&word);
+            let corrected = correction.corrected.to_lowercase();
+            let another_ending = word.starts_with(&corrected) || corrected.starts_with(&word);
             let only_its_stem = !stem.is_empty()
-                && stem == rank::analyze(&correction.corrected)
+                && !another_ending
+                && stem == rank::analyze(&corrected)
                 && by_word.get(word.as_str()).is_some_and(|word| word.df == 0);
             replaces_unknown_words &=
                 only_its_stem || by_word.get(word.as_str()).is_some_and(|word| !word.in_text);

@@ -316,7 +316,8 @@ async fn a_misspelling_found_only_by_its_stem_is_corrected() {
 }
 
 // A word spelled as a page spells it is not replaced by a commoner word of
-// the same stem ("cancelled", "canceled": "cancel"): it is suggested.
+// the same stem ("cancelled", "canceled": "cancel"), nor is a word that is
+// that word but for its ending ("pivot", "pivotal"): they are suggested.
 #[tokio::test]
 async fn a_rare_spelling_that_a_page_has_is_not_replaced_by_its_stems_common_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -325,7 +326,7 @@ async fn a_rare_spelling_that_a_page_has_is_not_replaced_by_its_stems_common_one
             page(
                 &format!("http://us{i}.test/orders.html"),
                 &format!("Orders {i}"),
-                &format!("An order {i} that was canceled is kept with its canceled date."),
+                &format!("A pivotal order {i} that was canceled is kept with its canceled date."),
             )
         })
         .collect();
@@ -338,6 +339,9 @@ async fn a_rare_spelling_that_a_page_has_is_not_replaced_by_its_stems_common_one
     let answer = service.search("cancelled", 1, 10).await.unwrap();
     assert_eq!(answer.corrected_query, None);
     assert_eq!(answer.suggestion.as_deref(), Some("canceled"));
+    let answer = service.search("pivot", 1, 10).await.unwrap();
+    assert_eq!(answer.corrected_query, None);
+    assert_eq!(answer.suggestion.as_deref(), Some("pivotal"));
 }
 
 #[tokio::test]

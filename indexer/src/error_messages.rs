@@ -94,10 +94,12 @@ pub fn quoted(text: &str) -> Vec<String> {
 /// A message a page quotes ([`quoted`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuotedMessage<'a> {
-    /// The code of `error[E0425]:`, if the message has one: the page that
-    /// explains the code (rustc's error index) explains the message.
+    /// The code of `error[E0425]:`, if the message has one (a letter and a
+    /// digit, `E0425`, `C2065`; a word or a number in the brackets names
+    /// nothing): the page that explains the code (rustc's error index)
+    /// explains the message.
     pub code: Option<&'a str>,
-    /// The message as indexed: its code, then its words.
+    /// The message as indexed: what its brackets hold, then its words.
     pub indexed: String,
 }
 
@@ -133,6 +135,9 @@ pub fn quoted_messages(text: &str) -> Vec<QuotedMessage<'_>> {
             Marker::Name => None,
         };
         let mut message = code.map(str::to_string).unwrap_or_default();
+        let code = code.filter(|code| {
+            code.chars().any(|c| c.is_ascii_alphabetic()) && code.chars().any(|c| c.is_ascii_digit())
+        });
         let mut words = 0;
         for word in text[colon + 1..].split_whitespace() {
             if words == MESSAGE_WORDS || marker_word(word).is_some() {

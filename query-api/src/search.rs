@@ -849,8 +849,7 @@ impl SearchService {
         let docs = match within(self.config.docs_timeout, self.docs.get_many(&ids)).await {
             Ok(docs) => docs,
             Err(error) => {
-                tracing::warn!(docs = self.docs.name(), %error, "documents unavailable: a message's code not looked for");
-                metrics::counter!("trawl_api_docs_errors_total").increment(1);
+                self.docs_unavailable(&error, "a message's code not looked for");
                 return CodePage::NotLookedFor;
             }
         };
@@ -863,11 +862,7 @@ impl SearchService {
                 .find_map(|message| message.code)?;
             Some(code.to_string())
         });
-        // A code has a letter and a digit (`E0425`, `C2065`): a word or a
-        // number in the brackets would find pages that merely say it.
-        let Some(code) = quoted_code.filter(|code| {
-            code.chars().any(|c| c.is_ascii_alphabetic()) && code.chars().any(|c| c.is_ascii_digit())
-        }) else {
+        let Some(code) = quoted_code else {
             return CodePage::None;
         };
         let Ok(code_words) = ParsedQuery::parse(&code) else {
@@ -1054,10 +1049,15 @@ impl SearchService {
             docs_error = docs_error.or(error);
         }
         if let Some(error) = docs_error {
-            tracing::warn!(docs = self.docs.name(), %error, "documents unavailable: results without snippets");
-            metrics::counter!("trawl_api_docs_errors_total").increment(1);
+            self.docs_unavailable(&error, "results without snippets");
         }
         results
+    }
+
+    /// Says that the document service failed, and what was done without it.
+    fn docs_unavailable(&self, error: &BackendError, without: &str) {
+        tracing::warn!(docs = self.docs.name(), %error, "documents unavailable: {without}");
+        metrics::counter!("trawl_api_docs_errors_total").increment(1);
     }
 
     /// One part of [`SearchService::results`]: its documents read, then
@@ -1345,23 +1345,22 @@ fn spelling_correction(plan: &Plan, shards: &[Vec<WordSpelling>]) -> Option<Spel
     for correction in corrections {
         if correction.original != correction.corrected {
             let word = correction.original.to_lowercase();
+            let spelling = by_word.get(word.as_str());
             // A misspelling with its correction's stem ("maintenence" and
             // "maintenance" are both "mainten") is found in the stemmed
             // text wherever the correction is: that says nothing of the
-            // word as typed, which may be on no page.
-            // A word the dictionary has as typed ("cancelled" beside
-            // "canceled") is a word of some page all the same, and one
-            // that is its correction but for an ending ("pivot",
-            // "pivotal") is another word of the same stem, not a typo.
+            // word as typed, which may be on no page. Unless the
+            // dictionary has it as typed ("cancelled" beside "canceled"),
+            // or it is its correction but for an ending ("pivot",
+            // "pivotal"): then it is another word of the same stem.
             let stem = rank::analyze(&word);
             let corrected = correction.corrected.to_lowercase();
             let another_ending = word.starts_with(&corrected) || corrected.starts_with(&word);
             let only_its_stem = !stem.is_empty()
                 && !another_ending
                 && stem == rank::analyze(&corrected)
-                && by_word.get(word.as_str()).is_some_and(|word| word.df == 0);
-            replaces_unknown_words &=
-                only_its_stem || by_word.get(word.as_str()).is_some_and(|word| !word.in_text);
+                && spelling.is_some_and(|word| word.df == 0);
+            replaces_unknown_words &= only_its_stem || spelling.is_some_and(|word| !word.in_text);
         }
         corrected = corrected.with_word_replaced(&correction.original, &correction.corrected);
     }

@@ -542,7 +542,7 @@ impl SearchService {
                 Some(plan) => plan,
                 None => Plan::new(&request, budget_ends)?,
             };
-            let (response, _) = self.answer(&plan, &generations, true).await?;
+            let response = self.answer(plan, &generations).await?;
             Ok(Answer::new(response))
         };
         let generation_numbers: Vec<u64> = generations.iter().map(|g| *g.as_ref().unwrap_or(&0)).collect();
@@ -672,13 +672,24 @@ impl SearchService {
         })
     }
 
-    /// The answer for `plan`, from the shards whose generation came back.
-    async fn answer(
+    /// The answer for `plan`, from the shards whose generation came back:
+    /// the hits of the pass that answers it ([`SearchService::rank`]) made
+    /// into a page of results ([`SearchService::finish`]).
+    async fn answer(&self, plan: Plan, generations: &Generations) -> Result<SearchResponse, SearchError> {
+        let ranked = self.rank(plan, generations, true).await?;
+        Ok(self.finish(ranked, generations).await)
+    }
+
+    /// The ranked hits of the pass that answers `plan`: the query as typed,
+    /// or its spelling correction or relaxed form when those find more.
+    /// Passes are chosen on their matches alone, so the one not chosen
+    /// costs no snippets and no document reads.
+    async fn rank(
         &self,
-        plan: &Plan,
+        plan: Plan,
         generations: &Generations,
         may_correct: bool,
-    ) -> Result<(SearchResponse, usize), SearchError> {
+    ) -> Result<Ranked, SearchError> {
         let mut failed = failures(&self.shards, generations);
         let live: Vec<&Arc<dyn IndexShard>> = self
             .shards
@@ -687,17 +698,16 @@ impl SearchService {
             .filter(|(_, g)| g.is_ok())
             .map(|(shard, _)| shard)
             .collect();
-        let gathered = self.gather(plan, live.clone(), may_correct, &mut failed).await?;
         let Gathered {
-            mut total,
-            hits: mut merged,
+            total,
+            mut hits,
             shards_answered,
             spelling,
-        } = gathered;
-        merged.sort_by(by_rank);
+        } = self.gather(&plan, live, may_correct, &mut failed).await?;
+        hits.sort_by(by_rank);
 
         let correction = if may_correct {
-            spelling_correction(plan, &spelling)
+            spelling_correction(&plan, &spelling)
         } else {
             None
         };
@@ -724,56 +734,85 @@ impl SearchService {
                     parsed: Some(corrected.clone()),
                     ..plan.clone()
                 };
-                let (retried, matches) = Box::pin(self.answer(&fixed, generations, false)).await?;
-                if matches > total || (unknown_words && matches > 0) {
-                    let response = SearchResponse {
-                        query: plan.normalized.clone(),
-                        corrected_query: Some(fixed.normalized.clone()),
-                        suggestion: Some(fixed.normalized),
+                let retried = Box::pin(self.rank(fixed, generations, false)).await?;
+                if retried.total > total || (unknown_words && retried.total > 0) {
+                    let corrected = retried.plan.normalized.clone();
+                    return Ok(Ranked {
+                        query: plan.normalized,
+                        corrected_query: Some(corrected.clone()),
+                        suggestion: Some(corrected),
                         ..retried
-                    };
-                    return Ok((response, matches));
+                    });
                 }
             } else {
                 cut_short = true;
             }
         }
+        let suggestion = corrected.map(ParsedQuery::normalized);
         if total < FEW_RESULTS && plan.can_relax() {
             if plan.within_budget() {
                 let relaxed = Plan {
                     relaxed: true,
                     ..plan.clone()
                 };
-                let (retried, matches) = Box::pin(self.answer(&relaxed, generations, false)).await?;
-                if matches > total {
-                    let response = SearchResponse {
-                        suggestion: corrected.map(|c| c.normalized()),
+                let retried = Box::pin(self.rank(relaxed, generations, false)).await?;
+                if retried.total > total {
+                    return Ok(Ranked {
+                        suggestion,
                         ..retried
-                    };
-                    return Ok((response, matches));
+                    });
                 }
             } else {
                 cut_short = true;
             }
         }
+        Ok(Ranked {
+            query: plan.normalized.clone(),
+            corrected_query: None,
+            suggestion,
+            plan,
+            hits,
+            total,
+            shards_answered,
+            failed,
+            cut_short,
+        })
+    }
 
-        // This answer stands: the page that explains a pasted message's
-        // code joins it, before the same page at two URLs is folded into
-        // one and a host's results are spread over pages.
-        let matches = total;
+    /// The page of results that `ranked` asks for: the page that explains
+    /// a pasted message's code joins the hits, then the same page at two
+    /// URLs is folded into one, a host's results are spread over pages,
+    /// and the page's hits get their titles and snippets.
+    async fn finish(&self, ranked: Ranked, generations: &Generations) -> SearchResponse {
+        let Ranked {
+            plan,
+            query,
+            corrected_query,
+            suggestion,
+            mut hits,
+            mut total,
+            shards_answered,
+            failed,
+            mut cut_short,
+        } = ranked;
         let mut unfinished = false;
-        if merged
+        if hits
             .iter()
             .take(MESSAGE_PAGES_LOOKED_AT)
             .any(|hit| hit.quotes_message)
         {
             if plan.within_budget() {
-                let answered: Vec<&Arc<dyn IndexShard>> = live
-                    .into_iter()
-                    .filter(|shard| !failed.iter().any(|failure| failure.shard == shard.name()))
+                let answered: Vec<&Arc<dyn IndexShard>> = self
+                    .shards
+                    .iter()
+                    .zip(generations)
+                    .filter(|(shard, generation)| {
+                        generation.is_ok() && !failed.iter().any(|failure| failure.shard == shard.name())
+                    })
+                    .map(|(shard, _)| shard)
                     .collect();
-                let every_match_fetched = merged.len() >= total;
-                match self.put_code_page_first(plan, &answered, &mut merged).await {
+                let every_match_fetched = hits.len() >= total;
+                match self.put_code_page_first(&plan, &answered, &mut hits).await {
                     CodePage::Added if every_match_fetched => total += 1,
                     CodePage::Added | CodePage::Moved | CodePage::None => {}
                     // Not cached: the same query may be answered in full later.
@@ -783,21 +822,20 @@ impl SearchService {
                 cut_short = true;
             }
         }
-        let (mut merged, also_at) = collapse(merged);
+        let (mut hits, also_at) = collapse(hits);
         if plan.crowding {
-            merged = crowd(merged, plan.per_page, MAX_PER_HOST);
+            hits = crowd(hits, plan.per_page, MAX_PER_HOST);
         }
         if cut_short {
             // Once per search, whichever passes it skipped.
             metrics::counter!("trawl_api_search_over_budget_total").increment(1);
         }
-        let cut_short = cut_short || unfinished;
-        let page_hits: Vec<ShardHit> = merged.into_iter().skip(plan.offset).take(plan.per_page).collect();
-        let results = self.results(plan, page_hits, &also_at).await;
-        let response = SearchResponse {
-            query: plan.normalized.clone(),
-            corrected_query: None,
-            suggestion: corrected.map(|c| c.normalized()),
+        let page_hits: Vec<ShardHit> = hits.into_iter().skip(plan.offset).take(plan.per_page).collect();
+        let results = self.results(&plan, page_hits, &also_at).await;
+        SearchResponse {
+            query,
+            corrected_query,
+            suggestion,
             total,
             took_ms: 0.0,
             page: plan.page,
@@ -807,17 +845,15 @@ impl SearchService {
             cached: false,
             partial: !failed.is_empty(),
             relaxed: plan.relaxed,
-            cut_short,
+            cut_short: cut_short || unfinished,
             shards: ShardsReport {
                 searched: self.shards.len(),
                 answered: shards_answered,
                 failed,
             },
             results,
-        };
-        Ok((response, matches))
+        }
     }
-
     /// An error message pasted without its code ("cannot find value in
     /// this scope"): where one of the first pages quotes it with a code
     /// (the Rustonomicon's `error[E0425]: cannot find value `x` in this
@@ -1299,6 +1335,25 @@ struct Gathered {
     shards_answered: usize,
     /// Each shard's spelling of the plan's words.
     spelling: Vec<Vec<WordSpelling>>,
+}
+
+/// The hits of the pass that answers a query, ranked, and what the
+/// response says of them, before they are made into a page of results.
+struct Ranked {
+    /// The pass's plan: the query as typed, corrected or relaxed.
+    plan: Plan,
+    /// The query as the response shows it: as typed, normalized.
+    query: String,
+    corrected_query: Option<String>,
+    suggestion: Option<String>,
+    /// Best first.
+    hits: Vec<ShardHit>,
+    /// Matching documents over every shard that answered.
+    total: usize,
+    shards_answered: usize,
+    failed: Vec<ShardFailure>,
+    /// A pass was skipped for want of time.
+    cut_short: bool,
 }
 
 /// Spelling candidates of a word with their document frequencies.

@@ -1726,3 +1726,98 @@ async fn a_message_quoted_on_a_page_finds_that_page() {
         links(&answer)
     );
 }
+
+/// The document service of one docstore, counting the documents asked of it.
+struct CountingDocs {
+    docs: LocalDocs,
+    read: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait]
+impl query_api::backends::DocumentSource for CountingDocs {
+    fn name(&self) -> &str {
+        self.docs.name()
+    }
+
+    async fn get_many(&self, ids: &[common::DocId]) -> Result<Vec<Option<indexer::DocRecord>>, BackendError> {
+        self.read
+            .fetch_add(ids.len(), std::sync::atomic::Ordering::SeqCst);
+        self.docs.get_many(ids).await
+    }
+
+    async fn ping(&self) -> Result<(), BackendError> {
+        Ok(())
+    }
+}
+
+// A second pass (the query spelled right, or relaxed) that finds no more
+// than the query as typed does not answer it: its hits are never made into
+// results, so the documents read are those of the results shown, once.
+#[tokio::test]
+async fn a_second_pass_that_does_not_answer_reads_no_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut pages: Vec<PageMessage> = (0..45)
+        .map(|i| {
+            page(
+                &format!("http://library{i}.test/loans.html"),
+                &format!("Loans {i}"),
+                "The rules for borrowing a book from the library.",
+            )
+        })
+        .collect();
+    pages.extend([
+        page(
+            "http://pens.test/a.html",
+            "Pens A",
+            "The borowing of a pen, misspelled.",
+        ),
+        page(
+            "http://pens.test/b.html",
+            "Pens B",
+            "A pen for borowing, misspelled again.",
+        ),
+        page(
+            "http://pens.test/c.html",
+            "Pens C",
+            "Borrowing a pen, spelled right.",
+        ),
+        page(
+            "http://kettle.test/",
+            "Kettles",
+            "Why does the kettle whistle? Steam.",
+        ),
+    ]);
+    let (index, docstore) = build(dir.path(), &pages);
+    let docs = Arc::new(CountingDocs {
+        docs: LocalDocs::new("local", docstore.clone()),
+        read: Default::default(),
+    });
+    let config = SearchConfig {
+        query_budget: Duration::from_secs(60),
+        cache_entries: 0,
+        ..SearchConfig::default()
+    };
+    let service = SearchService::with_backends(
+        vec![Arc::new(LocalShard::new("local", ShardSearcher::new(index, 0)))],
+        docs.clone(),
+        config,
+    );
+    let read = || docs.read.swap(0, std::sync::atomic::Ordering::SeqCst);
+
+    // "borowing" is on two pages, "borrowing" on 46: the correction is
+    // searched (the typed query found fewer than three pages), finds one
+    // page with "pen", and only suggests.
+    let answer = service.search("borowing pen", 1, 10).await.unwrap();
+    assert_eq!(answer.suggestion.as_deref(), Some("borrowing pen"));
+    assert_eq!(answer.corrected_query, None);
+    assert_eq!(answer.total, 2);
+    assert_eq!(read(), 2);
+
+    // One page has all three words, and no other page has two of them:
+    // relaxed, the query finds the same page, and the typed one answers.
+    let answer = service.search("does the kettle", 1, 10).await.unwrap();
+    assert!(!answer.relaxed);
+    assert_eq!(links(&answer), ["http://kettle.test/"]);
+    assert_eq!(read(), 1);
+}
+

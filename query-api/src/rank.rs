@@ -622,7 +622,22 @@ fn named_by_query(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Quer
 /// page of that title, not "Documentation testing", which the stemmed
 /// fields cannot tell apart.
 fn title_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn Query>> {
-    // Alternatives (`a OR b`) are no one title.
+    let key = typed_title_key(query)?;
+    Some(constant(
+        term_query(fields.identifiers, &key),
+        weights::TITLE_AS_TYPED,
+    ))
+}
+
+/// [`typed_title_key`] as a term of the `identifiers` field.
+pub fn typed_title_term(query: &ParsedQuery, fields: &IndexSchema) -> Option<Term> {
+    typed_title_key(query).map(|key| Term::from_field_text(fields.identifiers, &key))
+}
+
+/// The `identifiers` term of the title that `query` is typed as
+/// ([`indexer::identifiers::title_key`]); None for alternatives (`a OR
+/// b`), which are no one title.
+pub fn typed_title_key(query: &ParsedQuery) -> Option<String> {
     if query.groups.iter().any(|group| group.len() > 1) {
         return None;
     }
@@ -634,11 +649,7 @@ fn title_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn Quer
         .flatten()
         .map(|atom| atom.searched())
         .collect();
-    let key = indexer::identifiers::title_key(&words.join(" "))?;
-    Some(constant(
-        term_query(fields.identifiers, &key),
-        weights::TITLE_AS_TYPED,
-    ))
+    indexer::identifiers::title_key(&words.join(" "))
 }
 
 /// A match worth `score` whatever the term's frequency, rarity or the
@@ -724,11 +735,15 @@ pub fn names_code(query: &ParsedQuery) -> bool {
 /// A document's [`RankKey`] from its BM25 score: with the tuned ranking,
 /// the score is multiplied by the priors of the page (what it is, not what
 /// it says; its length only when `long_pages_lose`); the baseline keeps
-/// the plain score.
+/// the plain score. A page whose title the query is typed as
+/// (`typed_title`, its [`typed_title_key`] term) keeps its score whatever
+/// its kind: "asyncio" names the page "asyncio — Asynchronous I/O", which
+/// is mostly links to the package's other pages.
 pub fn rank_key_fn(
     fields: &IndexSchema,
     ranking: Ranking,
     long_pages_lose: bool,
+    typed_title: Option<Term>,
 ) -> impl Fn(&SegmentReader) -> Box<dyn Fn(DocId, Score) -> RankKey> + Send + Sync + 'static {
     let body = fields.body;
     move |segment: &SegmentReader| {
@@ -744,7 +759,7 @@ pub fn rank_key_fn(
                 doc_id: doc_id_of(doc),
             });
         }
-        let kind_factor_of = kind_factors(segment);
+        let kind_factor_of = kind_factors(segment, typed_title.as_ref());
         let lengths = segment.get_fieldnorms_reader(body).ok();
         Box::new(move |doc: DocId, score: Score| {
             let kind_factor = kind_factor_of(doc);
@@ -762,15 +777,37 @@ pub fn rank_key_fn(
     }
 }
 
+/// The documents of `segment` that have `term`, in order.
+fn docs_with(segment: &SegmentReader, term: &Term) -> tantivy::Result<Vec<DocId>> {
+    let mut docs = Vec::new();
+    let index = segment.inverted_index(term.field())?;
+    if let Some(mut postings) = index.read_postings(term, IndexRecordOption::Basic)? {
+        while postings.doc() != tantivy::TERMINATED {
+            docs.push(postings.doc());
+            postings.advance();
+        }
+    }
+    Ok(docs)
+}
+
 /// Each document of `segment` to [`kind_factor`] of its page kind (an
-/// ordinary page's when the segment has no kinds).
-pub fn kind_factors(segment: &SegmentReader) -> impl Fn(DocId) -> f32 + use<> {
+/// ordinary page's when the segment has no kinds), or to 1 when it has
+/// `typed_title`, the term of the title the query is typed as: the page
+/// the query names is what it asks for, whatever its kind.
+pub fn kind_factors(segment: &SegmentReader, typed_title: Option<&Term>) -> impl Fn(DocId) -> f32 + use<> {
     let kinds = segment
         .fast_fields()
         .u64(indexer::schema::PAGE_KIND_FIELD)
         .ok()
         .map(|column| column.first_or_default_col(0));
+    // (A title names few pages: their postings are read at once.)
+    let titled = typed_title
+        .and_then(|term| docs_with(segment, term).ok())
+        .unwrap_or_default();
     move |doc: DocId| {
+        if titled.binary_search(&doc).is_ok() {
+            return 1.0;
+        }
         kinds
             .as_ref()
             .map_or(1.0, |column| kind_factor(PageKind::from_u64(column.get_val(doc))))

@@ -47,6 +47,8 @@ const B: f32 = 0.75;
 pub struct SectionScorer {
     terms: Vec<(Term, f32)>,
     body: tantivy::schema::Field,
+    /// The term of the title the query is typed as ([`rank::kind_factors`]).
+    typed_title: Option<Term>,
 }
 
 impl SectionScorer {
@@ -73,6 +75,7 @@ impl SectionScorer {
         Ok(Some(SectionScorer {
             terms,
             body: fields.body,
+            typed_title: rank::typed_title_term(query, fields),
         }))
     }
 
@@ -90,7 +93,7 @@ impl SectionScorer {
             let segment = searcher.segment_reader(segment_ord);
             // None in a segment where no page has sections.
             let column = segment.fast_fields().column_opt::<u64>(SECTION_BOUNDS_FIELD)?;
-            let kind_factor_of = rank::kind_factors(segment);
+            let kind_factor_of = rank::kind_factors(segment, self.typed_title.as_ref());
             let lengths = segment.get_fieldnorms_reader(self.body)?;
             let inverted = segment.inverted_index(self.body)?;
             let mut postings = Vec::with_capacity(self.terms.len());

@@ -193,6 +193,9 @@ impl ShardSearcher {
                 &self.index.fields,
                 request.ranking,
                 !parsed.as_ref().is_some_and(rank::names_code),
+                parsed
+                    .as_ref()
+                    .and_then(|parsed| rank::typed_title_term(parsed, &self.index.fields)),
             )),
             Count,
         );

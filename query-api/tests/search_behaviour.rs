@@ -1821,3 +1821,51 @@ async fn a_second_pass_that_does_not_answer_reads_no_documents() {
     assert_eq!(read(), 1);
 }
 
+// A page that is mostly links (a package's contents: "asyncio —
+// Asynchronous I/O" is a list of the package's other pages) ranks low for
+// the words it lists, but the query typed as its title names it: it comes
+// first, before the pages that only mention the name. (Without the kind's
+// demotion lifted, "Developing with kettle" comes first.)
+#[tokio::test]
+async fn a_page_of_links_typed_by_its_title_comes_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut contents = page(
+        "http://docs.test/library/kettle.html",
+        "kettle — Boiling water — Docs",
+        &format!(
+            "kettle — Boiling water. {}",
+            (0..40)
+                .map(|i| format!("Kettle part {i}."))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+    );
+    contents.outlinks = (0..40)
+        .map(|i| common::message::Outlink {
+            url: common::NormalizedUrl::parse(&format!("http://docs.test/library/kettle-{i}.html")).unwrap(),
+            anchor: format!("Kettle part {i}"),
+        })
+        .collect();
+    contents.sections = vec![common::message::Section {
+        anchor: "kettle".into(),
+        heading_path: vec!["kettle — Boiling water".into()],
+        start: 0,
+    }];
+    let mut developing = page(
+        "http://docs.test/library/kettle-dev.html",
+        "Developing with kettle — Docs",
+        "Developing with kettle: the kettle debug mode logs every kettle call, \
+         and kettle warns of a kettle never awaited.",
+    );
+    developing.sections = vec![common::message::Section {
+        anchor: "kettle".into(),
+        heading_path: vec!["Developing with kettle".into()],
+        start: 0,
+    }];
+    let service = service_over(dir.path(), &[developing, contents]);
+    let answer = service.search("kettle", 1, 10).await.unwrap();
+    assert_eq!(
+        links(&answer).first().map(|link| link.split('#').next().unwrap()),
+        Some("http://docs.test/library/kettle.html")
+    );
+}

@@ -18,8 +18,9 @@
 //! page named for it is a match even without the query's other words (an
 //! error message's text is seldom on the page of its exception). Then
 //! priors from the page itself: whole-book print pages, listing pages,
-//! source views and release notes rank below ordinary pages, and very long
-//! pages (which match everything) lose some of their score. Last, a
+//! source views and release notes rank below ordinary pages (but for a
+//! query typed as the page's title), and very long pages (which match
+//! everything) lose some of their score. Last, a
 //! shard's best pages get their best section's score added
 //! ([`crate::sections`]): the answer is often one section of a long page.
 //!
@@ -206,7 +207,25 @@ pub fn relaxed_minimum(words: usize) -> usize {
 /// that it requires only half of them and relaxing it finds no more.
 /// Common words alone ("to be or not to be") are all required.
 pub fn requires_half(query: &ParsedQuery) -> bool {
-    let content_words = query
+    content_words(query) >= MIN_WORDS_FOR_HALF
+}
+
+/// Whether relaxing `query` ([`build`]'s `relaxed`) requires fewer of its
+/// words than it does as typed: its required words (the content words, or
+/// every word when all are common ones) are [`MIN_WORDS_TO_RELAX`] or more,
+/// and it does not already require only half ([`requires_half`]). With the
+/// constants as they are, that is a query of common words alone ("what is
+/// it"); a search relaxed otherwise would be the same search again.
+pub fn relaxing_requires_fewer(query: &ParsedQuery) -> bool {
+    let content = content_words(query);
+    let required = if content > 0 { content } else { query.groups.len() };
+    required >= MIN_WORDS_TO_RELAX && content < MIN_WORDS_FOR_HALF
+}
+
+/// How many of `query`'s alternatives have a content word: a word not
+/// common that the analyzer keeps.
+fn content_words(query: &ParsedQuery) -> usize {
+    query
         .groups
         .iter()
         .filter(|group| {
@@ -214,8 +233,7 @@ pub fn requires_half(query: &ParsedQuery) -> bool {
                 .iter()
                 .any(|atom| !is_stopword(atom) && !analyze(atom.searched()).is_empty())
         })
-        .count();
-    content_words >= MIN_WORDS_FOR_HALF
+        .count()
 }
 
 /// Builds the tantivy query of `query` (the tuned ranking). `relaxed`: a
@@ -629,7 +647,8 @@ fn title_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn Quer
     ))
 }
 
-/// [`typed_title_key`] as a term of the `identifiers` field.
+/// [`typed_title_key`] as a term of the `identifiers` field: the pages
+/// the query is typed as the title of ([`kind_factors`]).
 pub fn typed_title_term(query: &ParsedQuery, fields: &IndexSchema) -> Option<Term> {
     typed_title_key(query).map(|key| Term::from_field_text(fields.identifiers, &key))
 }
@@ -637,7 +656,7 @@ pub fn typed_title_term(query: &ParsedQuery, fields: &IndexSchema) -> Option<Ter
 /// The `identifiers` term of the title that `query` is typed as
 /// ([`indexer::identifiers::title_key`]); None for alternatives (`a OR
 /// b`), which are no one title.
-pub fn typed_title_key(query: &ParsedQuery) -> Option<String> {
+fn typed_title_key(query: &ParsedQuery) -> Option<String> {
     if query.groups.iter().any(|group| group.len() > 1) {
         return None;
     }
@@ -736,8 +755,8 @@ pub fn names_code(query: &ParsedQuery) -> bool {
 /// the score is multiplied by the priors of the page (what it is, not what
 /// it says; its length only when `long_pages_lose`); the baseline keeps
 /// the plain score. A page whose title the query is typed as
-/// (`typed_title`, its [`typed_title_key`] term) keeps its score whatever
-/// its kind: "asyncio" names the page "asyncio — Asynchronous I/O", which
+/// (`typed_title`, see [`kind_factors`]) keeps its score though it is a
+/// listing: "asyncio" names the page "asyncio — Asynchronous I/O", which
 /// is mostly links to the package's other pages.
 pub fn rank_key_fn(
     fields: &IndexSchema,
@@ -791,28 +810,36 @@ fn docs_with(segment: &SegmentReader, term: &Term) -> tantivy::Result<Vec<DocId>
 }
 
 /// Each document of `segment` to [`kind_factor`] of its page kind (an
-/// ordinary page's when the segment has no kinds), or to 1 when it has
-/// `typed_title`, the term of the title the query is typed as: the page
-/// the query names is what it asks for, whatever its kind.
+/// ordinary page's when the segment has no kinds). `typed_title`, the term
+/// of the title the query is typed as ([`typed_title_term`]), when few
+/// pages have it ([`MAX_TITLED_PAGES`]): those pages are what the query
+/// names, and count as ordinary pages whatever their kind, but a whole
+/// book on one page, which has the book's title.
 pub fn kind_factors(segment: &SegmentReader, typed_title: Option<&Term>) -> impl Fn(DocId) -> f32 + use<> {
     let kinds = segment
         .fast_fields()
         .u64(indexer::schema::PAGE_KIND_FIELD)
         .ok()
         .map(|column| column.first_or_default_col(0));
-    // (A title names few pages: their postings are read at once.)
-    let titled = typed_title
-        .and_then(|term| docs_with(segment, term).ok())
-        .unwrap_or_default();
+    // A read that fails lifts nothing: the pages keep their kinds' factors.
+    let titled = match (typed_title, &kinds) {
+        (Some(term), Some(_)) => docs_with(segment, term).unwrap_or_default(),
+        _ => Vec::new(),
+    };
     move |doc: DocId| {
-        if titled.binary_search(&doc).is_ok() {
+        let kind = kinds
+            .as_ref()
+            .map_or(PageKind::Page, |column| PageKind::from_u64(column.get_val(doc)));
+        if kind != PageKind::Print && titled.binary_search(&doc).is_ok() {
             return 1.0;
         }
-        kinds
-            .as_ref()
-            .map_or(1.0, |column| kind_factor(PageKind::from_u64(column.get_val(doc))))
+        kind_factor(kind)
     }
 }
+
+/// A title typed that more pages than this have names none of them
+/// ("Index", the title of each of Sphinx's index pages).
+pub const MAX_TITLED_PAGES: u64 = 3;
 
 /// The factor a page's score is multiplied by for what kind of page it is.
 pub fn kind_factor(kind: PageKind) -> f32 {
@@ -1065,6 +1092,20 @@ impl Bm25StatisticsProvider for GlobalStatistics<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_query_of_common_words_alone_is_relaxed() {
+        let relaxes = |query: &str| relaxing_requires_fewer(&ParsedQuery::parse(query).unwrap());
+        // Common words alone are all required; relaxed, two of three.
+        assert!(relaxes("what is it"));
+        assert!(relaxes("how can i"));
+        // Common words beside a content word are never required, and
+        // three content words need only half already.
+        assert!(!relaxes("does the kettle"));
+        assert!(!relaxes("how do i read a file"));
+        assert!(!relaxes("read a file line by line"));
+        assert!(!relaxes("what is"));
+    }
 
     #[test]
     fn a_quoted_message_has_the_pasted_words_in_order_with_few_between() {

@@ -681,9 +681,10 @@ impl SearchService {
     }
 
     /// The ranked hits of the pass that answers `plan`: the query as typed,
-    /// or its spelling correction or relaxed form when those find more.
-    /// Passes are chosen on their matches alone, so the one not chosen
-    /// costs no snippets and no document reads.
+    /// or its spelling correction or relaxed form when those find more (the
+    /// correction also when it finds any and the words it replaces are on
+    /// no page, below). Passes are chosen on their matches alone, so the
+    /// one not chosen costs no snippets and no document reads.
     async fn rank(
         &self,
         plan: Plan,
@@ -691,13 +692,7 @@ impl SearchService {
         may_correct: bool,
     ) -> Result<Ranked, SearchError> {
         let mut failed = failures(&self.shards, generations);
-        let live: Vec<&Arc<dyn IndexShard>> = self
-            .shards
-            .iter()
-            .zip(generations)
-            .filter(|(_, g)| g.is_ok())
-            .map(|(shard, _)| shard)
-            .collect();
+        let live = self.shards_answering(generations, &[]);
         let Gathered {
             total,
             mut hits,
@@ -724,6 +719,7 @@ impl SearchService {
         // replaces matched none (the typed query found what it found
         // without them).
         let corrected = correction.as_ref().map(|correction| &correction.query);
+        let suggestion = corrected.map(ParsedQuery::normalized);
         let unknown_words = correction.as_ref().is_some_and(|c| c.replaces_unknown_words);
         if let Some(corrected) = corrected
             && (total < FEW_RESULTS || unknown_words)
@@ -736,11 +732,10 @@ impl SearchService {
                 };
                 let retried = Box::pin(self.rank(fixed, generations, false)).await?;
                 if retried.total > total || (unknown_words && retried.total > 0) {
-                    let corrected = retried.plan.normalized.clone();
                     return Ok(Ranked {
                         query: plan.normalized,
-                        corrected_query: Some(corrected.clone()),
-                        suggestion: Some(corrected),
+                        corrected_query: suggestion.clone(),
+                        suggestion,
                         ..retried
                     });
                 }
@@ -748,7 +743,6 @@ impl SearchService {
                 cut_short = true;
             }
         }
-        let suggestion = corrected.map(ParsedQuery::normalized);
         if total < FEW_RESULTS && plan.can_relax() {
             if plan.within_budget() {
                 let relaxed = Plan {
@@ -802,15 +796,7 @@ impl SearchService {
             .any(|hit| hit.quotes_message)
         {
             if plan.within_budget() {
-                let answered: Vec<&Arc<dyn IndexShard>> = self
-                    .shards
-                    .iter()
-                    .zip(generations)
-                    .filter(|(shard, generation)| {
-                        generation.is_ok() && !failed.iter().any(|failure| failure.shard == shard.name())
-                    })
-                    .map(|(shard, _)| shard)
-                    .collect();
+                let answered = self.shards_answering(generations, &failed);
                 let every_match_fetched = hits.len() >= total;
                 match self.put_code_page_first(&plan, &answered, &mut hits).await {
                     CodePage::Added if every_match_fetched => total += 1,
@@ -854,6 +840,7 @@ impl SearchService {
             results,
         }
     }
+
     /// An error message pasted without its code ("cannot find value in
     /// this scope"): where one of the first pages quotes it with a code
     /// (the Rustonomicon's `error[E0425]: cannot find value `x` in this
@@ -958,6 +945,22 @@ impl SearchService {
         let score = hits.first().map_or(page.score, |first| first.score);
         hits.insert(0, ShardHit { score, ..page });
         if moved { CodePage::Moved } else { CodePage::Added }
+    }
+
+    /// The shards whose generation came back, but those in `failed`.
+    fn shards_answering(
+        &self,
+        generations: &Generations,
+        failed: &[ShardFailure],
+    ) -> Vec<&Arc<dyn IndexShard>> {
+        self.shards
+            .iter()
+            .zip(generations)
+            .filter(|(shard, generation)| {
+                generation.is_ok() && !failed.iter().any(|failure| failure.shard == shard.name())
+            })
+            .map(|(shard, _)| shard)
+            .collect()
     }
 
     /// Every live shard's best matches for `plan`, scored with the
@@ -1299,15 +1302,10 @@ impl Plan {
         Instant::now() < self.budget_ends
     }
 
-    /// Whether a relaxed search could find more: the tuned ranking, enough
-    /// words, not relaxed yet, and not a query that already requires only
-    /// half its words.
+    /// Whether a relaxed search could find more: the tuned ranking, not
+    /// relaxed yet, and a query that relaxing requires fewer words of.
     fn can_relax(&self) -> bool {
-        !self.relaxed
-            && self
-                .parsed
-                .as_ref()
-                .is_some_and(|p| p.groups.len() >= rank::MIN_WORDS_TO_RELAX && !rank::requires_half(p))
+        !self.relaxed && self.parsed.as_ref().is_some_and(rank::relaxing_requires_fewer)
     }
 
     fn snippet_query(&self) -> SnippetQuery {

@@ -57,6 +57,7 @@ impl SectionScorer {
         query: &ParsedQuery,
         fields: &IndexSchema,
         statistics: &dyn Bm25StatisticsProvider,
+        typed_title: Option<Term>,
     ) -> tantivy::Result<Option<SectionScorer>> {
         let num_docs = statistics.total_num_docs()? as f32;
         let mut terms: Vec<(Term, f32)> = Vec::new();
@@ -75,7 +76,7 @@ impl SectionScorer {
         Ok(Some(SectionScorer {
             terms,
             body: fields.body,
-            typed_title: rank::typed_title_term(query, fields),
+            typed_title,
         }))
     }
 

@@ -179,8 +179,17 @@ impl ShardSearcher {
             }
         };
         let statistics = GlobalStatistics::new(&live, stats);
+        // The pages the query is typed as the title of, when it names few
+        // (in this shard): they rank as ordinary pages whatever their kind.
+        let typed_title = match &parsed {
+            Some(parsed) => match rank::typed_title_term(parsed, &self.index.fields) {
+                Some(term) if live.doc_freq(&term)? <= rank::MAX_TITLED_PAGES => Some(term),
+                _ => None,
+            },
+            None => None,
+        };
         let section_scorer = match &parsed {
-            Some(parsed) => SectionScorer::new(parsed, &self.index.fields, &statistics)?,
+            Some(parsed) => SectionScorer::new(parsed, &self.index.fields, &statistics, typed_title.clone())?,
             None => None,
         };
         let depth = if section_scorer.is_some() {
@@ -193,9 +202,7 @@ impl ShardSearcher {
                 &self.index.fields,
                 request.ranking,
                 !parsed.as_ref().is_some_and(rank::names_code),
-                parsed
-                    .as_ref()
-                    .and_then(|parsed| rank::typed_title_term(parsed, &self.index.fields)),
+                typed_title,
             )),
             Count,
         );

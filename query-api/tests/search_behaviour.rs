@@ -1746,7 +1746,7 @@ impl query_api::backends::DocumentSource for CountingDocs {
     }
 
     async fn ping(&self) -> Result<(), BackendError> {
-        Ok(())
+        self.docs.ping().await
     }
 }
 
@@ -1784,7 +1784,7 @@ async fn a_second_pass_that_does_not_answer_reads_no_documents() {
         page(
             "http://kettle.test/",
             "Kettles",
-            "Why does the kettle whistle? Steam.",
+            "What is it? A kettle that whistles.",
         ),
     ]);
     let (index, docstore) = build(dir.path(), &pages);
@@ -1813,9 +1813,10 @@ async fn a_second_pass_that_does_not_answer_reads_no_documents() {
     assert_eq!(answer.total, 2);
     assert_eq!(read(), 2);
 
-    // One page has all three words, and no other page has two of them:
-    // relaxed, the query finds the same page, and the typed one answers.
-    let answer = service.search("does the kettle", 1, 10).await.unwrap();
+    // Common words alone are all required, and relaxed, two of the three
+    // are: one page has all three and no other page has two of them, so
+    // the relaxed search finds the same page and the typed one answers.
+    let answer = service.search("what is it", 1, 10).await.unwrap();
     assert!(!answer.relaxed);
     assert_eq!(links(&answer), ["http://kettle.test/"]);
     assert_eq!(read(), 1);
@@ -1862,6 +1863,10 @@ async fn a_page_of_links_typed_by_its_title_comes_first() {
         heading_path: vec!["Developing with kettle".into()],
         start: 0,
     }];
+    assert_eq!(
+        indexer::schema::PageKind::of(&contents),
+        indexer::schema::PageKind::Listing
+    );
     let service = service_over(dir.path(), &[developing, contents]);
     let answer = service.search("kettle", 1, 10).await.unwrap();
     assert_eq!(

@@ -4,11 +4,12 @@
 //! Four kinds of pages match far more queries than they answer: a whole
 //! book on one page (mdBook's `print.html`), listing pages that are mostly
 //! links (rustdoc's `all.html`, site maps, indexes of error codes),
-//! source-code views (rustdoc's `/src/` pages) and release notes (Python's
-//! "What's New In Python 3.9", PostgreSQL's "Release 15.1", "Rust Release
-//! Notes"), which name every feature of their release in a short section
-//! of its own. Ranking lowers them (query-api's `rank` module); they stay
-//! searchable.
+//! source-code views (rustdoc's `/src/` pages, Doxygen's "Source File"
+//! pages) and release notes (Python's "What's New In Python 3.9",
+//! PostgreSQL's "Release 15.1", "Rust Release Notes"), which name every
+//! feature of their release in a short section of its own. Ranking lowers
+//! them (query-api's `rank` module), but for a query typed as the page's
+//! title; they stay searchable.
 
 use common::PageMessage;
 
@@ -42,7 +43,7 @@ impl PageKind {
         if path.ends_with("/print.html") {
             return PageKind::Print;
         }
-        if path.contains("/src/") && path.ends_with(".rs.html") {
+        if is_source_view(path, &page.title) {
             return PageKind::Source;
         }
         if is_release_notes(&page.title) {
@@ -81,6 +82,14 @@ fn words_up_to(text: &str, limit: usize) -> usize {
         .filter(|word| !word.is_empty())
         .take(limit)
         .count()
+}
+
+/// Whether the page at `path` titled `title` shows a source file: rustdoc's
+/// `/src/.../lib.rs.html`, Doxygen's "libstdc++: shared_ptr.h Source
+/// File". It names every function its file defines, and the page that
+/// documents them is elsewhere.
+fn is_source_view(path: &str, title: &str) -> bool {
+    (path.contains("/src/") && path.ends_with(".rs.html")) || title.ends_with(" Source File")
 }
 
 /// Whether a page titled `title` is release notes: its title says "what's
@@ -129,6 +138,29 @@ mod tests {
                     "{text:?} up to {limit}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn source_views_by_their_paths_or_titles() {
+        for (path, title) in [
+            ("http://d.test/src/alloc/vec/mod.rs.html", "mod.rs - source"),
+            (
+                "http://d.test/user/a20042_source.html",
+                "libstdc++: shared_ptr.h Source File",
+            ),
+        ] {
+            assert!(is_source_view(path, title), "{path}");
+        }
+        for (path, title) in [
+            ("http://d.test/std/vec/struct.Vec.html", "Vec in std::vec - Rust"),
+            (
+                "http://d.test/user/a00230.html",
+                "libstdc++: unordered_map File Reference",
+            ),
+            ("http://d.test/book/src/intro.html", "Reading the source file"),
+        ] {
+            assert!(!is_source_view(path, title), "{path}");
         }
     }
 

@@ -205,7 +205,7 @@ pub fn relaxed_minimum(words: usize) -> usize {
 
 /// Whether `query` has [`MIN_WORDS_FOR_HALF`] content words or more, so
 /// that it requires only half of them and relaxing it finds no more.
-/// Common words alone ("to be or not to be") are all required.
+/// Common words alone ("what is it") are all required.
 pub fn requires_half(query: &ParsedQuery) -> bool {
     content_words(query) >= MIN_WORDS_FOR_HALF
 }

@@ -85,11 +85,14 @@ fn words_up_to(text: &str, limit: usize) -> usize {
 }
 
 /// Whether the page at `path` titled `title` shows a source file: rustdoc's
-/// `/src/.../lib.rs.html`, Doxygen's "libstdc++: shared_ptr.h Source
-/// File". It names every function its file defines, and the page that
-/// documents them is elsewhere.
+/// `/src/.../lib.rs.html`, Doxygen's `a20042_source.html`, "libstdc++:
+/// shared_ptr.h Source File" (the file's name too: DocBook may title a
+/// section "Compiling a Source File"). It names every function its file
+/// defines, and the page that documents them is elsewhere.
 fn is_source_view(path: &str, title: &str) -> bool {
-    (path.contains("/src/") && path.ends_with(".rs.html")) || title.ends_with(" Source File")
+    let file = path.rsplit('/').next().unwrap_or_default();
+    (path.contains("/src/") && path.ends_with(".rs.html"))
+        || (title.ends_with(" Source File") && file.ends_with("_source.html"))
 }
 
 /// Whether a page titled `title` is release notes: its title says "what's
@@ -159,6 +162,10 @@ mod tests {
                 "libstdc++: unordered_map File Reference",
             ),
             ("http://d.test/book/src/intro.html", "Reading the source file"),
+            (
+                "http://d.test/manual/ch04s02.html",
+                "4.2. Compiling a Source File",
+            ),
         ] {
             assert!(!is_source_view(path, title), "{path}");
         }

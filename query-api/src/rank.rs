@@ -206,7 +206,7 @@ pub fn relaxed_minimum(words: usize) -> usize {
 /// Whether `query` has [`MIN_WORDS_FOR_HALF`] content words or more, so
 /// that it requires only half of them and relaxing it finds no more.
 /// Common words alone ("what is it") are all required.
-pub fn requires_half(query: &ParsedQuery) -> bool {
+fn requires_half(query: &ParsedQuery) -> bool {
     content_words(query) >= MIN_WORDS_FOR_HALF
 }
 
@@ -218,20 +218,31 @@ pub fn requires_half(query: &ParsedQuery) -> bool {
 /// it"); a search relaxed otherwise would be the same search again.
 pub fn relaxing_requires_fewer(query: &ParsedQuery) -> bool {
     let content = content_words(query);
-    let required = if content > 0 { content } else { query.groups.len() };
+    let required = if content > 0 {
+        content
+    } else {
+        words_searched(query, |_| true)
+    };
     required >= MIN_WORDS_TO_RELAX && content < MIN_WORDS_FOR_HALF
 }
 
 /// How many of `query`'s alternatives have a content word: a word not
 /// common that the analyzer keeps.
 fn content_words(query: &ParsedQuery) -> usize {
+    words_searched(query, |atom| !is_stopword(atom))
+}
+
+/// How many of `query`'s alternatives have a word that `counts` and that
+/// the analyzer keeps (it drops a word of 40 bytes or more, and
+/// punctuation alone), as [`build`] searches them.
+fn words_searched(query: &ParsedQuery, counts: impl Fn(&Atom) -> bool) -> usize {
     query
         .groups
         .iter()
         .filter(|group| {
             group
                 .iter()
-                .any(|atom| !is_stopword(atom) && !analyze(atom.searched()).is_empty())
+                .any(|atom| counts(atom) && !analyze(atom.searched()).is_empty())
         })
         .count()
 }
@@ -755,9 +766,9 @@ pub fn names_code(query: &ParsedQuery) -> bool {
 /// the score is multiplied by the priors of the page (what it is, not what
 /// it says; its length only when `long_pages_lose`); the baseline keeps
 /// the plain score. A page whose title the query is typed as
-/// (`typed_title`, see [`kind_factors`]) keeps its score though it is a
-/// listing: "asyncio" names the page "asyncio — Asynchronous I/O", which
-/// is mostly links to the package's other pages.
+/// (`typed_title`, see [`kind_factors`]) keeps its score whatever its
+/// kind but a print page's: "asyncio" names the page "asyncio —
+/// Asynchronous I/O", which is mostly links to the package's other pages.
 pub fn rank_key_fn(
     fields: &IndexSchema,
     ranking: Ranking,
@@ -1105,6 +1116,8 @@ mod tests {
         assert!(!relaxes("how do i read a file"));
         assert!(!relaxes("read a file line by line"));
         assert!(!relaxes("what is"));
+        // A word the analyzer drops (40 bytes or more) is not searched.
+        assert!(!relaxes(&format!("what is {}", "a".repeat(40))));
     }
 
     #[test]

@@ -183,7 +183,7 @@ impl ShardSearcher {
         // (in this shard): they rank as ordinary pages whatever their kind.
         let typed_title = match &parsed {
             Some(parsed) => match rank::typed_title_term(parsed, &self.index.fields) {
-                Some(term) if live.doc_freq(&term)? <= rank::MAX_TITLED_PAGES => Some(term),
+                Some(term) if (1..=rank::MAX_TITLED_PAGES).contains(&live.doc_freq(&term)?) => Some(term),
                 _ => None,
             },
             None => None,

@@ -217,7 +217,7 @@ pub struct ConsumerArgs {
     /// most 65535, so that a batch can fill].
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u16).range(1..))]
     prefetch: Option<u16>,
-    /// Commit after this many pages...
+    /// Commit after this many pages (or 4 MB of their text)...
     #[arg(long, value_name = "N", default_value_t = CommitPolicy::default().max_batch_docs, value_parser = at_least(1))]
     commit_docs: usize,
     /// ...or this many milliseconds after the first uncommitted one.

@@ -35,10 +35,11 @@ use crate::DataDir;
 use crate::operations::{self, Readiness};
 
 /// Pages parsed but not yet indexed; beyond this the crawl waits
-/// (back-pressure). 128 are a tenth of a second of a loopback crawl and
-/// bound what the queue holds to 128 pages' texts; 1,024 crawled no
-/// faster and held a few MB more at the peak (BENCHMARKS.md §21).
-const PAGE_QUEUE_CAPACITY: usize = 128;
+/// (back-pressure). The queue fills while the indexer commits, whatever
+/// its size, so it bounds the texts held then: 32 are a few hundredths of
+/// a second of a loopback crawl, and held a few MB less at a crawl's peak
+/// than 128 (BENCHMARKS.md §36; 1,024 crawled no faster than 128, §21).
+const PAGE_QUEUE_CAPACITY: usize = 32;
 
 /// Threads tantivy uses to build segments; the crawler parses on the others.
 const INDEXING_THREADS: usize = 1;

@@ -32,11 +32,18 @@ use crate::docstore::{Docstore, DocstoreWriter};
 use crate::index::IndexWriterHandle;
 use crate::{IndexerError, Result};
 
-/// When to commit: after this many events or this long after the first
-/// uncommitted one, whichever comes first.
+/// When to commit: after this many events, this much page text or this
+/// long after the first uncommitted one, whichever comes first.
 #[derive(Debug, Clone)]
 pub struct CommitPolicy {
     pub max_batch_docs: usize,
+    /// Bytes of page text applied since the last commit. tantivy holds an
+    /// uncommitted batch's postings in memory and builds the segment's
+    /// files from them at the commit, so a batch's memory follows its text,
+    /// not its page count: the first second of a crawl of std's large
+    /// pages (550-700 of them) was the peak of the crawl's memory
+    /// (BENCHMARKS.md §36).
+    pub max_batch_text_bytes: usize,
     pub max_batch_delay: Duration,
     /// Commit as soon as no event arrived for this long: at the end of a
     /// burst, pages become durable (and their links done) without waiting
@@ -48,14 +55,19 @@ pub struct CommitPolicy {
     pub min_batch_age: Duration,
 }
 
+/// See [`CommitPolicy::max_batch_text_bytes`]: 200 to 800 pages of the
+/// Rust standard library's documentation.
+const DEFAULT_MAX_BATCH_TEXT_BYTES: usize = 4 * 1024 * 1024;
+
 impl CommitPolicy {
-    /// Every `max_batch_docs` events or `max_batch_delay`, and at no other
-    /// time: for consumers of a broker queue. Their publisher does not wait
+    /// Every `max_batch_docs` events, 4 MB of page text or `max_batch_delay`,
+    /// and at no other time: for consumers of a broker queue. Their publisher does not wait
     /// for the commit (the broker's confirm frees it), so committing early
     /// when the queue goes quiet would buy only smaller segments.
     pub fn every(max_batch_docs: usize, max_batch_delay: Duration) -> CommitPolicy {
         CommitPolicy {
             max_batch_docs: max_batch_docs.max(1),
+            max_batch_text_bytes: DEFAULT_MAX_BATCH_TEXT_BYTES,
             max_batch_delay,
             idle_commit: max_batch_delay,
             min_batch_age: max_batch_delay,
@@ -73,11 +85,13 @@ impl CommitPolicy {
 impl Default for CommitPolicy {
     fn default() -> Self {
         // A second keeps new pages searchable within a few seconds while a
-        // crawl runs; 2,000 pages bound the work a crash can make us redo.
+        // crawl runs; 2,000 pages bound the work a crash can make us redo,
+        // and 4 MB of text the memory a batch holds.
         // A steady crawl delivers a page every few milliseconds, so 50 ms of
         // quiet means the burst is over.
         CommitPolicy {
             max_batch_docs: 2000,
+            max_batch_text_bytes: DEFAULT_MAX_BATCH_TEXT_BYTES,
             max_batch_delay: Duration::from_secs(1),
             idle_commit: Duration::from_millis(50),
             min_batch_age: Duration::from_millis(250),
@@ -223,6 +237,7 @@ async fn consume<S: DeliverySource, T: EventStore>(
     metrics::counter!(names::INDEXER_MESSAGES_CONSUMED).increment(0);
     metrics::counter!(names::INDEXER_MESSAGES_COMMITTED).increment(0);
     let mut uncommitted: Vec<S::Delivery> = Vec::new();
+    let mut uncommitted_text_bytes = 0;
     let mut batch_started = Instant::now();
     loop {
         let commit_due = async {
@@ -248,16 +263,21 @@ async fn consume<S: DeliverySource, T: EventStore>(
         store.apply(delivery.event())?;
         common::failpoint::hit("index.applied");
         metrics::counter!(names::INDEXER_MESSAGES_CONSUMED).increment(1);
-        match delivery.event() {
-            PageEvent::Upsert(_) => stats.upserted += 1,
-            PageEvent::Remove { .. } => stats.removed += 1,
-        }
         if uncommitted.is_empty() {
             batch_started = Instant::now();
+            uncommitted_text_bytes = 0;
+        }
+        match delivery.event() {
+            PageEvent::Upsert(page) => {
+                stats.upserted += 1;
+                uncommitted_text_bytes += page.text.len();
+            }
+            PageEvent::Remove { .. } => stats.removed += 1,
         }
         delivery.applied();
         uncommitted.push(delivery);
-        if uncommitted.len() >= policy.max_batch_docs {
+        if uncommitted.len() >= policy.max_batch_docs || uncommitted_text_bytes >= policy.max_batch_text_bytes
+        {
             commit(&mut store, &mut uncommitted, &mut stats, commit_log).await?;
         }
     }
@@ -324,6 +344,25 @@ mod tests {
             doc_id: DocId(i),
             url: NormalizedUrl::parse(&format!("http://a.example/{i}")).unwrap(),
         }
+    }
+
+    fn upsert(i: u64, text: &str) -> PageEvent {
+        let url = NormalizedUrl::parse(&format!("http://a.example/{i}")).unwrap();
+        PageEvent::Upsert(Box::new(common::PageMessage {
+            url: url.clone(),
+            canonical_url: url,
+            fetched_at_ms: 0,
+            status: 200,
+            title: format!("Page {i}"),
+            description: String::new(),
+            headings: vec![],
+            text: text.into(),
+            outlinks: vec![],
+            language: None,
+            simhash: 0,
+            content_hash: 0,
+            sections: vec![],
+        }))
     }
 
     /// Hands out `events`, then ends or (with `then_wait`) waits forever.
@@ -430,6 +469,38 @@ mod tests {
         assert_eq!((stats.removed, stats.commits), (7, 3));
     }
 
+    // Large pages fill a batch's memory long before its page count or its
+    // time: the batch is committed once its text reaches the bound.
+    #[tokio::test]
+    async fn a_batch_is_committed_when_its_text_reaches_the_bound() {
+        let log = Log::default();
+        let mut policy = CommitPolicy::every(100, Duration::from_secs(3600));
+        policy.max_batch_text_bytes = 25;
+        let source = Script {
+            events: [(1, 10), (2, 10), (3, 10), (4, 1)]
+                .map(|(i, bytes)| upsert(i, &"x".repeat(bytes)))
+                .into(),
+            log: log.clone(),
+            then_wait: false,
+            on_last_ack: None,
+        };
+        let stats = consume(
+            source,
+            Recorder(log.clone()),
+            policy,
+            std::future::pending(),
+            CommitLog::Debug,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            log_of(&log),
+            "apply 1, applied 1, apply 2, applied 2, apply 3, applied 3, commit, ack 1, ack 2, ack 3, \
+             apply 4, applied 4, commit, ack 4, close"
+        );
+        assert_eq!((stats.upserted, stats.commits), (4, 2));
+    }
+
     // SIGTERM in `trawl index`: stop taking events, commit what was
     // applied, acknowledge it, let go of the queue.
     #[tokio::test]
@@ -489,23 +560,7 @@ mod tests {
             index: IndexWriterHandle::open(&dir.path().join("index"), 1).unwrap(),
             docstore: docstore.clone(),
         };
-        let url = NormalizedUrl::parse("http://a.example/page.html").unwrap();
-        let page = common::PageMessage {
-            url: url.clone(),
-            canonical_url: url,
-            fetched_at_ms: 0,
-            status: 200,
-            title: "A page".into(),
-            description: String::new(),
-            headings: vec![],
-            text: "what the page says".into(),
-            outlinks: vec![],
-            language: None,
-            simhash: 0,
-            content_hash: 0,
-            sections: vec![],
-        };
-        stores.apply(&PageEvent::Upsert(Box::new(page))).unwrap();
+        stores.apply(&upsert(1, "what the page says")).unwrap();
         let before = docstore.wal_syncs();
         stores.commit().unwrap();
         assert!(

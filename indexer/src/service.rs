@@ -476,10 +476,14 @@ mod tests {
         let log = Log::default();
         let mut policy = CommitPolicy::every(100, Duration::from_secs(3600));
         policy.max_batch_text_bytes = 25;
+        let events: Vec<PageEvent> = [10, 10, 10, 1]
+            .iter()
+            .enumerate()
+            .map(|(i, &bytes)| upsert(i as u64, &"x".repeat(bytes)))
+            .collect();
+        let [a, b, c, d] = [0, 1, 2, 3].map(|i| events[i].doc_id().0);
         let source = Script {
-            events: [(1, 10), (2, 10), (3, 10), (4, 1)]
-                .map(|(i, bytes)| upsert(i, &"x".repeat(bytes)))
-                .into(),
+            events: events.into(),
             log: log.clone(),
             then_wait: false,
             on_last_ack: None,
@@ -495,8 +499,10 @@ mod tests {
         .unwrap();
         assert_eq!(
             log_of(&log),
-            "apply 1, applied 1, apply 2, applied 2, apply 3, applied 3, commit, ack 1, ack 2, ack 3, \
-             apply 4, applied 4, commit, ack 4, close"
+            format!(
+                "apply {a}, applied {a}, apply {b}, applied {b}, apply {c}, applied {c}, commit, \
+                 ack {a}, ack {b}, ack {c}, apply {d}, applied {d}, commit, ack {d}, close"
+            )
         );
         assert_eq!((stats.upserted, stats.commits), (4, 2));
     }

@@ -848,6 +848,7 @@ impl AmqpConsumer {
                         channel,
                         dead_exchange: self.topology.dead_exchange(),
                         queue: self.queue.clone(),
+                        released: false,
                     };
                 }
                 Err(error) => {
@@ -938,6 +939,8 @@ pub struct AmqpDelivery {
     channel: Channel,
     dead_exchange: String,
     queue: String,
+    /// Set by [`Acknowledge::applied`]: the message's bytes are gone.
+    released: bool,
 }
 
 impl AmqpDelivery {
@@ -978,7 +981,13 @@ impl AmqpDelivery {
 
     /// The event can never be processed: moves it to the dead-letter queue
     /// with `reason` in its [`REASON_HEADER`] (counted as `unprocessable`).
+    /// Refused once the event was applied: its bytes are gone, and a copy
+    /// without them would lose the page ([`QueueError::Released`]; the
+    /// message stays unacknowledged, and the broker delivers it again).
     pub async fn dead_letter(self, reason: &str) -> Result<(), QueueError> {
+        if self.released {
+            return Err(QueueError::Released);
+        }
         dead_letter(
             &self.channel,
             &self.dead_exchange,
@@ -1061,6 +1070,7 @@ impl Acknowledge for AmqpDelivery {
     fn applied(&mut self) {
         self.event.drop_content();
         self.delivery.data = Vec::new();
+        self.released = true;
     }
 
     fn ack(self) -> impl Future<Output = Result<(), QueueError>> + Send {

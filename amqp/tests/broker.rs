@@ -293,6 +293,42 @@ async fn undecodable_messages_are_dead_lettered_with_the_reason() {
     connection.close(200, "done".into()).await.unwrap();
 }
 
+// Once applied, a delivery keeps only its tag: dead-lettering it would
+// move an empty copy and acknowledge the page away. It is refused, and the
+// message comes back whole to the next consumer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_applied_delivery_is_not_dead_lettered_and_comes_back_whole() {
+    let config = config("released", 1);
+    let _tear_down = TearDown(config.clone());
+    let topology = config.topology();
+    let sink = AmqpSink::start(config.clone()).unwrap();
+    let sent = event(5);
+    within("confirm", sink.publish(sent.clone()).await.unwrap())
+        .await
+        .unwrap();
+
+    let index_queue = topology.index_queue(0);
+    let mut consumer = AmqpConsumer::new(config.clone(), index_queue.clone()).unwrap();
+    let mut delivery = within("the event", consumer.recv()).await;
+    assert_eq!(delivery.event, sent);
+    delivery.applied();
+    assert_eq!(
+        delivery.dead_letter("cannot index: test").await,
+        Err(common::queue::QueueError::Released)
+    );
+    consumer.close().await;
+
+    let mut consumer = AmqpConsumer::new(config.clone(), index_queue).unwrap();
+    let again = within("the event again", consumer.recv()).await;
+    assert!(again.redelivered());
+    assert_eq!(again.event, sent);
+    again.ack().await.unwrap();
+    consumer.close().await;
+    let (connection, channel) = raw_channel(&config).await;
+    assert!(get(&channel, &topology.dead_queue()).await.is_none());
+    connection.close(200, "done".into()).await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn declaring_twice_is_harmless() {
     let config = config("declare", 3);

@@ -29,6 +29,12 @@ pub enum QueueError {
     Broker(String),
     #[error("invalid queue configuration: {0}")]
     Config(String),
+    /// A delivery whose bytes were let go once its event was applied
+    /// ([`Acknowledge::applied`]) has nothing left to move elsewhere.
+    #[error(
+        "the message was applied and its bytes let go: acknowledge it, or leave it for the broker to deliver again"
+    )]
+    Released,
 }
 
 #[async_trait::async_trait]

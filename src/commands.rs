@@ -455,6 +455,7 @@ pub async fn index_shard(
         prefetch = config.amqp.prefetch,
         commit_docs = config.commit.max_batch_docs,
         commit_ms = config.commit.max_batch_delay.as_millis() as u64,
+        commit_text_bytes = config.commit.max_batch_text_bytes,
         data_dir = %data_dir.root().display(),
         "index shard consuming"
     );
@@ -505,6 +506,7 @@ pub async fn docs(
         prefetch = config.amqp.prefetch,
         commit_docs = config.commit.max_batch_docs,
         commit_ms = config.commit.max_batch_delay.as_millis() as u64,
+        commit_text_bytes = config.commit.max_batch_text_bytes,
         data_dir = %data_dir.root().display(),
         "document service consuming"
     );

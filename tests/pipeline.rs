@@ -442,7 +442,8 @@ async fn an_index_shard_killed_mid_batch_loses_no_page_and_indexes_none_twice() 
     let fixture = Fixture::start(Duration::from_millis(80)).await;
     let config = unique_broker("kill", SHARDS);
     let _tear_down = TearDown::new(&config).with_replica(REPLICA);
-    // Shard 0 would commit only after 100,000 pages or an hour: everything
+    // Shard 0 would commit only after 100,000 pages, 4 MB of their text
+    // (the fixture's pages are a few hundred bytes) or an hour: everything
     // it holds when killed is an uncommitted batch.
     let never = ["--commit-docs", "100000", "--commit-ms", "3600000"];
     let shard_0 = Service::index(&config, 0, &never);

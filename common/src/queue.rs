@@ -31,9 +31,7 @@ pub enum QueueError {
     Config(String),
     /// A delivery whose bytes were let go once its event was applied
     /// ([`Acknowledge::applied`]) has nothing left to move elsewhere.
-    #[error(
-        "the message was applied and its bytes let go: acknowledge it, or leave it for the broker to deliver again"
-    )]
+    #[error("delivery already applied: its content is released")]
     Released,
 }
 
@@ -129,10 +127,12 @@ pub trait Acknowledge: Send {
 
     /// The store has applied the event: its content (and the message's
     /// bytes) goes, and what waits for the commit is only what
-    /// acknowledging it takes. A batch is up to 2,000 pages: their texts
-    /// held until the commit were a crawl's largest memory. After this the
+    /// acknowledging it takes. A batch is up to 2,000 pages or 4 MB of
+    /// their text (`indexer::service::CommitPolicy`): their texts held
+    /// until the commit were a crawl's largest memory. After this the
     /// delivery is only acknowledged: never applied again, never
-    /// dead-lettered (both would read the content that is gone).
+    /// dead-lettered (both would read the content that is gone; an AMQP
+    /// delivery refuses with [`QueueError::Released`]).
     fn applied(&mut self) {}
 
     /// The event is durable: its publisher (or the broker) may forget it.

@@ -37,7 +37,8 @@ use crate::{IndexerError, Result};
 #[derive(Debug, Clone)]
 pub struct CommitPolicy {
     pub max_batch_docs: usize,
-    /// Bytes of page text applied since the last commit. tantivy holds an
+    /// Commit once the page text applied since the last commit reaches this
+    /// many bytes. tantivy holds an
     /// uncommitted batch's postings in memory and builds the segment's
     /// files from them at the commit, so a batch's memory follows its text,
     /// not its page count: the first second of a crawl of std's large
@@ -60,8 +61,8 @@ pub struct CommitPolicy {
 const DEFAULT_MAX_BATCH_TEXT_BYTES: usize = 4 * 1024 * 1024;
 
 impl CommitPolicy {
-    /// Every `max_batch_docs` events, 4 MB of page text or `max_batch_delay`,
-    /// and at no other time: for consumers of a broker queue. Their publisher does not wait
+    /// Every `max_batch_docs` events, 4 MB of page text or
+    /// `max_batch_delay`, and at no other time: for consumers of a broker queue. Their publisher does not wait
     /// for the commit (the broker's confirm frees it), so committing early
     /// when the queue goes quiet would buy only smaller segments.
     pub fn every(max_batch_docs: usize, max_batch_delay: Duration) -> CommitPolicy {
@@ -470,18 +471,20 @@ mod tests {
     }
 
     // Large pages fill a batch's memory long before its page count or its
-    // time: the batch is committed once its text reaches the bound.
+    // time: the batch is committed once its text reaches the bound, and the
+    // next batch counts from nothing. A removal carries no text.
     #[tokio::test]
     async fn a_batch_is_committed_when_its_text_reaches_the_bound() {
         let log = Log::default();
         let mut policy = CommitPolicy::every(100, Duration::from_secs(3600));
         policy.max_batch_text_bytes = 25;
-        let events: Vec<PageEvent> = [10, 10, 10, 1]
+        let mut events: Vec<PageEvent> = [10, 10, 5, 1, 1]
             .iter()
             .enumerate()
             .map(|(i, &bytes)| upsert(i as u64, &"x".repeat(bytes)))
             .collect();
-        let [a, b, c, d] = [0, 1, 2, 3].map(|i| events[i].doc_id().0);
+        events.push(removal(9));
+        let [a, b, c, d, e] = [0, 1, 2, 3, 4].map(|i| events[i].doc_id().0);
         let source = Script {
             events: events.into(),
             log: log.clone(),
@@ -501,10 +504,11 @@ mod tests {
             log_of(&log),
             format!(
                 "apply {a}, applied {a}, apply {b}, applied {b}, apply {c}, applied {c}, commit, \
-                 ack {a}, ack {b}, ack {c}, apply {d}, applied {d}, commit, ack {d}, close"
+                 ack {a}, ack {b}, ack {c}, apply {d}, applied {d}, apply {e}, applied {e}, \
+                 apply 9, applied 9, commit, ack {d}, ack {e}, ack 9, close"
             )
         );
-        assert_eq!((stats.upserted, stats.commits), (4, 2));
+        assert_eq!((stats.upserted, stats.removed, stats.commits), (5, 1, 2));
     }
 
     // SIGTERM in `trawl index`: stop taking events, commit what was

@@ -436,12 +436,29 @@ mod tests {
     }
 
     fn script(count: u64, log: &Log) -> Script {
+        script_of((1..=count).map(removal).collect(), log)
+    }
+
+    fn script_of(events: Vec<PageEvent>, log: &Log) -> Script {
         Script {
-            events: (1..=count).map(removal).collect(),
+            events: events.into(),
             log: log.clone(),
             then_wait: false,
             on_last_ack: None,
         }
+    }
+
+    /// Consumes `source` to its end into a [`Recorder`] of `log`.
+    async fn consume_all(source: Script, log: &Log, policy: CommitPolicy) -> IndexingStats {
+        consume(
+            source,
+            Recorder(log.clone()),
+            policy,
+            std::future::pending(),
+            CommitLog::Debug,
+        )
+        .await
+        .unwrap()
     }
 
     fn log_of(log: &Log) -> String {
@@ -452,15 +469,7 @@ mod tests {
     async fn each_event_is_acknowledged_after_the_commit_that_holds_it() {
         let log = Log::default();
         let policy = CommitPolicy::every(3, Duration::from_secs(3600));
-        let stats = consume(
-            script(7, &log),
-            Recorder(log.clone()),
-            policy,
-            std::future::pending(),
-            CommitLog::Debug,
-        )
-        .await
-        .unwrap();
+        let stats = consume_all(script(7, &log), &log, policy).await;
         assert_eq!(
             log_of(&log),
             "apply 1, applied 1, apply 2, applied 2, apply 3, applied 3, commit, ack 1, ack 2, ack 3, \
@@ -485,21 +494,7 @@ mod tests {
             .collect();
         events.push(removal(9));
         let [a, b, c, d, e] = [0, 1, 2, 3, 4].map(|i| events[i].doc_id().0);
-        let source = Script {
-            events: events.into(),
-            log: log.clone(),
-            then_wait: false,
-            on_last_ack: None,
-        };
-        let stats = consume(
-            source,
-            Recorder(log.clone()),
-            policy,
-            std::future::pending(),
-            CommitLog::Debug,
-        )
-        .await
-        .unwrap();
+        let stats = consume_all(script_of(events, &log), &log, policy).await;
         assert_eq!(
             log_of(&log),
             format!(

@@ -115,6 +115,15 @@ pub mod weights {
     /// `Map.entry()`, `Builder::spawn`), both of which earn
     /// [`IDENTIFIER`]: a name's last part's weight again.
     pub const PAGE_NAME: f32 = 20.0;
+    /// [`PAGE_NAME`] for a name written as code (`unordered_map`,
+    /// `Vec::new`, `java.util.List`): surely a name, so the page named for
+    /// it comes before another page's section that defines the same name
+    /// (libstdc++'s header page, whose short title and typedef
+    /// `std::pmr::unordered_map` outscored the class page by BM25 alone),
+    /// as twice a name's last part's weight. A plain word (`static`,
+    /// `result`) keeps [`PAGE_NAME`]: a page that happens to be named so is
+    /// less surely what it means.
+    pub const CODE_PAGE_NAME: f32 = 40.0;
     /// A query that is a page's title (or first heading) as typed, on
     /// that page ([`indexer::identifiers::title_keys`]): a name's last
     /// part's weight. It adds to [`PAGE_NAME`] on a page titled by the
@@ -534,7 +543,8 @@ pub fn quotes_message(indexed: &str, terms: &[String]) -> bool {
 /// (`dict.setdefault`, `Vec::with_capacity`, `__slots__`, `enumerate()`),
 /// or the one word of a one-word query (`keyerror`), which may be a name
 /// as well. Each matches as written and by its last part, and earns
-/// [`weights::PAGE_NAME`] more on the page named for it as a whole. The
+/// [`weights::PAGE_NAME`] more on the page named for it as a whole
+/// ([`weights::CODE_PAGE_NAME`] for a name written as code). The
 /// other words of a longer query match whole, for fewer points; more for
 /// the name that opens an error message ([`weights::MESSAGE_NAME`]).
 fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Query>> {
@@ -579,9 +589,14 @@ fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Qu
             ));
         }
         bonus.push(constant(term_query(fields.code_terms, &form), weights::CODE_TERM));
+        let page_name_weight = if indexer::identifiers::looks_like_identifier(text) {
+            weights::CODE_PAGE_NAME
+        } else {
+            weights::PAGE_NAME
+        };
         bonus.push(constant(
             term_query(fields.identifiers, &indexer::identifiers::page_name_key(&form)),
-            weights::PAGE_NAME,
+            page_name_weight,
         ));
         if tail != form && !tail.is_empty() {
             bonus.push(constant(
@@ -1228,6 +1243,17 @@ mod tests {
         assert!(bonus("Package java.util.stream").contains(&key_of("java.util.stream")));
         // A plain word of a longer query is no page's name.
         assert!(!bonus("date parse").contains(&key_of("date")));
+        // A name written as code earns more on its page than a plain word,
+        // which may be an English word (`static`).
+        let code = bonus("unordered_map");
+        assert!(code.contains(&key_of("unordered_map")), "{code}");
+        assert_eq!(
+            code.matches(&format!("score={},", weights::CODE_PAGE_NAME))
+                .count(),
+            1,
+            "{code}"
+        );
+        assert!(!bonus("static").contains(&format!("score={},", weights::CODE_PAGE_NAME)));
     }
 
     #[test]

@@ -1071,6 +1071,81 @@ async fn a_name_finds_the_page_named_for_it_before_a_member_of_that_name() {
     );
 }
 
+// A name written as code finds the page named for it before a short page
+// whose section defines the same name: libstdc++'s class page
+// `std::unordered_map` (a long title, a long text) against the header's
+// page "unordered_map File Reference", whose typedef `std::pmr::unordered_map`
+// is a section of that name in a few words. (With weights::CODE_PAGE_NAME
+// at PAGE_NAME's 20, the header's page comes first, 154 points to 142, as
+// it did on the evaluation's libstdc++ index.)
+#[tokio::test]
+async fn a_name_written_as_code_finds_its_page_before_another_pages_section_of_that_name() {
+    use common::message::Section;
+    let section = |anchor: &str, heading: &str, text: &str, at: &str| Section {
+        anchor: anchor.into(),
+        heading_path: vec![heading.into()],
+        start: text.find(at).unwrap() as u32,
+    };
+    let text = format!(
+        "Detailed Description. A standard container composed of unique keys (containing at most one of \
+         each key value) that associates values of another type with the keys. {} \
+         unordered_map() Default constructor creates no elements. {} {}",
+        "Iterators, buckets, hash functions, equality predicates and allocators of the container. "
+            .repeat(400),
+        "Inserts, erases, finds and counts the elements of the container by their keys. ".repeat(400),
+        "unordered_map(size_type n) constructs an empty unordered_map with n buckets. ".repeat(30),
+    );
+    let mut class = page(
+        "http://docs.test/user/a08962.html",
+        "libstdc++: std::unordered_map< _Key, _Tp, _Hash, _Pred, _Alloc > Class Template Reference",
+        &text,
+    );
+    class.sections = vec![
+        section("details", "Detailed Description", &text, "Detailed Description"),
+        section(
+            "a94bb8e6f2",
+            "\u{25c6} unordered_map() [1/3]",
+            &text,
+            "unordered_map() Default",
+        ),
+    ];
+    let text = "Namespaces std std::pmr. Typedefs unordered_map. \u{25c6} unordered_map template using \
+                std::pmr::unordered_map = typedef std::unordered_map<_Key, _Tp, _Hash, _Pred, \
+                polymorphic_allocator<pair<const _Key, _Tp>>>";
+    let mut header = page(
+        "http://docs.test/user/a00230.html",
+        "libstdc++: unordered_map File Reference",
+        text,
+    );
+    header.sections = vec![section(
+        "a3e53a4b63",
+        "\u{25c6} unordered_map",
+        text,
+        "\u{25c6} unordered_map template",
+    )];
+    let dir = tempfile::tempdir().unwrap();
+    // Other pages, which make the name a rare word, as it is in a library.
+    let mut pages: Vec<PageMessage> = (0..40)
+        .map(|at| {
+            page(
+                &format!("http://docs.test/user/b{at}.html"),
+                &format!("libstdc++: std::container{at} Class Reference"),
+                "A container of elements, its iterators and its allocator.",
+            )
+        })
+        .collect();
+    pages.extend([class, header]);
+    let (index, docstore) = build(dir.path(), &pages);
+    let service = SearchService::new(index, docstore);
+
+    let answer = service.search("unordered_map", 1, 10).await.unwrap();
+    assert!(
+        links(&answer)[0].starts_with("http://docs.test/user/a08962.html"),
+        "{:?}",
+        links(&answer)
+    );
+}
+
 // A query typed as a page's title finds that page before one whose title
 // differs only in a word's ending, which the stemmed fields see as the same
 // (rustdoc's "Documentation tests" against Rust by Example's

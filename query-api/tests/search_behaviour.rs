@@ -1003,6 +1003,15 @@ async fn an_identifier_finds_the_page_that_defines_it() {
     );
 }
 
+/// A section of `text` under one heading, starting where `at` does.
+fn section_at(anchor: &str, heading: &str, text: &str, at: &str) -> common::message::Section {
+    common::message::Section {
+        anchor: anchor.into(),
+        heading_path: vec![heading.into()],
+        start: text.find(at).unwrap() as u32,
+    }
+}
+
 // A name finds the page named for it as a whole before another page's
 // member of that name, though that page is long: javadoc's `Files` class
 // against an enum's constant `FILES`, its nested `Map.Entry` against
@@ -1011,12 +1020,6 @@ async fn an_identifier_finds_the_page_that_defines_it() {
 // bonus for a dotted name written as code, `Map` for `Map.Entry getKey`.)
 #[tokio::test]
 async fn a_name_finds_the_page_named_for_it_before_a_member_of_that_name() {
-    use common::message::Section;
-    let section = |anchor: &str, heading: &str, text: &str, at: &str| Section {
-        anchor: anchor.into(),
-        heading_path: vec![heading.into()],
-        start: text.find(at).unwrap() as u32,
-    };
     // The class: a long reference, about files throughout.
     let text = format!(
         "This class consists of static methods that operate on files and directories. {}",
@@ -1027,7 +1030,12 @@ async fn a_name_finds_the_page_named_for_it_before_a_member_of_that_name() {
         "Files (Java SE 17 & JDK 17)",
         &text,
     );
-    files.sections = vec![section("class-description", "Class Files", &text, "This class")];
+    files.sections = vec![section_at(
+        "class-description",
+        "Class Files",
+        &text,
+        "This class",
+    )];
     // A short enum page with a constant named FILES.
     let text = "Enum Option. FILES: the option that lists files. FILES files files.";
     let mut option = page(
@@ -1035,7 +1043,7 @@ async fn a_name_finds_the_page_named_for_it_before_a_member_of_that_name() {
         "Option (Java SE 17 & JDK 17)",
         text,
     );
-    option.sections = vec![section("FILES", "FILES", text, "FILES:")];
+    option.sections = vec![section_at("FILES", "FILES", text, "FILES:")];
     // `Map` (a method `entry()`) and its nested `Map.Entry` (`getKey()`).
     let text = "An object that maps keys to values. entry(K, V) returns an entry, an Entry with key and value; \
                 getKey of an Entry gives the key of the map entry.";
@@ -1044,14 +1052,14 @@ async fn a_name_finds_the_page_named_for_it_before_a_member_of_that_name() {
         "Map (Java SE 17 & JDK 17)",
         text,
     );
-    map.sections = vec![section("entry(K,V)", "entry", text, "entry(K, V)")];
+    map.sections = vec![section_at("entry(K,V)", "entry", text, "entry(K, V)")];
     let text = "A map entry (key-value pair). getKey() returns the key.";
     let mut entry = page(
         "http://docs.test/java/util/Map.Entry.html",
         "Map.Entry (Java SE 17 & JDK 17)",
         text,
     );
-    entry.sections = vec![section("getKey()", "getKey", text, "getKey()")];
+    entry.sections = vec![section_at("getKey()", "getKey", text, "getKey()")];
     let dir = tempfile::tempdir().unwrap();
     let (index, docstore) = build(dir.path(), &[files, option, map, entry]);
     let service = SearchService::new(index, docstore);
@@ -1080,12 +1088,6 @@ async fn a_name_finds_the_page_named_for_it_before_a_member_of_that_name() {
 // it did on the evaluation's libstdc++ index.)
 #[tokio::test]
 async fn a_name_written_as_code_finds_its_page_before_another_pages_section_of_that_name() {
-    use common::message::Section;
-    let section = |anchor: &str, heading: &str, text: &str, at: &str| Section {
-        anchor: anchor.into(),
-        heading_path: vec![heading.into()],
-        start: text.find(at).unwrap() as u32,
-    };
     let text = format!(
         "Detailed Description. A standard container composed of unique keys (containing at most one of \
          each key value) that associates values of another type with the keys. {} \
@@ -1101,8 +1103,8 @@ async fn a_name_written_as_code_finds_its_page_before_another_pages_section_of_t
         &text,
     );
     class.sections = vec![
-        section("details", "Detailed Description", &text, "Detailed Description"),
-        section(
+        section_at("details", "Detailed Description", &text, "Detailed Description"),
+        section_at(
             "a94bb8e6f2",
             "\u{25c6} unordered_map() [1/3]",
             &text,
@@ -1117,7 +1119,7 @@ async fn a_name_written_as_code_finds_its_page_before_another_pages_section_of_t
         "libstdc++: unordered_map File Reference",
         text,
     );
-    header.sections = vec![section(
+    header.sections = vec![section_at(
         "a3e53a4b63",
         "\u{25c6} unordered_map",
         text,

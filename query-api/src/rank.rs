@@ -108,26 +108,27 @@ pub mod weights {
     /// message opens with the name of its error (`KeyError: 'x'`): a
     /// name's last part's weight ([`IDENTIFIER_TAIL`]).
     pub const MESSAGE_NAME: f32 = 20.0;
-    /// A name of the query (the one word of a one-word query, or a word
-    /// written as code), on the page named for it as a whole (javadoc's
-    /// `Files` and `Map.Entry`, a package's page, rustdoc's `spawn`
-    /// function) over a member of that name on another page (`FILES`,
-    /// `Map.entry()`, `Builder::spawn`), both of which earn
-    /// [`IDENTIFIER`]: a name's last part's weight again.
+    /// The one word of a one-word query, a plain word, on the page named
+    /// for it as a whole (javadoc's `Files`, rustdoc's `spawn` function)
+    /// over a member of that name on another page (`FILES`,
+    /// `Builder::spawn`), both of which earn [`IDENTIFIER`]: a name's last
+    /// part's weight again.
     pub const PAGE_NAME: f32 = 20.0;
-    /// [`PAGE_NAME`] for a name written as code (`unordered_map`,
-    /// `Vec::new`, `java.util.List`): surely a name, so the page named for
-    /// it comes before another page's section that defines the same name
-    /// (libstdc++'s header page, whose short title and typedef
-    /// `std::pmr::unordered_map` outscored the class page by BM25 alone),
-    /// as twice a name's last part's weight. A plain word (`static`,
-    /// `result`) keeps [`PAGE_NAME`]: a page that happens to be named so is
-    /// less surely what it means.
+    /// [`PAGE_NAME`] for a name written as code, in a query of any length
+    /// (`unordered_map`, `Map.Entry` over `Map.entry()`, a package's
+    /// `java.util.stream`, `os.path`): surely a name, so the page named
+    /// for it comes before another page's section that defines the same
+    /// name. Both earn [`IDENTIFIER`], and BM25 alone had put libstdc++'s
+    /// header page, whose short title and typedef `std::pmr::unordered_map`
+    /// match the name, before the class page. Twice a name's last part's
+    /// weight. A plain word (`static`, `result`) keeps [`PAGE_NAME`]: a page
+    /// that happens to be named so is less surely what it means.
     pub const CODE_PAGE_NAME: f32 = 40.0;
     /// A query that is a page's title (or first heading) as typed, on
     /// that page ([`indexer::identifiers::title_keys`]): a name's last
-    /// part's weight. It adds to [`PAGE_NAME`] on a page titled by the
-    /// name a one-word query is (javadoc's "Files (Java SE 17 & JDK 17)").
+    /// part's weight. It adds to [`PAGE_NAME`] (or [`CODE_PAGE_NAME`]) on
+    /// a page titled by the name a one-word query is (javadoc's "Files
+    /// (Java SE 17 & JDK 17)").
     pub const TITLE_AS_TYPED: f32 = 20.0;
     /// A query of three words or more quoted in a page's text, word for
     /// word (an error message on the page that explains it).
@@ -555,7 +556,8 @@ fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Qu
         // The punctuation a name is typed with (`KeyError:`,
         // `java.lang.NullPointerException:`) is not part of it.
         let text = indexer::identifiers::trim_typed_punctuation(&atom.text);
-        if !(one_word || indexer::identifiers::looks_like_identifier(text)) {
+        let written_as_code = indexer::identifiers::looks_like_identifier(text);
+        if !(one_word || written_as_code) {
             // A plain word may still be a name (`map` of "iter map
             // filter"): less surely. The word before the colon that opens
             // an error message ("KeyError: 'x'", "AttributeError: object
@@ -582,14 +584,14 @@ fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Qu
         ));
         // Only a name written as code: a plain word alone may be a
         // heading's slug (Sphinx's `exceptions`) or a constant (`FILES`).
-        if indexer::identifiers::looks_like_identifier(text) && indexer::identifiers::is_plain_name(&form) {
+        if written_as_code && indexer::identifiers::is_plain_name(&form) {
             bonus.push(constant(
                 term_query(fields.identifiers, &indexer::identifiers::bare_name_key(&form)),
                 weights::BARE_NAME,
             ));
         }
         bonus.push(constant(term_query(fields.code_terms, &form), weights::CODE_TERM));
-        let page_name_weight = if indexer::identifiers::looks_like_identifier(text) {
+        let page_name_weight = if written_as_code {
             weights::CODE_PAGE_NAME
         } else {
             weights::PAGE_NAME
@@ -1244,15 +1246,24 @@ mod tests {
         // A plain word of a longer query is no page's name.
         assert!(!bonus("date parse").contains(&key_of("date")));
         // A name written as code earns more on its page than a plain word,
-        // which may be an English word (`static`).
-        let code = bonus("unordered_map");
-        assert!(code.contains(&key_of("unordered_map")), "{code}");
-        assert_eq!(
-            code.matches(&format!("score={},", weights::CODE_PAGE_NAME))
-                .count(),
-            1,
-            "{code}"
-        );
+        // which may be an English word (`static`), alone or in a longer
+        // query.
+        let on_page_named = |query: &str, name: &str, weight: f32| {
+            bonus(query)
+                .split("Const(")
+                .any(|one| one.starts_with(&format!("score={weight},")) && one.contains(&key_of(name)))
+        };
+        assert!(on_page_named(
+            "unordered_map",
+            "unordered_map",
+            weights::CODE_PAGE_NAME
+        ));
+        assert!(on_page_named(
+            "Map.Entry getKey",
+            "map.entry",
+            weights::CODE_PAGE_NAME
+        ));
+        assert!(on_page_named("static", "static", weights::PAGE_NAME));
         assert!(!bonus("static").contains(&format!("score={},", weights::CODE_PAGE_NAME)));
     }
 

@@ -38,12 +38,11 @@ use crate::{IndexerError, Result};
 pub struct CommitPolicy {
     pub max_batch_docs: usize,
     /// Commit once the page text applied since the last commit reaches this
-    /// many bytes. tantivy holds an
-    /// uncommitted batch's postings in memory and builds the segment's
-    /// files from them at the commit, so a batch's memory follows its text,
-    /// not its page count: the first second of a crawl of std's large
-    /// pages (550-700 of them) was the peak of the crawl's memory
-    /// (BENCHMARKS.md §36).
+    /// many bytes. tantivy holds an uncommitted batch's postings in memory
+    /// and builds the segment's files from them at the commit, so a batch's
+    /// memory follows its text, not its page count: the first second of a
+    /// crawl of std's large pages (550-700 of them) was the peak of the
+    /// crawl's memory (BENCHMARKS.md §36).
     pub max_batch_text_bytes: usize,
     pub max_batch_delay: Duration,
     /// Commit as soon as no event arrived for this long: at the end of a
@@ -62,9 +61,10 @@ const DEFAULT_MAX_BATCH_TEXT_BYTES: usize = 4 * 1024 * 1024;
 
 impl CommitPolicy {
     /// Every `max_batch_docs` events, 4 MB of page text or
-    /// `max_batch_delay`, and at no other time: for consumers of a broker queue. Their publisher does not wait
-    /// for the commit (the broker's confirm frees it), so committing early
-    /// when the queue goes quiet would buy only smaller segments.
+    /// `max_batch_delay`, and at no other time: for consumers of a broker
+    /// queue. Their publisher does not wait for the commit (the broker's
+    /// confirm frees it), so committing early when the queue goes quiet
+    /// would buy only smaller segments.
     pub fn every(max_batch_docs: usize, max_batch_delay: Duration) -> CommitPolicy {
         CommitPolicy {
             max_batch_docs: max_batch_docs.max(1),

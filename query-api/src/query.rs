@@ -21,7 +21,9 @@
 //! not tags). A query is refused (400) only when it
 //! is too long or nothing searchable is left. Words keep their spelling
 //! here (lower-cased); the index's analyzer turns them into terms when the
-//! query is built ([`crate::rank`]).
+//! query is built ([`crate::rank`]). A word whose case alone says it is
+//! code (`HashMap`, `getKey`) keeps that case beside it, and is written
+//! back with it.
 
 /// Longest query accepted, in bytes.
 pub const MAX_QUERY_BYTES: usize = 512;
@@ -36,6 +38,11 @@ pub struct Atom {
     pub phrase: bool,
     /// `intitle:`: matches in the title only.
     pub title_only: bool,
+    /// The word as typed, when only its case said it was written as code
+    /// (CamelCase: `HashMap`, `getKey`), which `text` lost to lower-casing.
+    /// It is how the atom is written back, so that the shards, which parse
+    /// the query again, and the cache's key see the same query.
+    pub camel_case: Option<String>,
 }
 
 impl Atom {
@@ -51,11 +58,18 @@ impl Atom {
         }
     }
 
+    /// Whether the word was typed as code ([`indexer::identifiers::looks_like_identifier`]
+    /// of the word as typed): `dict.setdefault`, `__slots__`, `HashMap`.
+    /// A phrase never is.
+    pub fn written_as_code(&self) -> bool {
+        !self.phrase && (self.camel_case.is_some() || indexer::identifiers::looks_like_identifier(&self.text))
+    }
+
     /// The atom as the query language writes it, quoted where the bare
     /// word would read back as something else: an option, an exclusion, an
     /// operator's prefix (a word of a phrase typed `"-abc"` or `"site:x"`).
     fn render(&self, excluded: bool) -> String {
-        let text = &self.text;
+        let text = self.camel_case.as_ref().unwrap_or(&self.text);
         let misread = text.starts_with("site:")
             || text.starts_with("intitle:")
             || if excluded {
@@ -64,9 +78,9 @@ impl Atom {
                 text.starts_with('-') && !text.starts_with("--") && !reads_as_option(&text[1..])
             };
         let text = if self.phrase || misread {
-            format!("\"{}\"", self.text)
+            format!("\"{text}\"")
         } else {
-            self.text.clone()
+            text.clone()
         };
         if self.title_only {
             format!("intitle:{text}")
@@ -130,8 +144,8 @@ impl ParsedQuery {
             let negated = negated || std::mem::take(&mut negate_next);
             let joins_previous = std::mem::take(&mut or_next) && !negated;
             let atom = match lexeme {
-                Lexeme::Word(word) => {
-                    let lower = word.to_lowercase();
+                Lexeme::Word(word_as_typed) => {
+                    let lower = word_as_typed.to_lowercase();
                     if let Some(host) = lower.strip_prefix("site:") {
                         if let Some(host) = site_host(host) {
                             if negated {
@@ -146,14 +160,19 @@ impl ParsedQuery {
                         Some(rest) => (true, rest.to_string()),
                         None => (false, lower),
                     };
-                    let word = word.trim_start_matches('+').to_string();
-                    if !word.chars().any(char::is_alphanumeric) {
+                    let lower = word.trim_start_matches('+').to_string();
+                    if !lower.chars().any(char::is_alphanumeric) {
                         continue;
                     }
+                    let typed = typed_word(&word_as_typed, title_only);
+                    let camel_case = (indexer::identifiers::looks_like_identifier(typed)
+                        && !indexer::identifiers::looks_like_identifier(&lower))
+                    .then(|| typed.to_string());
                     Atom {
-                        text: word,
+                        text: lower,
                         phrase: false,
                         title_only,
+                        camel_case,
                     }
                 }
                 Lexeme::Phrase { words, title_only } => {
@@ -169,6 +188,7 @@ impl ParsedQuery {
                         phrase: words.len() > 1,
                         text: words.join(" "),
                         title_only,
+                        camel_case: None,
                     }
                 }
                 Lexeme::Negated(_) => unreachable!("unwrapped above"),
@@ -253,10 +273,25 @@ impl ParsedQuery {
                 }
             }
             flush(&mut word, &mut replaced);
+            if replaced != atom.text {
+                // The case typed was of the word replaced.
+                atom.camel_case = None;
+            }
             atom.text = replaced;
         }
         query
     }
+}
+
+/// A word as typed, without what [`ParsedQuery::parse`] takes off the
+/// lower-cased word: `intitle:` and a leading `+`.
+fn typed_word(word: &str, title_only: bool) -> &str {
+    let word = if title_only {
+        word.get("intitle:".len()..).unwrap_or(word)
+    } else {
+        word
+    };
+    word.trim_start_matches('+')
 }
 
 /// `site:` takes a host key (`example.com`, `127.0.0.1:8088`); a URL is
@@ -605,6 +640,33 @@ mod tests {
     }
 
     #[test]
+    fn a_word_in_camel_case_keeps_its_case_as_code() {
+        let query = ParsedQuery::parse("HashMap entry intitle:getKey").unwrap();
+        let atoms: Vec<&Atom> = query.groups.iter().flatten().collect();
+        assert_eq!(atoms[0].text, "hashmap", "searched lower-cased");
+        assert_eq!(atoms[0].camel_case.as_deref(), Some("HashMap"));
+        assert!(atoms[0].written_as_code());
+        assert!(!atoms[1].written_as_code());
+        assert_eq!(atoms[2].camel_case.as_deref(), Some("getKey"));
+        // Written back as typed, so that shards and the cache see code.
+        assert_eq!(query.normalized(), "HashMap entry intitle:getKey");
+        // Typed in lower case or in capitals, it is a word.
+        for raw in ["hashmap entry", "HASHMAP entry", "Hashmap entry"] {
+            let query = ParsedQuery::parse(raw).unwrap();
+            assert!(query.groups[0][0].camel_case.is_none(), "{raw}");
+            assert_eq!(query.normalized(), "hashmap entry");
+        }
+        // Case that says nothing more than the punctuation does is not kept.
+        let dotted = ParsedQuery::parse("Map.Entry").unwrap();
+        assert_eq!(dotted.normalized(), "map.entry");
+        // A correction replaces the word typed, and with it its case.
+        let corrected = ParsedQuery::parse("HashMpa entry")
+            .unwrap()
+            .with_word_replaced("hashmpa", "hashmap");
+        assert_eq!(corrected.normalized(), "hashmap entry");
+    }
+
+    #[test]
     fn every_normalized_query_reads_back_as_itself() {
         for raw in [
             "cargo test -- --nocapture -bench",
@@ -622,6 +684,7 @@ mod tests {
             "x -\"a=b\" -\"é\" intitle:\"-z\"",
             "HashMap<String, Vec<u8>> -Map<K, V> a<b, c Box<dyn Error>",
             "#include <map> List<object>",
+            "HashMap entry intitle:getKey +RefCell -BufReader",
         ] {
             let query = ParsedQuery::parse(raw).unwrap();
             assert_eq!(ParsedQuery::parse(&query.normalized()).unwrap(), query, "{raw}");

@@ -556,7 +556,7 @@ fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Qu
         // The punctuation a name is typed with (`KeyError:`,
         // `java.lang.NullPointerException:`) is not part of it.
         let text = indexer::identifiers::trim_typed_punctuation(&atom.text);
-        let written_as_code = indexer::identifiers::looks_like_identifier(text);
+        let written_as_code = atom.written_as_code();
         if !(one_word || written_as_code) {
             // A plain word may still be a name (`map` of "iter map
             // filter"): less surely. The word before the colon that opens
@@ -643,7 +643,7 @@ fn named_by_query(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Quer
     let mut named = Vec::new();
     for (at, atom) in words.into_iter().enumerate() {
         let text = indexer::identifiers::trim_typed_punctuation(&atom.text);
-        let form = if indexer::identifiers::looks_like_identifier(text) {
+        let form = if atom.written_as_code() {
             indexer::identifiers::identifier_form(text)
         } else {
             let word = text.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_'));
@@ -772,11 +772,7 @@ impl PartialOrd for RankKey {
 /// the longest of a site (a type's whole reference), so such a query does
 /// not hold a page's length against it.
 pub fn names_code(query: &ParsedQuery) -> bool {
-    query
-        .groups
-        .iter()
-        .flatten()
-        .any(|atom| !atom.phrase && indexer::identifiers::looks_like_identifier(&atom.text))
+    query.groups.iter().flatten().any(Atom::written_as_code)
 }
 
 /// A document's [`RankKey`] from its BM25 score: with the tuned ranking,
@@ -1229,7 +1225,7 @@ mod tests {
     #[test]
     fn a_name_prefers_the_page_named_for_it() {
         let key_of = |name: &str| printed(indexer::identifiers::page_name_key(name));
-        let one = bonus("LocalDate");
+        let one = bonus("localdate");
         // The page name's term, with its own weight (the one bonus of that
         // weight among the name's).
         assert!(one.contains(&key_of("localdate")), "{one}");
@@ -1238,8 +1234,7 @@ mod tests {
             1,
             "{one}"
         );
-        // A name written as code in a longer query, dotted too (lower
-        // case by now: CamelCase alone does not tell).
+        // A name written as code in a longer query, dotted too.
         let nested = bonus("Map.Entry getKey");
         assert!(nested.contains(&key_of("map.entry")), "{nested}");
         assert!(bonus("Package java.util.stream").contains(&key_of("java.util.stream")));
@@ -1265,6 +1260,21 @@ mod tests {
         ));
         assert!(on_page_named("static", "static", weights::PAGE_NAME));
         assert!(!bonus("static").contains(&format!("score={},", weights::CODE_PAGE_NAME)));
+        // CamelCase says a word is code as typed, alone or in a longer
+        // query, though the query's words are lower-cased; the same word
+        // typed in lower case is a plain word.
+        assert!(on_page_named("LocalDate", "localdate", weights::CODE_PAGE_NAME));
+        assert!(on_page_named("HashMap entry", "hashmap", weights::CODE_PAGE_NAME));
+        assert!(!bonus("hashmap entry").contains(&key_of("hashmap")));
+    }
+
+    #[test]
+    fn camel_case_as_typed_names_code() {
+        let names = |raw: &str| names_code(&ParsedQuery::parse(raw).unwrap());
+        assert!(names("RefCell borrow_mut"));
+        assert!(names("HashMap entry"));
+        assert!(!names("hashmap entry"));
+        assert!(!names("\"HashMap entry\""), "a phrase is words");
     }
 
     #[test]

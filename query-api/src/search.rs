@@ -151,7 +151,8 @@ pub struct SearchResponse {
     /// Answered from the query cache.
     pub cached: bool,
     pub took_ms: f64,
-    /// The query as searched, normalized (lower case, canonical operators).
+    /// The query as searched, normalized (lower case but for a word whose
+    /// case says it is code, `HashMap`; canonical operators).
     pub query: String,
     /// Set when these results are for this corrected query instead: the
     /// query as typed found (almost) nothing and the corrected one more,

@@ -13,7 +13,8 @@
 # extraction (`parse_page`), the index document (`upsert`, trawl's part of
 # indexing), tantivy's indexing of the documents (`index_documents`, which
 # also builds the segments at commits), the docstore's put and the
-# near-duplicate record. Under callgrind a crawl runs about 70 times
+# near-duplicate record, and the queueing of a page's links (the frontier's
+# part, refused links included). Under callgrind a crawl runs about 70 times
 # slower, so the indexer's one-second commit timer commits some 75 times
 # where a timed crawl commits twice, and tantivy merges the segments: the
 # total and `index_documents` carry that cost, which a timed crawl does
@@ -27,9 +28,9 @@ BASE=http://127.0.0.1:$PORT
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 scripts/serve-docs start "$PORT" >/dev/null
-stages='crawler::parse::parse_page indexer::index::IndexWriterHandle::upsert tantivy::indexer::index_writer::index_documents indexer::docstore::Docstore::put_page crawler::crawled::CrawledLinks::record_page'
+stages='crawler::parse::parse_page indexer::index::IndexWriterHandle::upsert tantivy::indexer::index_writer::index_documents indexer::docstore::Docstore::put_page crawler::crawled::CrawledLinks::record_page crawler::crawl::Crawler::queue_links::{{closure}}'
 printf 'binary\tpages\tinstr_per_page'
-for stage in $stages; do printf '\t%s' "${stage##*::}"; done
+for stage in $stages; do label=${stage%::\{\{closure\}\}}; printf '\t%s' "${label##*::}"; done
 echo
 for binary in "$@"; do
   rm -rf "$work/data"

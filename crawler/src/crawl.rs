@@ -47,6 +47,7 @@ use crate::frontier::{AddReport, Claim, Frontier, Lease, LinkKind, NewLink, Retr
 use crate::parse::{ParsedPage, header_robots_directives, parse_page};
 use crate::politeness::{IpLimiter, PolitenessConfig};
 use crate::progress::Reporter;
+use crate::refused::RefusedUrls;
 use crate::robots::{RobotsCache, Verdict};
 use crate::scope::ScopeRules;
 use crate::sitemap::{MAX_SITEMAP_BYTES, parse_sitemap};
@@ -132,6 +133,7 @@ pub async fn run(
         health,
         wakeup: Notify::new(),
         held: HeldLeases::default(),
+        refused: RefusedUrls::default(),
         stopping: watch::Sender::new(false),
     });
     let seeds = crawler
@@ -185,6 +187,9 @@ struct Crawler {
     /// released, links were added), so the dispatcher need not poll.
     wakeup: Notify,
     held: HeldLeases,
+    /// The refused URLs this worker has recorded, not to record them again
+    /// for every page that links to them.
+    refused: RefusedUrls,
     /// True once the crawl stops claiming: a link still waiting for a slot
     /// at its IP goes back at once instead of holding up the drain.
     stopping: watch::Sender<bool>,
@@ -1191,8 +1196,12 @@ impl Crawler {
     /// Records URLs that will not be fetched as seen, and counts under
     /// `reason` those not seen before: each refused URL counts once.
     async fn refuse(&self, urls: Vec<NormalizedUrl>, reason: SkipReason) -> Result<(), CrawlError> {
+        // Those this worker recorded before would count 0 new: the frontier
+        // is not asked again.
+        let (urls, hashes) = self.refused.not_recorded(urls);
         if !urls.is_empty() {
             let new = self.frontier.mark_seen(urls).await?;
+            self.refused.recorded(&hashes);
             self.stats.record_skips(reason, new as u64);
         }
         Ok(())

@@ -23,6 +23,7 @@
 //! - [`scope`]: which links a crawl follows (`--scope`, `--include`).
 //! - [`sites`]: per-site rules (delay, page budget, user agent, patterns) and `--exclude`.
 //! - [`trap`]: URLs shaped like crawler traps.
+//! - [`refused`]: the refused URLs a worker has recorded, not to record them again.
 //! - [`stats`]: counters and the end-of-run summary.
 //! - [`progress`]: the progress bar or log lines of a running crawl.
 //! - [`warc`]: WARC/1.1 archives of every exchange, with a CDXJ index.
@@ -36,6 +37,7 @@ pub mod frontier;
 pub mod parse;
 pub mod politeness;
 pub mod progress;
+pub mod refused;
 pub mod robots;
 pub mod scope;
 pub mod sitemap;

@@ -5,12 +5,14 @@
 //! however many pages link to it. Pages repeat their refused links: every
 //! page of `std` links to the same pages of `core` and `alloc`, out of the
 //! crawl's scope, and each repeat was a frontier call (a RocksDB read, or a
-//! Redis round trip) that found the URL seen already: some 2.5% of a
-//! crawl's CPU (BENCHMARKS.md §38).
+//! Redis round trip) that found the URL seen already: 2.5% of a crawl's
+//! CPU time under perf, though only 0.3% of its instructions
+//! (BENCHMARKS.md §38).
 //!
 //! Kept by a 64-bit hash of the URL, and emptied when full. A collision
-//! can only make the worker skip recording a refused URL, which is not
-//! fetched either way; its skip count may then be one low. The links a
+//! can only make the worker skip recording a refused URL: its skip count
+//! may then be one low, and a URL refused for its depth or a budget may
+//! later be queued from a page that reaches it otherwise. The links a
 //! crawl follows never pass here: a collision there would lose a page.
 
 use std::collections::HashSet;
@@ -19,7 +21,7 @@ use std::sync::Mutex;
 
 use common::NormalizedUrl;
 
-/// How many URLs the memo holds before it starts over: about 2 MB.
+/// How many URLs the memo holds before it starts over: about 1.2 MB.
 const MAX_REMEMBERED: usize = 100_000;
 
 pub struct RefusedUrls {

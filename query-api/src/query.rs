@@ -69,7 +69,8 @@ impl Atom {
     /// word would read back as something else: an option, an exclusion, an
     /// operator's prefix (a word of a phrase typed `"-abc"` or `"site:x"`).
     fn render(&self, excluded: bool) -> String {
-        let text = self.camel_case.as_ref().unwrap_or(&self.text);
+        // Misread as `parse` reads: lower-cased (`Site:x` is `site:x`).
+        let text = &self.text;
         let misread = text.starts_with("site:")
             || text.starts_with("intitle:")
             || if excluded {
@@ -77,10 +78,11 @@ impl Atom {
             } else {
                 text.starts_with('-') && !text.starts_with("--") && !reads_as_option(&text[1..])
             };
+        let typed = self.camel_case.as_ref().unwrap_or(&self.text);
         let text = if self.phrase || misread {
-            format!("\"{text}\"")
+            format!("\"{typed}\"")
         } else {
-            text.clone()
+            typed.clone()
         };
         if self.title_only {
             format!("intitle:{text}")
@@ -156,39 +158,40 @@ impl ParsedQuery {
                         }
                         continue;
                     }
-                    let (title_only, word) = match lower.strip_prefix("intitle:") {
-                        Some(rest) => (true, rest.to_string()),
-                        None => (false, lower),
-                    };
-                    let lower = word.trim_start_matches('+').to_string();
-                    if !lower.chars().any(char::is_alphanumeric) {
+                    let title_only = lower.starts_with("intitle:");
+                    let typed = typed_word(&word_as_typed, title_only);
+                    let text = typed.to_lowercase();
+                    if !text.chars().any(char::is_alphanumeric) {
                         continue;
                     }
-                    let typed = typed_word(&word_as_typed, title_only);
-                    let camel_case = (indexer::identifiers::looks_like_identifier(typed)
-                        && !indexer::identifiers::looks_like_identifier(&lower))
-                    .then(|| typed.to_string());
                     Atom {
-                        text: lower,
+                        camel_case: camel_case(typed, &text),
+                        text,
                         phrase: false,
                         title_only,
-                        camel_case,
                     }
                 }
                 Lexeme::Phrase { words, title_only } => {
-                    let words: Vec<String> = words
+                    let typed: Vec<&str> = words
                         .split_whitespace()
                         .filter(|w| w.chars().any(char::is_alphanumeric))
-                        .map(str::to_lowercase)
                         .collect();
-                    if words.is_empty() {
-                        continue;
-                    }
+                    let text = typed
+                        .iter()
+                        .map(|word| word.to_lowercase())
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    // A word quoted alone is a word, code as it would be bare.
+                    let camel_case = match typed.as_slice() {
+                        [] => continue,
+                        [word] => camel_case(word, &text),
+                        _ => None,
+                    };
                     Atom {
-                        phrase: words.len() > 1,
-                        text: words.join(" "),
+                        phrase: typed.len() > 1,
+                        text,
                         title_only,
-                        camel_case: None,
+                        camel_case,
                     }
                 }
                 Lexeme::Negated(_) => unreachable!("unwrapped above"),
@@ -258,29 +261,47 @@ impl ParsedQuery {
     pub fn with_word_replaced(&self, from: &str, to: &str) -> ParsedQuery {
         let mut query = self.clone();
         for atom in query.groups.iter_mut().flatten() {
-            let mut replaced = String::with_capacity(atom.text.len());
-            let mut word = String::new();
-            let flush = |word: &mut String, out: &mut String| {
-                out.push_str(if word == from { to } else { word.as_str() });
-                word.clear();
-            };
-            for c in atom.text.chars() {
-                if c.is_alphanumeric() {
-                    word.push(c);
-                } else {
-                    flush(&mut word, &mut replaced);
-                    replaced.push(c);
-                }
+            let text = replace_word(&atom.text, from, to);
+            // The same word of the form typed, whatever its case: what is
+            // left of it may still be code (`HashMap<Strnig>`).
+            if let Some(typed) = &atom.camel_case {
+                atom.camel_case = camel_case(&replace_word(typed, from, to), &text);
             }
-            flush(&mut word, &mut replaced);
-            if replaced != atom.text {
-                // The case typed was of the word replaced.
-                atom.camel_case = None;
-            }
-            atom.text = replaced;
+            atom.text = text;
         }
         query
     }
+}
+
+/// `text` with `from` replaced by `to` wherever it is a whole word (a run
+/// of letters and digits), compared in lower case.
+fn replace_word(text: &str, from: &str, to: &str) -> String {
+    let mut replaced = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        out.push_str(if word.to_lowercase() == from {
+            to
+        } else {
+            word.as_str()
+        });
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut replaced);
+            replaced.push(c);
+        }
+    }
+    flush(&mut word, &mut replaced);
+    replaced
+}
+
+/// [`Atom::camel_case`] of a word typed as `typed`, `text` lower-cased.
+fn camel_case(typed: &str, text: &str) -> Option<String> {
+    let code = indexer::identifiers::looks_like_identifier;
+    (code(typed) && !code(text)).then(|| typed.to_string())
 }
 
 /// A word as typed, without what [`ParsedQuery::parse`] takes off the
@@ -659,11 +680,20 @@ mod tests {
         // Case that says nothing more than the punctuation does is not kept.
         let dotted = ParsedQuery::parse("Map.Entry").unwrap();
         assert_eq!(dotted.normalized(), "map.entry");
-        // A correction replaces the word typed, and with it its case.
+        // A correction replaces the word typed, and with it its case; the
+        // rest of the name keeps its own.
         let corrected = ParsedQuery::parse("HashMpa entry")
             .unwrap()
             .with_word_replaced("hashmpa", "hashmap");
         assert_eq!(corrected.normalized(), "hashmap entry");
+        let corrected = ParsedQuery::parse("HashMap<Strnig> new")
+            .unwrap()
+            .with_word_replaced("strnig", "string");
+        assert_eq!(corrected.normalized(), "HashMap<string> new");
+        assert!(corrected.groups[0][0].written_as_code());
+        // Quoted alone, a word is what it is bare.
+        assert!(ParsedQuery::parse("\"HashMap\"").unwrap().groups[0][0].written_as_code());
+        assert!(!ParsedQuery::parse("\"HashMap entry\"").unwrap().groups[0][0].written_as_code());
     }
 
     #[test]
@@ -685,6 +715,8 @@ mod tests {
             "HashMap<String, Vec<u8>> -Map<K, V> a<b, c Box<dyn Error>",
             "#include <map> List<object>",
             "HashMap entry intitle:getKey +RefCell -BufReader",
+            "+Site:fooBar +inTitle:fooBar +intitle:getKey +-fooBar",
+            "x NOT aB \"HashMap\" -\"getKey\"",
         ] {
             let query = ParsedQuery::parse(raw).unwrap();
             assert_eq!(ParsedQuery::parse(&query.normalized()).unwrap(), query, "{raw}");

@@ -105,8 +105,9 @@ pub mod weights {
     pub const WORD_NAMES: f32 = 10.0;
     /// The first content word of a query (stopwords, phrases and
     /// `intitle:` words aside) when a colon follows it, as an error
-    /// message opens with the name of its error (`KeyError: 'x'`): a
-    /// name's last part's weight ([`IDENTIFIER_TAIL`]).
+    /// message opens with the name of its error (`Exception: x`, or
+    /// `keyerror: 'x'` typed in lower case; typed `KeyError`, it is
+    /// written as code): a name's last part's weight ([`IDENTIFIER_TAIL`]).
     pub const MESSAGE_NAME: f32 = 20.0;
     /// The one word of a one-word query, a plain word, on the page named
     /// for it as a whole (javadoc's `Files`, rustdoc's `spawn` function)
@@ -560,8 +561,8 @@ fn identifier_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Qu
         if !(one_word || written_as_code) {
             // A plain word may still be a name (`map` of "iter map
             // filter"): less surely. The word before the colon that opens
-            // an error message ("KeyError: 'x'", "AttributeError: object
-            // has no attribute") is what the message is about.
+            // an error message ("Exception: x", "keyerror: 'x'" typed in
+            // lower case) is what the message is about.
             let word = text.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_'));
             let weight = if opens_message(at, atom, word) {
                 weights::MESSAGE_NAME
@@ -622,7 +623,7 @@ fn plain_content_words(query: &ParsedQuery) -> Vec<&Atom> {
 }
 
 /// Whether `word` (of `atom`, the query's `at`th content word) is the
-/// name before the colon that opens an error message ("KeyError: 'x'").
+/// name before the colon that opens an error message ("Exception: x").
 /// `std::` is a path typed short, and "ERROR:", "warning:" a message's
 /// severity, not its subject.
 fn opens_message(at: usize, atom: &Atom, word: &str) -> bool {
@@ -1204,7 +1205,9 @@ mod tests {
 
     #[test]
     fn a_message_opens_with_the_name_of_its_error() {
-        let message = bonus("AttributeError: object has no attribute");
+        // A name that only its place and colon say is one (`Exception`, or
+        // a CamelCase name typed in lower case).
+        let message = bonus("attributeerror: object has no attribute");
         assert!(
             message.contains("\"attributeerror\"")
                 && message.contains(&format!("score={},", weights::MESSAGE_NAME)),
@@ -1212,10 +1215,21 @@ mod tests {
         );
         // Only the first word, and only with its colon; not a path typed
         // short, nor a severity.
-        assert!(!bonus("object AttributeError: has").contains(&format!("score={},", weights::MESSAGE_NAME)));
+        assert!(!bonus("object attributeerror: has").contains(&format!("score={},", weights::MESSAGE_NAME)));
         assert!(!bonus("std:: collections").contains(&format!("score={},", weights::MESSAGE_NAME)));
         assert!(!bonus("ERROR: permission denied").contains(&format!("score={},", weights::MESSAGE_NAME)));
-        assert!(!bonus("AttributeError object has").contains(&format!("score={},", weights::MESSAGE_NAME)));
+        assert!(!bonus("attributeerror object has").contains(&format!("score={},", weights::MESSAGE_NAME)));
+        // Typed in CamelCase, it is a name written as code wherever it is,
+        // and earns what such a name earns on its page.
+        let typed = bonus("AttributeError: object has no attribute");
+        let page_key = printed(indexer::identifiers::page_name_key("attributeerror"));
+        assert!(
+            typed.split("Const(").any(
+                |one| one.starts_with(&format!("score={},", weights::CODE_PAGE_NAME))
+                    && one.contains(&page_key)
+            ),
+            "{typed}"
+        );
         // A name written as code keeps its whole form without the colon.
         let java = bonus("java.lang.NullPointerException: cannot invoke");
         assert!(java.contains("\"java.lang.nullpointerexception\""), "{java}");
@@ -1271,7 +1285,7 @@ mod tests {
     #[test]
     fn camel_case_as_typed_names_code() {
         let names = |raw: &str| names_code(&ParsedQuery::parse(raw).unwrap());
-        assert!(names("RefCell borrow_mut"));
+        assert!(names("RefCell borrow"));
         assert!(names("HashMap entry"));
         assert!(!names("hashmap entry"));
         assert!(!names("\"HashMap entry\""), "a phrase is words");

@@ -1189,18 +1189,26 @@ mod tests {
         assert_eq!(total.terms[0].df, 6);
     }
 
-    /// The identifier bonus of `query`, as its queries print.
     /// An index term as a query's debug form prints it.
     fn printed(term: String) -> String {
         format!("{term:?}").trim_matches('"').to_string()
     }
 
+    /// The identifier bonus of `query`, as its queries print.
     fn bonus(query: &str) -> String {
         let fields = IndexSchema::new();
         format!(
             "{:?}",
             identifier_bonus(&ParsedQuery::parse(query).unwrap(), &fields)
         )
+    }
+
+    /// Whether `query`'s bonus gives `weight` to the page named `name`.
+    fn on_page_named(query: &str, name: &str, weight: f32) -> bool {
+        let key = printed(indexer::identifiers::page_name_key(name));
+        bonus(query)
+            .split("Const(")
+            .any(|one| one.starts_with(&format!("score={weight},")) && one.contains(&key))
     }
 
     #[test]
@@ -1221,15 +1229,11 @@ mod tests {
         assert!(!bonus("attributeerror object has").contains(&format!("score={},", weights::MESSAGE_NAME)));
         // Typed in CamelCase, it is a name written as code wherever it is,
         // and earns what such a name earns on its page.
-        let typed = bonus("AttributeError: object has no attribute");
-        let page_key = printed(indexer::identifiers::page_name_key("attributeerror"));
-        assert!(
-            typed.split("Const(").any(
-                |one| one.starts_with(&format!("score={},", weights::CODE_PAGE_NAME))
-                    && one.contains(&page_key)
-            ),
-            "{typed}"
-        );
+        assert!(on_page_named(
+            "AttributeError: object has no attribute",
+            "attributeerror",
+            weights::CODE_PAGE_NAME
+        ));
         // A name written as code keeps its whole form without the colon.
         let java = bonus("java.lang.NullPointerException: cannot invoke");
         assert!(java.contains("\"java.lang.nullpointerexception\""), "{java}");
@@ -1257,11 +1261,6 @@ mod tests {
         // A name written as code earns more on its page than a plain word,
         // which may be an English word (`static`), alone or in a longer
         // query.
-        let on_page_named = |query: &str, name: &str, weight: f32| {
-            bonus(query)
-                .split("Const(")
-                .any(|one| one.starts_with(&format!("score={weight},")) && one.contains(&key_of(name)))
-        };
         assert!(on_page_named(
             "unordered_map",
             "unordered_map",

@@ -110,7 +110,7 @@ pub struct ShardHit {
     #[serde(default)]
     pub simhash: u64,
     /// Whether the page may quote the query as an error message (it
-    /// matches [`crate::rank::quoted_message_query`]'s phrase): where the
+    /// matches [`crate::rank::quoted_message_query`]'s phrases): where the
     /// query API looks for the code of a message pasted without it. False
     /// from a shard of an older trawl.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

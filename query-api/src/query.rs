@@ -43,6 +43,11 @@ pub struct Atom {
     /// It is how the atom is written back, so that the shards, which parse
     /// the query again, and the cache's key see the same query.
     pub camel_case: Option<String>,
+    /// A word typed alone in double quotes (`"postgres"`), to search for
+    /// and not to be excluded or kept to titles: searched as the bare word,
+    /// but never corrected, and in a pasted message it is a value
+    /// ([`Atom::typed_as_value`]). Written back quoted.
+    pub quoted: bool,
 }
 
 impl Atom {
@@ -65,21 +70,27 @@ impl Atom {
         !self.phrase && (self.camel_case.is_some() || indexer::identifiers::looks_like_identifier(&self.text))
     }
 
+    /// Whether the word was typed in double quotes, single quotes or
+    /// backticks (`"postgres"`, `'orders'`, `` `running_total` ``, with
+    /// the punctuation after: `` `x`, ``): a name as the user's own code or
+    /// data has it, which a spelling correction must leave alone, and a
+    /// value where it is part of a pasted message (`rank::near_form`).
+    pub fn typed_as_value(&self) -> bool {
+        let word = self.text.trim_end_matches([',', ';', ':', '.']);
+        self.quoted
+            || (!self.phrase
+                && word.len() >= 3
+                && ['`', '\'']
+                    .iter()
+                    .any(|&quote| word.starts_with(quote) && word.ends_with(quote)))
+    }
+
     /// The atom as the query language writes it, quoted where the bare
     /// word would read back as something else: an option, an exclusion, an
     /// operator's prefix (a word of a phrase typed `"-abc"` or `"site:x"`).
     fn render(&self, excluded: bool) -> String {
-        // Misread as `parse` reads: lower-cased (`Site:x` is `site:x`).
-        let text = &self.text;
-        let misread = text.starts_with("site:")
-            || text.starts_with("intitle:")
-            || if excluded {
-                text.starts_with('-') || reads_as_option(text)
-            } else {
-                text.starts_with('-') && !text.starts_with("--") && !reads_as_option(&text[1..])
-            };
         let typed = self.camel_case.as_ref().unwrap_or(&self.text);
-        let text = if self.phrase || misread {
+        let text = if self.phrase || self.quoted || misread_bare(&self.text, excluded) {
             format!("\"{typed}\"")
         } else {
             typed.clone()
@@ -169,6 +180,7 @@ impl ParsedQuery {
                         text,
                         phrase: false,
                         title_only,
+                        quoted: false,
                     }
                 }
                 Lexeme::Phrase { words, title_only } => {
@@ -189,6 +201,7 @@ impl ParsedQuery {
                     };
                     Atom {
                         phrase: typed.len() > 1,
+                        quoted: typed.len() == 1 && !negated && !title_only && !misread_bare(&text, false),
                         text,
                         title_only,
                         camel_case,
@@ -239,13 +252,15 @@ impl ParsedQuery {
     }
 
     /// The plain words a user may have misspelled: positive, not phrases'
-    /// words excepted (each word of a phrase can be misspelled too). An
+    /// words excepted (each word of a phrase can be misspelled too), but
+    /// not a word typed as a value ([`Atom::typed_as_value`]): quoted, it
+    /// is meant as typed, as search engines read a quoted word. An
     /// identifier's parts are words of their own (`json.lods`: `json`,
     /// `lods`), so a typo inside a name is corrected like any other and
     /// punctuation is never what a correction changes.
     pub fn spellable_words(&self) -> Vec<String> {
         let mut words: Vec<String> = Vec::new();
-        for atom in self.groups.iter().flatten() {
+        for atom in self.groups.iter().flatten().filter(|atom| !atom.typed_as_value()) {
             for word in atom.text.split(|c: char| !c.is_alphanumeric()) {
                 if !word.is_empty() && !words.iter().any(|w| w == word) {
                     words.push(word.to_string());
@@ -271,6 +286,20 @@ impl ParsedQuery {
         }
         query
     }
+}
+
+/// Whether `text`, a word as [`ParsedQuery::parse`] reads it (lower-cased:
+/// `Site:x` is `site:x`), would read back as something else written bare:
+/// an option, an exclusion, an operator's prefix. Such a word is written
+/// back quoted, and its quotes say nothing more of it.
+fn misread_bare(text: &str, excluded: bool) -> bool {
+    text.starts_with("site:")
+        || text.starts_with("intitle:")
+        || if excluded {
+            text.starts_with('-') || reads_as_option(text)
+        } else {
+            text.starts_with('-') && !text.starts_with("--") && !reads_as_option(&text[1..])
+        }
 }
 
 /// `text` with `from` replaced by `to` wherever it is a whole word (a run
@@ -567,7 +596,8 @@ mod tests {
         assert_eq!(normalized("title:( x"), "title: x");
         assert_eq!(normalized("OR a OR"), "a");
         assert_eq!(normalized("a - b"), "a b");
-        assert_eq!(normalized("\"one\""), "one");
+        assert_eq!(normalized("\"one\""), "\"one\"");
+        assert_eq!(normalized("x -\"one\" intitle:\"two\""), "x intitle:two -one");
         assert_eq!(normalized("  own\u{0}ership\u{7} <b>x</b>"), "own ership x");
         assert_eq!(normalized("a < b"), "a b", "a lone < is not a word");
     }
@@ -717,6 +747,7 @@ mod tests {
             "HashMap entry intitle:getKey +RefCell -BufReader",
             "+Site:fooBar +inTitle:fooBar +intitle:getKey +-fooBar",
             "x NOT aB \"HashMap\" -\"getKey\"",
+            "password failed for user \"postgres\" \"a b\"",
         ] {
             let query = ParsedQuery::parse(raw).unwrap();
             assert_eq!(ParsedQuery::parse(&query.normalized()).unwrap(), query, "{raw}");
@@ -759,5 +790,8 @@ mod tests {
             ["f", "string"],
             "never one word across punctuation"
         );
+        // A word quoted alone is meant as typed: a value, never corrected.
+        let query = ParsedQuery::parse("user \"postgers\" `runing_total`, 'ordrs' \"a b\"").unwrap();
+        assert_eq!(query.spellable_words(), ["user", "a", "b"]);
     }
 }

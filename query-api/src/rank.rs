@@ -10,7 +10,9 @@
 //! disjunction-max), with the title weighing most. Words found next to
 //! each other in the order typed earn a proximity bonus, and a query of
 //! three words or more quoted word for word in a page's text (an error
-//! message on the page that explains it) a bonus of its own. Common English
+//! message on the page that explains it) a bonus of its own, and more
+//! where the page quotes it as an error message, also with other values
+//! than the user's in it (`` `x` `` where the user pasted `` `total` ``). Common English
 //! words ("how", "do", "the") only add to the score when the query also
 //! has other words: questions read as their content words. A word written
 //! as code (`str.split`, `Vec::with_capacity`) earns a bonus on the pages
@@ -140,6 +142,12 @@ pub mod weights {
     /// search box, on the page that shows it. Surer than [`QUOTED_IN_BODY`],
     /// where the words may be prose.
     pub const QUOTED_MESSAGE: f32 = 40.0;
+    /// A pasted message of four words or more that a page quotes but for
+    /// its values, which differ (the user's own names where the page has
+    /// its example's: `rank::near_message_bonus`). Three quarters of
+    /// [`QUOTED_MESSAGE`], which the page that quotes the whole message
+    /// earns besides.
+    pub const NEAR_MESSAGE: f32 = 30.0;
     /// Body length (words) past which a page's score shrinks...
     pub const LONG_PAGE_WORDS: f32 = 4000.0;
     /// ...as (LONG_PAGE_WORDS / words) to this power.
@@ -335,6 +343,7 @@ pub fn build(query: &ParsedQuery, fields: &IndexSchema, relaxed: bool) -> Box<dy
     bonuses.extend(optional);
     bonuses.extend(proximity_bonus(query, fields));
     bonuses.extend(message_bonus(query, fields));
+    bonuses.extend(near_message_bonus(query, fields));
     bonuses.extend(identifier_bonus(query, fields));
     bonuses.extend(title_bonus(query, fields));
     for atom in &query.excluded {
@@ -470,24 +479,109 @@ const MIN_QUOTED_WORDS: usize = 3;
 const MESSAGE_SLOP: u32 = 2;
 
 /// The query as an error message that pages quote ([`weights::QUOTED_MESSAGE`]),
-/// its words as [`message_terms`] reads them.
+/// its words as [`message_words`] reads them.
 fn message_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn Query>> {
+    let terms: Vec<String> = message_words(query)?
+        .into_iter()
+        .flat_map(|word| word.terms)
+        .collect();
     Some(constant(
-        quoted_message_query(query, fields)?,
+        phrase_query(fields.error_messages, &terms, MESSAGE_SLOP),
         weights::QUOTED_MESSAGE,
     ))
 }
 
-/// The pages that quote the query as an error message, unscored: what
-/// [`message_bonus`] rewards. None when the query reads as no message.
-pub fn quoted_message_query(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn Query>> {
-    let terms = message_terms(query)?;
-    Some(phrase_query(fields.error_messages, &terms, MESSAGE_SLOP))
+/// A message pasted with the user's own value in it ("password
+/// authentication failed for user postgres", "cannot find value `total` in
+/// this scope") where the page quotes it with another ("... for user
+/// "andym"", "... value `x` in ..."): the pages that quote every word of
+/// it but its values ([`near_form`]) earn [`weights::NEAR_MESSAGE`]. A
+/// page that quotes the whole message earns [`weights::QUOTED_MESSAGE`]
+/// besides (and this too, but where the user's value is three words or
+/// more longer than one: the phrase's slop), so it comes first.
+fn near_message_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn Query>> {
+    let near = near_phrase(&message_words(query)?, fields)?;
+    Some(constant(near, weights::NEAR_MESSAGE))
 }
 
-/// The query as the terms of an error message pasted into the search box:
-/// its plain words (not a phrase's, nor `intitle:`'s, nor a group of
-/// alternatives), in order, common ones too, read as
+/// [`near_form`] as a phrase of the `error_messages` field, the open
+/// places kept between the words around them.
+fn near_phrase(words: &[MessageWord], fields: &IndexSchema) -> Option<Box<dyn Query>> {
+    let terms = near_form(words)?
+        .terms
+        .into_iter()
+        .map(|(position, term)| (position, Term::from_field_text(fields.error_messages, term)))
+        .collect();
+    Some(Box::new(PhraseQuery::new_with_offset_and_slop(
+        terms,
+        MESSAGE_SLOP,
+    )))
+}
+
+/// A pasted message with its values left out, their places left open: the
+/// user's own values where a page's example has others.
+struct NearForm<'a> {
+    /// The other words' terms, each at its position in the message, where
+    /// each value left out takes one position.
+    terms: Vec<(usize, &'a str)>,
+    /// How many values were left out between the first term and the last:
+    /// a page's value there takes words that the phrase's slop must allow.
+    inner_open: usize,
+}
+
+/// A message with its values left out: the words typed as values (in
+/// backticks, single or double quotes: `` `total` ``,
+/// `'std::out_of_range'`, `"orders"`), as compilers and servers print the
+/// names in their messages. None when it has none, or fewer than
+/// [`MIN_QUOTED_WORDS`] other words. No other word of the message is ever
+/// left out: "cannot find module in this scope" is not "cannot find value
+/// `x` in this scope", nor "cannot borrow `x` as immutable" "... as
+/// mutable".
+fn near_form(words: &[MessageWord]) -> Option<NearForm<'_>> {
+    let open: Vec<usize> = (0..words.len()).filter(|&at| words[at].value).collect();
+    if open.is_empty() || words.len() - open.len() < MIN_QUOTED_WORDS {
+        return None;
+    }
+    let first_kept = (0..words.len()).find(|at| !open.contains(at))?;
+    let last_kept = (0..words.len()).rfind(|at| !open.contains(at))?;
+    let mut terms = Vec::new();
+    let mut position = 0;
+    for (at, word) in words.iter().enumerate() {
+        if open.contains(&at) {
+            position += 1;
+            continue;
+        }
+        for term in &word.terms {
+            terms.push((position, term.as_str()));
+            position += 1;
+        }
+    }
+    Some(NearForm {
+        terms,
+        inner_open: open
+            .iter()
+            .filter(|&&at| first_kept < at && at < last_kept)
+            .count(),
+    })
+}
+
+/// The pages that quote the query as an error message, whole or but for
+/// its values ([`near_form`]), unscored: what [`message_bonus`] and
+/// [`near_message_bonus`] reward. None when the query reads as no message.
+pub fn quoted_message_query(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn Query>> {
+    let words = message_words(query)?;
+    let terms: Vec<String> = words.iter().flat_map(|word| word.terms.clone()).collect();
+    let whole = phrase_query(fields.error_messages, &terms, MESSAGE_SLOP);
+    Some(match near_phrase(&words, fields) {
+        Some(near) => Box::new(BooleanQuery::union(vec![whole, near])),
+        None => whole,
+    })
+}
+
+/// The query as an error message pasted into the search box: its plain
+/// words (not a phrase's, nor `intitle:`'s, nor a group of alternatives),
+/// in order, common ones too (a word the analyzer keeps nothing of is left
+/// out), read as
 /// [`indexer::error_messages::query_message`] reads them: after a severity
 /// ("ERROR: permission denied", "error[E0382]: borrow of moved value"),
 /// and not at all when the query names the exception before its message
@@ -496,42 +590,79 @@ pub fn quoted_message_query(query: &ParsedQuery, fields: &IndexSchema) -> Option
 /// three) of two words or more: one dotted name
 /// (`java.lang.NullPointerException`) is a name, which the page that
 /// defines it answers.
-pub fn message_terms(query: &ParsedQuery) -> Option<Vec<String>> {
-    let typed: Vec<&str> = query
+pub fn message_words(query: &ParsedQuery) -> Option<Vec<MessageWord>> {
+    let atoms: Vec<&Atom> = query
         .groups
         .iter()
         .filter(|group| group.len() == 1 && !group[0].phrase && !group[0].title_only)
-        .map(|group| group[0].text.as_str())
+        .map(|group| &group[0])
         .collect();
+    let typed: Vec<&str> = atoms.iter().map(|atom| atom.text.as_str()).collect();
     let message = indexer::error_messages::query_message(&typed)?;
-    let terms: Vec<String> = message.iter().flat_map(|word| analyze(word)).collect();
-    (message.len() >= 2 && terms.len() >= MIN_QUOTED_WORDS).then_some(terms)
+    // Each word of the message is an atom's whole text, but for the code
+    // of `error[E0382]:`, a piece of the marker's: the same slice.
+    let atom_of = |word: &str| atoms.iter().find(|atom| std::ptr::eq(atom.text.as_str(), word));
+    let words: Vec<MessageWord> = message
+        .iter()
+        .map(|word| MessageWord {
+            terms: analyze(word),
+            value: atom_of(word).is_some_and(|atom| atom.typed_as_value()),
+        })
+        .filter(|word| !word.terms.is_empty())
+        .collect();
+    let terms: usize = words.iter().map(|word| word.terms.len()).sum();
+    (message.len() >= 2 && terms >= MIN_QUOTED_WORDS).then_some(words)
+}
+
+/// A word of a pasted message ([`message_words`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageWord {
+    /// The word as the index's terms.
+    pub terms: Vec<String>,
+    /// Typed as a value ([`Atom::typed_as_value`]: `` `total` ``,
+    /// `'orders'`, `"postgres"`): a name from the user's own code or data.
+    pub value: bool,
 }
 
 /// Whether a message a page quotes, as indexed
-/// ([`indexer::error_messages::QuotedMessage::indexed`]), has the terms of
-/// [`message_terms`] in their order with at most [`MESSAGE_SLOP`] other
-/// words among them, in one value: what the phrase of
-/// [`quoted_message_query`] matches, but stricter (tantivy's slop also
-/// lets two words swap).
-pub fn quotes_message(indexed: &str, terms: &[String]) -> bool {
+/// ([`indexer::error_messages::QuotedMessage::indexed`]), has the words of
+/// [`message_words`] in their order with at most [`MESSAGE_SLOP`] other
+/// words among them, in one value, or all of them but its values
+/// ([`near_form`]), with one more other word for each value: what
+/// the phrases of [`quoted_message_query`] match, but stricter (tantivy's
+/// slop also lets two words swap).
+pub fn quotes_message(indexed: &str, words: &[MessageWord]) -> bool {
+    let quoted = analyze(indexed);
+    let whole: Vec<&str> = words
+        .iter()
+        .flat_map(|word| word.terms.iter().map(String::as_str))
+        .collect();
+    in_order(&quoted, &whole, MESSAGE_SLOP as usize)
+        || near_form(words).is_some_and(|form| {
+            let terms: Vec<&str> = form.terms.iter().map(|&(_, term)| term).collect();
+            in_order(&quoted, &terms, MESSAGE_SLOP as usize + form.inner_open)
+        })
+}
+
+/// Whether `words` has `terms` in their order from one start, with at most
+/// `slop` other words among them.
+fn in_order(words: &[String], terms: &[&str], slop: usize) -> bool {
     let Some(first) = terms.first() else {
         return false;
     };
-    let words = analyze(indexed);
     words
         .iter()
         .enumerate()
-        .filter(|(_, word)| *word == first)
+        .filter(|(_, word)| word == first)
         .any(|(start, _)| {
             let mut skipped = 0;
             let mut at = start + 1;
             for term in &terms[1..] {
-                while at < words.len() && words[at] != *term && skipped <= MESSAGE_SLOP {
+                while at < words.len() && words[at] != *term && skipped <= slop {
                     skipped += 1;
                     at += 1;
                 }
-                if at == words.len() || skipped > MESSAGE_SLOP {
+                if at == words.len() || skipped > slop {
                     return false;
                 }
                 at += 1;
@@ -1136,7 +1267,7 @@ mod tests {
 
     #[test]
     fn a_quoted_message_has_the_pasted_words_in_order_with_few_between() {
-        let terms = |query: &str| message_terms(&ParsedQuery::parse(query).unwrap()).unwrap();
+        let terms = |query: &str| message_words(&ParsedQuery::parse(query).unwrap()).unwrap();
         let quoted = "E0425 cannot find value `y` in this scope --> src/main.rs:5:20";
         assert!(quotes_message(quoted, &terms("cannot find value in this scope")));
         assert!(quotes_message(quoted, &terms("error[E0425]: cannot find value")));
@@ -1154,13 +1285,67 @@ mod tests {
             &terms("cannot find module in this scope")
         ));
         assert!(!quotes_message("", &terms("cannot find value")));
+        // The user's own values where the page has its example's: typed in
+        // backticks, single or double quotes; never another word.
+        assert!(quotes_message(
+            quoted,
+            &terms("cannot find value `total` in this scope")
+        ));
+        assert!(quotes_message(
+            quoted,
+            &terms("cannot find value `self.running_total` in this scope")
+        ));
+        assert!(!quotes_message(
+            quoted,
+            &terms("cannot find value `total` in this crate")
+        ));
+        assert!(!quotes_message(
+            quoted,
+            &terms("cannot see value `y` in this scope")
+        ));
+        let borrow = "E0502 cannot borrow `x` as mutable because it is also borrowed as immutable";
+        assert!(!quotes_message(borrow, &terms("cannot borrow `v` as immutable")));
+        assert!(!quotes_message(
+            borrow,
+            &terms("cannot borrow v as mutable because")
+        ));
+        assert!(quotes_message(
+            borrow,
+            &terms("cannot borrow `v` as mutable because")
+        ));
+        let relation = "relation \"foo\" does not exist LINE 1: SELECT";
+        assert!(quotes_message(
+            relation,
+            &terms("ERROR: relation \"orders\" does not exist")
+        ));
+        assert!(!quotes_message(
+            relation,
+            &terms("relation orders does not exist")
+        ));
+        assert!(!quotes_message(
+            relation,
+            &terms("relation \"orders\" does not matter")
+        ));
+        let andym = "password authentication failed for user \"andym\" Messages like this indicate";
+        assert!(quotes_message(
+            andym,
+            &terms("FATAL: password authentication failed for user \"postgres\"")
+        ));
+        assert!(!quotes_message(
+            andym,
+            &terms("password authentication failed for user postgres")
+        ));
+        assert!(!quotes_message(
+            andym,
+            &terms("password authentication failed for role \"postgres\"")
+        ));
         // Too short to read as a message: one word, or two terms.
         assert_eq!(
-            message_terms(&ParsedQuery::parse("java.lang.NullPointerException").unwrap()),
+            message_words(&ParsedQuery::parse("java.lang.NullPointerException").unwrap()),
             None
         );
         assert_eq!(
-            message_terms(&ParsedQuery::parse("mismatched types").unwrap()),
+            message_words(&ParsedQuery::parse("mismatched types").unwrap()),
             None
         );
     }

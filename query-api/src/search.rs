@@ -860,7 +860,7 @@ impl SearchService {
         let Some(parsed) = &plan.parsed else {
             return CodePage::None;
         };
-        let Some(terms) = rank::message_terms(parsed) else {
+        let Some(words) = rank::message_words(parsed) else {
             return CodePage::None;
         };
         let ids: Vec<DocId> = hits
@@ -882,7 +882,7 @@ impl SearchService {
             let view = doc.view().ok()?;
             let code = indexer::error_messages::quoted_messages(view.text)
                 .into_iter()
-                .filter(|message| rank::quotes_message(&message.indexed, &terms))
+                .filter(|message| rank::quotes_message(&message.indexed, &words))
                 .find_map(|message| message.code)?;
             Some(code.to_string())
         });
@@ -981,7 +981,7 @@ impl SearchService {
             Vec::new()
         };
         let mut limit = plan.offset + plan.per_page * if plan.crowding { 4 } else { 1 };
-        if plan.parsed.as_ref().and_then(rank::message_terms).is_some() {
+        if plan.parsed.as_ref().and_then(rank::message_words).is_some() {
             // Every page of results looks for a page that quotes the
             // message among the same first results.
             limit = limit.max(MESSAGE_PAGES_LOOKED_AT);

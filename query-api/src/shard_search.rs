@@ -238,7 +238,7 @@ impl ShardSearcher {
     }
 
     /// Which of `addresses` quote `query` as an error message: those that
-    /// [`rank::quoted_message_query`]'s phrase matches, unscored (tantivy
+    /// [`rank::quoted_message_query`]'s phrases match, unscored (tantivy
     /// then checks the slop of the last two words only, so a few more than
     /// the message bonus rewards; the query API reads them again, exactly).
     /// All false when the query reads as no message.

@@ -1578,6 +1578,108 @@ async fn a_message_finds_the_page_that_quotes_it_as_a_message() {
     );
 }
 
+// A message pasted with the user's own value in it finds the page that
+// quotes it with another value: PostgreSQL's "Authentication Problems"
+// shows `password authentication failed for user "andym"`, the user pastes
+// it with "postgres". The page about passwords, whose title and text have
+// the words more often, came first while the whole message had to be
+// quoted (without `near_message_bonus` it does). A page that quotes the
+// message as typed still comes before the one with another value, and a
+// word other than the value different is another message.
+#[tokio::test]
+async fn a_message_pasted_with_its_own_value_finds_the_page_that_quotes_it_with_another() {
+    let problems = page(
+        "http://pg.test/client-authentication-problems.html",
+        "Authentication Problems",
+        "Authentication failures generally manifest themselves through error messages like \
+         the following: FATAL: no pg_hba.conf entry for host \"123.123.123.123\", user \"andym\" \
+         This is what you are most likely to get. FATAL: password authentication failed for \
+         user \"andym\" Messages like this indicate that you contacted the server, but not \
+         until you pass the authentication method.",
+    );
+    let password = page(
+        "http://pg.test/auth-password.html",
+        "Password Authentication",
+        "There are several password-based authentication methods. The password of a user is \
+         checked at authentication; when the password is wrong the authentication failed and \
+         the user is refused. Password authentication for a user who has no password always \
+         fails. Authentication with a password is sent in clear text for the password method.",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let service = service_over(dir.path(), &[problems, password]);
+    for query in [
+        "password authentication failed for user \"postgres\"",
+        "FATAL: password authentication failed for user \"postgres\"",
+    ] {
+        let answer = service.search(query, 1, 10).await.unwrap();
+        assert_eq!(
+            links(&answer)[0],
+            "http://pg.test/client-authentication-problems.html",
+            "{query}: {:?}",
+            links(&answer)
+        );
+    }
+    let quoted_as_typed = page(
+        "http://pg.test/faq.html",
+        "Connection FAQ",
+        "When psql says FATAL: password authentication failed for user \"postgres\" check the \
+         password.",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let pages = [
+        page(
+            "http://pg.test/client-authentication-problems.html",
+            "Authentication Problems",
+            "Error messages like the following: FATAL: password authentication failed for user \
+             \"andym\" Messages like this indicate that you contacted the server.",
+        ),
+        quoted_as_typed,
+    ];
+    let service = service_over(dir.path(), &pages);
+    let answer = service
+        .search("password authentication failed for user \"postgres\"", 1, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        links(&answer),
+        [
+            "http://pg.test/faq.html",
+            "http://pg.test/client-authentication-problems.html"
+        ]
+    );
+    // `role` where the page has `user`: another message, and the page about
+    // passwords comes first.
+    let dir = tempfile::tempdir().unwrap();
+    let service = service_over(
+        dir.path(),
+        &[
+            page(
+                "http://pg.test/client-authentication-problems.html",
+                "Authentication Problems",
+                "Error messages like the following: FATAL: password authentication failed for \
+                 user \"andym\" Messages like this indicate that you contacted the server.",
+            ),
+            page(
+                "http://pg.test/auth-password.html",
+                "Password Authentication",
+                "The password of a user is checked at authentication; when the password is wrong \
+                 the authentication failed and the user is refused. Password authentication for \
+                 a role without a password always fails.",
+            ),
+        ],
+    );
+    let answer = service
+        .search("password authentication failed for role \"admin\"", 1, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        links(&answer)[0],
+        "http://pg.test/auth-password.html",
+        "{:?}",
+        links(&answer)
+    );
+}
+
 // A compiler's message pasted without its code finds the page that explains
 // the code, though that page does not say the message: the book quotes it
 // with its code (rustc's `error[E0425]: cannot find value ...`), the error
@@ -1624,6 +1726,18 @@ async fn a_message_pasted_without_its_code_finds_the_page_that_explains_the_code
         links(&answer)
     );
     assert_eq!(answer.total, 3, "the chapter, the prose, and the code's page");
+    // Pasted with the user's own name where the chapter has `y`.
+    let own_value = service
+        .search("cannot find value `running_total` in this scope", 1, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        links(&own_value)[..2],
+        [
+            "http://errors.test/error_codes/E0425.html",
+            "http://docs.test/book/scope.html"
+        ]
+    );
     // Page by page, the same order: each page once; also with `site:`,
     // where a page of one result fetches no more than it shows.
     for query in [

@@ -23,7 +23,9 @@
 //! here (lower-cased); the index's analyzer turns them into terms when the
 //! query is built ([`crate::rank`]). A word whose case alone says it is
 //! code (`HashMap`, `getKey`) keeps that case beside it, and is written
-//! back with it.
+//! back with it. A word quoted alone (`"postgres"`) is searched as the
+//! word, but kept as typed: never spelling-corrected, and a value where it
+//! is part of a pasted error message.
 
 /// Longest query accepted, in bytes.
 pub const MAX_QUERY_BYTES: usize = 512;
@@ -90,7 +92,11 @@ impl Atom {
     /// operator's prefix (a word of a phrase typed `"-abc"` or `"site:x"`).
     fn render(&self, excluded: bool) -> String {
         let typed = self.camel_case.as_ref().unwrap_or(&self.text);
-        let text = if self.phrase || self.quoted || misread_bare(&self.text, excluded) {
+        // Excluded or in a title, a word quoted alone is written bare, but
+        // where `(`, `)` or a leading `+` would not read back (`-"f(x"`).
+        let unreadable_bare =
+            (excluded || self.title_only) && (self.text.contains(['(', ')']) || self.text.starts_with('+'));
+        let text = if self.phrase || self.quoted || unreadable_bare || misread_bare(&self.text, excluded) {
             format!("\"{typed}\"")
         } else {
             typed.clone()
@@ -272,10 +278,16 @@ impl ParsedQuery {
 
     /// This query with `from` replaced by `to` wherever it is a whole word
     /// (a run of letters and digits) of a positive atom: `json.lods` with
-    /// `lods` replaced is `json.loads`.
+    /// `lods` replaced is `json.loads`. Not in a word typed as a value
+    /// ([`Atom::typed_as_value`]), which is meant as typed.
     pub fn with_word_replaced(&self, from: &str, to: &str) -> ParsedQuery {
         let mut query = self.clone();
-        for atom in query.groups.iter_mut().flatten() {
+        for atom in query
+            .groups
+            .iter_mut()
+            .flatten()
+            .filter(|atom| !atom.typed_as_value())
+        {
             let text = replace_word(&atom.text, from, to);
             // The same word of the form typed, whatever its case: what is
             // left of it may still be code (`HashMap<Strnig>`).
@@ -721,7 +733,7 @@ mod tests {
             .with_word_replaced("strnig", "string");
         assert_eq!(corrected.normalized(), "HashMap<string> new");
         assert!(corrected.groups[0][0].written_as_code());
-        // Quoted alone, a word is what it is bare.
+        // Quoted alone, a word is code as it is bare.
         assert!(ParsedQuery::parse("\"HashMap\"").unwrap().groups[0][0].written_as_code());
         assert!(!ParsedQuery::parse("\"HashMap entry\"").unwrap().groups[0][0].written_as_code());
     }
@@ -748,6 +760,7 @@ mod tests {
             "+Site:fooBar +inTitle:fooBar +intitle:getKey +-fooBar",
             "x NOT aB \"HashMap\" -\"getKey\"",
             "password failed for user \"postgres\" \"a b\"",
+            "x -\"f(x\" intitle:\"+abc\" -\"+abc\" intitle:enumerate() -enumerate()",
         ] {
             let query = ParsedQuery::parse(raw).unwrap();
             assert_eq!(ParsedQuery::parse(&query.normalized()).unwrap(), query, "{raw}");
@@ -793,5 +806,9 @@ mod tests {
         // A word quoted alone is meant as typed: a value, never corrected.
         let query = ParsedQuery::parse("user \"postgers\" `runing_total`, 'ordrs' \"a b\"").unwrap();
         assert_eq!(query.spellable_words(), ["user", "a", "b"]);
+        let fixed = ParsedQuery::parse("json.lods 'lods'")
+            .unwrap()
+            .with_word_replaced("lods", "loads");
+        assert_eq!(fixed.normalized(), "json.loads 'lods'");
     }
 }

@@ -628,9 +628,11 @@ pub struct MessageWord {
 /// ([`indexer::error_messages::QuotedMessage::indexed`]), has the words of
 /// [`message_words`] in their order with at most [`MESSAGE_SLOP`] other
 /// words among them, in one value, or all of them but its values
-/// ([`near_form`]), with one more other word for each value: what
-/// the phrases of [`quoted_message_query`] match, but stricter (tantivy's
-/// slop also lets two words swap).
+/// ([`near_form`]), with one more other word for each value between the
+/// first word kept and the last: about what the phrases of
+/// [`quoted_message_query`] match (tantivy's slop also lets two words
+/// swap; here a value's place may be empty), read again on the pages the
+/// shards flagged.
 pub fn quotes_message(indexed: &str, words: &[MessageWord]) -> bool {
     let quoted = analyze(indexed);
     let whole: Vec<&str> = words

@@ -92,11 +92,7 @@ impl Atom {
     /// operator's prefix (a word of a phrase typed `"-abc"` or `"site:x"`).
     fn render(&self, excluded: bool) -> String {
         let typed = self.camel_case.as_ref().unwrap_or(&self.text);
-        // Excluded or in a title, a word quoted alone is written bare, but
-        // where `(`, `)` or a leading `+` would not read back (`-"f(x"`).
-        let unreadable_bare =
-            (excluded || self.title_only) && (self.text.contains(['(', ')']) || self.text.starts_with('+'));
-        let text = if self.phrase || self.quoted || unreadable_bare || misread_bare(&self.text, excluded) {
+        let text = if self.phrase || self.quoted || misread_bare(&self.text, excluded, self.title_only) {
             format!("\"{typed}\"")
         } else {
             typed.clone()
@@ -207,7 +203,10 @@ impl ParsedQuery {
                     };
                     Atom {
                         phrase: typed.len() > 1,
-                        quoted: typed.len() == 1 && !negated && !title_only && !misread_bare(&text, false),
+                        quoted: typed.len() == 1
+                            && !negated
+                            && !title_only
+                            && !misread_bare(&text, false, false),
                         text,
                         title_only,
                         camel_case,
@@ -302,10 +301,13 @@ impl ParsedQuery {
 
 /// Whether `text`, a word as [`ParsedQuery::parse`] reads it (lower-cased:
 /// `Site:x` is `site:x`), would read back as something else written bare:
-/// an option, an exclusion, an operator's prefix. Such a word is written
-/// back quoted, and its quotes say nothing more of it.
-fn misread_bare(text: &str, excluded: bool) -> bool {
-    text.starts_with("site:")
+/// an option, an exclusion, an operator's prefix; excluded or in a title,
+/// also a word quoted for its `(`, `)` or leading `+` (`-"f(x"`), which
+/// bare would be two words or lose its `+`. Such a word is written back
+/// quoted, and its quotes say nothing more of it.
+fn misread_bare(text: &str, excluded: bool, title_only: bool) -> bool {
+    ((excluded || title_only) && (text.contains(['(', ')']) || text.starts_with('+')))
+        || text.starts_with("site:")
         || text.starts_with("intitle:")
         || if excluded {
             text.starts_with('-') || reads_as_option(text)

@@ -144,7 +144,7 @@ pub mod weights {
     pub const QUOTED_MESSAGE: f32 = 40.0;
     /// A pasted message of four words or more that a page quotes but for
     /// its values, which differ (the user's own names where the page has
-    /// its example's: `rank::near_message_bonus`). Three quarters of
+    /// its example's: `rank::message_bonuses`). Three quarters of
     /// [`QUOTED_MESSAGE`], which the page that quotes the whole message
     /// earns besides.
     pub const NEAR_MESSAGE: f32 = 30.0;
@@ -342,8 +342,7 @@ pub fn build(query: &ParsedQuery, fields: &IndexSchema, relaxed: bool) -> Box<dy
     let mut bonuses: Vec<Box<dyn Query>> = all_words_bonus.into_iter().collect();
     bonuses.extend(optional);
     bonuses.extend(proximity_bonus(query, fields));
-    bonuses.extend(message_bonus(query, fields));
-    bonuses.extend(near_message_bonus(query, fields));
+    bonuses.extend(message_bonuses(query, fields));
     bonuses.extend(identifier_bonus(query, fields));
     bonuses.extend(title_bonus(query, fields));
     for atom in &query.excluded {
@@ -478,30 +477,30 @@ const MIN_QUOTED_WORDS: usize = 3;
 /// next, a position apart: rare for three words or more.)
 const MESSAGE_SLOP: u32 = 2;
 
-/// The query as an error message that pages quote ([`weights::QUOTED_MESSAGE`]),
-/// its words as [`message_words`] reads them.
-fn message_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn Query>> {
-    let terms: Vec<String> = message_words(query)?
-        .into_iter()
-        .flat_map(|word| word.terms)
-        .collect();
-    Some(constant(
-        phrase_query(fields.error_messages, &terms, MESSAGE_SLOP),
-        weights::QUOTED_MESSAGE,
-    ))
+/// The query as an error message that pages quote, its words as
+/// [`message_words`] reads them: [`weights::QUOTED_MESSAGE`] on the pages
+/// that quote it whole. And a message pasted with the user's own value in
+/// it ("password authentication failed for user "postgres"", "cannot find
+/// value `total` in this scope") where the page quotes it with another
+/// ("... for user "andym"", "... value `x` in ..."): the pages that quote
+/// every word of it but its values ([`near_form`]) earn
+/// [`weights::NEAR_MESSAGE`]. A page that quotes the whole message earns
+/// both (but where the user's value is three words or more longer than
+/// one: the phrase's slop), so it comes first.
+fn message_bonuses(query: &ParsedQuery, fields: &IndexSchema) -> Vec<Box<dyn Query>> {
+    let Some(words) = message_words(query) else {
+        return Vec::new();
+    };
+    let mut bonuses = vec![constant(whole_phrase(&words, fields), weights::QUOTED_MESSAGE)];
+    bonuses.extend(near_phrase(&words, fields).map(|near| constant(near, weights::NEAR_MESSAGE)));
+    bonuses
 }
 
-/// A message pasted with the user's own value in it ("password
-/// authentication failed for user postgres", "cannot find value `total` in
-/// this scope") where the page quotes it with another ("... for user
-/// "andym"", "... value `x` in ..."): the pages that quote every word of
-/// it but its values ([`near_form`]) earn [`weights::NEAR_MESSAGE`]. A
-/// page that quotes the whole message earns [`weights::QUOTED_MESSAGE`]
-/// besides (and this too, but where the user's value is three words or
-/// more longer than one: the phrase's slop), so it comes first.
-fn near_message_bonus(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn Query>> {
-    let near = near_phrase(&message_words(query)?, fields)?;
-    Some(constant(near, weights::NEAR_MESSAGE))
+/// The message's words, every term, as a phrase of the `error_messages`
+/// field.
+fn whole_phrase(words: &[MessageWord], fields: &IndexSchema) -> Box<dyn Query> {
+    let terms: Vec<String> = words.iter().flat_map(|word| word.terms.iter().cloned()).collect();
+    phrase_query(fields.error_messages, &terms, MESSAGE_SLOP)
 }
 
 /// [`near_form`] as a phrase of the `error_messages` field, the open
@@ -538,16 +537,14 @@ struct NearForm<'a> {
 /// `x` in this scope", nor "cannot borrow `x` as immutable" "... as
 /// mutable".
 fn near_form(words: &[MessageWord]) -> Option<NearForm<'_>> {
-    let open: Vec<usize> = (0..words.len()).filter(|&at| words[at].value).collect();
-    if open.is_empty() || words.len() - open.len() < MIN_QUOTED_WORDS {
+    let values = words.iter().filter(|word| word.value).count();
+    if values == 0 || words.len() - values < MIN_QUOTED_WORDS {
         return None;
     }
-    let first_kept = (0..words.len()).find(|at| !open.contains(at))?;
-    let last_kept = (0..words.len()).rfind(|at| !open.contains(at))?;
     let mut terms = Vec::new();
     let mut position = 0;
-    for (at, word) in words.iter().enumerate() {
-        if open.contains(&at) {
+    for word in words {
+        if word.value {
             position += 1;
             continue;
         }
@@ -556,22 +553,20 @@ fn near_form(words: &[MessageWord]) -> Option<NearForm<'_>> {
             position += 1;
         }
     }
+    // The positions the terms span that none of them takes: the values'.
+    let span = terms.last()?.0 - terms.first()?.0 + 1;
     Some(NearForm {
+        inner_open: span - terms.len(),
         terms,
-        inner_open: open
-            .iter()
-            .filter(|&&at| first_kept < at && at < last_kept)
-            .count(),
     })
 }
 
 /// The pages that quote the query as an error message, whole or but for
-/// its values ([`near_form`]), unscored: what [`message_bonus`] and
-/// [`near_message_bonus`] reward. None when the query reads as no message.
+/// its values ([`near_form`]), unscored: what [`message_bonuses`] reward.
+/// None when the query reads as no message.
 pub fn quoted_message_query(query: &ParsedQuery, fields: &IndexSchema) -> Option<Box<dyn Query>> {
     let words = message_words(query)?;
-    let terms: Vec<String> = words.iter().flat_map(|word| word.terms.clone()).collect();
-    let whole = phrase_query(fields.error_messages, &terms, MESSAGE_SLOP);
+    let whole = whole_phrase(&words, fields);
     Some(match near_phrase(&words, fields) {
         Some(near) => Box::new(BooleanQuery::union(vec![whole, near])),
         None => whole,
@@ -1289,58 +1284,38 @@ mod tests {
         assert!(!quotes_message("", &terms("cannot find value")));
         // The user's own values where the page has its example's: typed in
         // backticks, single or double quotes; never another word.
-        assert!(quotes_message(
-            quoted,
-            &terms("cannot find value `total` in this scope")
-        ));
-        assert!(quotes_message(
-            quoted,
-            &terms("cannot find value `self.running_total` in this scope")
-        ));
-        assert!(!quotes_message(
-            quoted,
-            &terms("cannot find value `total` in this crate")
-        ));
-        assert!(!quotes_message(
-            quoted,
-            &terms("cannot see value `y` in this scope")
-        ));
         let borrow = "E0502 cannot borrow `x` as mutable because it is also borrowed as immutable";
-        assert!(!quotes_message(borrow, &terms("cannot borrow `v` as immutable")));
-        assert!(!quotes_message(
-            borrow,
-            &terms("cannot borrow v as mutable because")
-        ));
-        assert!(quotes_message(
-            borrow,
-            &terms("cannot borrow `v` as mutable because")
-        ));
         let relation = "relation \"foo\" does not exist LINE 1: SELECT";
-        assert!(quotes_message(
-            relation,
-            &terms("ERROR: relation \"orders\" does not exist")
-        ));
-        assert!(!quotes_message(
-            relation,
-            &terms("relation orders does not exist")
-        ));
-        assert!(!quotes_message(
-            relation,
-            &terms("relation \"orders\" does not matter")
-        ));
         let andym = "password authentication failed for user \"andym\" Messages like this indicate";
-        assert!(quotes_message(
-            andym,
-            &terms("FATAL: password authentication failed for user \"postgres\"")
-        ));
-        assert!(!quotes_message(
-            andym,
-            &terms("password authentication failed for user postgres")
-        ));
-        assert!(!quotes_message(
-            andym,
-            &terms("password authentication failed for role \"postgres\"")
-        ));
+        for (page, query, quotes) in [
+            (quoted, "cannot find value `total` in this scope", true),
+            (
+                quoted,
+                "cannot find value `self.running_total` in this scope",
+                true,
+            ),
+            (quoted, "cannot find value `total` in this crate", false),
+            (quoted, "cannot see value `y` in this scope", false),
+            (borrow, "cannot borrow `v` as immutable", false),
+            (borrow, "cannot borrow v as mutable because", false),
+            (borrow, "cannot borrow `v` as mutable because", true),
+            (relation, "ERROR: relation \"orders\" does not exist", true),
+            (relation, "relation orders does not exist", false),
+            (relation, "relation \"orders\" does not matter", false),
+            (
+                andym,
+                "FATAL: password authentication failed for user \"postgres\"",
+                true,
+            ),
+            (andym, "password authentication failed for user postgres", false),
+            (
+                andym,
+                "password authentication failed for role \"postgres\"",
+                false,
+            ),
+        ] {
+            assert_eq!(quotes_message(page, &terms(query)), quotes, "{query}");
+        }
         // Too short to read as a message: one word, or two terms.
         assert_eq!(
             message_words(&ParsedQuery::parse("java.lang.NullPointerException").unwrap()),

@@ -1583,7 +1583,7 @@ async fn a_message_finds_the_page_that_quotes_it_as_a_message() {
 // shows `password authentication failed for user "andym"`, the user pastes
 // it with "postgres". The page about passwords, whose title and text have
 // the words more often, came first while the whole message had to be
-// quoted (without `near_message_bonus` it does). A page that quotes the
+// quoted (without `rank::near_form` it does). A page that quotes the
 // message as typed still comes before the one with another value, and a
 // word other than the value different is another message.
 #[tokio::test]

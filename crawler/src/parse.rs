@@ -626,11 +626,33 @@ impl MainText {
     }
 }
 
+/// A member summary's cell as the member's own section would be headed:
+/// its name, with `()` when an argument list follows (`join ()` reads
+/// `join()`, `_M_id` stays), as Doxygen heads a documented member. None
+/// for a name written with its scope (`std::find`): a header's page or a
+/// group's lists functions so, which it declares but does not define.
+fn summary_member_heading(cell: &str) -> Option<String> {
+    let end = cell
+        .find(|c: char| c.is_whitespace() || c == '(')
+        .unwrap_or(cell.len());
+    let (name, rest) = cell.split_at(end);
+    if name.contains("::") {
+        None
+    } else if rest.trim_start().starts_with('(') {
+        Some(format!("{name}()"))
+    } else {
+        Some(name.to_string())
+    }
+}
+
 /// Elements whose id names what follows them rather than what they hold.
 static INLINE_ANCHORS: [LocalName; 2] = [local_name!("a"), local_name!("span")];
 
 /// Most sections kept of one page.
 const MAX_SECTIONS: usize = 2_000;
+/// Most of them that members listed in a summary may take: the summary
+/// comes first, and must leave room for the members documented below it.
+const MAX_SUMMARY_SECTIONS: usize = MAX_SECTIONS / 2;
 /// Text between an empty link's id and the heading it names, at most.
 const MAX_TEXT_BEFORE_HEADING: usize = 24;
 /// Text between a container's opening and the heading its id names, at
@@ -644,7 +666,11 @@ const MAX_CONTAINER_TEXT_BEFORE_HEADING: usize = 200;
 /// class="sect1" id=...><h2>` in DocBook), or an empty `<a id|name>`
 /// just before or inside it (DocBook, Doxygen, Texinfo). An empty anchor
 /// right before a `<code>` element makes that code a definition's term
-/// (DocBook's function tables). Its heading path
+/// (DocBook's function tables), and so does a name in bold that opens a
+/// cell of a member summary (Doxygen's `<td class="memItemRight"><b>join</b>
+/// ()`: a member without documentation of its own, listed only there),
+/// anchored by its row's own empty anchor, or else by the heading of its
+/// table ("Public Member Functions", `#pub-methods`). Its heading path
 /// is the headings above it by level (a definition sits below the
 /// heading it is under). Text before the first anchored heading belongs to
 /// no section.
@@ -663,7 +689,26 @@ struct Sections {
     reading: Option<(ElementId, usize, Option<String>, u32, String)>,
     /// The headings above the current point, by level (1-6; 7 for a term).
     path: Vec<(usize, String)>,
+    /// The anchor of the last heading read (not a term's), if it had one:
+    /// where a member listed without a section of its own is found.
+    heading_anchor: Option<String>,
+    /// An open cell of a member summary, and whether text came in it yet:
+    /// a name in bold first thing in it is a member's.
+    summary_cell: Option<(ElementId, bool)>,
+    /// The summary cell being read as a member's term.
+    summary_member: Option<ElementId>,
+    /// The row of a member summary being read: the id Doxygen gives its
+    /// member (`<tr class="memitem:HASH">`, a template's two rows alike),
+    /// and whether an element of the row had that id, its empty anchor
+    /// (however long the template's parameters and the type after it).
+    summary_row: Option<(String, bool)>,
+    /// Members listed in a summary made sections so far.
+    summary_sections: usize,
 }
+
+/// The classes of a member summary's name cell: Doxygen's, for members
+/// and for templates' members.
+const SUMMARY_CELL_CLASSES: [&str; 2] = ["memItemRight", "memTemplItemRight"];
 
 impl Sections {
     fn open(&mut self, id: ElementId, tag: &StartTag, text: &str) {
@@ -680,6 +725,30 @@ impl Sections {
         if *name == local_name!("pre") {
             // Code in a block is an example, not a definition's name.
             self.pending_anchor = None;
+        }
+        if *name == local_name!("tr") {
+            let hash = tag
+                .attr(&local_name!("class"))
+                .unwrap_or_default()
+                .split_ascii_whitespace()
+                .find_map(|class| class.strip_prefix("memitem:"));
+            self.summary_row = match (hash, self.summary_row.take()) {
+                (Some(hash), Some((same, seen))) if same == hash => Some((same, seen)),
+                (Some(hash), _) => Some((hash.to_string(), false)),
+                (None, _) => None,
+            };
+        }
+        if let (Some(own), Some((hash, seen))) = (own, self.summary_row.as_mut())
+            && own == hash
+        {
+            *seen = true;
+        }
+        if *name == local_name!("td") {
+            let class = tag.attr(&local_name!("class")).unwrap_or_default();
+            self.summary_cell = SUMMARY_CELL_CLASSES
+                .iter()
+                .any(|summary| has_token(class, summary))
+                .then_some((id, false));
         }
         let level = match name {
             n if *n == local_name!("h1") => Some(1),
@@ -714,6 +783,27 @@ impl Sections {
                 let anchor = self.pending_anchor.take().map(|(anchor, _)| anchor);
                 self.reading = Some((id, 7, anchor, text.len() as u32, String::new()));
             }
+            // A member listed in a summary without a link to its own
+            // documentation: its name in bold, first in its cell. The
+            // cell is read as its term (`join ()`, cut to `join()` when it
+            // closes), anchored by the row's own empty anchor if it has one,
+            // else by the table's heading.
+            (None, None)
+                if *name == local_name!("b")
+                    && matches!(self.summary_cell, Some((_, false)))
+                    && self.summary_sections < MAX_SUMMARY_SECTIONS =>
+            {
+                let row_anchor = match &self.summary_row {
+                    Some((hash, true)) => Some(hash.clone()),
+                    _ => None,
+                };
+                let pending = self.pending_anchor.take().map(|(anchor, _)| anchor);
+                let anchor = row_anchor.or(pending).or_else(|| self.heading_anchor.clone());
+                if let (Some(anchor), Some((cell, _))) = (anchor, self.summary_cell) {
+                    self.summary_member = Some(cell);
+                    self.reading = Some((cell, 7, Some(anchor), text.len() as u32, String::new()));
+                }
+            }
             (None, None) => {
                 if let Some(own) = own {
                     if INLINE_ANCHORS.contains(name) {
@@ -747,6 +837,11 @@ impl Sections {
     }
 
     fn text(&mut self, text: &str) {
+        if let Some((_, text_seen)) = self.summary_cell.as_mut()
+            && !text.trim().is_empty()
+        {
+            *text_seen = true;
+        }
         match (&mut self.reading, &mut self.pending_anchor) {
             (Some((_, _, _, _, heading)), _) => push_collapsed(heading, text, 256),
             // A sentence between an id and a heading: the id named
@@ -772,6 +867,9 @@ impl Sections {
         if matches!(self.containers.last(), Some((container, ..)) if *container == id) {
             self.containers.pop();
         }
+        if matches!(self.summary_cell, Some((cell, _)) if cell == id) {
+            self.summary_cell = None;
+        }
         if !matches!(&self.reading, Some((reading, ..)) if *reading == id) {
             return;
         }
@@ -779,10 +877,24 @@ impl Sections {
             return;
         };
         let heading = heading.trim_matches(|c: char| c.is_whitespace() || matches!(c, '¶' | '§' | '#'));
+        let summary_member = self.summary_member.take() == Some(id);
+        if level < 7 {
+            self.heading_anchor = anchor.clone().filter(|_| !heading.is_empty());
+        }
         if heading.is_empty() {
             return;
         }
-        let heading = heading.to_string();
+        let heading = if summary_member {
+            match summary_member_heading(heading) {
+                Some(heading) => heading,
+                None => return,
+            }
+        } else {
+            heading.to_string()
+        };
+        if summary_member {
+            self.summary_sections += 1;
+        }
         // Definitions are leaves: a term does not sit under another term.
         self.path.retain(|(above, _)| *above < level);
         self.path.push((level, heading));
@@ -1245,6 +1357,61 @@ mod tests {
         // An anchor before a block of code names no definition.
         let example = r##"<body><h2 id="usage">Usage</h2><a id="example-1"></a><pre><code>let x = 1;</code></pre></body>"##;
         assert_eq!(sections_of(example).len(), 1, "{:?}", sections_of(example));
+    }
+
+    #[test]
+    fn a_member_listed_only_in_a_summary_is_found_at_its_table() {
+        // Doxygen: a member without documentation of its own is a name in
+        // bold in the summary table, after its row's empty anchor (a
+        // template's first row has it, before a long type), or none: the
+        // table's heading anchors it. One with documentation is a link to
+        // its own section, found there; a name with its scope is a
+        // header's declaration (`std::swap`), no definition.
+        let doxygen = r##"<body><div class="contents">
+            <table class="memberdecls">
+            <tr class="heading"><td colspan="2"><h2 class="groupheader"><a id="pub-methods" name="pub-methods"></a>
+            Public Member Functions</h2></td></tr>
+            <tr class="memitem:a7e2"><td class="memItemLeft" align="right" valign="top"><a id="a7e2" name="a7e2"></a>
+            void&#160;</td><td class="memItemRight" valign="bottom"><b>join</b> ()</td></tr>
+            <tr class="memitem:ab78"><td class="memItemLeft" align="right" valign="top">bool&#160;</td>
+            <td class="memItemRight" valign="bottom"><a class="el" href="a08054.html#ab78">joinable</a> () const noexcept</td></tr>
+            <tr class="memitem:a5"><td class="memItemLeft">id&#160;</td><td class="memItemRight"><b>_M_id</b></td></tr>
+            <tr class="memitem:a2"><td class="memTemplItemLeft">template&lt;typename _Callable &gt; </td>
+            <td class="memTemplItemRight"><b>thread</b> (_Callable &amp;&amp;__f)</td></tr>
+            <tr class="memitem:a9c4"><td class="memTemplParams" colspan="2"><a id="a9c4" name="a9c4"></a>
+            template&lt;typename _Callable , typename... _Args&gt; </td></tr>
+            <tr class="memitem:a9c4"><td class="memTemplItemLeft">std::pair&lt; iterator, bool &gt;&#160;</td>
+            <td class="memTemplItemRight"><b>emplace</b> (_Args &amp;&amp;... __args)</td></tr>
+            <tr class="memitem:a6d1"><td class="memItemLeft"><a id="a6d1" name="a6d1"></a>void&#160;</td>
+            <td class="memItemRight"><b>std::swap</b> (thread &amp;__x, thread &amp;__y) noexcept</td></tr>
+            <tr class="memdesc:a3"><td class="mdescLeft">&#160;</td><td class="mdescRight">Waits, <b>not</b> a name.</td></tr>
+            <tr><td class="memItemRight">a <b>mention</b> in a sentence</td></tr>
+            </table>
+            <h2 class="groupheader">Member Function Documentation</h2>
+            <a id="ab78" name="ab78"></a>
+            <h2 class="memtitle"><span class="permalink"><a href="#ab78">&#9670;&nbsp;</a></span>joinable()</h2>
+            <p>Whether the thread is joinable.</p>
+            <h2>Unanchored</h2><table><tr><td class="memItemRight"><b>detach</b> ()</td></tr></table>
+            </div></body>"##;
+        let sections = sections_of(doxygen);
+        let found: Vec<(&str, Vec<&str>)> = sections
+            .iter()
+            .map(|(anchor, path, _)| (anchor.as_str(), path.iter().map(String::as_str).collect()))
+            .collect();
+        let table = "Public Member Functions";
+        assert_eq!(
+            found,
+            [
+                ("pub-methods", vec![table]),
+                ("a7e2", vec![table, "join()"]),
+                ("pub-methods", vec![table, "_M_id"]),
+                ("pub-methods", vec![table, "thread()"]),
+                ("a9c4", vec![table, "emplace()"]),
+                ("ab78", vec!["◆ joinable()"]),
+            ],
+            "{sections:?}"
+        );
+        assert!(sections[1].2.starts_with("join () bool joinable"), "{sections:?}");
     }
 
     #[test]

@@ -1463,6 +1463,55 @@ async fn a_member_named_by_its_heading_is_found_qualified_by_its_class() {
     );
 }
 
+// A member Doxygen lists only in its class's summary table, in bold, without
+// documentation of its own (`std::thread::join`), is a section at its row
+// (the parser's `a_member_listed_only_in_a_summary_is_found_at_its_table`),
+// qualified by its class like any member: its name finds the class's page at
+// the table before another class's documented member of that name whose
+// text names the first class again and again. (Without the table's member,
+// `std::jthread`'s page came first on libstdc++'s docs.)
+#[tokio::test]
+async fn a_member_listed_only_in_a_summary_table_is_found_by_its_qualified_name() {
+    use common::message::Section;
+    let text = "Public Member Functions void join () bool joinable () const noexcept \
+                Detailed Description Manages a thread of execution.";
+    let mut thread = page(
+        "http://docs.test/user/a08054.html",
+        "libstdc++: std::thread Class Reference",
+        text,
+    );
+    let join = text.find("join ()").unwrap() as u32;
+    thread.sections = vec![
+        Section {
+            anchor: "pub-methods".into(),
+            heading_path: vec!["Public Member Functions".into()],
+            start: 0,
+        },
+        Section {
+            anchor: "a7e2fe0365a427818d2e5f6ee4c4d85da".into(),
+            heading_path: vec!["Public Member Functions".into(), "join()".into()],
+            start: join,
+        },
+    ];
+    let jthread = doxygen_member_page(
+        "http://docs.test/user/a03602.html",
+        "libstdc++: std::jthread Class Reference",
+        "A thread that can be requested to stop, a std::thread that joins: each std::thread \
+         operation of a std::thread, as std::thread does. ◆ join() Waits for the thread, as \
+         std::thread join does.",
+        "a7e0867dd541123418989fae7464ca688",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &[thread, jthread]);
+    let service = SearchService::new(index, docstore);
+
+    let answer = service.search("std::thread::join", 1, 10).await.unwrap();
+    assert_eq!(
+        links(&answer).first().copied(),
+        Some("http://docs.test/user/a08054.html#a7e2fe0365a427818d2e5f6ee4c4d85da")
+    );
+}
+
 /// A Doxygen page with one member section, headed by the member's name as
 /// Doxygen writes it ("◆ push_back()", at the text's `◆`), under a hashed
 /// anchor.

@@ -695,8 +695,6 @@ struct Sections {
     /// An open cell of a member summary, and whether text came in it yet:
     /// a name in bold first thing in it is a member's.
     summary_cell: Option<(ElementId, bool)>,
-    /// The summary cell being read as a member's term.
-    summary_member: Option<ElementId>,
     /// The row of a member summary being read: the id Doxygen gives its
     /// member (`<tr class="memitem:HASH">`, a template's two rows alike),
     /// and whether an element of the row had that id, its empty anchor
@@ -800,7 +798,6 @@ impl Sections {
                 let pending = self.pending_anchor.take().map(|(anchor, _)| anchor);
                 let anchor = row_anchor.or(pending).or_else(|| self.heading_anchor.clone());
                 if let (Some(anchor), Some((cell, _))) = (anchor, self.summary_cell) {
-                    self.summary_member = Some(cell);
                     self.reading = Some((cell, 7, Some(anchor), text.len() as u32, String::new()));
                 }
             }
@@ -867,7 +864,9 @@ impl Sections {
         if matches!(self.containers.last(), Some((container, ..)) if *container == id) {
             self.containers.pop();
         }
-        if matches!(self.summary_cell, Some((cell, _)) if cell == id) {
+        // Only a summary member's term is read from a cell.
+        let summary_member = matches!(self.summary_cell, Some((cell, _)) if cell == id);
+        if summary_member {
             self.summary_cell = None;
         }
         if !matches!(&self.reading, Some((reading, ..)) if *reading == id) {
@@ -877,7 +876,6 @@ impl Sections {
             return;
         };
         let heading = heading.trim_matches(|c: char| c.is_whitespace() || matches!(c, '¶' | '§' | '#'));
-        let summary_member = self.summary_member.take() == Some(id);
         if level < 7 {
             self.heading_anchor = anchor.clone().filter(|_| !heading.is_empty());
         }

@@ -296,6 +296,33 @@ pub fn qualified_title_names(title: &str) -> Vec<String> {
     names
 }
 
+/// Whether a Doxygen page documents a name in a scope that C and C++
+/// reserve for the implementation, or that scope itself: a part of its
+/// name starts with two underscores (`std::__debug::vector`, debug mode's
+/// copy of `std::vector`; `__gnu_parallel::_Settings`; `__gnu_cxx`), its
+/// template's parameters aside (`__w` of `std::mersenne_twister_engine<
+/// _UIntType, __w, ... >`). One who types `emplace_back` or `deque` means
+/// the public name, whose page Doxygen writes beside the implementation's
+/// own versions of it: such a page ranks below an ordinary page that
+/// defines a name asked for (`page_kind::PageKind::Implementation`), and
+/// keeps its rank where none does (`rope`, only `__gnu_cxx::rope`'s).
+pub fn in_reserved_scope(title: &str) -> bool {
+    doxygen_compound(title).is_some_and(|compound| compound.split("::").any(is_reserved_part))
+}
+
+/// Whether a name, in its [`identifier_form`], has a part reserved for the
+/// implementation ([`in_reserved_scope`]): `__debug.vector.emplace_back`,
+/// not `vector.emplace_back`. A query that names such a scope asks for the
+/// implementation's pages.
+pub fn names_reserved_scope(form: &str) -> bool {
+    form.split('.').any(is_reserved_part)
+}
+
+/// `__debug`, `__gnu_cxx`; not a dunder (`__init__`), which is a public name.
+fn is_reserved_part(part: &str) -> bool {
+    part.len() > 2 && part.starts_with("__") && !part.ends_with("__")
+}
+
 /// The `identifiers` term that says a page as a whole is named `name`
 /// ([`page_name`]), beside the plain `name` it shares with any section
 /// anchored so: a name in a query prefers the page about it (javadoc's
@@ -906,6 +933,29 @@ mod tests {
             "libstdc++: std::atomic< Template Reference",
         ] {
             assert!(!is_partial_specialization(primary), "{primary}");
+        }
+        // A name in a scope reserved for the implementation, or that scope.
+        for reserved in [
+            "libstdc++: std::__debug::vector< _Tp, _Allocator > Class Template Reference",
+            "libstdc++: __gnu_parallel::_Settings Struct Reference",
+            "libstdc++: std::__debug Namespace Reference",
+        ] {
+            assert!(in_reserved_scope(reserved), "{reserved}");
+        }
+        for public in [
+            "libstdc++: std::vector< _Tp, _Alloc > Class Template Reference",
+            "libstdc++: std::_Vector_base< _Tp, _Alloc > Struct Template Reference",
+            "libstdc++: std::mersenne_twister_engine< _UIntType, __w, __n > Class Template Reference",
+            "object.__init__ — Python",
+            // A header's page names no compound.
+            "libstdc++: debug/vector File Reference",
+        ] {
+            assert!(!in_reserved_scope(public), "{public}");
+        }
+        assert!(names_reserved_scope("__debug.vector.emplace_back"));
+        assert!(names_reserved_scope("__gnu_cxx"));
+        for public in ["vector.emplace_back", "object.__init__", "__", "_m_impl"] {
+            assert!(!names_reserved_scope(public), "{public}");
         }
         // Its members' headings qualified by it, while short enough to be keys.
         assert_eq!(

@@ -14,7 +14,8 @@
 //! - [`identifiers`]: names that documentation defines (`str.split`), as terms.
 //! - [`error_messages`]: the error messages a page quotes (`error: ...`).
 //! - [`sections`]: where a page's sections start in its body, in token positions.
-//! - [`page_kind`]: what kind of page a document is (print, listing, source).
+//! - [`page_kind`]: what kind of page a document is (print, listing, source,
+//!   release notes, the implementation's own).
 //! - [`index`]: tantivy writer (upsert by document id, remove, commit) and reader.
 //! - [`docstore`]: RocksDB store of document id -> URL, title, snippet, text,
 //!   sections; read whole (`StoredDoc`) or in place for a search (`DocView`).

@@ -9,7 +9,11 @@
 //! PostgreSQL's "Release 15.1", "Rust Release Notes"), which name every
 //! feature of their release in a short section of its own. Ranking lowers
 //! them (query-api's `rank` module), but for a query typed as the page's
-//! title; they stay searchable.
+//! title; they stay searchable. A fifth kind, the implementation's own
+//! pages (`std::__debug::vector`, debug mode's copy of `std::vector`, with
+//! every member of it), ranks lower where an ordinary page defines a name
+//! the query asks for (the public `std::vector`), but not for a query that
+//! names its reserved scope.
 
 use common::PageMessage;
 
@@ -34,6 +38,9 @@ pub enum PageKind {
     Source = 3,
     /// Release notes: what changed in a version.
     ReleaseNotes = 4,
+    /// A name in a scope reserved for the implementation
+    /// ([`crate::identifiers::in_reserved_scope`]).
+    Implementation = 5,
 }
 
 impl PageKind {
@@ -56,6 +63,9 @@ impl PageKind {
         if links >= LISTING_MIN_LINKS && words_up_to(&page.text, most_words) < most_words {
             return PageKind::Listing;
         }
+        if crate::identifiers::in_reserved_scope(&page.title) {
+            return PageKind::Implementation;
+        }
         PageKind::Page
     }
 
@@ -65,6 +75,7 @@ impl PageKind {
             2 => PageKind::Listing,
             3 => PageKind::Source,
             4 => PageKind::ReleaseNotes,
+            5 => PageKind::Implementation,
             _ => PageKind::Page,
         }
     }

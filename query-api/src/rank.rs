@@ -20,9 +20,10 @@
 //! page named for it is a match even without the query's other words (an
 //! error message's text is seldom on the page of its exception). Then
 //! priors from the page itself: whole-book print pages, listing pages,
-//! source views and release notes rank below ordinary pages (but for a
-//! query typed as the page's title), and very long pages (which match
-//! everything) lose some of their score. Last, a
+//! source views, release notes and the implementation's own pages rank
+//! below ordinary pages (but for a query typed as the page's title, or
+//! that names the implementation's scope), and very long pages (which
+//! match everything) lose some of their score. Last, a
 //! shard's best pages get their best section's score added
 //! ([`crate::sections`]): the answer is often one section of a long page.
 //!
@@ -89,6 +90,8 @@ pub mod weights {
     pub const LISTING_PAGE: f32 = 0.35;
     pub const SOURCE_PAGE: f32 = 0.5;
     pub const RELEASE_NOTES: f32 = 0.5;
+    /// The implementation's own pages rank as its source files do.
+    pub const IMPLEMENTATION_PAGE: f32 = 0.5;
     /// Points (added to the BM25 sum, whose best pages score 20 to 60 on
     /// the evaluation's sites) for an identifier of the query that names a
     /// section of the page (`str.split`, the anchor `str.split`; rustdoc's
@@ -907,15 +910,15 @@ pub fn names_code(query: &ParsedQuery) -> bool {
 /// A document's [`RankKey`] from its BM25 score: with the tuned ranking,
 /// the score is multiplied by the priors of the page (what it is, not what
 /// it says; its length only when `long_pages_lose`); the baseline keeps
-/// the plain score. A page whose title the query is typed as
-/// (`typed_title`, see [`kind_factors`]) keeps its score whatever its
-/// kind but a print page's: "asyncio" names the page "asyncio —
-/// Asynchronous I/O", which is mostly links to the package's other pages.
+/// the plain score. A page the query asks for by what it is (`lift`, see
+/// [`kind_factors`]) keeps its score whatever its kind but a print page's:
+/// "asyncio" names the page "asyncio — Asynchronous I/O", which is mostly
+/// links to the package's other pages.
 pub fn rank_key_fn(
     fields: &IndexSchema,
     ranking: Ranking,
     long_pages_lose: bool,
-    typed_title: Option<Term>,
+    lift: KindLift,
 ) -> impl Fn(&SegmentReader) -> Box<dyn Fn(DocId, Score) -> RankKey> + Send + Sync + 'static {
     let body = fields.body;
     move |segment: &SegmentReader| {
@@ -931,7 +934,7 @@ pub fn rank_key_fn(
                 doc_id: doc_id_of(doc),
             });
         }
-        let kind_factor_of = kind_factors(segment, typed_title.as_ref());
+        let kind_factor_of = kind_factors(segment, &lift);
         let lengths = segment.get_fieldnorms_reader(body).ok();
         Box::new(move |doc: DocId, score: Score| {
             let kind_factor = kind_factor_of(doc);
@@ -962,23 +965,37 @@ fn docs_with(segment: &SegmentReader, term: &Term) -> tantivy::Result<Vec<DocId>
     Ok(docs)
 }
 
+/// What in a query makes pages of a lowered kind ordinary pages again
+/// ([`kind_factors`]).
+#[derive(Debug, Clone, Default)]
+pub struct KindLift {
+    /// The term of the title the query is typed as ([`typed_title_term`]),
+    /// when few pages have it ([`MAX_TITLED_PAGES`]): those pages are what
+    /// the query names, whatever their kind, but a whole book on one page,
+    /// which has the book's title.
+    pub typed_title: Option<Term>,
+    /// The implementation's own pages keep their score: the query names
+    /// their scope ([`names_implementation`]), or asks for names of which
+    /// no ordinary page defines one ([`CorpusStats::public_page_defines`]:
+    /// `rope`, only `__gnu_cxx::rope`).
+    pub keeps_implementation: bool,
+}
+
 /// Each document of `segment` to [`kind_factor`] of its page kind (an
-/// ordinary page's when the segment has no kinds). `typed_title`, the term
-/// of the title the query is typed as ([`typed_title_term`]), when few
-/// pages have it ([`MAX_TITLED_PAGES`]): those pages are what the query
-/// names, and count as ordinary pages whatever their kind, but a whole
-/// book on one page, which has the book's title.
-pub fn kind_factors(segment: &SegmentReader, typed_title: Option<&Term>) -> impl Fn(DocId) -> f32 + use<> {
+/// ordinary page's when the segment has no kinds), but for the pages the
+/// query asks for as what they are (`lift`).
+pub fn kind_factors(segment: &SegmentReader, lift: &KindLift) -> impl Fn(DocId) -> f32 + use<> {
     let kinds = segment
         .fast_fields()
         .u64(indexer::schema::PAGE_KIND_FIELD)
         .ok()
         .map(|column| column.first_or_default_col(0));
     // A read that fails lifts nothing: the pages keep their kinds' factors.
-    let titled = match (typed_title, &kinds) {
+    let titled = match (&lift.typed_title, &kinds) {
         (Some(term), Some(_)) => docs_with(segment, term).unwrap_or_default(),
         _ => Vec::new(),
     };
+    let keeps_implementation = lift.keeps_implementation;
     move |doc: DocId| {
         let kind = kinds
             .as_ref()
@@ -986,8 +1003,99 @@ pub fn kind_factors(segment: &SegmentReader, typed_title: Option<&Term>) -> impl
         if kind != PageKind::Print && titled.binary_search(&doc).is_ok() {
             return 1.0;
         }
+        if kind == PageKind::Implementation && keeps_implementation {
+            return 1.0;
+        }
         kind_factor(kind)
     }
+}
+
+/// The names a query asks for surely, as [`identifier_bonus`] asks the
+/// `identifiers` field for them at full weight: its words written as code,
+/// or its one word, in their identifier form (`emplace_back`,
+/// `std.vector.push_back`). The plain words of a longer query, which it
+/// asks for as possible names, are not among them.
+fn asked_names(query: &ParsedQuery) -> Vec<String> {
+    let words = plain_content_words(query);
+    let one_word = words.len() == 1;
+    words
+        .into_iter()
+        .filter(|atom| one_word || atom.written_as_code())
+        .map(|atom| {
+            indexer::identifiers::identifier_form(indexer::identifiers::trim_typed_punctuation(&atom.text))
+        })
+        .filter(|form| !form.is_empty())
+        .collect()
+}
+
+/// The pseudo-field of [`CorpusStats`] that counts, for each name a query
+/// asks for, the shards where a live page not of the implementation
+/// defines it ([`public_definitions`]). No field of the index is called
+/// so: BM25 never reads it, and a shard that does not count them adds
+/// nothing.
+const PUBLIC_DEFINITIONS: &str = "#public_definitions";
+
+/// For each name `query` asks for, 1 if a live ordinary page of this
+/// shard defines it (has it in `identifiers`; not the implementation's own
+/// page, nor a listing, a source file, release notes or a print page),
+/// else 0: summed over the shards with the other statistics, it says
+/// whether debug mode's `std::__debug::deque` has a public `std::deque`
+/// beside it, wherever each is indexed. Every site of the index counts,
+/// whatever the query's `site:`.
+pub fn public_definitions(
+    live: &LiveDocs,
+    query: &ParsedQuery,
+    fields: &IndexSchema,
+) -> tantivy::Result<Vec<TermDf>> {
+    let mut counts = Vec::new();
+    for name in asked_names(query) {
+        let term = Term::from_field_text(fields.identifiers, &name);
+        let mut defined = false;
+        for (segment, deleted) in live.searcher.segment_readers().iter().zip(&live.deleted) {
+            let kinds = segment
+                .fast_fields()
+                .u64(indexer::schema::PAGE_KIND_FIELD)
+                .ok()
+                .map(|column| column.first_or_default_col(0));
+            let kind_of = |doc| {
+                kinds
+                    .as_ref()
+                    .map_or(PageKind::Page, |column| PageKind::from_u64(column.get_val(doc)))
+            };
+            // The first such page answers: a common name (`new`) has
+            // thousands, of which the first is nearly always public.
+            let index = segment.inverted_index(term.field())?;
+            if let Some(mut postings) = index.read_postings(&term, IndexRecordOption::Basic)? {
+                while postings.doc() != tantivy::TERMINATED {
+                    let doc = postings.doc();
+                    if kind_of(doc) == PageKind::Page && deleted.binary_search(&doc).is_err() {
+                        defined = true;
+                        break;
+                    }
+                    postings.advance();
+                }
+            }
+            if defined {
+                break;
+            }
+        }
+        counts.push(TermDf {
+            field: PUBLIC_DEFINITIONS.to_string(),
+            text: name,
+            df: u64::from(defined),
+        });
+    }
+    Ok(counts)
+}
+
+/// Whether a word of the query is a name with a part reserved for the
+/// implementation (`std::__debug::vector`,
+/// [`indexer::identifiers::names_reserved_scope`]).
+pub fn names_implementation(query: &ParsedQuery) -> bool {
+    query.groups.iter().flatten().any(|atom| {
+        let text = indexer::identifiers::trim_typed_punctuation(&atom.text);
+        indexer::identifiers::names_reserved_scope(&indexer::identifiers::identifier_form(text))
+    })
 }
 
 /// A title typed that more pages than this have names none of them
@@ -1002,6 +1110,7 @@ pub fn kind_factor(kind: PageKind) -> f32 {
         PageKind::Listing => weights::LISTING_PAGE,
         PageKind::Source => weights::SOURCE_PAGE,
         PageKind::ReleaseNotes => weights::RELEASE_NOTES,
+        PageKind::Implementation => weights::IMPLEMENTATION_PAGE,
     }
 }
 
@@ -1032,7 +1141,9 @@ pub fn content_terms(query: &ParsedQuery) -> Vec<String> {
 }
 
 /// The corpus statistics BM25 needs, for the terms of one query: one
-/// shard's, or the sum over every shard.
+/// shard's, or the sum over every shard. Their `terms` also count, under a
+/// field no index has, whether an ordinary page defines each name the
+/// query asks for ([`public_definitions`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CorpusStats {
     pub num_docs: u64,
@@ -1082,6 +1193,20 @@ impl CorpusStats {
             });
         }
         Ok(stats)
+    }
+
+    /// Whether the query asks for names ([`public_definitions`] counted
+    /// some).
+    pub fn asks_names(&self) -> bool {
+        self.terms.iter().any(|term| term.field == PUBLIC_DEFINITIONS)
+    }
+
+    /// Whether an ordinary page defines a name the query asks for, in any
+    /// shard ([`public_definitions`]).
+    pub fn public_page_defines(&self) -> bool {
+        self.terms
+            .iter()
+            .any(|term| term.field == PUBLIC_DEFINITIONS && term.df > 0)
     }
 
     /// The statistics of several shards together.

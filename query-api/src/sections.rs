@@ -47,8 +47,8 @@ const B: f32 = 0.75;
 pub struct SectionScorer {
     terms: Vec<(Term, f32)>,
     body: tantivy::schema::Field,
-    /// The term of the title the query is typed as ([`rank::kind_factors`]).
-    typed_title: Option<Term>,
+    /// What lifts a page's kind factor ([`rank::kind_factors`]).
+    lift: rank::KindLift,
 }
 
 impl SectionScorer {
@@ -57,7 +57,7 @@ impl SectionScorer {
         query: &ParsedQuery,
         fields: &IndexSchema,
         statistics: &dyn Bm25StatisticsProvider,
-        typed_title: Option<Term>,
+        lift: rank::KindLift,
     ) -> tantivy::Result<Option<SectionScorer>> {
         let num_docs = statistics.total_num_docs()? as f32;
         let mut terms: Vec<(Term, f32)> = Vec::new();
@@ -76,7 +76,7 @@ impl SectionScorer {
         Ok(Some(SectionScorer {
             terms,
             body: fields.body,
-            typed_title,
+            lift,
         }))
     }
 
@@ -94,7 +94,7 @@ impl SectionScorer {
             let segment = searcher.segment_reader(segment_ord);
             // None in a segment where no page has sections.
             let column = segment.fast_fields().column_opt::<u64>(SECTION_BOUNDS_FIELD)?;
-            let kind_factor_of = rank::kind_factors(segment, self.typed_title.as_ref());
+            let kind_factor_of = rank::kind_factors(segment, &self.lift);
             let lengths = segment.get_fieldnorms_reader(self.body)?;
             let inverted = segment.inverted_index(self.body)?;
             let mut postings = Vec::with_capacity(self.terms.len());

@@ -8,8 +8,9 @@
 //! - `GET /shard/generation` answers the generation of the commit searched
 //!   now: the query API's cache key;
 //! - `POST /shard/prepare` with a [`PrepareRequest`] answers [`Prepared`]:
-//!   the shard's generation, the corpus statistics of the query's terms and
-//!   spelling candidates;
+//!   the shard's generation, the corpus statistics of the query's terms
+//!   (and whether an ordinary page defines a name it asks for:
+//!   `rank::public_definitions`) and spelling candidates;
 //! - `POST /shard/query` with a [`QueryRequest`] answers [`ShardHits`],
 //!   scored with the statistics given (every shard's together), so that
 //!   scores of different shards compare, or with its own when none are
@@ -100,9 +101,21 @@ impl ShardSearcher {
     /// that answers it.
     pub fn prepare(&self, request: &PrepareRequest) -> Result<Prepared, SearchError> {
         let searcher = self.index.reader.searcher();
-        let query = self.build(&request.query, request.ranking, request.relaxed)?;
+        let parsed = match request.ranking {
+            Ranking::Tuned => Some(ParsedQuery::parse(&request.query)?),
+            Ranking::Baseline => None,
+        };
+        let query = match &parsed {
+            Some(parsed) => rank::build(parsed, &self.index.fields, request.relaxed),
+            None => self.build(&request.query, request.ranking, request.relaxed)?,
+        };
         let live = LiveDocs::of(&searcher);
-        let stats = CorpusStats::of(&live, &*query)?;
+        let mut stats = CorpusStats::of(&live, &*query)?;
+        if let Some(parsed) = &parsed {
+            stats
+                .terms
+                .extend(rank::public_definitions(&live, parsed, &self.index.fields)?);
+        }
         Ok(Prepared {
             shard: self.shard,
             generation: self.generation_of(&searcher),
@@ -174,22 +187,34 @@ impl ShardSearcher {
         let stats = match &request.stats {
             Some(stats) => stats,
             None => {
-                own_stats = CorpusStats::of(&live, &*query)?;
+                let mut stats = CorpusStats::of(&live, &*query)?;
+                if let Some(parsed) = &parsed {
+                    stats
+                        .terms
+                        .extend(rank::public_definitions(&live, parsed, &self.index.fields)?);
+                }
+                own_stats = stats;
                 &own_stats
             }
         };
         let statistics = GlobalStatistics::new(&live, stats);
         // The pages the query is typed as the title of, when it names few
-        // (in this shard): they rank as ordinary pages whatever their kind.
-        let typed_title = match &parsed {
-            Some(parsed) => match rank::typed_title_term(parsed, &self.index.fields) {
-                Some(term) if (1..=rank::MAX_TITLED_PAGES).contains(&live.doc_freq(&term)?) => Some(term),
-                _ => None,
+        // (in this shard), rank as ordinary pages whatever their kind; so do
+        // the implementation's pages when the query names their scope, or
+        // asks for names that no ordinary page defines (in any shard).
+        let lift = match &parsed {
+            Some(parsed) => rank::KindLift {
+                typed_title: match rank::typed_title_term(parsed, &self.index.fields) {
+                    Some(term) if (1..=rank::MAX_TITLED_PAGES).contains(&live.doc_freq(&term)?) => Some(term),
+                    _ => None,
+                },
+                keeps_implementation: rank::names_implementation(parsed)
+                    || (stats.asks_names() && !stats.public_page_defines()),
             },
-            None => None,
+            None => rank::KindLift::default(),
         };
         let section_scorer = match &parsed {
-            Some(parsed) => SectionScorer::new(parsed, &self.index.fields, &statistics, typed_title.clone())?,
+            Some(parsed) => SectionScorer::new(parsed, &self.index.fields, &statistics, lift.clone())?,
             None => None,
         };
         let depth = if section_scorer.is_some() {
@@ -202,7 +227,7 @@ impl ShardSearcher {
                 &self.index.fields,
                 request.ranking,
                 !parsed.as_ref().is_some_and(rank::names_code),
-                typed_title,
+                lift,
             )),
             Count,
         );

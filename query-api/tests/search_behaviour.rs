@@ -1512,6 +1512,91 @@ async fn a_member_listed_only_in_a_summary_table_is_found_by_its_qualified_name(
     );
 }
 
+// Debug mode's `std::__debug::vector` documents the same members as
+// `std::vector`; a name typed without that scope, bare or qualified, means
+// the public vector's, even where the debug page's text names it more often
+// (`emplace_back` was fourth on libstdc++'s docs, after debug mode's pages).
+// Typed with its scope, the debug version is found. A name only the
+// implementation's scope defines (`__gnu_cxx::rope`, a GNU extension) keeps
+// its page first, before a manual's page titled so that does not define
+// it. (With the debug page an ordinary page, it comes first for
+// `emplace_back`; with every page of a reserved scope lowered, the
+// manual's page comes first for `rope`: both seen.)
+#[tokio::test]
+async fn a_name_in_a_scope_reserved_for_the_implementation_yields_to_the_public_one() {
+    let public = doxygen_member_page(
+        "http://docs.test/user/a08898.html",
+        "libstdc++: std::vector< _Tp, _Alloc > Class Template Reference",
+        "A standard container which offers fixed time access to individual elements in any \
+         order. ◆ emplace_back() Constructs an element in place at the end.",
+        "a3ff0a8a9f2dc4e1c0a4b3c2d1e0f9a8b",
+    );
+    let debug = doxygen_member_page(
+        "http://docs.test/user/a09874.html",
+        "libstdc++: std::__debug::vector< _Tp, _Allocator > Class Template Reference",
+        "Class std::vector with safety and checking: a vector that checks each vector \
+         operation. ◆ emplace_back() Constructs an element in place at the end of the \
+         vector, as vector emplace_back does: vector emplace_back, vector emplace_back.",
+        "a5c9e2d3f4a5b6c7d8e9f0a1b2c3d4e5f",
+    );
+    // A class page of many members: long, as long pages lose some score.
+    let members = "◆ append() Adds characters at the end of the string. ".repeat(1_000);
+    let rope = doxygen_member_page(
+        "http://docs.test/user/a12394.html",
+        "libstdc++: __gnu_cxx::rope< _CharT, _Alloc > Class Template Reference",
+        &format!(
+            "A string of characters held as a tree of pieces, for long strings: \
+             concatenation and substrings take logarithmic time. {members}"
+        ),
+        "a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1e",
+    );
+    let rope_chapter = page(
+        "http://docs.test/manual/ext_rope.html",
+        "rope",
+        "The rope: a rope is a string as a tree. A rope of char is a crope. Rope \
+         iterators walk a rope; rope concatenation makes a rope of two ropes.",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let pages = [public, debug, rope, rope_chapter];
+    let (index, docstore) = build(&dir.path().join("one"), &pages);
+    let service = SearchService::new(index, docstore.clone());
+    // The same pages over two shards, the public vector on one and debug
+    // mode's on the other: whether a public page defines the name is
+    // summed over the shards with their statistics.
+    let (a, _) = build(&dir.path().join("a"), &pages[..1]);
+    let (b, _) = build(&dir.path().join("b"), &pages[1..]);
+    let shards: Vec<Arc<dyn IndexShard>> = vec![
+        Arc::new(LocalShard::new("a", ShardSearcher::new(a, 0))),
+        Arc::new(LocalShard::new("b", ShardSearcher::new(b, 1))),
+    ];
+    let two_shards = SearchService::with_backends(
+        shards,
+        Arc::new(LocalDocs::new("docs", docstore)),
+        SearchConfig::default(),
+    );
+
+    for (query, first) in [
+        ("emplace_back", "http://docs.test/user/a08898.html"),
+        ("vector::emplace_back", "http://docs.test/user/a08898.html"),
+        ("std::vector::emplace_back", "http://docs.test/user/a08898.html"),
+        ("vector", "http://docs.test/user/a08898.html"),
+        (
+            "std::__debug::vector::emplace_back",
+            "http://docs.test/user/a09874.html",
+        ),
+        ("rope", "http://docs.test/user/a12394.html"),
+    ] {
+        for (shards, service) in [("one shard", &service), ("two shards", &two_shards)] {
+            let answer = service.search(query, 1, 10).await.unwrap();
+            assert_eq!(
+                links(&answer).first().map(|link| link.split('#').next().unwrap()),
+                Some(first),
+                "{query} on {shards}"
+            );
+        }
+    }
+}
+
 /// A Doxygen page with one member section, headed by the member's name as
 /// Doxygen writes it ("◆ push_back()", at the text's `◆`), under a hashed
 /// anchor.

@@ -20,9 +20,10 @@
 //! page named for it is a match even without the query's other words (an
 //! error message's text is seldom on the page of its exception). Then
 //! priors from the page itself: whole-book print pages, listing pages,
-//! source views, release notes and the implementation's own pages rank
-//! below ordinary pages (but for a query typed as the page's title, or
-//! that names the implementation's scope), and very long pages (which
+//! source views and release notes rank below ordinary pages (but for a
+//! query typed as the page's title), and so do the implementation's own
+//! pages where an ordinary page defines a name the query asks for (but for
+//! a query that names the implementation's scope); very long pages (which
 //! match everything) lose some of their score. Last, a
 //! shard's best pages get their best section's score added
 //! ([`crate::sections`]): the answer is often one section of a long page.
@@ -1029,8 +1030,8 @@ fn asked_names(query: &ParsedQuery) -> Vec<String> {
 }
 
 /// The pseudo-field of [`CorpusStats`] that counts, for each name a query
-/// asks for, the shards where a live page not of the implementation
-/// defines it ([`public_definitions`]). No field of the index is called
+/// asks for, the shards where a live ordinary page defines it
+/// ([`public_definitions`]). No field of the index is called
 /// so: BM25 never reads it, and a shard that does not count them adds
 /// nothing.
 const PUBLIC_DEFINITIONS: &str = "#public_definitions";

@@ -84,38 +84,55 @@ impl ShardSearcher {
         self.index.reader.searcher().num_docs()
     }
 
-    fn build(&self, query: &str, ranking: Ranking, relaxed: bool) -> Result<Box<dyn Query>, SearchError> {
+    /// The tantivy query of `query`, and for the tuned ranking the parsed
+    /// query it is built from: parsed once, as its best pages are scored by
+    /// their sections and its names counted from it too.
+    fn build(
+        &self,
+        query: &str,
+        ranking: Ranking,
+        relaxed: bool,
+    ) -> Result<(Option<ParsedQuery>, Box<dyn Query>), SearchError> {
         Ok(match ranking {
-            Ranking::Tuned => rank::build(&ParsedQuery::parse(query)?, &self.index.fields, relaxed),
+            Ranking::Tuned => {
+                let parsed = ParsedQuery::parse(query)?;
+                let built = rank::build(&parsed, &self.index.fields, relaxed);
+                (Some(parsed), built)
+            }
             Ranking::Baseline => {
                 let cleaned = crate::query::clean(query);
                 if cleaned.is_empty() {
                     return Err(QueryError::Empty.into());
                 }
-                rank::build_baseline(&cleaned, &self.index.fields)
+                (None, rank::build_baseline(&cleaned, &self.index.fields))
             }
         })
+    }
+
+    /// This shard's statistics of `query`'s terms, and whether an ordinary
+    /// page defines each name `parsed` asks for.
+    fn statistics(
+        &self,
+        live: &LiveDocs,
+        query: &dyn Query,
+        parsed: Option<&ParsedQuery>,
+    ) -> Result<CorpusStats, SearchError> {
+        let mut stats = CorpusStats::of(live, query)?;
+        if let Some(parsed) = parsed {
+            stats
+                .terms
+                .extend(rank::public_definitions(live, parsed, &self.index.fields)?);
+        }
+        Ok(stats)
     }
 
     /// Statistics and spelling candidates for a query, and the generation
     /// that answers it.
     pub fn prepare(&self, request: &PrepareRequest) -> Result<Prepared, SearchError> {
         let searcher = self.index.reader.searcher();
-        let parsed = match request.ranking {
-            Ranking::Tuned => Some(ParsedQuery::parse(&request.query)?),
-            Ranking::Baseline => None,
-        };
-        let query = match &parsed {
-            Some(parsed) => rank::build(parsed, &self.index.fields, request.relaxed),
-            None => self.build(&request.query, request.ranking, request.relaxed)?,
-        };
+        let (parsed, query) = self.build(&request.query, request.ranking, request.relaxed)?;
         let live = LiveDocs::of(&searcher);
-        let mut stats = CorpusStats::of(&live, &*query)?;
-        if let Some(parsed) = &parsed {
-            stats
-                .terms
-                .extend(rank::public_definitions(&live, parsed, &self.index.fields)?);
-        }
+        let stats = self.statistics(&live, &*query, parsed.as_ref())?;
         Ok(Prepared {
             shard: self.shard,
             generation: self.generation_of(&searcher),
@@ -172,28 +189,13 @@ impl ShardSearcher {
     pub fn query(&self, request: &QueryRequest) -> Result<ShardHits, SearchError> {
         let searcher = self.index.reader.searcher();
         let live = LiveDocs::of(&searcher);
-        // The tuned ranking's query is parsed once: it is built from it and
-        // its best pages are scored by their sections too.
-        let parsed = match request.ranking {
-            Ranking::Tuned => Some(ParsedQuery::parse(&request.query)?),
-            Ranking::Baseline => None,
-        };
-        let query = match &parsed {
-            Some(parsed) => rank::build(parsed, &self.index.fields, request.relaxed),
-            None => self.build(&request.query, request.ranking, request.relaxed)?,
-        };
+        let (parsed, query) = self.build(&request.query, request.ranking, request.relaxed)?;
         let limit = request.limit.clamp(1, MAX_LIMIT);
         let own_stats;
         let stats = match &request.stats {
             Some(stats) => stats,
             None => {
-                let mut stats = CorpusStats::of(&live, &*query)?;
-                if let Some(parsed) = &parsed {
-                    stats
-                        .terms
-                        .extend(rank::public_definitions(&live, parsed, &self.index.fields)?);
-                }
-                own_stats = stats;
+                own_stats = self.statistics(&live, &*query, parsed.as_ref())?;
                 &own_stats
             }
         };

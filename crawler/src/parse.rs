@@ -883,16 +883,14 @@ impl Sections {
             return;
         }
         let heading = if summary_member {
-            match summary_member_heading(heading) {
-                Some(heading) => heading,
-                None => return,
-            }
+            let Some(heading) = summary_member_heading(heading) else {
+                return;
+            };
+            self.summary_sections += 1;
+            heading
         } else {
             heading.to_string()
         };
-        if summary_member {
-            self.summary_sections += 1;
-        }
         // Definitions are leaves: a term does not sit under another term.
         self.path.retain(|(above, _)| *above < level);
         self.path.push((level, heading));

@@ -986,21 +986,15 @@ pub struct KindLift {
 /// ordinary page's when the segment has no kinds), but for the pages the
 /// query asks for as what they are (`lift`).
 pub fn kind_factors(segment: &SegmentReader, lift: &KindLift) -> impl Fn(DocId) -> f32 + use<> {
-    let kinds = segment
-        .fast_fields()
-        .u64(indexer::schema::PAGE_KIND_FIELD)
-        .ok()
-        .map(|column| column.first_or_default_col(0));
+    let kind_of = page_kinds(segment);
     // A read that fails lifts nothing: the pages keep their kinds' factors.
-    let titled = match (&lift.typed_title, &kinds) {
-        (Some(term), Some(_)) => docs_with(segment, term).unwrap_or_default(),
-        _ => Vec::new(),
+    let titled = match &lift.typed_title {
+        Some(term) => docs_with(segment, term).unwrap_or_default(),
+        None => Vec::new(),
     };
     let keeps_implementation = lift.keeps_implementation;
     move |doc: DocId| {
-        let kind = kinds
-            .as_ref()
-            .map_or(PageKind::Page, |column| PageKind::from_u64(column.get_val(doc)));
+        let kind = kind_of(doc);
         if kind != PageKind::Print && titled.binary_search(&doc).is_ok() {
             return 1.0;
         }
@@ -1008,6 +1002,21 @@ pub fn kind_factors(segment: &SegmentReader, lift: &KindLift) -> impl Fn(DocId) 
             return 1.0;
         }
         kind_factor(kind)
+    }
+}
+
+/// The page kind of each document of `segment`: an ordinary page's when
+/// the segment has no kinds.
+fn page_kinds(segment: &SegmentReader) -> impl Fn(DocId) -> PageKind + use<> {
+    let kinds = segment
+        .fast_fields()
+        .u64(indexer::schema::PAGE_KIND_FIELD)
+        .ok()
+        .map(|column| column.first_or_default_col(0));
+    move |doc: DocId| {
+        kinds
+            .as_ref()
+            .map_or(PageKind::Page, |column| PageKind::from_u64(column.get_val(doc)))
     }
 }
 
@@ -1022,9 +1031,7 @@ fn asked_names(query: &ParsedQuery) -> Vec<String> {
     words
         .into_iter()
         .filter(|atom| one_word || atom.written_as_code())
-        .map(|atom| {
-            indexer::identifiers::identifier_form(indexer::identifiers::trim_typed_punctuation(&atom.text))
-        })
+        .map(typed_name)
         .filter(|form| !form.is_empty())
         .collect()
 }
@@ -1053,16 +1060,7 @@ pub fn public_definitions(
         let term = Term::from_field_text(fields.identifiers, &name);
         let mut defined = false;
         for (segment, deleted) in live.searcher.segment_readers().iter().zip(&live.deleted) {
-            let kinds = segment
-                .fast_fields()
-                .u64(indexer::schema::PAGE_KIND_FIELD)
-                .ok()
-                .map(|column| column.first_or_default_col(0));
-            let kind_of = |doc| {
-                kinds
-                    .as_ref()
-                    .map_or(PageKind::Page, |column| PageKind::from_u64(column.get_val(doc)))
-            };
+            let kind_of = page_kinds(segment);
             // The first such page answers: a common name (`new`) has
             // thousands, of which the first is nearly always public.
             let index = segment.inverted_index(term.field())?;
@@ -1093,10 +1091,19 @@ pub fn public_definitions(
 /// implementation (`std::__debug::vector`,
 /// [`indexer::identifiers::names_reserved_scope`]).
 pub fn names_implementation(query: &ParsedQuery) -> bool {
-    query.groups.iter().flatten().any(|atom| {
-        let text = indexer::identifiers::trim_typed_punctuation(&atom.text);
-        indexer::identifiers::names_reserved_scope(&indexer::identifiers::identifier_form(text))
-    })
+    query
+        .groups
+        .iter()
+        .flatten()
+        .any(|atom| indexer::identifiers::names_reserved_scope(&typed_name(atom)))
+}
+
+/// A query word as the name it is typed as: its [`identifier_form`]
+/// without the punctuation it is typed with (`KeyError:`).
+///
+/// [`identifier_form`]: indexer::identifiers::identifier_form
+fn typed_name(atom: &Atom) -> String {
+    indexer::identifiers::identifier_form(indexer::identifiers::trim_typed_punctuation(&atom.text))
 }
 
 /// A title typed that more pages than this have names none of them

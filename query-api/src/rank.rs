@@ -309,6 +309,17 @@ pub fn build(query: &ParsedQuery, fields: &IndexSchema, relaxed: bool) -> Box<dy
             words.push(query);
         }
     }
+    let named = named_by_query(query, fields);
+    // What a page named by the query scores by: whichever words it has.
+    let named: Vec<Box<dyn Query>> = named
+        .into_iter()
+        .map(|name| -> Box<dyn Query> {
+            Box::new(WithBonusQuery::new(
+                name,
+                words.iter().map(|word| word.box_clone()).collect(),
+            ))
+        })
+        .collect();
     let half = requires_half(query);
     let mut word_clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut all_words_bonus: Option<Box<dyn Query>> = None;
@@ -334,13 +345,16 @@ pub fn build(query: &ParsedQuery, fields: &IndexSchema, relaxed: bool) -> Box<dy
         required += words.len();
         word_clauses.extend(words.into_iter().map(|q| (Occur::Must, q)));
     }
-    let named = named_by_query(query, fields);
     if named.is_empty() || word_clauses.is_empty() {
         clauses.extend(word_clauses);
     } else {
+        // A page named by the query matches without its other words and
+        // scores by those it has; a page that both has the words and is
+        // named counts them once: the better of its two readings, not their
+        // sum (a disjunction-max without a tie breaker).
         let mut either: Vec<Box<dyn Query>> = vec![Box::new(BooleanQuery::new(word_clauses))];
         either.extend(named);
-        clauses.push((Occur::Must, Box::new(BooleanQuery::union(either))));
+        clauses.push((Occur::Must, Box::new(FieldsMaxQuery::new(either, 0.0))));
     }
     // Bonuses only add to the pages the words match: asked page by page.
     let mut bonuses: Vec<Box<dyn Query>> = all_words_bonus.into_iter().collect();

@@ -23,9 +23,10 @@
 use tantivy::query::{EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, Term};
 
-/// One word (or phrase) over several fields: a page's score is its best
-/// field's plus `tie_breaker` times the others', as tantivy's
-/// `DisjunctionMaxQuery`.
+/// One word (or phrase) over several fields, or the readings of a query
+/// a page may match by (its words, or a name it is named by): a page's
+/// score is its best field's (reading's) plus `tie_breaker` times the
+/// others', as tantivy's `DisjunctionMaxQuery`.
 #[derive(Debug)]
 pub struct FieldsMaxQuery {
     per_field: Vec<Box<dyn Query>>,

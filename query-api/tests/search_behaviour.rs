@@ -1430,6 +1430,72 @@ async fn a_doxygen_class_page_is_found_by_its_name_qualified_or_not() {
     }
 }
 
+// A message that opens with its exception's name finds the class's page
+// before the pages that list the class beside the message's words (a
+// group's page, its header's): the class's page is named by the message
+// and scores by the words of it that it has, its name's above all. (When a
+// page matched by its name alone scored only by the name's bonuses, the
+// two lists came first for "Promise already satisfied".)
+#[tokio::test]
+async fn a_message_finds_its_exceptions_class_before_pages_that_list_the_class_and_the_words() {
+    let class = page(
+        "http://docs.test/user/a02526.html",
+        "libstdc++: std::future_error Class Reference",
+        "Exception type thrown by futures. std::future_error is derived from logic_error; \
+         its code() says which error of the shared state it reports.",
+    );
+    let listing = |url: &str, title: &str| {
+        let text = "Classes: class std::future_error, exception type thrown by futures. \
+                    Enumerations: enum class future_errc { future_already_retrieved, \
+                    promise_already_satisfied, no_state, broken_promise }. Promise already \
+                    satisfied: the value of a promise is set once, and a promise already \
+                    satisfied is not set again. Broken promise: the promise was destroyed first, \
+                    a broken promise.";
+        let mut listing = page(url, title, text);
+        listing.sections = vec![
+            section_at("a1", "future_error", text, "class std::future_error"),
+            section_at("enum-members", "Enumerations", text, "Enumerations"),
+        ];
+        listing
+    };
+    let mut pages = vec![
+        class,
+        listing("http://docs.test/user/a01576.html", "libstdc++: Futures"),
+        listing(
+            "http://docs.test/user/a00101.html",
+            "libstdc++: future File Reference",
+        ),
+    ];
+    // Pages without the message's words, so that its words are rare.
+    for i in 0..60 {
+        pages.push(page(
+            &format!("http://docs.test/user/other{i}.html"),
+            &format!("libstdc++: std::other{i} Class Reference"),
+            "A class of the library with members of its own, documented in the reference.",
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (index, docstore) = build(dir.path(), &pages);
+    let service = SearchService::new(index, docstore);
+
+    for query in [
+        "std::future_error: Promise already satisfied",
+        "std::future_error: Broken promise",
+    ] {
+        let answer = service.search(query, 1, 10).await.unwrap();
+        let scored: Vec<_> = answer
+            .results
+            .iter()
+            .map(|r| (r.link.as_str(), r.score))
+            .collect();
+        assert_eq!(
+            links(&answer).first().copied(),
+            Some("http://docs.test/user/a02526.html"),
+            "{query}: {scored:?}"
+        );
+    }
+}
+
 // A member named by its heading (Doxygen's "◆ push_back()", under a hashed
 // anchor) is qualified by its page's name, so `std::vector::push_back` finds
 // the vector's member before the deque's, whose text names the vector and

@@ -309,17 +309,16 @@ pub fn build(query: &ParsedQuery, fields: &IndexSchema, relaxed: bool) -> Box<dy
             words.push(query);
         }
     }
+    // The pages the query names, scored by whichever of its words they
+    // have (a name's own clause scores nothing: its points are the
+    // identifier bonuses below).
     let named = named_by_query(query, fields);
-    // What a page named by the query scores by: whichever words it has.
-    let named: Vec<Box<dyn Query>> = named
-        .into_iter()
-        .map(|name| -> Box<dyn Query> {
-            Box::new(WithBonusQuery::new(
-                name,
-                words.iter().map(|word| word.box_clone()).collect(),
-            ))
-        })
-        .collect();
+    let named: Option<Box<dyn Query>> = (!named.is_empty()).then(|| -> Box<dyn Query> {
+        Box::new(WithBonusQuery::new(
+            Box::new(FieldsMaxQuery::new(named, 0.0)),
+            words.iter().map(|word| word.box_clone()).collect(),
+        ))
+    });
     let half = requires_half(query);
     let mut word_clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut all_words_bonus: Option<Box<dyn Query>> = None;
@@ -345,18 +344,23 @@ pub fn build(query: &ParsedQuery, fields: &IndexSchema, relaxed: bool) -> Box<dy
         required += words.len();
         word_clauses.extend(words.into_iter().map(|q| (Occur::Must, q)));
     }
-    if named.is_empty() || word_clauses.is_empty() {
-        clauses.extend(word_clauses);
-    } else {
-        // A page named by the query matches without its other words and
-        // scores by those it has; a page that both has the words and is
-        // named counts them once: the better of its two readings, not their
-        // sum (a disjunction-max without a tie breaker).
-        let mut either: Vec<Box<dyn Query>> = vec![Box::new(BooleanQuery::new(word_clauses))];
-        either.extend(named);
-        clauses.push((Occur::Must, Box::new(FieldsMaxQuery::new(either, 0.0))));
+    match named {
+        Some(named) if !word_clauses.is_empty() => {
+            // A page named by the query matches without its other words; a
+            // page that also has them is scored once, not twice: the words'
+            // clause and the names' are the better of the two (a
+            // disjunction-max without a tie breaker), which for such a page
+            // are the same words' scores.
+            let words: Box<dyn Query> = Box::new(BooleanQuery::new(word_clauses));
+            clauses.push((
+                Occur::Must,
+                Box::new(FieldsMaxQuery::new(vec![words, named], 0.0)),
+            ));
+        }
+        _ => clauses.extend(word_clauses),
     }
-    // Bonuses only add to the pages the words match: asked page by page.
+    // Bonuses only add to the pages matched (by the words or a name):
+    // asked page by page.
     let mut bonuses: Vec<Box<dyn Query>> = all_words_bonus.into_iter().collect();
     bonuses.extend(optional);
     bonuses.extend(proximity_bonus(query, fields));

@@ -1,5 +1,6 @@
 //! Three of the ranking's query shapes, scored as tantivy scores them but
-//! walked by seeking: a word over several fields ([`FieldsMaxQuery`]),
+//! walked by seeking: a word over several fields, or the readings a page
+//! may match a query by ([`FieldsMaxQuery`]),
 //! most of a question's words ([`AtLeastQuery`]) and bonuses that only add
 //! to pages already matched ([`WithBonusQuery`]).
 //!
@@ -23,9 +24,9 @@
 use tantivy::query::{EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, Term};
 
-/// One word (or phrase) over several fields, or the readings of a query
-/// a page may match by (its words, or a name it is named by): a page's
-/// score is its best field's (reading's) plus `tie_breaker` times the
+/// The best of several queries: one word (or phrase) over several fields,
+/// or the ways a page may match a query (its words, or a name the query
+/// names). A page scores its best part plus `tie_breaker` times the
 /// others', as tantivy's `DisjunctionMaxQuery`.
 #[derive(Debug)]
 pub struct FieldsMaxQuery {
@@ -90,7 +91,7 @@ impl Weight for FieldsMaxWeight {
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
         explain_parts(
             self,
-            "best field, plus the others times the tie breaker",
+            "best part, plus the others times the tie breaker",
             &self.per_field,
             reader,
             doc,
@@ -98,8 +99,8 @@ impl Weight for FieldsMaxWeight {
     }
 }
 
-/// At most a handful of fields: the lowest document is found by looking at
-/// each, with no heap. Each field's current document is kept here, not
+/// At most a handful of fields or readings: the lowest document is found
+/// by looking at each, with no heap. Each field's current document is kept here, not
 /// asked of its scorer (a call through a `dyn` each time).
 struct FieldsMaxScorer {
     per_field: Vec<Box<dyn Scorer>>,
@@ -128,6 +129,9 @@ impl FieldsMaxScorer {
 impl DocSet for FieldsMaxScorer {
     fn advance(&mut self) -> DocId {
         let current = self.doc;
+        if current == TERMINATED {
+            return TERMINATED;
+        }
         for (scorer, doc) in self.per_field.iter_mut().zip(&mut self.docs) {
             if *doc == current {
                 *doc = scorer.advance();

@@ -1435,7 +1435,8 @@ async fn a_doxygen_class_page_is_found_by_its_name_qualified_or_not() {
 // group's page, its header's): the class's page is named by the message
 // and scores by the words of it that it has, its name's above all. (When a
 // page matched by its name alone scored only by the name's bonuses, the
-// two lists came first for "Promise already satisfied".)
+// two lists came first for "Promise already satisfied"; "Broken promise",
+// fewer of the lists' words, is the case that held before too.)
 #[tokio::test]
 async fn a_message_finds_its_exceptions_class_before_pages_that_list_the_class_and_the_words() {
     let class = page(
@@ -1451,12 +1452,12 @@ async fn a_message_finds_its_exceptions_class_before_pages_that_list_the_class_a
                     satisfied: the value of a promise is set once, and a promise already \
                     satisfied is not set again. Broken promise: the promise was destroyed first, \
                     a broken promise.";
-        let mut listing = page(url, title, text);
-        listing.sections = vec![
+        let mut list = page(url, title, text);
+        list.sections = vec![
             section_at("a1", "future_error", text, "class std::future_error"),
             section_at("enum-members", "Enumerations", text, "Enumerations"),
         ];
-        listing
+        list
     };
     let mut pages = vec![
         class,
